@@ -1,0 +1,34 @@
+"""Helpers shared by the sub-commands: find the project, print text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from deploystate.state.project import Project
+
+RAW = argparse.RawDescriptionHelpFormatter
+
+
+def project_from(args: argparse.Namespace) -> Project:
+    return Project.discover(getattr(args, "root", None))
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+
+
+def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    """Print ``data`` as JSON with --json, else ``text``."""
+    if getattr(args, "json", False):
+        json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def color(text: str, code: str) -> str:
+    """ANSI colour when stdout is a terminal (codes: 31 red, 32 green, 33 yellow, 1 bold)."""
+    return f"\033[{code}m{text}\033[0m" if sys.stdout.isatty() else text

@@ -1,0 +1,49 @@
+"""``deploystate render``: write DEPLOYMENT_STATE.md from the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from deploystate.state import gitinfo
+from deploystate.state.render import write_atomic
+from deploystate.state.store import state_file_text
+
+from ._common import RAW, project_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("render", formatter_class=RAW, help="write DEPLOYMENT_STATE.md from the ledger",
+                       description="Render DEPLOYMENT_STATE.md from the ledger (every recording command does this "
+                                   "too). The output is deterministic: same ledger, HEAD and config, same file.",
+                       epilog="example: deploystate render --check   (exit 1 when the file is stale)")
+    p.add_argument("--out", help="write here instead of the configured state file ('-' for stdout)")
+    p.add_argument("--head", help="compare running commits with this revision instead of HEAD")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file on disk is stale")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = project_from(args)
+    head = gitinfo.resolve(project.root, args.head) if args.head else None
+    parts = ["deploystate"]
+    if args.root:
+        parts += ["--root", args.root]
+    parts += ["render"] + (["--head", args.head] if args.head else []) + (["--out", args.out] if args.out else [])
+    text = state_file_text(project, head=head, generated_by=shlex.join(parts))
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.out) if args.out else project.state_file
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            print(f"{target} is stale: run `{shlex.join(parts)}`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    changed = write_atomic(target, text)
+    print(f"{'wrote' if changed else 'unchanged'} {target}")
+    return 0

@@ -1,0 +1,96 @@
+"""The projection cache: current state kept beside the ledger and brought up to date incrementally.
+
+The cache is keyed to the ledger's size and the hash of its last record, so a
+read costs one ``stat`` and one small ``read`` when nothing changed, and only
+the new lines when something was appended. Anything unexpected (the file shrank,
+its tail changed, a record older than the cache arrived through a merge) means
+a full replay: correct first, fast when possible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import projection
+from .chain import Problem
+from .ledger import Ledger
+
+CACHE = "projection.json"
+
+
+@dataclass
+class Loaded:
+    state: dict
+    problems: list[Problem] = field(default_factory=list)
+    rebuilt: bool = False
+    applied: int = 0
+
+
+def _tail_hash(path: Path, end: int) -> str | None:
+    """Hash of the record whose line ends at byte ``end`` (exclusive), or None."""
+    if end <= 0:
+        return None
+    window = 4096
+    with open(path, "rb") as fh:
+        while True:
+            start = max(0, end - window)
+            fh.seek(start)
+            chunk = fh.read(end - start)
+            if not chunk.endswith(b"\n"):
+                return None
+            body = chunk[:-1]
+            cut = body.rfind(b"\n")
+            if cut >= 0 or start == 0:
+                try:
+                    return json.loads(body[cut + 1:]).get("hash")
+                except (ValueError, AttributeError):
+                    return None
+            window *= 8
+
+
+def read_cache(ledger: Ledger) -> dict | None:
+    try:
+        data = json.loads((ledger.dir / CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != projection.VERSION:
+        return None
+    return data
+
+
+def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None) -> None:
+    path = ledger.dir / CACHE
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps({"version": projection.VERSION, "ledger_size": size, "last_hash": last_hash,
+                                   "state": state}, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only state dir still reads; it just replays each time
+
+
+def load(ledger: Ledger, *, write: bool = True) -> Loaded:
+    """Current state, from the cache when it is fresh, incrementally when it is behind."""
+    size = ledger.path.stat().st_size if ledger.path.exists() else 0
+    cached = read_cache(ledger)
+    if cached is not None:
+        csize, chash = cached.get("ledger_size", -1), cached.get("last_hash")
+        if 0 <= csize <= size and _tail_hash(ledger.path, csize) == chash:
+            if csize == size:
+                return Loaded(cached["state"])
+            res = ledger.read(start=csize)
+            state = cached["state"]
+            if all(r["id"] > state["last_id"] for r in res.records) and not res.problems:
+                for rec in res.records:
+                    projection.apply(state, rec)
+                if write:
+                    write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size))
+                return Loaded(state, res.problems, applied=len(res.records))
+    res = ledger.read(include_archive=True)
+    state = projection.build(res.records)
+    if write and ledger.dir.exists():
+        write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size))
+    return Loaded(state, res.problems, rebuilt=True, applied=len(res.records))

@@ -1,0 +1,113 @@
+"""Hash chaining of ledger records and its verification (pure, standard library only).
+
+Records form a hash DAG: each names, in ``prev``, the hash of the last record
+its writer had seen. Two writers appending at once (two clones, two machines)
+produce a fork; a union merge keeps both sides and the DAG still verifies.
+What must never verify: a changed record (its hash no longer matches), a
+deleted one (a child names a parent nobody has), or one moved above its parent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+HASH_FIELD = "hash"
+
+
+def canonical(obj: dict) -> str:
+    """The one serialisation used for hashing and for writing lines."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != HASH_FIELD}
+    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+
+
+def seal(record: dict) -> dict:
+    """Return ``record`` with its ``hash`` field set."""
+    sealed = {k: v for k, v in record.items() if k != HASH_FIELD}
+    sealed[HASH_FIELD] = record_hash(sealed)
+    return sealed
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a ledger file; ``line`` is 1-based, 0 when not tied to a line."""
+
+    file: str
+    line: int
+    record_id: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ChainReport:
+    records: int = 0
+    forks: int = 0           # records whose parent already had a child (merged concurrent appends)
+    duplicates: int = 0      # identical records present twice (harmless after a union merge)
+    problems: list[Problem] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.problems is None:
+            self.problems = []
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(lines: Iterable[tuple[str, int, dict]], known: set[str] | None = None) -> ChainReport:
+    """Check records given as ``(file, line, record)`` in file order (archive first, then live).
+
+    ``known`` holds hashes already verified elsewhere (for example an archive read earlier).
+    """
+    report = ChainReport()
+    seen: dict[str, tuple[str, int]] = {}  # hash -> where
+    ids: dict[str, str] = {}               # id -> hash
+    children: set[str] = set()
+    pending: list[tuple[str, int, dict]] = []
+    known = set(known or ())
+    for file, line, rec in lines:
+        report.records += 1
+        rid = str(rec.get("id", "?"))
+        stored = rec.get(HASH_FIELD)
+        actual = record_hash(rec)
+        if stored != actual:
+            report.problems.append(Problem(file, line, rid, f"record {rid} was changed after it was written "
+                                                           "(its hash does not match its content)"))
+            seen[stored] = (file, line)  # its children still link to it: report the edit once
+            continue
+        if rid in ids:
+            if ids[rid] == stored:
+                report.duplicates += 1
+                continue
+            report.problems.append(Problem(file, line, rid, f"two different records share the id {rid}"))
+            continue
+        ids[rid] = stored
+        prev = rec.get("prev")
+        if prev is not None and prev not in seen and prev not in known:
+            pending.append((file, line, rec))
+        if prev is not None:
+            if prev in children:
+                report.forks += 1
+            children.add(prev)
+        seen[stored] = (file, line)
+    for file, line, rec in pending:
+        rid = str(rec.get("id", "?"))
+        prev = rec["prev"]
+        if prev in seen:
+            pfile, pline = seen[prev]
+            report.problems.append(Problem(file, line, rid, f"record {rid} stands before its parent "
+                                                           f"({pfile}:{pline}): records were reordered"))
+        else:
+            report.problems.append(Problem(file, line, rid, f"record {rid} names parent {prev[:12]} that is "
+                                                           "nowhere in the ledger: a record was deleted"))
+    return report

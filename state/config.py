@@ -1,0 +1,240 @@
+"""The schema of deploystate.toml (pydantic) and a loader whose errors name file, line, key and choices."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .checks import Check, Duration
+from .errors import ConfigError, StateMissing
+from .mapping import GlobError, compile_glob
+from .tomllines import line_of
+
+SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+PLATFORMS = ("compose", "docker", "kubernetes", "ecs", "command")
+STRATEGIES = ("auto", "restart", "recreate", "rollout", "force_new_deployment", "command")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _globs(v: list[str]) -> list[str]:
+    for g in v:
+        try:
+            compile_glob(g)
+        except GlobError as exc:
+            raise ValueError(f"bad glob: {exc}") from exc
+    return v
+
+
+class Revision(Strict):
+    """Where the running revision (the git commit the running code came from) is read."""
+
+    source: Literal["label", "env", "image_tag", "http"] = "label"
+    name: str = "org.opencontainers.image.revision"   # label or environment variable name
+    pattern: str = r"(?P<rev>[0-9a-f]{7,40})$"          # for image_tag: a regex with a 'rev' group
+    url: str | None = None                              # for http: a /version-style endpoint
+    json_key: str | None = None                         # for http: read this key from a JSON body
+
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> "Revision":
+        if self.source == "http" and not self.url:
+            raise ValueError("revision source 'http' needs a 'url'")
+        return self
+
+
+class ServiceBase(Strict):
+    platform: str
+    paths: Annotated[list[str], Field(default_factory=list)]
+    restart: Literal[STRATEGIES] = "auto"  # type: ignore[valid-type]
+    checks: list[Check] = Field(default_factory=list)
+    revision: Revision = Field(default_factory=Revision)
+    restart_timeout: Duration = 300.0
+
+    _v_paths = field_validator("paths")(classmethod(lambda cls, v: _globs(v)))
+
+
+class ComposeService(ServiceBase):
+    platform: Literal["compose"] = "compose"
+    service: str | None = None             # compose service name; defaults to the deploystate name
+    compose_files: list[str] = Field(default_factory=lambda: ["docker-compose.yml"])
+    project_name: str | None = None
+    build: bool = False                    # recreate with --build
+    pull: bool = False                     # recreate with --pull always
+    env_files: list[str] = Field(default_factory=list)
+
+
+class DockerService(ServiceBase):
+    platform: Literal["docker"] = "docker"
+    container: str | None = None
+    label: str | None = None               # "key=value" selecting containers
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> "DockerService":
+        if not self.container and not self.label:
+            raise ValueError("a docker service needs 'container' or 'label'")
+        return self
+
+
+class KubernetesService(ServiceBase):
+    platform: Literal["kubernetes"] = "kubernetes"
+    deployment: str
+    namespace: str = "default"
+    context: str | None = None
+    kubeconfig: str | None = None
+    host: str | None = None                # API URL, for clusters reached without a kubeconfig
+    containers: list[str] = Field(default_factory=list)
+
+
+class EcsService(ServiceBase):
+    platform: Literal["ecs"] = "ecs"
+    cluster: str
+    service: str
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+class CommandService(ServiceBase):
+    platform: Literal["command"] = "command"
+    restart_cmd: list[str] = Field(min_length=1)
+    observe_cmd: list[str] | None = None   # prints JSON or key=value lines about the running process
+    logs_cmd: list[str] | None = None
+    log_file: str | None = None
+    rollback_cmd: list[str] | None = None
+    cwd: str | None = None
+
+
+SERVICE_MODELS: dict[str, type[ServiceBase]] = {
+    "compose": ComposeService, "docker": DockerService, "kubernetes": KubernetesService,
+    "ecs": EcsService, "command": CommandService,
+}
+
+
+class AllServicesRule(Strict):
+    paths: list[str] = Field(min_length=1)
+    reason: str = "affects every service"
+
+    _v_paths = field_validator("paths")(classmethod(lambda cls, v: _globs(v)))
+
+
+class HooksSettings(Strict):
+    commit_msg_patterns: list[str] = Field(default_factory=lambda: [
+        r"(?i)\bdeployed\b", r"(?i)\bis (now )?live\b", r"(?i)\bverified (working|in prod)",
+        r"(?i)\bworking in prod(uction)?\b", r"(?i)\blive in prod(uction)?\b"])
+    deployed_tag_pattern: str = "deployed/*"
+    sync_before: bool = False
+    sync_timeout: Duration = 5.0
+
+
+class ProjectSettings(Strict):
+    name: str = "project"
+    deploy_branches: list[str] = Field(default_factory=lambda: ["main"])
+    state_dir: str = ".deploystate"
+    state_file: str = "DEPLOYMENT_STATE.md"
+    state_file_budget: int = Field(12_000, ge=2_000, le=1_000_000)
+    recheck_after: Duration = 1800.0
+    doom_loop_after: int = Field(3, ge=1, le=100)
+    backend: str | None = None              # "git" (default: files) or "s3://bucket/prefix"
+    alert_webhook: str | None = None
+    verify_deadline: Duration = 300.0
+    hooks: HooksSettings = Field(default_factory=HooksSettings)
+
+
+def _parse_service(value: Any) -> ServiceBase:
+    if isinstance(value, ServiceBase):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("a service must be a table")
+    platform = value.get("platform")
+    model = SERVICE_MODELS.get(platform) if isinstance(platform, str) else None
+    if model is None:
+        raise ValueError(f"unknown platform {platform!r}; valid platforms: {', '.join(PLATFORMS)}")
+    return model.model_validate(value)
+
+
+class Config(Strict):
+    project: ProjectSettings = Field(default_factory=ProjectSettings)
+    services: dict[str, Any] = Field(default_factory=dict)
+    all_services: list[AllServicesRule] = Field(default_factory=list)
+    preflight: list[Check] = Field(default_factory=list)
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, v: dict[str, Any]) -> dict[str, ServiceBase]:
+        out = {}
+        for name, body in v.items():
+            if not SERVICE_NAME.match(name):
+                raise ValueError(f"service name {name!r} must match [a-z0-9][a-z0-9_-]*")
+            out[name] = _parse_service(body)
+        return out
+
+    def service(self, name: str) -> ServiceBase:
+        try:
+            return self.services[name]
+        except KeyError:
+            known = ", ".join(sorted(self.services)) or "(none configured)"
+            raise ConfigError(f"unknown service {name!r}", f"known services: {known}") from None
+
+
+def _explain(err: dict[str, Any], text: str, path: Path) -> ConfigError:
+    loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "tagged-union"))]
+    key = ".".join(loc)
+    msg = err.get("msg", "invalid").removeprefix("Value error, ")
+    if err.get("type") == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    elif err.get("type") == "literal_error":
+        msg = f"{msg} (got {err.get('input')!r})"
+    line = line_of(text, loc)
+    where = f"{path}:{line}" if line else str(path)
+    return ConfigError(f"{where}: {key or '(top level)'}: {msg}",
+                       "fix that key in deploystate.toml (see the README's configuration reference)",
+                       file=str(path), line=line, key=key)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate deploystate.toml; raise ConfigError naming the line and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise StateMissing(f"{path} does not exist", "run `deploystate init` to write a starter config") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", "fix the syntax at the line named above",
+                          file=str(path)) from exc
+    return validate_config(data, text, path)
+
+
+def _service_error(name: str, msg: str, text: str, path: Path, *loc: str) -> ConfigError:
+    return _explain({"loc": ("services", name, *loc), "msg": msg}, text, path)
+
+
+def validate_config(data: dict[str, Any], text: str = "", path: Path = Path("deploystate.toml")) -> Config:
+    """Validate parsed TOML; services one by one so an error keeps its full key path."""
+    services = data.get("services", {})
+    parsed: dict[str, ServiceBase] = {}
+    if isinstance(services, dict):
+        for name, body in services.items():
+            if not SERVICE_NAME.match(name):
+                raise _service_error(name, f"service name {name!r} must match [a-z0-9][a-z0-9_-]* "
+                                           "(lower case letters, digits, '_' and '-')", text, path)
+            platform = body.get("platform") if isinstance(body, dict) else None
+            if platform not in SERVICE_MODELS:
+                raise _service_error(name, f"unknown platform {platform!r}; valid platforms: "
+                                           f"{', '.join(PLATFORMS)}", text, path, "platform")
+            try:
+                parsed[name] = SERVICE_MODELS[platform].model_validate(body)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise _explain({**err, "loc": ("services", name, *err.get("loc", ()))}, text, path) from exc
+        data = {**data, "services": parsed}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc.errors()[0], text, path) from exc

@@ -1,0 +1,76 @@
+"""The few git facts deploystate needs, read through the one subprocess helper.
+
+Plain ``git`` keeps this importable from hooks (gitpython is too heavy there)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import GitError
+from .mapping import Change, parse_name_status
+from .proc import option_safe, run
+
+GIT_TIMEOUT = 20.0
+
+
+def git(root: str | os.PathLike[str], *args: str, timeout: float = GIT_TIMEOUT) -> str:
+    res = run(["git", *args], cwd=root, timeout=timeout)
+    if not res.ok:
+        raise GitError(f"git {' '.join(args)} failed: {res.stderr.strip()[:300]}",
+                       "check that this is a git repository and the revision exists")
+    return res.stdout
+
+
+def head(root: str | os.PathLike[str]) -> str | None:
+    """The commit at HEAD, or None in a repository with no commits (or no repository)."""
+    try:
+        return git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}").strip() or None
+    except GitError:
+        return None
+
+
+def resolve(root: str | os.PathLike[str], rev: str) -> str:
+    option_safe(rev, "revision")
+    try:
+        return git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip()
+    except GitError as exc:
+        raise GitError(f"{rev!r} is not a commit in {root}",
+                       "pass a commit, branch or tag that exists (git log --oneline)") from exc
+
+
+def exists(root: str | os.PathLike[str], rev: str) -> bool:
+    try:
+        resolve(root, rev)
+        return True
+    except GitError:
+        return False
+
+
+def changed_files(root: str | os.PathLike[str], base: str, head_rev: str = "HEAD",
+                  under: str | None = None) -> list[Change]:
+    """Files changed from ``base`` to ``head_rev`` (renames and deletions included).
+
+    ``under`` limits the diff to a sub-directory and reports paths relative to it,
+    for a deploystate.toml that does not sit at the repository top."""
+    option_safe(base, "base revision")
+    option_safe(head_rev, "head revision")
+    args = ["diff", "--name-status", "-z", "-M", base, head_rev]
+    if under:
+        args = ["diff", "--name-status", "-z", "-M", "--relative=" + under, base, head_rev]
+    return parse_name_status(git(root, *args))
+
+
+def toplevel(path: str | os.PathLike[str]) -> Path | None:
+    try:
+        return Path(git(path, "rev-parse", "--show-toplevel").strip())
+    except GitError:
+        return None
+
+
+def relative_root(root: Path) -> str | None:
+    """``root`` relative to its repository's top, or None when it is the top."""
+    top = toplevel(root)
+    if top is None or top.resolve() == root.resolve():
+        return None
+    return str(root.resolve().relative_to(top.resolve()))

@@ -1,0 +1,83 @@
+"""Sortable unique record ids and UTC timestamps (standard library only)."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _b32(value: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        out.append(_ALPHABET[rem])
+    return "".join(reversed(out))
+
+
+def new_id(now_ns: int | None = None) -> str:
+    """A 26-character id that sorts by creation time (ULID layout: 48-bit ms + 80 random bits)."""
+    ms = (time.time_ns() if now_ns is None else now_ns) // 1_000_000
+    return _b32(ms, 10) + _b32(int.from_bytes(os.urandom(10), "big"), 16)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: datetime) -> str:
+    """ISO-8601 UTC with microseconds and a trailing Z, so strings sort like times."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def parse_duration(value: int | float | str) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"``, ``"1d"`` or ``"1h30m"``."""
+    if isinstance(value, bool):
+        raise ValueError("a duration must be a number of seconds or a string like '30m'")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    text = str(value).strip().lower()
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    total, number = 0.0, ""
+    i = 0
+    if not text:
+        raise ValueError("empty duration")
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = "ms" if text.startswith("ms", i) else ch
+        if unit not in units or not number:
+            raise ValueError(f"bad duration {value!r}: use forms like '90s', '30m', '2h'")
+        total += float(number) * units[unit]
+        number = ""
+        i += len(unit)
+    if number:
+        total += float(number)
+    return total
+
+
+def id_after(previous: str | None, now_ns: int | None = None) -> str:
+    """A fresh id that sorts after ``previous`` even within the same millisecond or with a clock step back."""
+    fresh = new_id(now_ns)
+    if not previous or fresh > previous:
+        return fresh
+    digits = [_ALPHABET.index(c) for c in previous]
+    i = len(digits) - 1
+    while i >= 0:
+        digits[i] += 1
+        if digits[i] < 32:
+            break
+        digits[i] = 0
+        i -= 1
+    return "".join(_ALPHABET[d] for d in digits)

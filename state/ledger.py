@@ -1,0 +1,232 @@
+"""The append-only ledger: one JSON Lines file of hash-chained records (standard library only).
+
+Why one file for every kind (deploys, verifications, attempts, sessions,
+overrides): a single chain means deleting *any* record breaks a link, one lock
+serialises writers, and the projection replays one stream in id order. The
+archive written by compaction and the quarantine of torn lines sit beside it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import chain
+from .errors import InputError, LedgerError
+from .ids import id_after, iso, utc_now
+from .redact import redact_obj
+
+LEDGER = "ledger.jsonl"
+ARCHIVE = "archive.jsonl"
+QUARANTINE = "quarantine.jsonl"
+LOCK = "ledger.lock"
+MAX_LINE_BYTES = 1024 * 1024
+_TAIL_WINDOW = 64 * 1024
+
+KINDS = frozenset({
+    "deploy", "rollback", "verification", "mark_deployed", "attempt", "session_start", "session_end",
+    "override", "preflight", "note",
+})
+
+GITATTRIBUTES = "# deploystate: records are append-only lines, so merges keep both sides.\n*.jsonl merge=union\n"
+GITIGNORE = "# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
+
+
+@dataclass
+class ReadResult:
+    records: list[dict] = field(default_factory=list)
+    problems: list[chain.Problem] = field(default_factory=list)
+    lines: list[tuple[str, int, dict]] = field(default_factory=list)  # (file, line, record) for verification
+    size: int = 0
+
+
+class Ledger:
+    """Append and read records in ``state_dir``."""
+
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.dir = Path(state_dir)
+        self.path = self.dir / LEDGER
+        self.archive_path = self.dir / ARCHIVE
+        self.quarantine_path = self.dir / QUARANTINE
+        self.lock_path = self.dir / LOCK
+
+    # -- setup ---------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the state directory with its git attributes and ignore file."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
+            p = self.dir / name
+            if not p.exists():
+                p.write_text(text, encoding="utf-8")
+        self.path.touch(exist_ok=True)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    # -- writing -------------------------------------------------------------
+    def append(self, kind: str, payload: dict[str, Any], *, author: dict[str, Any] | None = None,
+               commit: str | None = None) -> dict:
+        """Append one record (payload redacted), chained to the last one; returns the sealed record."""
+        if kind not in KINDS:
+            raise InputError(f"unknown record kind {kind!r}", f"use one of: {', '.join(sorted(KINDS))}")
+        record = {"id": "", "ts": "", "kind": kind, "author": redact_obj(author or {}),
+                  "commit": commit, "payload": redact_obj(payload)}
+        return self.append_sealed([record], reseal=True)[0]
+
+    def append_sealed(self, records: list[dict], *, reseal: bool) -> list[dict]:
+        """Append records under one lock. With ``reseal`` each is chained to the current tail;
+        without it they are written as they are (records merged in from another clone)."""
+        self.ensure()
+        out = []
+        with self.locked():
+            self._repair_tail()
+            tail = self._tail_record()
+            prev, last_id = (tail["hash"], tail["id"]) if tail else (None, None)
+            lines = []
+            for rec in records:
+                if reseal:
+                    # ids are made under the lock so file order and id order agree for local writers
+                    last_id = id_after(last_id)
+                    rec = chain.seal({**rec, "id": last_id, "ts": rec.get("ts") or iso(utc_now()), "prev": prev})
+                    prev = rec["hash"]
+                line = chain.canonical(rec) + "\n"
+                if len(line.encode("utf-8")) > MAX_LINE_BYTES:
+                    raise InputError(f"a {rec.get('kind')} record would be larger than {MAX_LINE_BYTES} bytes",
+                                     "shorten the evidence or summary and try again")
+                lines.append(line)
+                out.append(rec)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, "".join(lines).encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return out
+
+    def _tail_record(self) -> dict | None:
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size == 0:
+            return None
+        window = _TAIL_WINDOW
+        with open(self.path, "rb") as fh:
+            while True:
+                start = max(0, size - window)
+                fh.seek(start)
+                chunk = fh.read(size - start)
+                body = chunk.rstrip(b"\n")
+                cut = body.rfind(b"\n")
+                if cut >= 0 or start == 0:
+                    last = body[cut + 1:]
+                    break
+                window *= 4
+        try:
+            rec = json.loads(last)
+            return {"hash": rec["hash"], "id": rec["id"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LedgerError(f"the last line of {self.path} is not a ledger record",
+                              "run `deploystate doctor` to see which line is damaged") from exc
+
+    def _repair_tail(self) -> chain.Problem | None:
+        """Move a torn last line (no newline: a writer died mid-write) to the quarantine file.
+
+        Call with the lock held."""
+        if not self.path.exists():
+            return None
+        size = self.path.stat().st_size
+        if size == 0:
+            return None
+        with open(self.path, "rb+") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return None
+            start = max(0, size - MAX_LINE_BYTES - 1)
+            fh.seek(start)
+            data = fh.read()
+            cut = data.rfind(b"\n")
+            keep = start + cut + 1 if cut >= 0 else 0
+            torn = data[cut + 1:] if cut >= 0 else data
+            line_no = self._count_lines(keep) + 1
+            self._quarantine(torn, line_no, "torn last line (a writer stopped mid-write)")
+            fh.truncate(keep)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return chain.Problem(str(self.path), line_no, "", f"torn last line moved to {self.quarantine_path.name}")
+
+    def _count_lines(self, upto: int) -> int:
+        with open(self.path, "rb") as fh:
+            return fh.read(upto).count(b"\n")
+
+    def _quarantine(self, raw: bytes, line: int, why: str) -> None:
+        entry = {"quarantined_at": iso(utc_now()), "from": self.path.name, "line": line, "why": why,
+                 "raw": raw.decode("utf-8", "replace")}
+        with open(self.quarantine_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    # -- reading -------------------------------------------------------------
+    def repair(self) -> chain.Problem | None:
+        """Quarantine a torn tail if there is one (takes the lock)."""
+        if not self.path.exists():
+            return None
+        with self.locked():
+            return self._repair_tail()
+
+    def read(self, *, start: int = 0, include_archive: bool = False) -> ReadResult:
+        """Read records from byte offset ``start``; damaged lines are reported, never dropped silently."""
+        result = ReadResult()
+        files = ([self.archive_path] if include_archive and start == 0 else []) + [self.path]
+        for path in files:
+            if not path.exists():
+                continue
+            self._read_file(path, start if path == self.path else 0, result)
+        return result
+
+    def _read_file(self, path: Path, start: int, result: ReadResult) -> None:
+        with open(path, "rb") as fh:
+            line_no = fh.read(start).count(b"\n") if start else 0
+            data = fh.read()
+        if path == self.path:
+            result.size = start + len(data)
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            torn_line = line_no + data.count(b"\n", 0, cut) + 1
+            if self.repair() is None:  # another process fixed it first; re-read cleanly
+                pass
+            result.problems.append(chain.Problem(str(path), torn_line, "",
+                                                 f"torn last line moved to {self.quarantine_path.name}"))
+            data = data[:cut]
+            if path == self.path:
+                result.size = start + cut
+        for raw in data.split(b"\n")[:-1] if data else []:
+            line_no += 1
+            if not raw.strip():
+                continue
+            try:
+                rec = json.loads(raw)
+                if not isinstance(rec, dict) or "id" not in rec:
+                    raise ValueError("not a record")
+            except ValueError:
+                result.problems.append(chain.Problem(str(path), line_no, "", "line is not a JSON ledger record"))
+                continue
+            result.records.append(rec)
+            result.lines.append((str(path), line_no, rec))
+
+    def verify(self) -> chain.ChainReport:
+        """Verify the archive and the live file together as one DAG."""
+        res = self.read(include_archive=True)
+        report = chain.verify(res.lines)
+        report.problems[:0] = res.problems
+        return report

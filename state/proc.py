@@ -1,0 +1,63 @@
+"""The one place deploystate starts a subprocess: argv lists, never a shell, always a timeout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from .errors import CommandError, CommandNotFound, CommandTimeout, InputError
+
+DEFAULT_TIMEOUT = 60.0
+MAX_OUTPUT = 4 * 1024 * 1024  # keep at most this much of stdout/stderr per stream
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def option_safe(value: str, what: str = "value") -> str:
+    """Return ``value`` unless a program could read it as an option (leading ``-``)."""
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{what} must be a non-empty string", "pass a plain name or revision")
+    if value.startswith("-"):
+        raise InputError(f"{what} {value!r} starts with '-' and could be read as an option",
+                         "pass a name or revision that does not start with '-'")
+    if "\x00" in value or "\n" in value:
+        raise InputError(f"{what} contains a control character", "pass a single-line value")
+    return value
+
+
+def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None, input: str | None = None, check: bool = False) -> Completed:
+    """Run ``argv`` and capture its output; raise on timeout, missing program, or (with check) failure."""
+    if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) for a in argv):
+        raise InputError("a command must be a non-empty list of strings",
+                         'write it as an argv list, for example ["systemctl", "restart", "api"]')
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        proc = subprocess.run(list(argv), cwd=cwd, env=full_env, input=input, capture_output=True,
+                              text=True, errors="replace", timeout=timeout, shell=False)
+    except FileNotFoundError as exc:
+        raise CommandNotFound(f"{argv[0]!r} is not installed or not on PATH",
+                              f"install {argv[0]} or fix the command in deploystate.toml") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise CommandTimeout(f"{' '.join(argv)[:200]} did not finish within {timeout:g}s and was stopped",
+                             "check that the program is not waiting for input, or raise its timeout") from exc
+    except OSError as exc:
+        raise CommandError(f"could not run {argv[0]!r}: {exc}", "check the command and its permissions") from exc
+    result = Completed(tuple(argv), proc.returncode, proc.stdout[-MAX_OUTPUT:], proc.stderr[-MAX_OUTPUT:])
+    if check and not result.ok:
+        tail = (result.stderr or result.stdout).strip()[-500:]
+        raise CommandError(f"{' '.join(argv)[:200]} exited {result.returncode}: {tail}",
+                           "read the output above; fix the cause and run again")
+    return result

@@ -1,0 +1,108 @@
+"""Find the project (repository root, deploystate.toml, state directory) with the standard library only.
+
+The hook path uses this directly; the CLI and server validate the same file
+with the pydantic schema in ``config.py`` first.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, StateMissing
+from .ledger import Ledger
+
+CONFIG_NAME = "deploystate.toml"
+STATE_FILE = "DEPLOYMENT_STATE.md"
+DEFAULT_STATE_DIR = ".deploystate"
+
+
+def find_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The nearest directory upward holding deploystate.toml (or, failing that, .git)."""
+    env = os.environ.get("DEPLOYSTATE_ROOT")
+    here = Path(env or start or os.getcwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / CONFIG_NAME).is_file():
+            return d
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    raise StateMissing(f"no {CONFIG_NAME} in {here} or any parent directory",
+                       "run `deploystate init` at the root of your repository")
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise StateMissing(f"{path} does not exist", "run `deploystate init` to write a starter config") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", "fix the syntax at the line named above",
+                          file=str(path)) from exc
+
+
+@dataclass
+class Project:
+    """A repository under deploystate: where things are, and its raw (unvalidated) config."""
+
+    root: Path
+    raw: dict[str, Any]
+
+    @classmethod
+    def discover(cls, start: str | os.PathLike[str] | None = None) -> "Project":
+        root = find_root(start)
+        cfg = root / CONFIG_NAME
+        return cls(root, read_raw(cfg) if cfg.is_file() else {})
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.raw.get("project") or {}
+
+    @cached_property
+    def state_dir(self) -> Path:
+        env = os.environ.get("DEPLOYSTATE_STATE_DIR")
+        d = Path(env or self.settings.get("state_dir") or DEFAULT_STATE_DIR).expanduser()
+        return d if d.is_absolute() else self.root / d
+
+    @property
+    def state_file(self) -> Path:
+        d = Path(self.settings.get("state_file") or STATE_FILE)
+        return d if d.is_absolute() else self.root / d
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.state_dir)
+
+    @property
+    def doom_loop_after(self) -> int:
+        value = self.settings.get("doom_loop_after", 3)
+        return value if isinstance(value, int) and value > 0 else 3
+
+    @property
+    def deploy_branches(self) -> list[str]:
+        value = self.settings.get("deploy_branches", ["main"])
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else ["main"]
+
+    def service_paths(self) -> dict[str, list[str]]:
+        services = self.raw.get("services") or {}
+        return {name: list(body.get("paths") or []) for name, body in services.items() if isinstance(body, dict)}
+
+    def all_services_rules(self) -> list[tuple[list[str], str]]:
+        rules = self.raw.get("all_services") or []
+        return [(list(r.get("paths") or []), str(r.get("reason") or "affects every service"))
+                for r in rules if isinstance(r, dict)]
+
+    def require_state(self) -> None:
+        if not self.state_dir.is_dir():
+            raise StateMissing(f"no state directory at {self.state_dir}",
+                               "run `deploystate init` (or create it with any recording command)")

@@ -1,0 +1,203 @@
+"""The current state, derived from ledger records (pure, standard library only).
+
+``apply`` folds one record into the state; ``build`` replays records in id
+order, so two merged sides give the same state whatever order they arrived in.
+Everything kept here is bounded: the projection of 100k records is small.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+VERSION = 2
+RECENT_ATTEMPTS = 50
+RECENT_SESSIONS = 10
+RECENT_OVERRIDES = 20
+RECENT_FAILURES = 20
+
+
+def empty() -> dict[str, Any]:
+    return {"version": VERSION, "records": 0, "last_id": "", "last_ts": "", "services": {},
+            "doom": {"streak": 0, "failures": []}, "attempts": {"total": 0, "failed": 0, "recent": []},
+            "sessions": {"open": {}, "recent": []}, "overrides": [], "preflight": None, "counts": {}}
+
+
+def _service(state: dict, name: str) -> dict:
+    return state["services"].setdefault(name, {
+        "running_commit": None, "deploy": None, "verification": None, "verified": None,
+        "marked_deployed": None, "fail_streak": 0})
+
+
+def _brief(rec: dict) -> dict:
+    author = rec.get("author") or {}
+    return {"id": rec["id"], "ts": rec.get("ts", ""), "commit": rec.get("commit"),
+            "session": author.get("session"), "author": author.get("name")}
+
+
+def _push(items: list, item: Any, limit: int) -> None:
+    items.append(item)
+    del items[:-limit]
+
+
+def _on_deploy(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    svc = _service(state, p["service"])
+    commit = p.get("commit") or rec.get("commit")
+    entry = {**_brief(rec), "commit": commit, "kind": rec["kind"], "strategy": p.get("strategy"),
+             "status": p.get("status", "restarted"), "platform_ids": p.get("platform_ids") or {},
+             "warnings": p.get("warnings") or [], "forced": bool(p.get("forced")), "reason": p.get("reason")}
+    svc["deploy"] = entry
+    if entry["status"] != "failed":
+        svc["running_commit"] = commit
+
+
+def _on_verification(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    svc = _service(state, p["service"])
+    verdict = p.get("verdict", "inconclusive")
+    entry = {**_brief(rec), "commit": p.get("commit") or rec.get("commit"), "verdict": verdict,
+             "summary": p.get("summary", ""), "deploy_id": p.get("deploy_id"), "recheck": bool(p.get("recheck")),
+             "recheck_due": p.get("recheck_due"), "failed_checks": (p.get("failed_checks") or [])[:10],
+             "signature": p.get("signature")}
+    svc["verification"] = entry
+    doom = state["doom"]
+    if verdict == "pass":
+        svc["verified"] = {"id": rec["id"], "ts": rec.get("ts", ""), "commit": entry["commit"]}
+        svc["fail_streak"] = 0
+        doom["streak"], doom["failures"] = 0, []
+    elif verdict == "fail":
+        svc["fail_streak"] += 1
+        doom["streak"] += 1
+        _push(doom["failures"], {"id": rec["id"], "ts": rec.get("ts", ""), "service": p["service"],
+                                 "commit": entry["commit"], "summary": entry["summary"][:300]}, RECENT_FAILURES)
+
+
+def _on_mark_deployed(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    _service(state, p["service"])["marked_deployed"] = {**_brief(rec), "commit": p.get("commit"),
+                                                        "verification_id": p.get("verification_id"),
+                                                        "note": p.get("note", "")}
+
+
+def _on_attempt(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    att = state["attempts"]
+    att["total"] += 1
+    if p.get("outcome") == "failed":
+        att["failed"] += 1
+    _push(att["recent"], {**_brief(rec), "summary": str(p.get("summary", ""))[:500],
+                          "outcome": p.get("outcome", "unknown"), "files": (p.get("files") or [])[:20],
+                          "services": (p.get("services") or [])[:20], "signature": p.get("signature"),
+                          "similar_to": p.get("similar_to")}, RECENT_ATTEMPTS)
+
+
+def _on_session_start(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    sid = p["session_id"]
+    entry = {"session_id": sid, "started": rec.get("ts", ""), "start_id": rec["id"], "goal": p.get("goal", ""),
+             "client": p.get("client"), "status": "open", "ended": None, "did": "", "broke": "", "next": "",
+             "auto": ""}
+    # ``open`` and ``recent`` hold separate copies: the cache round-trips through JSON.
+    state["sessions"]["open"][sid] = dict(entry)
+    _push(state["sessions"]["recent"], entry, RECENT_SESSIONS)
+
+
+def _on_session_end(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    sid = p["session_id"]
+    sessions = state["sessions"]
+    opened = sessions["open"].pop(sid, None)
+    entry = next((s for s in sessions["recent"] if s["session_id"] == sid), None)
+    if entry is None:
+        entry = opened or {"session_id": sid, "started": "", "start_id": "", "goal": "", "client": None}
+        _push(sessions["recent"], entry, RECENT_SESSIONS)
+    entry.update(status=p.get("status", "ended"), ended=rec.get("ts", ""), did=p.get("did", ""),
+                 broke=p.get("broke", ""), next=p.get("next", ""), auto=p.get("auto", ""))
+
+
+def _on_override(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    _push(state["overrides"], {**_brief(rec), "reason": p.get("reason", ""), "refs": p.get("refs") or [],
+                               "hook": p.get("hook"), "who": p.get("who")}, RECENT_OVERRIDES)
+
+
+def _on_preflight(state: dict, rec: dict) -> None:
+    p = rec["payload"]
+    state["preflight"] = {**_brief(rec), "result": p.get("result"), "failing": (p.get("failing") or [])[:20]}
+
+
+_HANDLERS = {
+    "deploy": _on_deploy, "rollback": _on_deploy, "verification": _on_verification,
+    "mark_deployed": _on_mark_deployed, "attempt": _on_attempt, "session_start": _on_session_start,
+    "session_end": _on_session_end, "override": _on_override, "preflight": _on_preflight,
+}
+
+
+def apply(state: dict, rec: dict) -> None:
+    """Fold one record into ``state``; records of unknown kinds are counted and otherwise ignored."""
+    kind = rec.get("kind", "")
+    handler = _HANDLERS.get(kind)
+    try:
+        if handler:
+            handler(state, rec)
+    except (KeyError, TypeError, AttributeError):
+        kind = "malformed"  # a record missing fields it should have: counted, never fatal
+    state["counts"][kind] = state["counts"].get(kind, 0) + 1
+    state["records"] += 1
+    if rec.get("id", "") > state["last_id"]:
+        state["last_id"], state["last_ts"] = rec["id"], rec.get("ts", "")
+
+
+def build(records: Iterable[dict]) -> dict[str, Any]:
+    """Replay records in id order, each id once."""
+    unique = {r["id"]: r for r in records if isinstance(r, dict) and "id" in r}
+    state = empty()
+    for rid in sorted(unique):
+        apply(state, unique[rid])
+    return state
+
+
+# -- derived views (pure) ------------------------------------------------------
+
+def unverified(state: dict) -> list[str]:
+    """Services restarted since their last verification, or whose last verdict was inconclusive."""
+    out = []
+    for name, svc in sorted(state["services"].items()):
+        dep, ver = svc.get("deploy"), svc.get("verification")
+        if dep and dep["status"] != "failed" and (not ver or ver["id"] < dep["id"]):
+            out.append(name)
+        elif ver and ver["verdict"] == "inconclusive" and (not dep or ver["id"] > dep["id"]):
+            out.append(name)
+    return out
+
+
+def failed(state: dict) -> list[str]:
+    """Services whose latest verification failed, or whose latest restart failed."""
+    out = []
+    for name, svc in sorted(state["services"].items()):
+        dep, ver = svc.get("deploy"), svc.get("verification")
+        if ver and ver["verdict"] == "fail" and (not dep or ver["id"] > dep["id"]):
+            out.append(name)
+        elif dep and dep["status"] == "failed" and (not ver or dep["id"] > ver["id"]):
+            out.append(name)
+    return out
+
+
+def doom_loop(state: dict, threshold: int) -> bool:
+    return state["doom"]["streak"] >= max(1, threshold)
+
+
+def status(state: dict, threshold: int, chain_ok: bool = True) -> tuple[str, str]:
+    """The one-line status (OK / UNVERIFIED / BROKEN / DOOM LOOP) and its reason."""
+    if doom_loop(state, threshold):
+        return "DOOM LOOP", (f"{state['doom']['streak']} verifications failed in a row with no pass between; "
+                             "stop and read what was tried before changing anything")
+    if not chain_ok:
+        return "BROKEN", "the ledger's hash chain does not verify: run `deploystate doctor`"
+    bad = failed(state)
+    if bad:
+        return "BROKEN", "verification failed for " + ", ".join(bad)
+    pending = unverified(state)
+    if pending:
+        return "UNVERIFIED", "restarted but not verified: " + ", ".join(pending)
+    return "OK", "every deploy deploystate knows of has a passing verification"

@@ -1,0 +1,41 @@
+"""Record something and keep the projection and DEPLOYMENT_STATE.md in step (standard library only)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from . import cache, gitinfo
+from .author import current_author
+from .errors import DeploystateError
+from .project import Project
+from .render import render, write_atomic
+from .view import build_view
+
+
+def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str | None = None,
+           author: dict[str, Any] | None = None, refresh: bool = True) -> dict:
+    """Append one record (redacted), update the cache, re-render the state file; return the record.
+
+    The record is durable before anything is rendered: a rendering problem is
+    reported on stderr and never loses it."""
+    rec = project.ledger.append(kind, payload, author=author or current_author(),
+                                commit=commit if commit is not None else gitinfo.head(project.root))
+    if refresh:
+        try:
+            cache.load(project.ledger)
+            write_state_file(project)
+        except (OSError, DeploystateError) as exc:
+            print(f"deploystate: recorded {rec['id']} but could not refresh {project.state_file.name}: {exc}",
+                  file=sys.stderr)
+    return rec
+
+
+def state_file_text(project: Project, *, head: str | None = None, generated_by: str | None = None) -> str:
+    view = build_view(project, head=head, generated_by=generated_by or "deploystate render")
+    budget = project.settings.get("state_file_budget", 12_000)
+    return render(view, budget if isinstance(budget, int) and budget >= 2000 else 12_000)
+
+
+def write_state_file(project: Project, *, head: str | None = None, generated_by: str | None = None) -> bool:
+    return write_atomic(project.state_file, state_file_text(project, head=head, generated_by=generated_by))

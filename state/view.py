@@ -1,0 +1,77 @@
+"""Gather what the state file and the ``state`` command show: projection + git + config (I/O here,
+rendering is pure in ``render.py``). Standard library only, so hooks can use it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from . import cache, gitinfo, projection
+from .errors import DeploystateError
+from .ids import iso, parse_iso
+from .mapping import affected
+from .project import Project
+
+MAX_DRIFT_FILES = 10
+
+
+def _drift(project: Project, head: str | None, running: str | None, service: str,
+           diffs: dict[str, Any]) -> dict[str, Any]:
+    if not running:
+        return {"state": "never deployed", "files": [], "count": 0}
+    if not head:
+        return {"state": "unknown (no git HEAD)", "files": [], "count": 0}
+    if running not in diffs:
+        try:
+            under = gitinfo.relative_root(project.root)
+            diffs[running] = gitinfo.changed_files(project.root, running, head, under=under)
+        except DeploystateError:
+            diffs[running] = None
+    changes = diffs[running]
+    if changes is None:
+        return {"state": "unknown (running commit not in this clone)", "files": [], "count": 0}
+    hit = affected(changes, {service: project.service_paths().get(service, [])}, project.all_services_rules())
+    files = sorted({m.file for m in hit.services.get(service, [])})
+    if files:
+        return {"state": "committed, not running", "files": files[:MAX_DRIFT_FILES], "count": len(files)}
+    return {"state": "running HEAD's code", "files": [], "count": 0}
+
+
+def build_view(project: Project, *, head: str | None = None, now: datetime | None = None,
+               generated_by: str = "deploystate render", use_git: bool = True) -> dict[str, Any]:
+    """Everything ``render`` needs. ``now`` defaults to the last record's time (deterministic files)."""
+    loaded = cache.load(project.ledger)
+    state = loaded.state
+    head = head or (gitinfo.head(project.root) if use_git else None)
+    if now is None and state["last_ts"]:
+        now = parse_iso(state["last_ts"])
+    threshold = project.doom_loop_after
+    configured = project.service_paths()
+    names = sorted(set(configured) | set(state["services"]))
+    diffs: dict[str, Any] = {}
+    services = []
+    for name in names:
+        svc = state["services"].get(name) or {}
+        ver = svc.get("verification")
+        due = ver.get("recheck_due") if ver and ver["verdict"] == "pass" else None
+        services.append({
+            "name": name, "configured": name in configured, "running_commit": svc.get("running_commit"),
+            "deploy": svc.get("deploy"), "verification": ver, "verified": svc.get("verified"),
+            "drift": _drift(project, head, svc.get("running_commit"), name, diffs) if name in configured
+            else {"state": "not in deploystate.toml", "files": [], "count": 0},
+            "recheck_due": due, "recheck_overdue": bool(due and now and parse_iso(due) <= now),
+        })
+    status, reason = projection.status(state, threshold, chain_ok=not any(
+        "changed" in p.message or "deleted" in p.message or "reordered" in p.message for p in loaded.problems))
+    failed_attempts = [a for a in reversed(state["attempts"]["recent"]) if a["outcome"] == "failed"]
+    return {
+        "project": project.settings.get("name") or project.root.name,
+        "generated_by": generated_by, "as_of": state["last_ts"] or None, "now": iso(now) if now else None,
+        "head": head, "status": status, "reason": reason, "doom_threshold": threshold,
+        "services": services, "broken": projection.failed(state), "unverified": projection.unverified(state),
+        "doom": state["doom"], "failed_attempts": failed_attempts, "attempts_total": state["attempts"]["total"],
+        "attempts_failed": state["attempts"]["failed"], "sessions": list(reversed(state["sessions"]["recent"])),
+        "open_sessions": sorted(state["sessions"]["open"]), "overrides": list(reversed(state["overrides"])),
+        "preflight": state.get("preflight"), "records": state["records"],
+        "problems": [str(p) for p in loaded.problems],
+    }
