@@ -61,12 +61,13 @@ def read_cache(ledger: Ledger) -> dict | None:
     return data
 
 
-def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None) -> None:
+def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, lines: int) -> None:
     path = ledger.dir / CACHE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps({"version": projection.VERSION, "ledger_size": size, "last_hash": last_hash,
-                                   "state": state}, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,
+                                   "last_hash": last_hash, "state": state}, separators=(",", ":")),
+                       encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only state dir still reads; it just replays each time
@@ -81,16 +82,16 @@ def load(ledger: Ledger, *, write: bool = True) -> Loaded:
         if 0 <= csize <= size and _tail_hash(ledger.path, csize) == chash:
             if csize == size:
                 return Loaded(cached["state"])
-            res = ledger.read(start=csize)
+            res = ledger.read(start=csize, start_line=cached.get("ledger_lines"))
             state = cached["state"]
             if all(r["id"] > state["last_id"] for r in res.records) and not res.problems:
                 for rec in res.records:
                     projection.apply(state, rec)
                 if write:
-                    write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size))
+                    write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size), res.line_count)
                 return Loaded(state, res.problems, applied=len(res.records))
     res = ledger.read(include_archive=True)
     state = projection.build(res.records)
     if write and ledger.dir.exists():
-        write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size))
+        write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size), res.line_count)
     return Loaded(state, res.problems, rebuilt=True, applied=len(res.records))

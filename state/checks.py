@@ -37,6 +37,7 @@ class CheckBase(Strict):
     interval: Duration = 0.0          # seconds between measurements when count > 1
     count: int = Field(1, ge=1, le=1000)
     failure_limit: int = Field(0, ge=0)  # failed measurements allowed before the check fails
+    service: str | None = None        # [[preflight]] only: the service whose platform/restart a check reads
 
     def label(self) -> str:
         return self.name or self.type
@@ -49,7 +50,10 @@ class HttpCheck(CheckBase):
     expect_status: int = 200
     body_contains: str | None = None
     body_regex: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)          # sent with the request
+    expect_headers: dict[str, str] = Field(default_factory=dict)   # response header -> substring it must hold
+    retries: int = Field(3, ge=0, le=100)                          # extra attempts while the answer is wrong
+    retry_delay: Duration = 1.0
 
 
 class LogsCheck(CheckBase):

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .checks import Check, Duration
+from .checks import CHECK_TYPES, Check, Duration
 from .errors import ConfigError, StateMissing
 from .mapping import GlobError, compile_glob
 from .tomllines import line_of
@@ -181,14 +181,46 @@ class Config(Strict):
             raise ConfigError(f"unknown service {name!r}", f"known services: {known}") from None
 
 
-def _explain(err: dict[str, Any], text: str, path: Path) -> ConfigError:
+def _table_model(parent: list[str], data: Any) -> type[BaseModel] | None:
+    """The model that validates the table at ``parent`` in the raw TOML data (to list its valid keys)."""
+    node: Any = data
+    for part in parent:
+        node = (node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node)
+                else node.get(part) if isinstance(node, dict) else None)
+    kind = node.get("type") if isinstance(node, dict) else None
+    if not parent:
+        return Config
+    if parent[0] == "project":
+        return HooksSettings if parent[1:2] == ["hooks"] else ProjectSettings
+    if parent[0] == "all_services":
+        return AllServicesRule
+    if parent[0] == "preflight":
+        return CHECK_TYPES.get(kind) if isinstance(kind, str) else None
+    if parent[0] == "services" and len(parent) >= 2:
+        body = (data.get("services") or {}).get(parent[1]) if isinstance(data, dict) else None
+        platform = body.get("platform") if isinstance(body, dict) else None
+        if len(parent) == 2:
+            return SERVICE_MODELS.get(platform) if isinstance(platform, str) else None
+        if parent[2] == "revision":
+            return Revision
+        if parent[2] == "checks":
+            return CHECK_TYPES.get(kind) if isinstance(kind, str) else None
+    return None
+
+
+def _explain(err: dict[str, Any], text: str, path: Path, data: Any = None) -> ConfigError:
     loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "tagged-union"))]
     key = ".".join(loc)
     msg = err.get("msg", "invalid").removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":
         msg = f"unknown key {loc[-1]!r}"
+        model = _table_model(loc[:-1], data)
+        if model is not None:
+            msg += "; valid keys: " + ", ".join(sorted(model.model_fields))
     elif err.get("type") == "literal_error":
         msg = f"{msg} (got {err.get('input')!r})"
+    elif str(err.get("type", "")).endswith(("_type", "_parsing")) and "input" in err:
+        msg = f"{msg} (got {err['input']!r:.80})"
     line = line_of(text, loc)
     where = f"{path}:{line}" if line else str(path)
     return ConfigError(f"{where}: {key or '(top level)'}: {msg}",
@@ -217,6 +249,7 @@ def _service_error(name: str, msg: str, text: str, path: Path, *loc: str) -> Con
 
 def validate_config(data: dict[str, Any], text: str = "", path: Path = Path("deploystate.toml")) -> Config:
     """Validate parsed TOML; services one by one so an error keeps its full key path."""
+    raw = data
     services = data.get("services", {})
     parsed: dict[str, ServiceBase] = {}
     if isinstance(services, dict):
@@ -232,9 +265,9 @@ def validate_config(data: dict[str, Any], text: str = "", path: Path = Path("dep
                 parsed[name] = SERVICE_MODELS[platform].model_validate(body)
             except ValidationError as exc:
                 err = exc.errors()[0]
-                raise _explain({**err, "loc": ("services", name, *err.get("loc", ()))}, text, path) from exc
+                raise _explain({**err, "loc": ("services", name, *err.get("loc", ()))}, text, path, raw) from exc
         data = {**data, "services": parsed}
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc.errors()[0], text, path) from exc
+        raise _explain(exc.errors()[0], text, path, raw) from exc

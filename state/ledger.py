@@ -34,7 +34,8 @@ KINDS = frozenset({
 })
 
 GITATTRIBUTES = "# deploystate: records are append-only lines, so merges keep both sides.\n*.jsonl merge=union\n"
-GITIGNORE = "# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
+GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
+             "chain.verified.json\n")  # the hooks' cached chain verdict (deploystate.hooks.chainmark)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ReadResult:
     problems: list[chain.Problem] = field(default_factory=list)
     lines: list[tuple[str, int, dict]] = field(default_factory=list)  # (file, line, record) for verification
     size: int = 0
+    line_count: int = 0  # lines of the live file up to ``size``
 
 
 class Ledger:
@@ -184,19 +186,24 @@ class Ledger:
         with self.locked():
             return self._repair_tail()
 
-    def read(self, *, start: int = 0, include_archive: bool = False) -> ReadResult:
-        """Read records from byte offset ``start``; damaged lines are reported, never dropped silently."""
+    def read(self, *, start: int = 0, start_line: int | None = None, include_archive: bool = False) -> ReadResult:
+        """Read records from byte offset ``start`` (which is line ``start_line``, counted when not given);
+        damaged lines are reported, never dropped silently."""
         result = ReadResult()
         files = ([self.archive_path] if include_archive and start == 0 else []) + [self.path]
         for path in files:
             if not path.exists():
                 continue
-            self._read_file(path, start if path == self.path else 0, result)
+            live = path == self.path
+            self._read_file(path, start if live else 0, start_line if live else 0, result)
         return result
 
-    def _read_file(self, path: Path, start: int, result: ReadResult) -> None:
+    def _read_file(self, path: Path, start: int, start_line: int | None, result: ReadResult) -> None:
         with open(path, "rb") as fh:
-            line_no = fh.read(start).count(b"\n") if start else 0
+            if start_line is None:
+                start_line = fh.read(start).count(b"\n") if start else 0
+            fh.seek(start)
+            line_no = start_line
             data = fh.read()
         if path == self.path:
             result.size = start + len(data)
@@ -223,6 +230,8 @@ class Ledger:
                 continue
             result.records.append(rec)
             result.lines.append((str(path), line_no, rec))
+        if path == self.path:
+            result.line_count = line_no
 
     def verify(self) -> chain.ChainReport:
         """Verify the archive and the live file together as one DAG."""

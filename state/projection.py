@@ -14,6 +14,7 @@ RECENT_ATTEMPTS = 50
 RECENT_SESSIONS = 10
 RECENT_OVERRIDES = 20
 RECENT_FAILURES = 20
+OPEN_SESSIONS = 50  # an agent that dies leaves its session open; keep the newest, the rest age out
 
 
 def empty() -> dict[str, Any]:
@@ -45,7 +46,8 @@ def _on_deploy(state: dict, rec: dict) -> None:
     commit = p.get("commit") or rec.get("commit")
     entry = {**_brief(rec), "commit": commit, "kind": rec["kind"], "strategy": p.get("strategy"),
              "status": p.get("status", "restarted"), "platform_ids": p.get("platform_ids") or {},
-             "warnings": p.get("warnings") or [], "forced": bool(p.get("forced")), "reason": p.get("reason")}
+             "warnings": p.get("warnings") or [], "forced": bool(p.get("forced")), "reason": p.get("reason"),
+             "started_at": p.get("started_at")}  # verification reads logs and instance starts since this
     svc["deploy"] = entry
     if entry["status"] != "failed":
         svc["running_commit"] = commit
@@ -98,7 +100,11 @@ def _on_session_start(state: dict, rec: dict) -> None:
              "client": p.get("client"), "status": "open", "ended": None, "did": "", "broke": "", "next": "",
              "auto": ""}
     # ``open`` and ``recent`` hold separate copies: the cache round-trips through JSON.
-    state["sessions"]["open"][sid] = dict(entry)
+    opened = state["sessions"]["open"]
+    opened[sid] = dict(entry)
+    if len(opened) > OPEN_SESSIONS:
+        for old in sorted(opened, key=lambda k: opened[k]["start_id"])[: len(opened) - OPEN_SESSIONS]:
+            del opened[old]
     _push(state["sessions"]["recent"], entry, RECENT_SESSIONS)
 
 

@@ -13,11 +13,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"), r"\1" + MASK),
     # Authorization headers and bearer tokens
     (re.compile(r"(?i)\b(bearer|bot|token|basic)\s+[A-Za-z0-9._~+/=-]{12,}"), r"\1 " + MASK),
-    # NAME_KEY=value, NAME_TOKEN: value, NAME_SECRET="value", PASSWORD=...
-    (re.compile(r"(?i)\b([A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)[A-Z0-9_]*)"
-                r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"), r"\1\2" + MASK),
-    # credentials inside URLs: scheme://user:pass@host
-    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@"), r"\1\2:" + MASK + "@"),
+    # credentials inside URLs: scheme://user:pass@host (bounded runs keep every pattern linear)
+    (re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{0,30}://)([^/\s:@]{1,256}):([^/\s@]{1,512})@"), r"\1\2:" + MASK + "@"),
     # common provider token shapes
     (re.compile(r"\b(sk-[A-Za-z0-9_-]{20,}|ghp_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}"
                 r"|AIza[0-9A-Za-z_-]{30,})"), MASK),
@@ -25,8 +22,26 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# NAME_KEY=value, NAME_TOKEN: value, NAME_SECRET="value", PASSWORD=... The name is matched
+# loosely and checked in Python: one regex with a nested "any name containing KEY" is quadratic.
+_ASSIGN = re.compile(r"\b([A-Za-z0-9_.-]{1,80})(\s{0,5}[=:]\s{0,5})(\"[^\"\n]{0,4096}\"|'[^'\n]{0,4096}'|[^\s,;&\"']{1,4096})")
+_SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "pwd", "credential",
+                           "credentials", "secretkey", "accesskey", "privatekey"})
+_SPLIT = re.compile(r"[_.\-]|(?<=[a-z])(?=[A-Z])")
+
+
+def secret_name(name: str) -> bool:
+    """True for OPENAI_API_KEY, db.password, accessToken; false for monkey or keyboard."""
+    return any(part.lower() in _SECRET_WORDS for part in _SPLIT.split(name) if part)
+
+
+def _assign(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2) + MASK if secret_name(m.group(1)) else m.group(0)
+
+
 def redact(text: str) -> str:
     """Return ``text`` with every known secret shape replaced by ``[REDACTED]``."""
+    text = _ASSIGN.sub(_assign, text)
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
@@ -39,7 +54,7 @@ def redact_obj(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if isinstance(k, str) and _SECRET_KEY.search(k) and isinstance(v, str) and v:
+            if isinstance(k, str) and (secret_name(k) or k.lower() == "authorization") and isinstance(v, str) and v:
                 out[k] = MASK
             else:
                 out[k] = redact_obj(v)
@@ -48,5 +63,3 @@ def redact_obj(value: Any) -> Any:
         return [redact_obj(v) for v in value]
     return value
 
-
-_SECRET_KEY = re.compile(r"(?i)(secret|token|password|passwd|api_?key|access_?key|credential|authorization)")

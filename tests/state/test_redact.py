@@ -1,0 +1,41 @@
+"""Secrets never reach state files or agents."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploystate.state.redact import MASK, redact, redact_obj, secret_name
+
+
+@pytest.mark.parametrize("text,secret", [
+    ("AWS key AKIAIOSFODNN7EXAMPLE in use", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9"),
+    ("DISCORD_BOT_TOKEN=MTIzNDU2.abcdef", "MTIzNDU2"),
+    ('ANTHROPIC_API_KEY="sk-ant-abcdefghijklmnopqrstuvwxyz"', "sk-ant-abcdef"),
+    ("CELERY_BROKER_URL=amqp://leadbot:hunter2@rabbit:5672//", "hunter2"),
+    ("db password: correct-horse", "correct-horse"),
+])
+def test_known_secret_shapes_are_masked(text: str, secret: str) -> None:
+    """Keys, tokens, *_KEY= values and URL credentials are replaced by the mask."""
+    out = redact(text)
+    assert secret not in out and MASK in out
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    """Log lines without secrets pass through unchanged."""
+    line = "RL model made 5 decisions; monkey=ok; exit code 137 (OOMKilled)"
+    assert redact(line) == line
+
+
+def test_secret_names() -> None:
+    """Secret-looking names are recognised by their words, not by substrings."""
+    assert secret_name("OPENAI_API_KEY") and secret_name("accessToken") and secret_name("db.password")
+    assert not secret_name("monkey") and not secret_name("keyboard") and not secret_name("tokens_used_total")
+
+
+def test_nested_objects_are_redacted_by_key_and_by_value() -> None:
+    """Values under secret keys and secret shapes inside strings are masked at any depth."""
+    out = redact_obj({"env": {"GOOGLE_API_KEY": "AIzaSyExample", "MODE": "live"},
+                      "lines": ["token abcdefghijklmnopqrstu"], "count": 3})
+    assert out == {"env": {"GOOGLE_API_KEY": MASK, "MODE": "live"}, "lines": [f"token {MASK}"], "count": 3}
