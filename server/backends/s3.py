@@ -1,0 +1,228 @@
+"""The ledger on S3: one object per record, never overwritten, and a head object for freshness.
+
+Each record is ``<prefix>/records/<id>.json`` written with ``If-None-Match: *``,
+so two writers can never overwrite each other; ``<prefix>/head.json`` holds a
+count and the newest id, updated with ``If-Match`` on its ETag so a stale
+writer is refused and retries. The local ledger file is the cache that keeps
+reads fast, and the same DAG verification applies to what was pulled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from deploystate.state.chain import canonical
+from deploystate.state.errors import ConfigError, PlatformUnreachable
+from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger import Ledger
+from deploystate.state.merge import missing_records
+
+STATUS_FILE = "s3.json"
+SKEW_MS = 10 * 60 * 1000  # re-list this far behind the newest pulled id: writers' clocks differ
+
+
+@dataclass
+class S3SyncResult:
+    backend: str
+    pushed: int = 0
+    already_there: int = 0
+    pulled: int = 0
+    head_retries: int = 0
+    head: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_backend(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ConfigError(f"backend {url!r} is not an s3://bucket/prefix URL",
+                          'write it as backend = "s3://my-bucket/deploystate/my-project"')
+    return parsed.netloc, parsed.path.strip("/")
+
+
+def _ms(record_id: str) -> int:
+    alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+    value = 0
+    for ch in record_id[:10]:
+        value = value * 32 + alphabet.index(ch)
+    return value
+
+
+class S3Ledger:
+    """Push and pull one project's ledger to ``s3://bucket/prefix`` (client passed in, httpx-style)."""
+
+    def __init__(self, url: str, *, client: Any = None, endpoint_url: str | None = None,
+                 region: str | None = None, timeout: float = 10.0) -> None:
+        self.url = url
+        self.bucket, self.prefix = parse_backend(url)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.client("s3", endpoint_url=endpoint_url or os.environ.get("DEPLOYSTATE_S3_ENDPOINT"),
+                                  region_name=region, config=Config(connect_timeout=timeout, read_timeout=timeout,
+                                                                    retries={"max_attempts": 3, "mode": "standard"}))
+        self.s3 = client
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def _call(self, op: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.s3, op)(Bucket=self.bucket, **kwargs)
+        except ClientError:
+            raise
+        except BotoCoreError as exc:
+            raise PlatformUnreachable(f"S3 at {self.s3.meta.endpoint_url} did not answer ({op}): {exc}",
+                                      "check network access, region and credentials (the standard AWS chain)") from exc
+
+    # -- head object ---------------------------------------------------------
+    def read_head(self) -> tuple[dict[str, Any], str | None]:
+        from botocore.exceptions import ClientError
+
+        try:
+            obj = self._call("get_object", Key=self._key("head.json"))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return {"count": 0, "last_id": ""}, None
+            raise
+        return json.loads(obj["Body"].read()), obj.get("ETag")
+
+    def bump_head(self, added: int, newest: str, result: S3SyncResult, attempts: int = 10) -> None:
+        """Add ``added`` to the head's count with If-Match; a stale ETag is refused, so re-read and retry."""
+        from botocore.exceptions import ClientError
+
+        for _ in range(attempts):
+            head, etag = self.read_head()
+            new = {"count": head.get("count", 0) + added, "last_id": max(head.get("last_id", ""), newest),
+                   "updated": iso(utc_now())}
+            cond = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+            try:
+                self._call("put_object", Key=self._key("head.json"), Body=json.dumps(new).encode(), **cond)
+                result.head = new
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict",
+                                                                     "412", "409"):
+                    raise
+                result.head_retries += 1
+        result.problems.append("head.json stayed contended; it will be corrected by the next sync")
+
+    # -- records -------------------------------------------------------------
+    def push(self, ledger: Ledger, result: S3SyncResult, remote_ids: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        """Write each local record S3 does not have yet; If-None-Match makes a duplicate write a no-op."""
+        from botocore.exceptions import ClientError
+
+        status = _load_status(ledger)
+        upto = status.get("pushed_upto", "")
+        mine = [r for r in ledger.read().records if r["id"] > upto and r["id"] not in remote_ids]
+        newest = upto
+        for rec in sorted(mine, key=lambda r: r["id"]):
+            body = canonical(rec).encode()
+            try:
+                self._call("put_object", Key=self._key(f"records/{rec['id']}.json"), Body=body, IfNoneMatch="*")
+                result.pushed += 1
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                    raise
+                existing = self._call("get_object", Key=self._key(f"records/{rec['id']}.json"))["Body"].read()
+                if existing != body:
+                    result.problems.append(f"record {rec['id']} differs between this copy and S3: one was edited")
+                result.already_there += 1
+            newest = max(newest, rec["id"])
+        if result.pushed:
+            self.bump_head(result.pushed, newest, result)
+        status["pushed_upto"] = newest
+        _save_status(ledger, status)
+
+    def pull(self, ledger: Ledger, result: S3SyncResult, full: bool = False) -> set[str]:
+        """Fetch records this copy lacks; returns the ids listed on S3 (so push can skip them)."""
+        status = _load_status(ledger)
+        local = ledger.read().records
+        have = {r["id"] for r in local}
+        start = ""
+        if not full and status.get("pulled_upto"):
+            behind = max(0, _ms(status["pulled_upto"]) - SKEW_MS)
+            start = self._key("records/" + _b32(behind) + ".json")
+        incoming, newest, listed = [], status.get("pulled_upto", ""), set()
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Prefix": self._key("records/"), "MaxKeys": 1000}
+            if token:
+                kwargs["ContinuationToken"] = token
+            elif start:
+                kwargs["StartAfter"] = start
+            page = self._call("list_objects_v2", **kwargs)
+            for item in page.get("Contents", []):
+                rid = item["Key"].rsplit("/", 1)[-1].removesuffix(".json")
+                newest = max(newest, rid)
+                listed.add(rid)
+                if rid not in have:
+                    body = self._call("get_object", Key=item["Key"])["Body"].read()
+                    try:
+                        incoming.append(json.loads(body))
+                    except ValueError:
+                        result.problems.append(f"{item['Key']} is not a JSON record")
+            if not page.get("IsTruncated"):
+                break
+            token = page.get("NextContinuationToken")
+        new, problems = missing_records(local, incoming)
+        result.problems += [str(p) for p in problems]
+        if new:
+            ledger.append_sealed(new, reseal=False)
+        result.pulled = len(new)
+        status = _load_status(ledger)
+        status["pulled_upto"] = newest
+        _save_status(ledger, status)
+        return listed
+
+    def sync(self, ledger: Ledger, *, full: bool = False) -> S3SyncResult:
+        result = S3SyncResult(backend=self.url)
+        listed = self.pull(ledger, result, full=full)
+        self.push(ledger, result, listed)
+        result.head = result.head or self.read_head()[0]
+        result.at = iso(utc_now())
+        status = _load_status(ledger)
+        status.update(last_sync=result.at, head=result.head)
+        _save_status(ledger, status)
+        return result
+
+    def is_current(self, ledger: Ledger) -> bool:
+        """True when the head names no record this copy lacks."""
+        head, _ = self.read_head()
+        return head.get("last_id", "") <= (_load_status(ledger).get("pulled_upto") or "") or not head.get("last_id")
+
+
+def _b32(ms: int) -> str:
+    alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+    out = []
+    for _ in range(10):
+        ms, rem = divmod(ms, 32)
+        out.append(alphabet[rem])
+    return "".join(reversed(out))
+
+
+def _load_status(ledger: Ledger) -> dict[str, Any]:
+    try:
+        return json.loads((ledger.dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_status(ledger: Ledger, status: dict[str, Any]) -> None:
+    ledger.dir.mkdir(parents=True, exist_ok=True)
+    path: Path = ledger.dir / STATUS_FILE
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(status, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

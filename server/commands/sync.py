@@ -1,0 +1,53 @@
+"""``deploystate sync``: share the ledger with the team through git or S3."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import RAW, add_json, emit, project_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sync", formatter_class=RAW, help="exchange the ledger with the team (git remote or S3)",
+        description="Fetch the team's ledger, union-merge it by record id, and publish yours.\n\n"
+                    "git (default): through refs/deploystate/ledger on the project's own remote, outside\n"
+                    "every branch, so reset/checkout/clean cannot rewind or wipe it.\n"
+                    "S3: [project] backend = \"s3://bucket/prefix\"; one object per record written with\n"
+                    "If-None-Match, a head object updated with If-Match; credentials from the AWS chain.",
+        epilog="exit codes: 0 synced, 1 problems found (an edited record), 3 offline (local state used)\n"
+               "example: deploystate sync --remote origin")
+    p.add_argument("--remote", default="origin", help="git remote to sync with (default: origin)")
+    p.add_argument("--full", action="store_true", help="S3: list every record, not only the recent ones")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds per network step (default 20)")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = project_from(args)
+    project.ledger.ensure()
+    backend = project.settings.get("backend")
+    if isinstance(backend, str) and backend.startswith("s3://"):
+        from deploystate.server.backends.s3 import S3Ledger
+
+        s3 = S3Ledger(backend, timeout=args.timeout).sync(project.ledger, full=args.full)
+        data = s3.to_dict()
+        text = (f"synced with {backend}: {s3.pulled} records in, {s3.pushed} out "
+                f"(head: {s3.head.get('count', '?')} records)")
+        problems, offline = s3.problems, False
+    else:
+        from deploystate.state.sync_git import sync
+
+        res = sync(project.root, project.ledger, args.remote, timeout=args.timeout)
+        data, text, problems, offline = res.to_dict(), res.message, res.problems, res.offline
+        if res.restored:
+            text += f"; restored {res.restored} records from the local ledger ref"
+    from deploystate.state.store import write_state_file
+
+    write_state_file(project)
+    if problems:
+        text += "\nproblems:\n" + "\n".join(f"  - {p}" for p in problems)
+        text += "\nnext: run `deploystate doctor` to see which copy was edited"
+    emit(args, data, text)
+    return 1 if problems else 3 if offline else 0

@@ -1,0 +1,171 @@
+"""Share the ledger through a dedicated ref on the project's own git remote (standard library only).
+
+The ledger travels as a commit on ``refs/deploystate/ledger`` whose tree holds
+``ledger.jsonl``. That ref lives outside every application branch, so a
+``git reset``, a checkout of an old commit or a ``git clean`` cannot rewind or
+wipe it: the local copy of the ref restores what the work tree lost.
+Sync = fetch, union-merge by record id, commit, push (fast-forward only),
+retrying when the remote moved in between.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import cache
+from .chain import canonical
+from .errors import GitError
+from .ids import iso, utc_now
+from .ledger import Ledger
+from .merge import missing_records
+from .proc import option_safe, run
+
+REF = "refs/deploystate/ledger"
+REMOTE_TRACKING = "refs/deploystate/remotes/{remote}/ledger"
+STATUS_FILE = "sync.json"
+
+
+@dataclass
+class SyncResult:
+    remote: str
+    fetched: int = 0          # records brought in from the remote
+    restored: int = 0         # records brought back from the local ref (after a reset or clean)
+    pushed: bool = False
+    offline: bool = False
+    attempts: int = 0
+    problems: list[str] = field(default_factory=list)
+    message: str = ""
+    at: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _git(root: Path, *args: str, timeout: float, input: str | None = None) -> str:
+    res = run(["git", *args], cwd=root, timeout=timeout, input=input)
+    if not res.ok:
+        raise GitError(f"git {args[0]} failed: {res.stderr.strip()[:300]}",
+                       "check the remote name and that you can reach it (git fetch)")
+    return res.stdout
+
+
+def _records_at(root: Path, ref: str, timeout: float) -> list[dict] | None:
+    res = run(["git", "cat-file", "-p", f"{ref}:ledger.jsonl"], cwd=root, timeout=timeout)
+    if not res.ok:
+        return None
+    out = []
+    for line in res.stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and "id" in rec:
+            out.append(rec)
+    return out
+
+
+def _rev(root: Path, ref: str, timeout: float) -> str | None:
+    res = run(["git", "rev-parse", "--verify", "-q", ref], cwd=root, timeout=timeout)
+    return res.stdout.strip() or None if res.ok else None
+
+
+def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult) -> int:
+    if not incoming:
+        return 0
+    new, problems = missing_records(ledger.read().records, incoming)
+    result.problems += [str(p) for p in problems]
+    if new:
+        ledger.append_sealed(new, reseal=False)
+    return len(new)
+
+
+def _commit_ledger(root: Path, ledger: Ledger, parents: list[str], timeout: float) -> str:
+    """A commit whose tree holds the whole ledger, made without touching the index or work tree."""
+    text = "".join(canonical(r) + "\n" for r in sorted(ledger.read().records, key=lambda r: r["id"]))
+    blob = _git(root, "hash-object", "-w", "--stdin", timeout=timeout, input=text).strip()
+    tree = _git(root, "mktree", timeout=timeout, input=f"100644 blob {blob}\tledger.jsonl\n").strip()
+    args = ["commit-tree", tree, "-m", "deploystate ledger"]
+    for p in dict.fromkeys(parents):
+        args += ["-p", p]
+    env_user = {"GIT_AUTHOR_NAME": "deploystate", "GIT_AUTHOR_EMAIL": "deploystate@localhost",
+                "GIT_COMMITTER_NAME": "deploystate", "GIT_COMMITTER_EMAIL": "deploystate@localhost"}
+    res = run(["git", *args], cwd=root, timeout=timeout, env=env_user)
+    if not res.ok:
+        raise GitError(f"git commit-tree failed: {res.stderr.strip()[:300]}", "check the repository")
+    return res.stdout.strip()
+
+
+def restore(root: Path, ledger: Ledger, timeout: float = 10.0) -> int:
+    """Bring back records the work tree lost (reset, clean) from the local ref; returns how many."""
+    result = SyncResult(remote="(local)")
+    return _merge_into(ledger, _records_at(root, REF, timeout), result)
+
+
+def sync(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float = 20.0,
+         retries: int = 5) -> SyncResult:
+    """Fetch, merge, push; retry when the remote moved. Offline is reported, not raised."""
+    option_safe(remote, "remote")
+    result = SyncResult(remote=remote)
+    tracking = REMOTE_TRACKING.format(remote=remote)
+    result.restored = restore(root, ledger, timeout)
+    for attempt in range(1, retries + 1):
+        result.attempts = attempt
+        fetch = run(["git", "fetch", "-q", "--no-tags", remote, f"+{REF}:{tracking}"], cwd=root, timeout=timeout)
+        if not fetch.ok and "couldn't find remote ref" not in fetch.stderr.lower():
+            result.offline = True
+            result.message = f"offline: using local state from {_last_sync(ledger) or 'never synced'} " \
+                             f"({fetch.stderr.strip()[:200]})"
+            break
+        remote_head = _rev(root, tracking, timeout) if fetch.ok else None
+        result.fetched += _merge_into(ledger, _records_at(root, tracking, timeout) if remote_head else None, result)
+        local_head = _rev(root, REF, timeout)
+        commit = _commit_ledger(root, ledger, [c for c in (remote_head, local_head) if c], timeout)
+        _git(root, "update-ref", REF, commit, timeout=timeout)
+        push = run(["git", "push", "-q", "--no-verify", remote, f"{commit}:{REF}"], cwd=root, timeout=timeout)
+        if push.ok:
+            result.pushed = True
+            result.message = f"synced with {remote}: {result.fetched} records in, ledger pushed"
+            break
+        result.message = f"push refused (the remote moved): {push.stderr.strip()[:200]}"
+    result.at = iso(utc_now())
+    if result.fetched or result.restored:
+        cache.load(ledger)
+    _save_status(ledger, result)
+    return result
+
+
+def _save_status(ledger: Ledger, result: SyncResult) -> None:
+    path = ledger.dir / STATUS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError:
+        data = {}
+    entry = result.to_dict()
+    if result.offline:
+        entry["last_ok"] = (data.get(result.remote) or {}).get("last_ok")
+    else:
+        entry["last_ok"] = result.at
+    data[result.remote] = entry
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _last_sync(ledger: Ledger) -> str | None:
+    try:
+        data = json.loads((ledger.dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    times = [v.get("last_ok") for v in data.values() if isinstance(v, dict) and v.get("last_ok")]
+    return max(times) if times else None
+
+
+def status(ledger: Ledger) -> dict:
+    """What the last syncs did, per remote (for doctor)."""
+    try:
+        return json.loads((ledger.dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,36 @@
+"""`deploystate sync` end to end on real clones of one bare remote."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from deploystate.server.cli import main
+from deploystate.state.ledger import Ledger
+from tests.fixtures.gitrepo import GitRepo
+
+
+def test_sync_command_moves_records_between_clones(tmp_path: Path, git_repo: GitRepo, git_remote: Path,
+                                                   capsys) -> None:
+    """A failed attempt recorded in one clone is in the other's state after both sync."""
+    git_repo.commit("app", {"deploystate.toml": '[project]\nname = "team"\n'})
+    git_repo.git("push", "-q", "origin", "main")
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", str(git_remote), str(other)], check=True, timeout=60)
+    Ledger(git_repo.path / ".deploystate").append("attempt", {"summary": "bump gunicorn timeout",
+                                                              "outcome": "failed"})
+    assert main(["--root", str(git_repo.path), "sync", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pushed"] is True
+    assert main(["--root", str(other), "sync"]) == 0
+    assert "1 records in" in capsys.readouterr().out
+    assert "bump gunicorn timeout" in (other / "DEPLOYMENT_STATE.md").read_text()
+
+
+def test_sync_without_a_reachable_remote_exits_3_and_says_offline(git_repo: GitRepo, capsys) -> None:
+    """No remote: exit 3 with an 'offline: using local state' message, nothing lost."""
+    git_repo.commit("app", {"deploystate.toml": '[project]\nname = "solo"\n'})
+    Ledger(git_repo.path / ".deploystate").append("note", {})
+    assert main(["--root", str(git_repo.path), "sync", "--remote", "origin", "--timeout", "5"]) == 3
+    assert "offline: using local state" in capsys.readouterr().out
+    assert len(Ledger(git_repo.path / ".deploystate").read().records) == 1
