@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .discover import Discovery, Found
+from .found import Discovery, Found
 
 HEADER = """\
 # deploystate.toml: written by `deploystate init` from what it found in this repository.

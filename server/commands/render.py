@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from pathlib import Path
 
 from deploystate.state import gitinfo
+from deploystate.state.errors import GitError
+from deploystate.state.project import Project
 from deploystate.state.render import write_atomic
 from deploystate.state.store import state_file_text
 
 from ._common import RAW, project_from
+
+FULL_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,9 +30,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _head(project: Project, rev: str) -> str:
+    """--head resolved in this clone. A full commit id that is not here (the committed example ledger
+    records its own repository's history) is kept as given: drift then reads "unknown", stably."""
+    try:
+        return gitinfo.resolve(project.root, rev)
+    except GitError:
+        if FULL_COMMIT.match(rev):
+            return rev
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     project = project_from(args)
-    head = gitinfo.resolve(project.root, args.head) if args.head else None
+    if project.config_path.is_file():  # a config the schema rejects stops here (exit 2), nothing written
+        from deploystate.state.config import load_config
+
+        load_config(project.config_path)
+    head = _head(project, args.head) if args.head else None
     parts = ["deploystate"]
     if args.root:
         parts += ["--root", args.root]

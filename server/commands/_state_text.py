@@ -1,0 +1,110 @@
+"""The compact terminal rendering of ``deploystate state`` (pure: a view in, text out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploystate.state.render import day, next_steps, short
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _verdict(s: dict[str, Any]) -> str:
+    ver = s["verification"]
+    return f"{ver['verdict'].upper()} {day(ver['ts'])}" if ver else "never verified"
+
+
+def _recheck(s: dict[str, Any]) -> str:
+    if not s["recheck_due"]:
+        return "—"
+    return day(s["recheck_due"]) + (" OVERDUE" if s["recheck_overdue"] else "")
+
+
+def _observed(o: dict[str, Any] | None) -> str:
+    if o is None:
+        return ""
+    if o.get("error"):
+        return "unreachable: " + o["error"]
+    rev = o.get("revision")
+    parts = [o.get("state") or "unknown"]
+    parts.append(f"runtime at {short(rev)}" if rev else "revision unknown")
+    if o.get("vs_head"):
+        parts.append(o["vs_head"])
+    if o.get("vs_ledger"):
+        parts.append(o["vs_ledger"])
+    return ", ".join(parts)
+
+
+def services_lines(view: dict[str, Any], observed: dict[str, dict[str, Any]] | None) -> list[str]:
+    if not view["services"]:
+        return ["  no services configured: add [services.<name>] to deploystate.toml (docs/config.md)"]
+    rows = [["SERVICE", "RUNNING", "VS HEAD", "LAST VERDICT", "RECHECK DUE"]]
+    for s in view["services"]:
+        drift = s["drift"]["state"] + (f" ({s['drift']['count']} files)" if s["drift"]["count"] else "")
+        rows.append([s["name"], short(s["running_commit"]), drift, _verdict(s), _recheck(s)])
+    out = _table(rows)
+    for s in view["services"]:
+        if s["drift"]["files"]:
+            more = s["drift"]["count"] - len(s["drift"]["files"])
+            out.append(f"  {s['name']} committed, not running: " + ", ".join(s["drift"]["files"])
+                       + (f" and {more} more" if more > 0 else ""))
+    if observed is not None:
+        out += ["", "Observed now (asked each runtime):"]
+        out += _table([[name, _observed(observed.get(name))] for name in (x["name"] for x in view["services"])])
+    return out
+
+
+def problem_lines(view: dict[str, Any]) -> list[str]:
+    out = []
+    by_name = {s["name"]: s for s in view["services"]}
+    for name in view["broken"]:
+        ver, dep = by_name[name]["verification"] or {}, by_name[name]["deploy"] or {}
+        if ver.get("verdict") == "fail" and (not dep or ver["id"] > dep["id"]):
+            out.append(f"  BROKEN {name} at {short(ver.get('commit'))}: verification failed {day(ver.get('ts'))}: "
+                       f"{ver.get('summary', '')}")
+            out += [f"    - {c}" for c in ver.get("failed_checks", [])[:5]]
+        else:
+            out.append(f"  BROKEN {name}: restart failed {day(dep.get('ts'))}: {dep.get('reason') or ''}")
+    for name in view["unverified"]:
+        ver, dep = by_name[name]["verification"], by_name[name]["deploy"]
+        if ver and ver["verdict"] == "inconclusive" and (not dep or ver["id"] > dep["id"]):
+            out.append(f"  INCONCLUSIVE {name} at {short(ver['commit'])} {day(ver['ts'])}: {ver.get('summary', '')}")
+        else:
+            out.append(f"  UNVERIFIED {name}: restarted at {short(dep['commit'])} {day(dep['ts'])}, no verification "
+                       "since")
+    if view["status"] == "DOOM LOOP":
+        out.append(f"  DOOM LOOP: {view['doom']['streak']} failed verifications in a row "
+                   f"(threshold {view['doom_threshold']})")
+    out += [f"  LEDGER {p}" for p in view["problems"][:10]]
+    return out
+
+
+def state_text(view: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None,
+               notes: list[str] | None = None) -> str:
+    """What is running, what is broken, what was tried, what to do next: one screen."""
+    lines = [f"deploystate · {view['project']} · HEAD {short(view['head'])} · {view['records']} ledger records"
+             f" · now {day(view['now'])}",
+             f"Status: {view['status']} — {view['reason']}", ""]
+    lines += [f"note: {n}" for n in notes or []]
+    lines += ["Services:"] + services_lines(view, observed) + [""]
+    problems = problem_lines(view)
+    if problems:
+        lines += ["Broken / unverified:"] + problems + [""]
+    failed = view["failed_attempts"]
+    if failed:
+        lines.append(f"Failed attempts ({view['attempts_failed']} of {view['attempts_total']}; newest first):")
+        lines += [f"  {day(a['ts'])} {a['summary'][:120]} [{a['id']}]" for a in failed[:5]]
+        lines.append("")
+    if view["sessions"]:
+        lines.append("Sessions (newest first):")
+        for s in view["sessions"][:3]:
+            lines.append(f"  {s['session_id']} {s['status']} {day(s['started'])}" +
+                         (f": {s['goal'][:100]}" if s.get("goal") else ""))
+            lines += [f"    {k}: {s[k][:160]}" for k in ("did", "broke", "next") if s.get(k)]
+        lines.append("")
+    lines.append("Next steps:")
+    lines += [f"  {i}. {step.replace('`', '')}" for i, step in enumerate(next_steps(view), 1)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,166 @@
+"""``deploystate doctor``: is the config valid, the ledger intact, the cache right, the state file current?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from deploystate.state import cache, projection
+from deploystate.state.errors import DeploystateError
+from deploystate.state.project import Project, find_root
+
+from ._common import RAW, add_json, emit
+
+MAX_LISTED = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", formatter_class=RAW, help="check config, ledger chain, cache and state file",
+                       description="Check deploystate's own health: the config validates; the state directory "
+                                   "exists; the ledger's hash chain verifies (a changed, deleted or reordered record "
+                                   "is named by file:line); no lines are quarantined; the projection cache equals a "
+                                   "full rebuild; DEPLOYMENT_STATE.md is current. Exit 0 healthy, 1 problems found.",
+                       epilog="examples:\n  deploystate doctor\n  deploystate doctor --fix   (rebuild the cache and "
+                              "re-render the state file; never touches the ledger)")
+    p.add_argument("--fix", action="store_true",
+                   help="rebuild the projection cache and re-render DEPLOYMENT_STATE.md (derived files only)")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def _item(name: str, problems: list[str], ok_text: str, hint: str = "", **info: Any) -> dict[str, Any]:
+    return {"check": name, "ok": not problems, "problems": problems[:MAX_LISTED],
+            "more": max(0, len(problems) - MAX_LISTED), "summary": ok_text if not problems else problems[0],
+            "hint": hint if problems else "", **info}
+
+
+def check_config(project: Project) -> dict[str, Any]:
+    from deploystate.state.config import load_config
+
+    if not project.config_path.is_file():
+        return _item("config", [f"no deploystate.toml in {project.root}"], "",
+                     "run `deploystate init` to write a starter config")
+    try:
+        cfg = load_config(project.config_path)
+    except DeploystateError as exc:
+        return _item("config", [exc.message], "", exc.hint)
+    return _item("config", [], f"{project.config_path.name} is valid ({len(cfg.services)} services)")
+
+
+def check_chain(project: Project) -> dict[str, Any]:
+    report = project.ledger.verify()
+    info = f"{report.records} records verify" + (f" ({report.forks} merged forks)" if report.forks else "")
+    return _item("ledger chain", [str(p) for p in report.problems], info,
+                 "a record was changed, deleted or reordered after it was written: restore the ledger from git "
+                 "(`git log -p -- <state dir>/ledger.jsonl`) and record corrections as new records",
+                 records=report.records, forks=report.forks, duplicates=report.duplicates)
+
+
+def check_quarantine(project: Project) -> dict[str, Any]:
+    path = project.ledger.quarantine_path
+    entries = []
+    if path.is_file():
+        for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                e = json.loads(raw)
+                entries.append(f"{e.get('from', '?')} line {e.get('line', '?')}: {e.get('why', 'quarantined')}")
+            except ValueError:
+                entries.append(f"unparsable entry: {raw[:80]}")
+    problems = [f"{len(entries)} quarantined lines in {path}"] + entries if entries else []
+    return _item("quarantine", problems, "no quarantined lines",
+                 f"read {path.name}: re-record anything real with the CLI, then move the file aside "
+                 "(quarantined lines are kept for review and never replayed)", quarantined=len(entries))
+
+
+def _normal(state: Any) -> str:
+    return json.dumps(state, sort_keys=True, default=str)
+
+
+def check_projection(project: Project, fix: bool) -> dict[str, Any]:
+    ledger = project.ledger
+    rebuilt = projection.build(ledger.read(include_archive=True).records)
+    cache_path = ledger.dir / cache.CACHE
+    if fix:
+        cache_path.unlink(missing_ok=True)
+        cache.load(ledger)
+        return _item("projection cache", [], f"rebuilt from {rebuilt['records']} records")
+    if cache.read_cache(ledger) is None:
+        return _item("projection cache", [], "no usable cache: it is rebuilt on the next read")
+    current = cache.load(ledger, write=False).state
+    if _normal(current) != _normal(rebuilt):
+        return _item("projection cache", [f"{cache_path} differs from a full rebuild of the ledger"], "",
+                     "run `deploystate doctor --fix` (the cache is derived; the ledger is untouched)")
+    return _item("projection cache", [], f"matches a full rebuild ({rebuilt['records']} records)")
+
+
+def _body(text: str) -> str:
+    """The state file without its "Regenerate with" banner: any render invocation may have written it."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("<!-- Regenerate with:"))
+
+
+def check_state_file(project: Project, fix: bool) -> dict[str, Any]:
+    from deploystate.state.store import state_file_text, write_state_file
+
+    target = project.state_file
+    if fix:
+        write_state_file(project)
+        return _item("state file", [], f"re-rendered {target.name}")
+    if not target.is_file():
+        return _item("state file", [f"{target} does not exist"], "", "run `deploystate render`")
+    if _body(target.read_text(encoding="utf-8")) != _body(state_file_text(project)):
+        return _item("state file", [f"{target} is stale (it differs from a fresh render)"], "",
+                     "run `deploystate render` (or `deploystate doctor --fix`)")
+    return _item("state file", [], f"{target.name} is up to date")
+
+
+def diagnose(project: Project, fix: bool = False) -> list[dict[str, Any]]:
+    items = [check_config(project)]
+    if not project.state_dir.is_dir():
+        items.append(_item("state directory", [f"no state directory at {project.state_dir}"], "",
+                           "run `deploystate init` in the repository root (it creates the ledger directory and "
+                           "DEPLOYMENT_STATE.md); with a custom state_dir, check that the path is right"))
+        return items
+    items.append(_item("state directory", [], str(project.state_dir)))
+    items += [check_chain(project), check_quarantine(project), check_projection(project, fix),
+              check_state_file(project, fix)]
+    return items
+
+
+def _discover(args: argparse.Namespace) -> tuple[Project | None, list[dict[str, Any]]]:
+    try:
+        return Project.discover(getattr(args, "root", None)), []
+    except DeploystateError as exc:  # unreadable TOML or no project: still report, as a problem
+        try:
+            root = find_root(getattr(args, "root", None))
+        except DeploystateError:
+            return None, [_item("config", [exc.message], "", exc.hint)]
+        return Project(root, {}), [_item("config", [exc.message], "", exc.hint)]
+
+
+def _text(root: Path | None, items: list[dict[str, Any]], problems: int) -> str:
+    lines = [f"deploystate doctor: {root or 'no project found'}"]
+    for it in items:
+        shown = [p.replace(f"{root}/", "") if root else p for p in (it["problems"] or [it["summary"]])]
+        lines.append(f"  {'ok  ' if it['ok'] else 'FAIL'}  {it['check']:<17} {shown[0]}")
+        lines += [f"  {'':4}  {'':<17} {p}" for p in shown[1:]]
+        if it["more"]:
+            lines.append(f"  {'':4}  {'':<17} … and {it['more']} more (--json)")
+        if it["hint"]:
+            lines.append(f"  {'':4}  {'':<17} next: {it['hint']}")
+    lines.append("healthy" if not problems else f"{problems} problem{'s' if problems > 1 else ''} found")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    project, items = _discover(args)
+    if project is not None:
+        if items:  # the TOML did not parse: the other checks still run with default settings
+            items += diagnose(project, args.fix)[1:]
+        else:
+            items = diagnose(project, args.fix)
+    problems = sum(1 for it in items if not it["ok"])
+    emit(args, {"root": str(project.root) if project else None, "healthy": problems == 0, "problems": problems,
+                "checks": items}, _text(project.root if project else None, items, problems))
+    return 0 if problems == 0 else 1

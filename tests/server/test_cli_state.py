@@ -1,0 +1,112 @@
+"""``deploystate state`` end to end on a real git repository and ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploystate.platforms.base import Observation
+from deploystate.platforms.fake import FakePlatform
+from deploystate.platforms.registry import use
+from deploystate.state.errors import PlatformUnreachable
+from deploystate.state.project import Project
+
+from ._cli import FILES, deploy, ds, ds_json, verify
+
+
+@pytest.fixture
+def shop(git_repo, capsys):
+    """The compose shop, initialised and committed: (repo, project, first commit)."""
+    for rel, text in FILES.items():
+        git_repo.write(rel, text)
+    assert ds(capsys, "--root", str(git_repo.path), "init")[0] == 0
+    c1 = git_repo.commit("shop")
+    return git_repo, Project.discover(git_repo.path), c1
+
+
+def test_state_shows_drift_overdue_recheck_and_unverified(shop, capsys):
+    """Running commits, "committed, not running" after a new commit, an overdue recheck by the real clock."""
+    repo, project, c1 = shop
+    dep = deploy(project, "api", c1)
+    verify(project, "api", c1, "pass", dep, recheck_due="2020-01-01T00:00:00.000000Z")
+    deploy(project, "worker", c1)
+    c2 = repo.commit("fix api", {"api/app.py": "print('fixed')\n"})
+    code, data = ds_json(capsys, "--root", str(repo.path), "state")
+    assert code == 0 and data["head"] == c2
+    svc = {s["name"]: s for s in data["services"]}
+    assert svc["api"]["running_commit"] == c1
+    assert svc["api"]["drift"] == {"state": "committed, not running", "files": ["api/app.py"], "count": 1}
+    assert svc["api"]["recheck_overdue"] is True
+    assert svc["worker"]["drift"]["state"] == "running HEAD's code"
+    assert svc["cache"]["drift"]["state"] == "never deployed"
+    assert data["status"] == "UNVERIFIED" and data["unverified"] == ["worker"]
+    code, out, _ = ds(capsys, "--root", str(repo.path), "state")
+    assert "Status: UNVERIFIED" in out and "OVERDUE" in out
+    assert "api committed, not running: api/app.py" in out
+    assert "UNVERIFIED worker" in out and "deploystate verify worker" in out
+
+
+def test_state_shows_doom_loop_failed_attempts_and_sessions(shop, capsys):
+    """Three failed verifications in a row, the failed attempts and the last session's handover are shown."""
+    repo, project, c1 = shop
+    root = ["--root", str(repo.path)]
+    assert ds(capsys, *root, "session", "start", "--goal", "stop the worker crash loop")[0] == 0
+    for n in range(3):
+        dep = deploy(project, "worker", c1)
+        verify(project, "worker", c1, "fail", dep, failed=[f"rollout: exit 137 OOMKilled (try {n})"])
+    assert ds(capsys, *root, "attempt", "add", "--summary", "raise worker memory to 3Gi", "--outcome", "failed",
+              "--service", "worker")[0] == 0
+    assert ds(capsys, *root, "session", "end", "--did", "raised memory twice", "--broke", "nothing new",
+              "--next", "profile the import job")[0] == 0
+    code, out, _ = ds(capsys, *root, "state")
+    assert code == 0
+    assert "Status: DOOM LOOP" in out and "DOOM LOOP: 3 failed verifications in a row (threshold 3)" in out
+    assert "BROKEN worker" in out and "rollout: exit 137 OOMKilled (try 2)" in out
+    assert "raise worker memory to 3Gi" in out and "Failed attempts (1 of 1" in out
+    assert "next: profile the import job" in out and "stop the worker crash loop" in out
+    code, data = ds_json(capsys, *root, "state")
+    assert data["doom"]["streak"] == 3 and data["next_steps"][0].startswith("STOP.")
+
+
+def test_state_observe_compares_runtime_revision_with_head_and_ledger(shop, capsys):
+    """--observe shows each runtime's revision against HEAD and the ledger; a failing platform is 'unreachable'."""
+    repo, project, c1 = shop
+    deploy(project, "api", c1)
+    c2 = repo.commit("cache config", {"api/app.py": "v2\n"})
+    fake = FakePlatform(name="compose", observations={
+        "api": Observation("api", "compose", "compose:shop/api", "running", revision=c2[:12]),
+        "cache": Observation("cache", "compose", "compose:shop/cache", "running", revision=c1)},
+        errors={"observe:worker": PlatformUnreachable("the Docker engine did not answer")})
+    with use("compose", fake):
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--observe", "--timeout", "5")
+        assert code == 0
+        obs = data["observed"]
+        assert obs["api"]["vs_head"] == "= HEAD"
+        assert obs["api"]["vs_ledger"].startswith(f"ledger says {c1[:10]}")
+        assert obs["cache"]["vs_head"] == "runs HEAD's code for its paths"
+        assert obs["worker"] == {"error": "the Docker engine did not answer"}
+        code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--observe")
+    assert "worker  unreachable: the Docker engine did not answer" in out
+    assert f"api     running, runtime at {c2[:10]}, = HEAD, ledger says {c1[:10]}" in out
+
+
+def test_state_observe_reports_a_crashing_adapter_per_service(shop, capsys):
+    """An adapter raising a plain exception is shown as unreachable for that service, never a crash."""
+    repo, project, c1 = shop
+    repo.commit("api change", {"api/app.py": "v3\n"})
+    fake = FakePlatform(name="compose", observations={
+        "api": Observation("api", "compose", "compose:shop/api", "running", revision=c1)},
+        errors={"observe:cache": RuntimeError("boom")})
+    with use("compose", fake):
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--observe")
+    assert code == 0
+    assert data["observed"]["cache"] == {"error": "RuntimeError: boom"}
+    assert data["observed"]["api"]["vs_head"] == "committed, not running (1 files)"
+    assert data["observed"]["worker"]["state"] == "missing"
+
+
+def test_state_without_state_dir_says_to_run_init(git_repo, capsys):
+    """A configured repository without a state directory still shows state, with the init hint."""
+    git_repo.write("deploystate.toml", '[services.api]\nplatform = "compose"\npaths = ["api/**"]\n')
+    code, out, _ = ds(capsys, "--root", str(git_repo.path), "state")
+    assert code == 0 and "no state directory" in out and "deploystate init" in out
+    assert not (git_repo.path / ".deploystate").exists()
