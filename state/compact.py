@@ -124,7 +124,10 @@ def plan(live: list[dict], archived_ids: set[str], all_records: list[dict], cuto
         if not prefix_done and rec.get("ts", "") >= cutoff:
             prefix_done = True  # the archive must stay a prefix: nothing after the first young record moves
         if prefix_done:
-            out.live.append(rec)
+            if rec["id"] in archived_ids and rec["id"] not in reasons:
+                out.already_archived += 1  # a line a union merge brought back: the archive has it already
+            else:
+                out.live.append(rec)
             continue
         if rec["id"] in archived_ids:
             out.already_archived += 1

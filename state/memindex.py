@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,34 +26,54 @@ from .cache import _tail_hash
 from .ledger import Ledger
 from .memrecords import apply_activity, signature_of_verification
 
-VERSION = 1
+VERSION = 2
 INDEX_DIR = "cache"
 INDEX_FILE = "memory.json"
 SAVE_EVERY = 256  # records applied in memory before the file is rewritten (it is rebuilt from the ledger anyway)
-SUMMARY_CHARS = 300
+SUMMARY_CHARS = 240
 
 
 @dataclass(slots=True)
 class Doc:
+    """One attempt as the index keeps it. Tokens, files and services are stored joined in one string each
+    (split only for the few candidates a query scores), which keeps loading 100k of them fast and small."""
+
     id: str
     ts: str
     outcome: str
     summary: str
     session: str | None
     signature: str | None
-    tokens: tuple[str, ...]
-    files: tuple[str, ...]
-    services: tuple[str, ...]
+    tokens_text: str    # space-separated
+    files_text: str     # newline-separated
+    services_text: str  # space-separated
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.tokens_text.split(" ") if self.tokens_text else []
+
+    @property
+    def files(self) -> list[str]:
+        return self.files_text.split("\n") if self.files_text else []
+
+    @property
+    def services(self) -> list[str]:
+        return self.services_text.split(" ") if self.services_text else []
+
+    def keys(self) -> list[str]:
+        """The inverted-index keys of this attempt: words, f:file, s:service, g:signature."""
+        return [*self.tokens, *("f:" + f for f in self.files), *("s:" + s for s in self.services),
+                *(("g:" + self.signature,) if self.signature else ())]
 
     def row(self) -> list:
-        return [self.id, self.ts, self.outcome, self.summary, self.session, self.signature, " ".join(self.tokens),
-                "\n".join(self.files), " ".join(self.services)]
+        return [self.id, self.ts, self.outcome, self.summary, self.session, self.signature, self.tokens_text,
+                self.files_text, self.services_text]
 
 
 @dataclass
 class MemoryIndex:
     docs: list[Doc] = field(default_factory=list)
-    postings: dict[str, list[int]] = field(default_factory=dict)
+    postings: dict[str, array] = field(default_factory=dict)  # key -> doc numbers; arrays: 4 bytes an entry
     signatures: dict[str, dict] = field(default_factory=dict)
     sessions: dict[str, dict] = field(default_factory=dict)
     last_id: str = ""
@@ -66,11 +87,10 @@ class MemoryIndex:
         idx = len(self.docs)
         self.docs.append(doc)
         post = self.postings
-        for key in (*doc.tokens, *("f:" + f for f in doc.files), *("s:" + s for s in doc.services),
-                    *(("g:" + doc.signature,) if doc.signature else ())):
+        for key in doc.keys():
             bucket = post.get(key)
             if bucket is None:
-                post[sys.intern(key)] = [idx]
+                post[sys.intern(key)] = array("I", (idx,))
             else:
                 bucket.append(idx)
 
@@ -97,13 +117,14 @@ class MemoryIndex:
     def _apply_attempt(self, rec: dict, p: dict, author: dict) -> None:
         summary = str(p.get("summary") or "")
         hypothesis = str(p.get("hypothesis") or "")
-        toks = tuple(sys.intern(t) for t in similarity.tokens(summary + "\n" + hypothesis))
-        files = tuple(sys.intern(f) for f in similarity.norm_files(p.get("files") or [])[:50])
-        services = tuple(sys.intern(s) for s in similarity.norm_services(p.get("services") or [])[:50])
+        toks = " ".join(similarity.tokens(summary + "\n" + hypothesis))
+        files = "\n".join(f for f in similarity.norm_files(p.get("files") or [])[:50] if "\n" not in f)
+        services = " ".join(s for s in similarity.norm_services(p.get("services") or [])[:50] if " " not in s)
         sig = p.get("signature") if isinstance(p.get("signature"), str) else None
-        outcome = str(p.get("outcome") or "unknown")
-        self.add_doc(Doc(rec["id"], rec.get("ts", ""), outcome, summary[:SUMMARY_CHARS], author.get("session"),
-                         sig, toks, files, services))
+        outcome = sys.intern(str(p.get("outcome") or "unknown"))
+        session = author.get("session")
+        self.add_doc(Doc(rec["id"], rec.get("ts", ""), outcome, summary[:SUMMARY_CHARS],
+                         sys.intern(session) if isinstance(session, str) else None, sig, toks, files, services))
         if sig:
             self._seen(sig, rec, "attempt", summary, outcome)
 
@@ -124,19 +145,24 @@ class MemoryIndex:
     def to_json(self) -> dict:
         return {"version": VERSION, "last_id": self.last_id, "live_size": self.live_size, "live_tail": self.live_tail,
                 "archive_size": self.archive_size, "docs": [d.row() for d in self.docs],
+                "postings": {k: v.tolist() for k, v in self.postings.items()},
                 "signatures": self.signatures, "sessions": self.sessions}
 
     @classmethod
     def from_json(cls, data: dict) -> "MemoryIndex":
+        """Load a stored index; raises ValueError when it is inconsistent (then it is rebuilt)."""
         index = cls(signatures=data["signatures"], sessions=data["sessions"], last_id=data["last_id"],
                     live_size=data["live_size"], live_tail=data["live_tail"], archive_size=data["archive_size"])
         intern = sys.intern
-        for row in data["docs"]:
-            rid, ts, outcome, summary, session, sig, toks, files, services = row
-            index.add_doc(Doc(rid, ts, outcome, summary, session, sig,
-                              tuple(intern(t) for t in toks.split()) if toks else (),
-                              tuple(intern(f) for f in files.split("\n")) if files else (),
-                              tuple(intern(s) for s in services.split()) if services else ()))
+        index.docs = [Doc(rid, ts, intern(outcome), summary, intern(session) if session else None, sig, toks, files,
+                          services)
+                      for rid, ts, outcome, summary, session, sig, toks, files, services in data["docs"]]
+        total = len(index.docs)
+        for key, numbers in data["postings"].items():
+            bucket = array("I", numbers)
+            if bucket and max(bucket) >= total:
+                raise ValueError("the stored index names an attempt it does not hold")
+            index.postings[intern(key)] = bucket
         return index
 
 

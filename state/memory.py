@@ -8,10 +8,11 @@ signatures seen in attempts and failed verifications. Session handoff lives in
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, Iterable
 
-from . import memindex, recall, similarity, store
+from . import cache, memindex, recall, similarity, store
 from .errors import InputError
 from .project import Project
 from .redact import redact
@@ -19,6 +20,7 @@ from .sessions import end_session, resolve_session, start_session
 from .signature import failure_signature
 
 __all__ = ["similar_attempts", "record_attempt", "check_attempt", "signature_seen", "failure_signature",
+           "repeated_failures",
            "start_session", "end_session", "resolve_session", "OUTCOMES"]
 
 OUTCOMES = ("tried", "failed", "worked", "unknown")
@@ -168,3 +170,34 @@ def check_attempt(project: Project, *, summary: str, files: Iterable[str] = (), 
     return {"similar": similar, "failed_similar": bool(failed), "verdict_text": text, "signature": signature,
             "signature_seen": seen}
 
+
+
+def _doc(index: memindex.MemoryIndex, rid: str) -> memindex.Doc | None:
+    """Look an attempt up by id (docs are kept in id order: appended in order, rebuilt sorted)."""
+    i = bisect.bisect_left(index.docs, rid, key=lambda d: d.id)
+    return index.docs[i] if i < len(index.docs) and index.docs[i].id == rid else None
+
+
+def repeated_failures(project: Project, state: dict | None = None, *, limit: int = 5) -> list[dict]:
+    """Recent attempts that repeat an earlier FAILED one (newest first): what ``read_deployment_state`` shows.
+
+    Uses the ``similar_to`` links each attempt recorded when it was written, so
+    the answer is what the agent was warned about at the time."""
+    state = state if state is not None else cache.load(project.ledger).state
+    index = memindex.load(project.ledger)
+    out = []
+    for att in reversed(state["attempts"]["recent"]):
+        repeats = []
+        for rid in att.get("similar_to") or []:
+            doc = _doc(index, rid)
+            if doc is not None and doc.outcome == "failed":
+                repeats.append({"id": doc.id, "ts": doc.ts, "summary": doc.summary})
+        if repeats:
+            first = repeats[0]
+            text = (f"attempt {att['id']} ({_day(att.get('ts'))}, {att.get('outcome')}) repeats attempt "
+                    f"{first['id']} from {_day(first['ts'])} which FAILED: \"{first['summary'][:120]}\"")
+            out.append({"attempt": {k: att.get(k) for k in ("id", "ts", "summary", "outcome", "session")},
+                        "repeats": repeats, "text": text})
+        if len(out) >= limit:
+            break
+    return out

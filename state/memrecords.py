@@ -12,6 +12,7 @@ from .signature import failure_signature
 
 RECENT = 20          # items kept per list per session
 ENDED_KEPT = 50      # ended sessions kept (the projection keeps the last few for the state file)
+UNSTARTED_KEPT = 300  # sessions known only from records that name them (no session_start seen), newest kept
 
 
 def signature_of_verification(payload: dict) -> str | None:
@@ -59,6 +60,8 @@ def apply_activity(sessions: dict, rec: dict, payload: dict, author: dict) -> No
     sid = author.get("session")
     if not sid:
         return
+    if str(sid) not in sessions and len(sessions) > ENDED_KEPT + 2 * UNSTARTED_KEPT:
+        _prune_unstarted(sessions)
     entry = _session(sessions, str(sid), ts)
     entry["records"] += 1
     entry["last_ts"] = max(entry["last_ts"], ts)
@@ -81,6 +84,14 @@ def _prune(sessions: dict) -> None:
         ended.sort(key=lambda sid: sessions[sid].get("ended") or "")
         for sid in ended[: len(ended) - ENDED_KEPT]:
             del sessions[sid]
+
+
+def _prune_unstarted(sessions: dict) -> None:
+    """Bound memory: sessions nobody started or ended here (ids set by hand, other tools) age out."""
+    loose = [sid for sid, s in sessions.items() if s.get("status") == "open" and not s.get("start_id")]
+    loose.sort(key=lambda sid: sessions[sid].get("last_ts") or "")
+    for sid in loose[: max(0, len(loose) - UNSTARTED_KEPT)]:
+        del sessions[sid]
 
 
 def auto_summary(activity: dict | None) -> str:

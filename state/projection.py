@@ -206,4 +206,6 @@ def status(state: dict, threshold: int, chain_ok: bool = True) -> tuple[str, str
     pending = unverified(state)
     if pending:
         return "UNVERIFIED", "restarted but not verified: " + ", ".join(pending)
+    if not any(svc.get("deploy") for svc in state["services"].values()):
+        return "OK", "no deploys recorded yet: nothing is known to be broken or unverified"
     return "OK", "every deploy deploystate knows of has a passing verification"

@@ -35,7 +35,11 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
     present = [t for t in tokens if t in post]
     rare = [t for t in present if len(post[t]) <= COMMON_FRACTION * total]
     nominators = [(t, qweights[t]) for t in (rare or present)]
-    nominators += [("f:" + f, OVERLAP_BONUS) for f in files] + [("s:" + s, OVERLAP_BONUS) for s in services]
+    # Services do not nominate: a shared service alone scores at most 0.2, below any useful threshold,
+    # and "worker" is named by a large share of attempts (its list is the longest to walk).
+    nominators += [("f:" + f, OVERLAP_BONUS) for f in files]
+    if min_score < 0.2:
+        nominators += [("s:" + s, OVERLAP_BONUS) for s in services]
     if signature:
         nominators.append(("g:" + signature, OVERLAP_BONUS * 2))
     acc: dict[int, float] = {}
@@ -51,11 +55,12 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
     out = []
     for i, _ in best:
         doc = index.docs[i]
-        for t in doc.tokens:
+        d_tokens = doc.tokens
+        for t in d_tokens:
             if t not in weight_cache:
                 weight_cache[t] = similarity.idf(len(post.get(t, ())), total)
         sig_match = bool(signature and doc.signature == signature)
-        score = similarity.score_pair(tokens, files, services, doc.tokens, doc.files, doc.services, weight_cache,
+        score = similarity.score_pair(tokens, files, services, d_tokens, doc.files, doc.services, weight_cache,
                                       signature_match=sig_match)
         if score >= min_score:
             out.append((score, sig_match, doc))

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 # Volatile shapes dropped before tokenising: they differ between two tellings of the same idea.
-_VOLATILE = [
-    re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"),
-    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\b"),
-    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-    re.compile(r"\b0x[0-9a-f]+\b", re.I),
-    re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b", re.I),  # commit shas, digests
-    re.compile(r"\bsha256:[0-9a-f]+\b", re.I),
-]
+# Every shape holds a digit, so text without one skips this step (most summaries).
+_VOLATILE = re.compile("|".join([
+    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b",
+    r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\b",
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+    r"\b0x[0-9a-f]+\b",
+    r"\bsha256:[0-9a-f]+\b",
+    r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b",  # commit shas, digests
+]), re.I)
+_DIGIT = re.compile(r"\d")
 # A path-like word: keep only its last component without extension ("app/worker/tasks.py" -> "tasks").
 _PATH = re.compile(r"(?:[\w.~-]*/)+([\w.-]+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -54,6 +57,7 @@ _SUFFIXES = ("ational", "ization", "ations", "ation", "ments", "ment", "ness", "
              "ied", "ers", "er", "ed", "es", "ly", "s")
 
 
+@lru_cache(maxsize=1 << 16)  # a project's vocabulary is small; stemming is most of tokenising's cost
 def stem(word: str) -> str:
     """A light suffix stripper: 'restarting', 'restarted', 'restarts' -> 'restart'; 'retries' -> 'retri'."""
     if len(word) <= 3 or word.isdigit():
@@ -82,9 +86,10 @@ def tokens(text: str | None) -> list[str]:
     if not text:
         return []
     s = str(text)
-    for pattern in _VOLATILE:
-        s = pattern.sub(" ", s)
-    s = _PATH.sub(lambda m: " " + m.group(1).rsplit(".", 1)[0] + " ", s)
+    if _DIGIT.search(s):
+        s = _VOLATILE.sub(" ", s)
+    if "/" in s:
+        s = _PATH.sub(lambda m: " " + m.group(1).rsplit(".", 1)[0] + " ", s)
     s = _CAMEL.sub(" ", s).lower().replace("_", " ")
     out: dict[str, None] = {}
     for word in _WORD.findall(s):

@@ -75,7 +75,7 @@ def _rev(root: Path, ref: str, timeout: float) -> str | None:
 def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult) -> int:
     if not incoming:
         return 0
-    new, problems = missing_records(ledger.read().records, incoming)
+    new, problems = missing_records(ledger.read(include_archive=True).records, incoming)  # archived = present
     result.problems += [str(p) for p in problems]
     if new:
         ledger.append_sealed(new, reseal=False)
@@ -84,7 +84,9 @@ def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult)
 
 def _commit_ledger(root: Path, ledger: Ledger, parents: list[str], timeout: float) -> str:
     """A commit whose tree holds the whole ledger, made without touching the index or work tree."""
-    text = "".join(canonical(r) + "\n" for r in sorted(ledger.read().records, key=lambda r: r["id"]))
+    # the archive too (deploystate compact moved old records there): the ref keeps the whole history, once
+    records = {r["id"]: r for r in ledger.read(include_archive=True).records}
+    text = "".join(canonical(r) + "\n" for r in sorted(records.values(), key=lambda r: r["id"]))
     blob = _git(root, "hash-object", "-w", "--stdin", timeout=timeout, input=text).strip()
     tree = _git(root, "mktree", timeout=timeout, input=f"100644 blob {blob}\tledger.jsonl\n").strip()
     args = ["commit-tree", tree, "-m", "deploystate ledger"]

@@ -149,7 +149,7 @@ class S3Ledger:
     def pull(self, ledger: Ledger, result: S3SyncResult, full: bool = False) -> set[str]:
         """Fetch records this copy lacks; returns the ids listed on S3 (so push can skip them)."""
         status = _load_status(ledger)
-        local = ledger.read().records
+        local = ledger.read(include_archive=True).records  # records `deploystate compact` archived are present
         have = {r["id"] for r in local}
         start = ""
         if not full and status.get("pulled_upto"):
