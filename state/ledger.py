@@ -19,7 +19,6 @@ from typing import Any, Iterator
 from . import chain
 from .errors import InputError, LedgerError
 from .ids import id_after, iso, utc_now
-from .redact import redact_obj
 
 LEDGER = "ledger.jsonl"
 ARCHIVE = "archive.jsonl"
@@ -35,7 +34,7 @@ KINDS = frozenset({
 
 GITATTRIBUTES = "# deploystate: records are append-only lines, so merges keep both sides.\n*.jsonl merge=union\n"
 GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
-             "chain.verified.json\n")  # the hooks' cached chain verdict (deploystate.hooks.chainmark)
+             "chain.verified.json\nsync.json\ns3.json\n")  # hooks' cached chain verdict; per-clone sync status
 
 
 @dataclass
@@ -81,6 +80,8 @@ class Ledger:
     def append(self, kind: str, payload: dict[str, Any], *, author: dict[str, Any] | None = None,
                commit: str | None = None) -> dict:
         """Append one record (payload redacted), chained to the last one; returns the sealed record."""
+        # Imported here: compiling its patterns costs ~10 ms that readers (the git hooks) never need.
+        from .redact import redact_obj
         if kind not in KINDS:
             raise InputError(f"unknown record kind {kind!r}", f"use one of: {', '.join(sorted(KINDS))}")
         record = {"id": "", "ts": "", "kind": kind, "author": redact_obj(author or {}),

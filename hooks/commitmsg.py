@@ -1,0 +1,83 @@
+"""The commit-msg hook: a message may not say "deployed", "live" or "working in production"
+unless the running commit has a passing verification.
+
+The common case (a message that claims nothing) costs a regex over the message:
+the state is only read when a claim is found.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import claims
+from .settings import find
+
+
+def _comment_char(root) -> str:
+    """git's core.commentChar (default '#')."""
+    from deploystate.state.proc import run as run_proc
+    try:
+        res = run_proc(["git", "config", "core.commentChar"], cwd=root, timeout=5)
+    except Exception:  # noqa: BLE001 - git's default is '#'
+        return "#"
+    value = res.stdout.strip()
+    return value if res.ok and len(value) == 1 else "#"
+
+
+def _maybe_comment(claim: str) -> bool:
+    """Could the claim's line be a comment under a custom core.commentChar? Only then is git asked."""
+    first = claim[:1]
+    return bool(first) and not first.isalnum() and not first.isspace() and first not in "\"'([{*-`"
+
+
+def run(hook: str, args: list[str]) -> int:
+    settings = find()
+    if not settings.configured:
+        return 0
+    path = args[0] if args else ".git/COMMIT_EDITMSG"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError as exc:
+        print(f"deploystate: cannot read the commit message {path}: {exc}", file=sys.stderr)
+        return 1
+    patterns, bad = claims.compile_patterns(settings.claim_patterns())
+    for b in bad:
+        print(f"deploystate: ignoring invalid commit_msg_patterns entry {b}", file=sys.stderr)
+    claim = claims.find_claim(claims.strip_commit_message(text), patterns)
+    if claim is None:
+        return 0
+    message = claims.strip_commit_message(text)
+    if _maybe_comment(claim):  # a line like "; deployed" may be a comment under a custom comment char
+        message = claims.strip_commit_message(text, _comment_char(settings.root))
+        claim = claims.find_claim(message, patterns)
+        if claim is None:
+            return 0
+    from . import gates, override, snapshot
+
+    snap = snapshot.take(settings.root)
+    if snap.error:
+        refusals = [gates.Refusal(f"deploystate could not read its state ({snap.error}).",
+                                  "`deploystate state` to see the problem and fix it.")]
+    else:
+        names = claims.mentioned(message, sorted(set(snap.state["services"]) | set(settings.service_names())))
+        refusals = [] if snap.chain_ok else gates.deploy_gate(snap.state, 1 << 30, False, snap.chain_problems)[:1]
+        refusals += gates.running_verified(snap.state, names or None)
+    if not refusals:
+        return 0
+    reason = override.requested()
+    if reason and snap.project is not None:
+        bad_reason = override.problem(reason)
+        if bad_reason is None:
+            rec = override.record(snap.project, "commit-msg", reason, [f"message: {claim}"],
+                                  [r.line() for r in refusals], commit=None)
+            override.announce(rec, [r.what for r in refusals])
+            return 0
+        print(f"deploystate: {bad_reason}", file=sys.stderr)
+    title = (f"refusing this commit message: it says \"{claim}\", but the running code has no passing "
+             "verification.")
+    from .settings import framework_note
+    sys.stderr.write(gates.report(title, refusals, 'DEPLOYSTATE_OVERRIDE="<why>" git commit ...   — or reword '
+                                  "the message to say what is true (\"committed, not yet deployed\").",
+                                  framework_note()))
+    return 1

@@ -1,0 +1,126 @@
+"""The pre-push hook: no new push onto a deploy that is unverified, failed, looping or untrustworthy.
+
+git gives one line per ref on stdin: ``<local ref> <local sha> <remote ref> <remote sha>``.
+Only pushes to a deploy branch (``[project] deploy_branches``, globs allowed) and
+``deployed/*`` tags (``[project.hooks] deployed_tag_pattern``) are judged; every
+other push returns before the state is even imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from fnmatch import fnmatchcase
+
+from .settings import HookSettings, find
+
+Z40 = "0" * 40
+
+
+def parse_refs(text: str) -> list[tuple[str, str, str, str]]:
+    """The ref lines git writes to pre-push's stdin (malformed lines are skipped)."""
+    refs = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            refs.append((parts[0], parts[1], parts[2], parts[3]))
+    return refs
+
+
+def refs_from_pre_commit(env: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """The pre-commit framework (and prek) run pre-push hooks without stdin; they pass the
+    first pushed ref in PRE_COMMIT_* variables instead."""
+    remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH")
+    if not remote_ref:
+        return []
+    local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
+    local_sha = env.get("PRE_COMMIT_TO_REF") or ""
+    if not local_sha and local_ref:
+        from deploystate.state import gitinfo
+        try:
+            local_sha = gitinfo.resolve(os.getcwd(), local_ref)
+        except Exception:  # noqa: BLE001 - an unresolvable ref is judged below as "unknown commit"
+            local_sha = ""
+    return [(local_ref, local_sha or "unknown", remote_ref, env.get("PRE_COMMIT_FROM_REF") or Z40)]
+
+
+def classify(refs: list[tuple[str, str, str, str]], branches: list[str], tag_pattern: str
+             ) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, str, str]]]:
+    """(pushes to deploy branches, pushes of deployed tags); deletions are neither."""
+    deploy, tags = [], []
+    for ref in refs:
+        local_sha, remote_ref = ref[1], ref[2]
+        if local_sha == Z40:
+            continue
+        if remote_ref.startswith("refs/heads/"):
+            name = remote_ref[len("refs/heads/"):]
+            if any(fnmatchcase(name, b) for b in branches):
+                deploy.append(ref)
+        elif remote_ref.startswith("refs/tags/") and fnmatchcase(remote_ref[len("refs/tags/"):], tag_pattern):
+            tags.append(ref)
+    return deploy, tags
+
+
+def evaluate(settings: HookSettings, deploy: list, tags: list):
+    """(snapshot, refusals) for the judged refs."""
+    from deploystate.state import gitinfo
+
+    from . import gates, snapshot
+
+    snap = snapshot.take(settings.root)
+    if snap.error:
+        return snap, [gates.Refusal(f"deploystate could not read its state ({snap.error}), so it cannot "
+                                    "show that what runs was verified.",
+                                    "`deploystate state` to see the problem and fix it.")]
+    refusals = gates.deploy_gate(snap.state, snap.threshold, snap.chain_ok, snap.chain_problems) if deploy else []
+    if tags and not snap.chain_ok and not deploy:
+        refusals += gates.deploy_gate(snap.state, snap.threshold, False, snap.chain_problems)[:1]
+    for _, local_sha, remote_ref, _ in tags:
+        try:
+            commit = gitinfo.resolve(snap.project.root, local_sha)  # peel an annotated tag to its commit
+        except Exception:  # noqa: BLE001 - a sha git cannot resolve has, by definition, no verification
+            commit = local_sha
+        verdict = gates.commit_verdict(snap.state, commit)
+        if verdict is None:
+            verdict = snapshot.scan_commit_verdict(snap.project, commit)
+        refusal = gates.tag_refusal(remote_ref[len("refs/tags/"):], commit, verdict)
+        if refusal:
+            refusals.append(refusal)
+    return snap, refusals
+
+
+def run(hook: str, args: list[str]) -> int:
+    settings = find()
+    if not settings.configured:
+        return 0
+    refs = refs_from_pre_commit(dict(os.environ))
+    if not refs and not sys.stdin.isatty():
+        refs = parse_refs(sys.stdin.read())
+    deploy, tags = classify(refs, settings.deploy_branches(), settings.tag_pattern())
+    if not deploy and not tags:
+        return 0
+    snap, refusals = evaluate(settings, deploy, tags)
+    targets = [r[2].removeprefix("refs/heads/").removeprefix("refs/tags/") for r in deploy + tags]
+    remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
+    if not refusals:
+        print(f"deploystate: push to {', '.join(targets)} allowed: every deploy deploystate knows of has a "
+              "passing verification.", file=sys.stderr)
+        return 0
+    from . import override
+    from .gates import report
+
+    reason = override.requested()
+    if reason and snap.project is not None:
+        bad = override.problem(reason)
+        if bad is None:
+            refs_text = [f"{r[2]}@{r[1][:12]}" for r in deploy + tags]
+            rec = override.record(snap.project, "pre-push", reason, refs_text, [r.line() for r in refusals],
+                                  commit=(deploy + tags)[0][1] if (deploy + tags)[0][1] != "unknown" else None)
+            override.announce(rec, [r.what for r in refusals])
+            return 0
+        print(f"deploystate: {bad}", file=sys.stderr)
+    example = f'DEPLOYSTATE_OVERRIDE="<why this cannot wait>" git push {remote} {" ".join(targets)}'
+    from .settings import framework_note
+    sys.stderr.write(report(f"refusing to push {', '.join(targets)} to {remote}.", refusals, example,
+                            framework_note()))
+    return 1

@@ -1,0 +1,166 @@
+"""Install the git hooks as small shell shims, chaining whatever hook was there before.
+
+A shim execs the Python that installed it (``sys.executable``) with
+``-m deploystate.hooks <hook>``: no PATH lookup, no wrapper script, so the
+hook costs one interpreter start. An existing hook is moved aside to
+``<hook>.pre-deploystate`` and run first with the same arguments and stdin;
+uninstalling moves it back. The hooks directory is whatever git says it is
+(``git rev-parse --git-path hooks``), so ``core.hooksPath`` (husky, lefthook and
+friends) is respected.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from deploystate.state.errors import GitError, InputError
+from deploystate.state.gitinfo import git
+
+MARKER = "# deploystate-shim v1"
+SUFFIX = ".pre-deploystate"
+GIT_HOOKS = ("pre-push", "commit-msg", "post-commit", "post-merge")
+STDIN_HOOKS = frozenset({"pre-push"})
+NEVER_BLOCK = frozenset({"post-commit", "post-merge"})
+
+
+def hooks_dir(top: Path) -> Path:
+    """Where git looks for hooks in the repository at ``top`` (core.hooksPath included)."""
+    out = git(top, "rev-parse", "--git-path", "hooks").strip()
+    path = Path(out)
+    return path if path.is_absolute() else top / path
+
+
+def hooks_path_setting(top: Path) -> str | None:
+    try:
+        return git(top, "config", "core.hooksPath").strip() or None
+    except GitError:
+        return None
+
+
+def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
+    """The shell script installed as ``hook``."""
+    py = shlex.quote(python)
+    fail = "0" if hook in NEVER_BLOCK else "1"
+    lines = [
+        "#!/bin/sh",
+        f"{MARKER} ({hook}): installed by `deploystate hooks install --git`.",
+        f"# `deploystate hooks uninstall --git` removes it and restores {hook}{SUFFIX} if there was one.",
+        f"PY={py}",
+        'if [ ! -x "$PY" ]; then',
+        f'  echo "deploystate: $PY is gone: reinstall the hooks (deploystate hooks install --git) or remove them '
+        f'(deploystate hooks uninstall --git)" >&2',
+        f"  exit {fail}",
+        "fi",
+    ]
+    if project_rel:
+        rel = shlex.quote(project_rel)
+        # git runs hooks from the top of the work tree; deploystate.toml lives in a sub-directory
+        lines += ['if [ -z "$DEPLOYSTATE_ROOT" ]; then', f'  DEPLOYSTATE_ROOT="$PWD"/{rel}', "  export DEPLOYSTATE_ROOT",
+                  "fi"]
+    lines.append(f'prev="${{0%/*}}/{hook}{SUFFIX}"')
+    run = f'"$PY" -m deploystate.hooks {hook} "$@"'
+    if hook in STDIN_HOOKS:
+        lines += [
+            "# git writes the pushed refs on stdin once: keep them for both hooks.",
+            f'input=$(mktemp "${{TMPDIR:-/tmp}}/deploystate-{hook}.XXXXXX") || exit 1',
+            "trap 'rm -f \"$input\"' EXIT",
+            'cat > "$input"',
+            'if [ -x "$prev" ]; then',
+            '  "$prev" "$@" < "$input" || exit $?',
+            "fi",
+            f'{run} < "$input"',
+            "exit $?",
+        ]
+    elif hook in NEVER_BLOCK:
+        lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@"', "fi", run, "exit 0"]
+    else:
+        lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@" || exit $?', "fi", f"exec {run}"]
+    return "\n".join(lines) + "\n"
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return MARKER.encode() in fh.read(4096)
+    except OSError:
+        return False
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def _write_executable(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+
+
+def install(top: Path, *, python: str | None = None, project_root: Path | None = None,
+            hooks: tuple[str, ...] = GIT_HOOKS) -> list[str]:
+    """Install (or refresh) the shims; return one line per hook saying what was done."""
+    python = python or sys.executable
+    rel = None
+    if project_root is not None and project_root.resolve() != top.resolve():
+        rel = str(project_root.resolve().relative_to(top.resolve()))
+    directory = hooks_dir(top)
+    directory.mkdir(parents=True, exist_ok=True)
+    report = []
+    for hook in hooks:
+        path, saved = directory / hook, directory / (hook + SUFFIX)
+        if path.exists() or path.is_symlink():
+            if is_ours(path):
+                action = "refreshed"
+            elif saved.exists() and not _same_content(path, saved):
+                raise InputError(f"{path} is not deploystate's shim and {saved.name} already exists",
+                                 f"someone replaced the shim: merge {path.name} into {saved.name} (or move one "
+                                 "away), then run `deploystate hooks install --git` again")
+            else:
+                os.replace(path, saved)
+                action = f"installed; the existing hook now runs first from {saved.name}"
+        else:
+            action = "installed"
+        _write_executable(path, shim_text(hook, python, rel))
+        report.append(f"{hook}: {action} ({path})")
+    return report
+
+
+def uninstall(top: Path, hooks: tuple[str, ...] = GIT_HOOKS) -> list[str]:
+    """Remove our shims and put back the hooks they chained; anything else is left alone."""
+    directory = hooks_dir(top)
+    report = []
+    for hook in hooks:
+        path, saved = directory / hook, directory / (hook + SUFFIX)
+        if (path.exists() or path.is_symlink()) and not is_ours(path):
+            report.append(f"{hook}: left alone (not deploystate's shim: {path})")
+            continue
+        existed = path.exists()
+        if existed:
+            path.unlink()
+        if saved.exists() or saved.is_symlink():
+            os.replace(saved, path)
+            report.append(f"{hook}: removed; restored the hook that was there before")
+        else:
+            report.append(f"{hook}: removed" if existed else f"{hook}: was not installed")
+    return report
+
+
+def status(top: Path, hooks: tuple[str, ...] = GIT_HOOKS) -> dict[str, str]:
+    directory = hooks_dir(top)
+    out = {}
+    for hook in hooks:
+        path, saved = directory / hook, directory / (hook + SUFFIX)
+        if is_ours(path):
+            out[hook] = "installed" + (f" (chains {saved.name})" if saved.exists() else "")
+        elif path.exists():
+            out[hook] = "another hook (not deploystate's)"
+        else:
+            out[hook] = "not installed"
+    return out

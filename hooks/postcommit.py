@@ -1,0 +1,83 @@
+"""post-commit and post-merge: say "Committed is not running" and what to restart. Never blocks.
+
+The services named are the ones whose paths (deploystate.toml) the new commit
+or merge touched; each is shown with the commit it really runs, if known.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .settings import find
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
+
+
+def _revisions(root, hook: str) -> tuple[str, str, str] | None:
+    """(repository top, HEAD, the commit before this change) in one git call when possible."""
+    from deploystate.state import gitinfo
+    from deploystate.state.errors import GitError
+
+    base = "ORIG_HEAD" if hook == "post-merge" else "HEAD~1"
+    try:
+        top, head, before = gitinfo.git(root, "rev-parse", "--show-toplevel", "HEAD", base).splitlines()
+        return top, head, before
+    except (GitError, ValueError):  # the first commit (no parent) or no ORIG_HEAD
+        head = gitinfo.head(root)
+        top = gitinfo.toplevel(root)
+        return (str(top), head, EMPTY_TREE) if head and top else None
+
+
+def affected_lines(project, base: str, head: str, top: str) -> list[str]:
+    """One line per service the change base..head touches (one git diff; state read only if needed)."""
+    from pathlib import Path
+
+    from deploystate.state import gitinfo
+    from deploystate.state.mapping import affected
+
+    root = project.root.resolve()
+    under = None if Path(top).resolve() == root else str(root.relative_to(Path(top).resolve()))
+    changes = gitinfo.changed_files(project.root, base, head, under=under)
+    hit = affected(changes, project.service_paths(), project.all_services_rules())
+    if not hit.services:
+        return []
+    from deploystate.state import cache
+    from deploystate.state.render import day, short
+
+    state = cache.load(project.ledger).state
+    lines = []
+    for name in hit.names():
+        files = sorted({m.file for m in hit.services[name]})
+        svc = state["services"].get(name) or {}
+        running = svc.get("running_commit")
+        dep = svc.get("deploy") or {}
+        where = (f"running {short(running)} since {day(dep.get('ts'))}" if running
+                 else "never deployed through deploystate")
+        more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+        lines.append(f"  {name}: {where}; changed: {', '.join(files[:3])}{more}")
+    return lines
+
+
+def run(hook: str, args: list[str]) -> int:
+    try:
+        settings = find()
+        if not settings.configured or "services" not in settings.text:
+            return 0
+        from deploystate.state.project import Project
+
+        project = Project.discover(settings.root)
+        revs = _revisions(project.root, hook)
+        if revs is None:
+            return 0
+        top, head, base = revs
+        lines = affected_lines(project, base, head, top)
+        if not lines:
+            return 0
+        names = [line.split(":", 1)[0].strip() for line in lines]
+        sys.stderr.write("deploystate: Committed is not running. This "
+                         + ("merge" if hook == "post-merge" else "commit") + " changes:\n" + "\n".join(lines)
+                         + f"\n  restart them: deploystate restart {' '.join(names)}   (or: deploystate restart "
+                         "--affected)\n  then verify:  deploystate verify " + " ".join(names) + "\n")
+    except Exception as exc:  # noqa: BLE001 - a post hook must never fail the commit or merge
+        print(f"deploystate: {hook} note unavailable: {exc}", file=sys.stderr)
+    return 0

@@ -1,0 +1,120 @@
+"""The few settings a git hook needs, read without importing ``deploystate.state``.
+
+Why not ``Project.discover``: importing the state package pulls in dataclasses,
+hashlib and typing (~20 ms), and the commit-msg hook runs on every commit. Most
+runs only need "is this message a claim?" and "is this a deploy branch?", so this
+module finds deploystate.toml the same way ``state.project.find_root`` does and
+parses it with ``tomllib`` only when the keys it needs are actually in the file.
+The slow path (state checks) uses ``Project`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CONFIG_NAME = "deploystate.toml"  # same as state.project.CONFIG_NAME (a test keeps them equal)
+
+# Same defaults as state.config.HooksSettings / ProjectSettings (a test keeps them equal).
+DEFAULT_CLAIM_PATTERNS = (
+    r"(?i)\bdeployed\b", r"(?i)\bis (now )?live\b", r"(?i)\bverified (working|in prod)",
+    r"(?i)\bworking in prod(uction)?\b", r"(?i)\blive in prod(uction)?\b",
+)
+DEFAULT_TAG_PATTERN = "deployed/*"
+DEFAULT_DEPLOY_BRANCHES = ("main",)
+
+
+class HookSettings:
+    """Where the project is and what its [project] / [project.hooks] tables say."""
+
+    def __init__(self, root: Path | None, text: str) -> None:
+        self.root = root
+        self.text = text
+        self._raw: dict | None = None
+        self.error: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """True when a deploystate.toml or a state directory says this repository uses deploystate."""
+        return self.root is not None
+
+    def raw(self) -> dict:
+        if self._raw is None:
+            self._raw = {}
+            if self.text:
+                import tomllib
+                try:
+                    self._raw = tomllib.loads(self.text)
+                except tomllib.TOMLDecodeError as exc:
+                    self.error = f"{CONFIG_NAME} is not valid TOML: {exc}"
+        return self._raw
+
+    def _project(self) -> dict:
+        value = self.raw().get("project")
+        return value if isinstance(value, dict) else {}
+
+    def _hooks(self) -> dict:
+        value = self._project().get("hooks")
+        return value if isinstance(value, dict) else {}
+
+    # Each accessor skips the TOML parse when its key cannot be in the file: a cheap
+    # substring test keeps the common "nothing configured" case free.
+    def claim_patterns(self) -> list[str]:
+        if "commit_msg_patterns" not in self.text:
+            return list(DEFAULT_CLAIM_PATTERNS)
+        value = self._hooks().get("commit_msg_patterns")
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        return list(DEFAULT_CLAIM_PATTERNS)
+
+    def tag_pattern(self) -> str:
+        if "deployed_tag_pattern" not in self.text:
+            return DEFAULT_TAG_PATTERN
+        value = self._hooks().get("deployed_tag_pattern")
+        return value if isinstance(value, str) and value else DEFAULT_TAG_PATTERN
+
+    def deploy_branches(self) -> list[str]:
+        if "deploy_branches" not in self.text:
+            return list(DEFAULT_DEPLOY_BRANCHES)
+        value = self._project().get("deploy_branches")
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, str)]
+        return list(DEFAULT_DEPLOY_BRANCHES)
+
+    def service_names(self) -> list[str]:
+        if "services" not in self.text:
+            return []
+        services = self.raw().get("services")
+        return sorted(services) if isinstance(services, dict) else []
+
+
+def find(start: str | os.PathLike[str] | None = None) -> HookSettings:
+    """The project around ``start`` (default: DEPLOYSTATE_ROOT, else the current directory)."""
+    env = os.environ.get("DEPLOYSTATE_ROOT")
+    here = Path(env or start or os.getcwd()).resolve()
+    for d in (here, *here.parents):
+        cfg = d / CONFIG_NAME
+        if cfg.is_file():
+            try:
+                return HookSettings(d, cfg.read_text(encoding="utf-8"))
+            except OSError:
+                return HookSettings(d, "")
+    # No config: like Project.discover, fall back to the repository top, but only call the
+    # project configured when a state directory says someone records deploys here.
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            state_dir = Path(os.environ.get("DEPLOYSTATE_STATE_DIR") or ".deploystate").expanduser()
+            if (state_dir if state_dir.is_absolute() else d / state_dir).is_dir():
+                return HookSettings(d, "")
+            break
+    return HookSettings(None, "")
+
+
+def framework_note() -> str:
+    """A hint for refusals under the pre-commit framework, which stashes unstaged changes (new ledger
+    records included) while hooks run."""
+    if os.environ.get("PRE_COMMIT") != "1":
+        return ""
+    return ("Note: the pre-commit framework hides unstaged changes while hooks run, including ledger records "
+            "not yet committed. If you recorded a verification since your last commit, commit the state "
+            "directory and try again (or use `deploystate hooks install --git`, which does not stash).\n")

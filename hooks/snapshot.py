@@ -1,0 +1,81 @@
+"""Read what the hooks decide from: the project, its projection (cached) and the chain's verdict.
+
+Only the hooks' slow path imports this (a push to a deploy branch, a message
+that claims deployment, an agent hook): the projection cache makes it cheap
+at 100k records, and ``chainmark`` keeps the chain check cheap too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deploystate.state import cache
+from deploystate.state.errors import DeploystateError
+from deploystate.state.project import Project
+
+from . import chainmark
+
+
+class Snapshot:
+    """The state the hooks judge, or ``error`` saying why it could not be read."""
+
+    def __init__(self, project: Project | None, state: dict | None, chain: chainmark.ChainStatus | None,
+                 error: str | None = None) -> None:
+        self.project, self.state, self.chain, self.error = project, state, chain, error
+
+    @property
+    def threshold(self) -> int:
+        return self.project.doom_loop_after if self.project else 3
+
+    @property
+    def chain_ok(self) -> bool:
+        return bool(self.chain and self.chain.ok)
+
+    @property
+    def chain_problems(self) -> list[str]:
+        return list(self.chain.problems) if self.chain else []
+
+
+def take(root: str | Path | None = None) -> Snapshot:
+    """Load the projection (rebuilding the cache if stale) and the chain's verdict."""
+    try:
+        project = Project.discover(root)
+        loaded = cache.load(project.ledger)
+        return Snapshot(project, loaded.state, chainmark.check(project.ledger))
+    except (DeploystateError, OSError, ValueError, KeyError) as exc:
+        return Snapshot(None, None, None, " ".join(str(exc).split())[:300])
+
+
+def scan_commit_verdict(project: Project, commit: str) -> str | None:
+    """The verdict for ``commit`` from the ledger itself, for a commit the projection no longer
+    remembers (verified long ago). Lines are filtered as bytes before any JSON is parsed."""
+    import json
+
+    from .gates import same_commit
+
+    needle = commit[:7].encode()
+    latest: dict[str, tuple[str, str]] = {}  # service -> (record id, verdict)
+    for path in (project.ledger.archive_path, project.ledger.path):
+        try:
+            fh = open(path, "rb")
+        except OSError:
+            continue
+        with fh:
+            for raw in fh:
+                if needle not in raw or b'"verification"' not in raw:
+                    continue
+                try:
+                    rec = json.loads(raw)
+                except ValueError:
+                    continue
+                p = rec.get("payload") or {}
+                if rec.get("kind") != "verification" or not same_commit(p.get("commit") or rec.get("commit"), commit):
+                    continue
+                svc = str(p.get("service"))
+                if svc not in latest or rec.get("id", "") > latest[svc][0]:
+                    latest[svc] = (rec.get("id", ""), str(p.get("verdict", "inconclusive")))
+    verdicts = [v for _, v in latest.values()]
+    for worst in ("fail", "inconclusive"):
+        if worst in verdicts:
+            return worst
+    return "pass" if verdicts else None

@@ -1,0 +1,112 @@
+"""commit-msg refuses unverified "deployed" claims; post-commit and post-merge say what is not running."""
+
+from __future__ import annotations
+
+
+def _commit(shop, message: str, rel: str = "api/app.py", env: dict | None = None):
+    shop.repo.write(rel, shop.path.joinpath(rel).read_text() + "#\n")
+    shop.git("add", "-A")
+    return shop.git("commit", "-m", message, env=env)
+
+
+def test_claim_refused_without_verification(shop):
+    """"deployed to production" is refused while the running commit has no passing verification."""
+    shop.deploy("api")
+    res = _commit(shop, "Fix checkout; deployed to production")
+    assert res.returncode != 0
+    assert 'it says "Fix checkout; deployed to production"' in res.stderr
+    assert "deploystate verify api" in res.stderr
+    assert "committed, not yet deployed" in res.stderr
+
+
+def test_claim_refused_when_nothing_was_ever_deployed(shop):
+    """With no deploy on record, "it is live" cannot be true as far as deploystate knows."""
+    res = _commit(shop, "The new pricing page is live")
+    assert res.returncode != 0
+    assert "no record of any deploy" in res.stderr
+
+
+def test_claim_allowed_after_passing_verification(shop):
+    """Once the running commit verified, the same claim is allowed."""
+    shop.deploy("api")
+    shop.verify("api", "pass")
+    res = _commit(shop, "Fix checkout; deployed to production")
+    assert res.returncode == 0, res.stderr
+
+
+def test_plain_and_negated_messages_pass(shop):
+    """Messages that claim nothing, or say it is not deployed yet, are never refused."""
+    shop.deploy("api")
+    for message in ("Refactor the cart", "Fix checkout (not deployed yet)", "Prepare what will be deployed Monday",
+                    "Is it deployed?"):
+        res = _commit(shop, message)
+        assert res.returncode == 0, (message, res.stderr)
+
+
+def test_claim_naming_one_service_checks_that_service(shop):
+    """A claim that names `worker` is judged on worker alone."""
+    shop.deploy("api")
+    shop.deploy("worker")
+    shop.verify("worker", "pass")
+    assert _commit(shop, "worker deployed and verified working").returncode == 0
+    res = _commit(shop, "api deployed")
+    assert res.returncode != 0 and "`api`" in res.stderr
+
+
+def test_configured_patterns_replace_defaults(shop):
+    """[project.hooks] commit_msg_patterns replaces the default claim patterns."""
+    config = shop.path / "deploystate.toml"
+    config.write_text(config.read_text().replace(
+        "doom_loop_after = 3\n", "doom_loop_after = 3\n\n[project.hooks]\ncommit_msg_patterns = ['(?i)shipped']\n"))
+    shop.deploy("api")
+    assert _commit(shop, "api deployed").returncode == 0
+    assert _commit(shop, "api shipped").returncode != 0
+
+
+def test_claim_override_is_recorded(shop):
+    """DEPLOYSTATE_OVERRIDE lets a claim through and records it."""
+    shop.deploy("api")
+    res = _commit(shop, "deployed", env={"DEPLOYSTATE_OVERRIDE": "release notes wording, verified by hand"})
+    assert res.returncode == 0, res.stderr
+    rec = shop.ledger_records()[-1]
+    assert rec["kind"] == "override" and rec["payload"]["hook"] == "commit-msg"
+
+
+def test_post_commit_names_affected_services(shop):
+    """After a commit touching api/, post-commit says Committed is not running and how to restart api."""
+    running = shop.repo.head()
+    shop.deploy("api")
+    res = _commit(shop, "tweak api", "api/app.py")
+    assert res.returncode == 0
+    assert "Committed is not running" in res.stderr
+    assert f"api: running {running[:10]}" in res.stderr
+    assert "changed: api/app.py" in res.stderr
+    assert "deploystate restart api" in res.stderr and "deploystate verify api" in res.stderr
+    assert "worker" not in res.stderr
+
+
+def test_post_commit_quiet_for_unowned_files(shop):
+    """A commit touching no service's paths prints nothing."""
+    res = _commit(shop, "docs", "docs/readme.md")
+    assert res.returncode == 0
+    assert "deploystate" not in res.stderr
+
+
+def test_post_commit_never_blocks_on_broken_config(shop):
+    """An unreadable config makes post-commit say so, never fail the commit."""
+    (shop.path / "deploystate.toml").write_text("[project\nname=")
+    shop.git("add", "-A")
+    res = shop.git("commit", "-m", "break config")
+    assert res.returncode == 0
+
+
+def test_post_merge_names_services_the_merge_brought(shop):
+    """A merge that brings worker changes says worker is not running them."""
+    shop.git("checkout", "-q", "-b", "side")
+    shop.change("worker/tasks.py", "print('w2')\n")
+    shop.git("checkout", "-q", "main")
+    shop.change("docs/readme.md", "main side\n")
+    res = shop.git("merge", "--no-edit", "side")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout + res.stderr
+    assert "Committed is not running" in out and "worker: never deployed" in out

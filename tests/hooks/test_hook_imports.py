@@ -1,0 +1,99 @@
+"""The hook path stays light: no heavy libraries, and the common cases do not even load the state package."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import AGENT
+
+FORBIDDEN = ("pydantic", "git", "mcp", "boto3", "botocore", "kubernetes", "docker", "deploystate.state.config",
+             "deploystate.state.checks", "deploystate.platforms", "deploystate.verify", "deploystate.server")
+
+PROBE = """
+import io, json, sys
+from deploystate.hooks.__main__ import main
+args, stdin, out = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+sys.stdin = io.StringIO(stdin)
+rc = main(args)
+json.dump({"rc": rc, "modules": sorted(sys.modules)}, open(out, "w"))
+"""
+
+
+def _modules(shop, tmp_path, args: list[str], stdin: str = "") -> tuple[int, list[str]]:
+    out = tmp_path / "modules.json"
+    res = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), stdin, str(out)], cwd=shop.path,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    return data["rc"], data["modules"]
+
+
+def _assert_light(modules: list[str]) -> None:
+    heavy = [m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
+    assert heavy == []
+
+
+def _refs(shop, branch: str) -> str:
+    head = shop.repo.head()
+    return f"refs/heads/{branch} {head} refs/heads/{branch} {'0' * 40}\n"
+
+
+@pytest.fixture
+def unverified(shop):
+    shop.deploy("api", author=AGENT)
+    return shop
+
+
+def test_commit_msg_fast_path_loads_no_state(unverified, tmp_path):
+    """A message that claims nothing is judged without importing deploystate.state at all."""
+    msg = tmp_path / "MSG"
+    msg.write_text("Refactor the cart\n")
+    rc, modules = _modules(unverified, tmp_path, ["commit-msg", str(msg)])
+    assert rc == 0
+    _assert_light(modules)
+    assert not [m for m in modules if m.startswith("deploystate.state")]
+    assert "tomllib" not in modules  # the default patterns need no TOML parse
+
+
+def test_commit_msg_claim_path_is_light(unverified, tmp_path):
+    """A claim loads the projection, still without heavy libraries."""
+    msg = tmp_path / "MSG"
+    msg.write_text("api deployed\n")
+    rc, modules = _modules(unverified, tmp_path, ["commit-msg", str(msg)])
+    assert rc == 1
+    _assert_light(modules)
+
+
+def test_pre_push_paths_are_light(unverified, tmp_path):
+    """pre-push to a feature branch loads no state; to main it judges the state, without heavy libraries."""
+    rc, modules = _modules(unverified, tmp_path, ["pre-push", "origin", "url"], _refs(unverified, "feature"))
+    assert rc == 0 and not [m for m in modules if m.startswith("deploystate.state")]
+    rc, modules = _modules(unverified, tmp_path, ["pre-push", "origin", "url"], _refs(unverified, "main"))
+    assert rc == 1
+    _assert_light(modules)
+
+
+def test_post_hooks_are_light(unverified, tmp_path):
+    """post-commit and post-merge stay light."""
+    unverified.change("api/app.py", "print(2)\n")
+    for hook in ("post-commit", "post-merge"):
+        rc, modules = _modules(unverified, tmp_path, [hook] + (["0"] if hook == "post-merge" else []))
+        assert rc == 0
+        _assert_light(modules)
+
+
+@pytest.mark.parametrize("event,payload", [
+    ("session-start", {"session_id": "sess-1", "source": "startup"}),
+    ("stop", {"session_id": "sess-1", "stop_hook_active": False, "last_assistant_message": "deployed"}),
+    ("pre-tool", {"session_id": "sess-1", "tool_name": "Bash", "tool_input": {"command": "git push origin main"}}),
+])
+def test_agent_hooks_are_light(unverified, tmp_path, event, payload):
+    """Every agent hook event runs without heavy libraries."""
+    rc, modules = _modules(unverified, tmp_path, ["agent", "claude", event],
+                           json.dumps({**payload, "cwd": str(unverified.path)}))
+    assert rc == 0
+    _assert_light(modules)
