@@ -89,6 +89,24 @@ def evaluate(settings: HookSettings, deploy: list, tags: list):
     return snap, refusals
 
 
+def sync_first(settings: HookSettings, remote: str) -> None:
+    """With [project.hooks] sync_before, bring in the team's records before deciding (short timeout;
+    offline is said, never fatal: the decision then uses the local ledger)."""
+    wanted, timeout = settings.sync_before()
+    if not wanted or settings.root is None:
+        return
+    from deploystate.state.project import Project
+    from deploystate.state.sync_git import sync
+
+    try:
+        project = Project.discover(settings.root)
+        res = sync(project.root, project.ledger, remote if not remote.startswith("-") else "origin",
+                   timeout=timeout, retries=2)
+        print(f"deploystate: {res.message}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a sync problem must not block or crash the push decision
+        print(f"deploystate: offline: using local state (sync failed: {exc})", file=sys.stderr)
+
+
 def run(hook: str, args: list[str]) -> int:
     settings = find()
     if not settings.configured:
@@ -99,9 +117,10 @@ def run(hook: str, args: list[str]) -> int:
     deploy, tags = classify(refs, settings.deploy_branches(), settings.tag_pattern())
     if not deploy and not tags:
         return 0
+    remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
+    sync_first(settings, remote)
     snap, refusals = evaluate(settings, deploy, tags)
     targets = [r[2].removeprefix("refs/heads/").removeprefix("refs/tags/") for r in deploy + tags]
-    remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")
     if not refusals:
         print(f"deploystate: push to {', '.join(targets)} allowed: every deploy deploystate knows of has a "
               "passing verification.", file=sys.stderr)

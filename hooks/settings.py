@@ -81,6 +81,19 @@ class HookSettings:
             return [v for v in value if isinstance(v, str)]
         return list(DEFAULT_DEPLOY_BRANCHES)
 
+    def sync_before(self) -> tuple[bool, float]:
+        """([project.hooks] sync_before, sync_timeout seconds): sync the team ledger before judging."""
+        if "sync_before" not in self.text:
+            return False, 5.0
+        hooks = self._hooks()
+        timeout = hooks.get("sync_timeout", 5.0)
+        try:
+            from deploystate.state.ids import parse_duration
+            seconds = parse_duration(timeout)
+        except (ValueError, TypeError):
+            seconds = 5.0
+        return hooks.get("sync_before") is True, seconds
+
     def service_names(self) -> list[str]:
         if "services" not in self.text:
             return []
