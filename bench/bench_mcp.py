@@ -1,0 +1,278 @@
+"""Benchmark the MCP server over real stdio against a one-tool echo server built with the same SDK.
+
+For each ledger size (default 10k and 100k records) it starts ``deploystate serve``
+as a subprocess, as an agent's client would, and times round trips of
+``read_deployment_state`` and ``record_attempt`` (p50, p95); it times the echo
+server's round trip in the same run as the floor, and the cold start (spawn to
+the ``initialize`` reply) of both. Targets from the issue: read p50 <= 3x the
+echo floor, record p50 <= 10x, cold start <= 1.3x the echo server's.
+
+    python bench/bench_mcp.py [--records 10000 100000] [--calls 200] [--cold 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+CONFIG = """\
+[project]
+name = "bench"
+
+[services.web]
+platform = "command"
+paths = ["web/**"]
+restart_cmd = ["true"]
+
+[services.worker]
+platform = "command"
+paths = ["worker/**"]
+restart_cmd = ["true"]
+
+[services.beat]
+platform = "command"
+paths = ["beat/**"]
+restart_cmd = ["true"]
+
+[services.api]
+platform = "command"
+paths = ["api/**", "shared/**"]
+restart_cmd = ["true"]
+"""
+SERVICES = ["web", "worker", "beat", "api"]
+WORDS = ("restart recreate worker celery beat queue redis postgres pool timeout memory limit oom event loop closed "
+         "fallback model endpoint sagemaker config key env var image tag digest rollout probe health readiness "
+         "liveness cron schedule eventbridge rule disabled retry backoff connection refused dns cache migration "
+         "index lock deadlock prefetch concurrency gunicorn uvicorn nginx upstream certificate token header").split()
+
+
+def echo_server() -> None:
+    """The floor: the smallest useful MCP server, one tool, same SDK, same transport."""
+    from mcp.server import MCPServer
+
+    server = MCPServer("echo")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Return the text."""
+        return text
+
+    server.run("stdio")
+
+
+def _git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "bench",
+           "GIT_COMMITTER_EMAIL": "b@b"}
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True,
+                          timeout=60).stdout.strip()
+
+
+def build_project(root: Path, records: int, seed: int = 7) -> None:
+    """A git repository (HEAD one commit ahead of what runs) and a ledger of ``records`` mixed records."""
+    from deploystate.state import cache, memindex
+    from deploystate.state.project import Project
+    from deploystate.state.store import write_state_file
+
+    root.mkdir(parents=True)
+    _git(root, "init", "-q", "-b", "main")
+    (root / "deploystate.toml").write_text(CONFIG, encoding="utf-8")
+    for svc in SERVICES:
+        (root / svc).mkdir()
+        (root / svc / "main.py").write_text(f"# {svc} v1\n", encoding="utf-8")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "v1")
+    running = _git(root, "rev-parse", "HEAD")
+    (root / "web" / "main.py").write_text("# web v2\n", encoding="utf-8")
+    _git(root, "commit", "-qam", "v2")
+    project = Project.discover(root)
+    project.ledger.ensure()
+    rnd = random.Random(seed)
+    author = {"kind": "agent", "name": "bench", "client": "bench", "session": None}
+    batch: list[dict] = []
+    for i in range(records):
+        svc = rnd.choice(SERVICES)
+        roll = i % 20
+        if roll < 12:
+            kind, payload = "attempt", {
+                "summary": " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(6, 14))),
+                "hypothesis": None, "files": [f"{svc}/main.py"], "services": [svc],
+                "outcome": rnd.choice(["failed", "failed", "tried", "worked"]), "evidence": None,
+                "signature": None, "similar_to": []}
+        elif roll < 15:
+            kind, payload = "deploy", {"service": svc, "commit": running, "strategy": "restart", "platform": "command",
+                                       "platform_ids": {}, "status": "restarted", "warnings": [], "forced": False,
+                                       "reason": "", "started_at": None, "duration": 1.0}
+        elif roll < 18:
+            kind, payload = "verification", {"service": svc, "commit": running, "verdict": rnd.choice(["pass", "fail"]),
+                                             "summary": "health ok" if roll == 15 else "worker OOMKilled",
+                                             "deploy_id": None, "recheck": False, "recheck_due": None,
+                                             "failed_checks": [], "checks": [], "signature": None}
+        elif roll == 18:
+            kind, payload = "session_start", {"session_id": f"s{i}", "goal": "fix the worker", "client": "bench"}
+        else:
+            kind, payload = "session_end", {"session_id": f"s{i - 1}", "did": "restarted", "broke": "",
+                                            "next": "verify", "status": "ended"}
+        batch.append({"id": "", "ts": "", "kind": kind, "author": author, "commit": running, "payload": payload})
+        if len(batch) == 5000:
+            project.ledger.append_sealed(batch, reseal=True)
+            batch = []
+    if batch:
+        project.ledger.append_sealed(batch, reseal=True)
+    for svc in SERVICES:  # end with passing verifications so the status is steady
+        project.ledger.append("verification", {"service": svc, "commit": running, "verdict": "pass", "summary": "ok",
+                                               "deploy_id": None, "recheck": False, "recheck_due": None,
+                                               "failed_checks": [], "checks": [], "signature": None}, author=author)
+    cache.load(project.ledger)
+    memindex.save(project.ledger, memindex.load(project.ledger))
+    write_state_file(project)
+
+
+def breakdown(root: Path, rounds: int = 15) -> list[tuple[str, float]]:
+    """In-process p50 of each step of the record path, to show where a record_attempt's time goes."""
+    from deploystate.state import cache, gitinfo, memindex, memory
+    from deploystate.state.project import Project
+    from deploystate.state.store import write_state_file
+
+    project = Project.discover(root)
+    author = {"kind": "agent", "name": "bench", "client": "bench", "session": None}
+    note = lambda: project.ledger.append("note", {"bench": True}, author=author)  # noqa: E731
+    steps = {"ledger append (lock, fsync)": note, "git HEAD (subprocess)": lambda: gitinfo.head(root),
+             "similar_attempts (query)": lambda: memory.similar_attempts(project, summary="raise worker limit",
+                                                                         services=["worker"]),
+             "write DEPLOYMENT_STATE.md": lambda: write_state_file(project)}
+    after_append = {"projection cache, 1 new record": lambda: cache.load(project.ledger),
+                    "memory index, 1 new record": lambda: memindex.load(project.ledger)}
+    out = []
+    for label, fn in steps.items():
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        out.append((label, statistics.median(times)))
+    for label, fn in after_append.items():
+        times = []
+        for _ in range(rounds):
+            note()
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        out.append((label, statistics.median(times)))
+    return out
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def _round_trips(ours: Any, echo: Any, tool: str, make_args: Any, calls: int,
+                       warmup: int = 5) -> tuple[list[float], list[float], float]:
+    """Time ``tool`` on our server and ``echo`` on the floor server alternately, so both see the same load."""
+    from mcp.client import Client
+
+    async with Client(ours, read_timeout_seconds=120) as client, Client(echo, read_timeout_seconds=120) as floor:
+        started = time.perf_counter()
+        result = await client.call_tool(tool, make_args(-1))
+        first_ms = (time.perf_counter() - started) * 1000
+        if result.is_error:
+            raise SystemExit(f"{tool} failed: {result.content[0].text}")
+        for i in range(warmup):
+            await client.call_tool(tool, make_args(i))
+            await floor.call_tool("echo", {"text": f"warm {i}"})
+        samples, floor_samples = [], []
+        for i in range(calls):
+            started = time.perf_counter()
+            await floor.call_tool("echo", {"text": f"ping {i}"})
+            floor_samples.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            result = await client.call_tool(tool, make_args(i))
+            samples.append((time.perf_counter() - started) * 1000)
+            if result.is_error:
+                raise SystemExit(f"{tool} failed: {result.content[0].text}")
+        return samples, floor_samples, first_ms
+
+
+async def _cold_start(params: Any) -> float:
+    from mcp.client import Client
+
+    started = time.perf_counter()
+    async with Client(params, mode="legacy", read_timeout_seconds=120):  # legacy: the initialize handshake
+        return (time.perf_counter() - started) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--cold", type=int, default=10, help="cold starts per server")
+    parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_server:
+        echo_server()
+        return 0
+    from mcp.client.stdio import StdioServerParameters
+
+    exe = Path(sys.executable).parent / "deploystate"
+    command = str(exe) if exe.exists() else shutil.which("deploystate")
+    if not command:
+        raise SystemExit("the deploystate console script is not installed: pip install -e .")
+    echo = StdioServerParameters(command=sys.executable, args=[str(Path(__file__).resolve()), "--echo-server"])
+    workdir = Path(tempfile.mkdtemp(prefix="bench-mcp-"))
+    rows: list[tuple[str, float, float, float]] = []
+    try:
+        for n in args.records:
+            root = workdir / f"repo-{n}"
+            started = time.perf_counter()
+            build_project(root, n)
+            print(f"{n} records: ledger built in {time.perf_counter() - started:.1f} s "
+                  f"({(root / '.deploystate' / 'ledger.jsonl').stat().st_size / 1e6:.1f} MB)")
+            ours = StdioServerParameters(command=command, args=["serve", "--root", str(root)], cwd=str(root))
+            read, read_floor, read_first = anyio.run(_round_trips, ours, echo, "read_deployment_state",
+                                                     lambda i: {}, args.calls)
+            record, record_floor, record_first = anyio.run(
+                _round_trips, ours, echo, "record_attempt",
+                lambda i: {"summary": f"bench attempt {i}: raise {random.choice(WORDS)} limit for worker",
+                           "outcome": "failed", "services": ["worker"], "files": ["worker/main.py"]}, args.calls)
+            print(f"  first call after start: read {read_first:.1f} ms, record {record_first:.1f} ms")
+            for label, samples, floor, target in (("read_deployment_state", read, read_floor, 3.0),
+                                                  ("record_attempt", record, record_floor, 10.0)):
+                p50, p95, f50, f95 = _pct(samples, 0.5), _pct(samples, 0.95), _pct(floor, 0.5), _pct(floor, 0.95)
+                rows.append((f"{n} {label}", p50, f50, target))
+                print(f"  {label:22s} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms   echo floor p50 {f50:.2f} / p95 "
+                      f"{f95:.2f} ms   p50 ratio {p50 / f50:5.1f}x (target <= {target:g}x)")
+            print("  where a record's time goes (in-process p50): " + ", ".join(
+                f"{label} {ms:.1f} ms" for label, ms in breakdown(root)))
+        cold_root = workdir / f"repo-{args.records[0]}"
+        ours = StdioServerParameters(command=command, args=["serve", "--root", str(cold_root)], cwd=str(cold_root))
+        ours_cold, echo_cold = [], []
+        for _ in range(args.cold):  # alternated, so both see the same machine load
+            ours_cold.append(anyio.run(_cold_start, ours))
+            echo_cold.append(anyio.run(_cold_start, echo))
+        o, e = statistics.median(ours_cold), statistics.median(echo_cold)
+        rows.append(("cold start", o, e, 1.3))
+        print(f"\ncold start to initialize reply (median of {args.cold}): deploystate {o:.0f} ms, echo {e:.0f} ms, "
+              f"ratio {o / e:.2f}x (target <= 1.3x)")
+        print("\nsummary (p50 vs echo floor measured alternately in the same run):")
+        for label, ours_ms, floor_ms, target in rows:
+            verdict = "meets" if ours_ms <= floor_ms * target else "MISSES"
+            print(f"  {label:34s} {ours_ms:8.2f} ms vs {floor_ms:7.2f} ms = {ours_ms / floor_ms:5.2f}x  {verdict} "
+                  f"target {target:g}x")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""``deploystate serve``: the MCP server for coding agents, over stdio (default) or streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import ipaddress
+import os
+import sys
+from typing import Any
+
+from deploystate.state.errors import InputError
+
+from ._common import RAW
+
+DEFAULT_PORT = 8765
+TOKEN_ENV = "DEPLOYSTATE_MCP_TOKEN"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve", formatter_class=RAW, help="run the MCP server for coding agents (stdio, or HTTP with --http)",
+        description="Run the deploystate MCP server. By default it speaks MCP over stdin/stdout, which is what "
+                    "Claude Code, Codex, Cursor and Gemini CLI start. --http serves streamable HTTP on "
+                    "127.0.0.1 instead; binding any other address requires a bearer token, checked on every "
+                    "request. Every tool call is appended to <state_dir>/audit.jsonl.",
+        epilog="examples:\n"
+               "  claude mcp add deploystate -- deploystate serve\n"
+               "  deploystate serve --read-only            # only the tools that change nothing\n"
+               f"  deploystate serve --http --port {DEFAULT_PORT}   # http://127.0.0.1:{DEFAULT_PORT}/mcp\n"
+               f"  {TOKEN_ENV}=... deploystate serve --http --host 10.0.0.5")
+    p.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port with --http (default {DEFAULT_PORT})")
+    p.add_argument("--token", help=f"bearer token every HTTP request must carry (or set {TOKEN_ENV}; the "
+                                   "variable keeps it out of the process list); required off loopback")
+    p.add_argument("--read-only", action="store_true",
+                   help="offer only tools that change nothing (no recording, restarting or rolling back)")
+    p.add_argument("--root", dest="serve_root", metavar="DIR",
+                   help="repository root holding deploystate.toml (default: search upward from the current "
+                        "directory)")
+    p.set_defaults(func=run)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, port: int, token: str | None) -> None:
+    """Refuse an HTTP bind that would expose the tools without a token (pure)."""
+    if not 0 < port < 65536:
+        raise InputError(f"port {port} is out of range", "pass --port between 1 and 65535")
+    if not is_loopback(host) and not token:
+        raise InputError(f"refusing to serve on {host} without a bearer token: anyone who can reach it could "
+                         "record into the ledger", f"set {TOKEN_ENV} (or pass --token), or bind 127.0.0.1")
+    if token is not None and len(token) < 16:
+        raise InputError("the bearer token is shorter than 16 characters",
+                         "use a long random token, e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe())'`")
+
+
+class BearerToken:
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode("utf-8")
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = next((v for k, v in scope.get("headers", []) if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self.expected):  # constant time: no guessing by timing
+                body = b'{"error":"missing or wrong bearer token","hint":"send Authorization: Bearer <token>"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = args.serve_root or getattr(args, "root", None)
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    if args.http:
+        check_bind(args.host, args.port, token)
+    from deploystate.server.mcp_app import build_server  # the SDK loads only when serving
+
+    server = build_server(root=root, read_only=args.read_only, transport="http" if args.http else "stdio")
+    if not args.http:
+        server.run("stdio")
+        return 0
+    import uvicorn
+
+    app: Any = server.streamable_http_app(host=args.host)
+    if token:
+        app = BearerToken(app, token)
+    print(f"deploystate: MCP server on http://{args.host}:{args.port}/mcp"
+          + (" (bearer token required)" if token else "") + (" (read-only)" if args.read_only else ""),
+          file=sys.stderr, flush=True)
+    uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
+                                  lifespan="on")).run()
+    return 0

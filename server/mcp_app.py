@@ -1,0 +1,134 @@
+"""Build the deploystate MCP server: an explicit list of tool families, each ``register(server, ctx)``.
+
+Every tool call passes through ``DeploystateServer.call_tool``, which is where
+the guarantees that hold for all families live: an unknown tool or argument
+gets a readable error naming what exists, argument validation errors name the
+field and the limit, nothing escapes as an exception (the server never dies on
+a tool error), and each call is appended to ``<state_dir>/audit.jsonl``.
+Families import platform SDKs (boto3, kubernetes, docker) inside their tool
+functions, never at module level, so starting the server stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
+
+from . import audit as audit_log
+from . import schema_flat
+from .mcp_context import ToolContext, client_name, error_result, validation_message
+
+# Tool families, registered in this order (the order tools are listed in).
+TOOL_MODULES = (
+    "deploystate.server.tools.state",
+    "deploystate.server.tools.memory",
+    "deploystate.server.tools.verify",
+    "deploystate.server.tools.platform",
+)
+
+INSTRUCTIONS = """\
+deploystate knows what is really running. Committed is not running; "deployment successful" is not \
+"system working". Before changing anything: call read_deployment_state, then check_attempt with the change \
+you have in mind (it tells you whether it was tried before and how it ended), and start_session with your \
+goal. Record every attempt with record_attempt, including failures. Before you finish: end_session with \
+what you did, what is broken and what to do next."""
+
+
+class DeploystateServer(MCPServer):
+    """MCPServer whose ``call_tool`` never raises for a tool's own failure, and audits every call."""
+
+    ctx: ToolContext
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None
+                        ) -> CallToolResult | InputRequiredResult:
+        started = time.perf_counter()
+        result = self._precheck(name, arguments)
+        if result is None:
+            try:
+                result = await super().call_tool(name, arguments, context)
+            except MCPError as exc:
+                self._audit(name, arguments, error_result(f"protocol error: {exc}"),
+                            (time.perf_counter() - started) * 1000, context)
+                raise  # protocol errors stay protocol errors
+            except UnexpectedToolError as exc:
+                result = error_result(f"internal error in {name}: {type(exc.__cause__).__name__}",
+                                      "this is a deploystate bug (the traceback is on the server's stderr)",
+                                      "InternalError")
+            except ToolError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, ValidationError):
+                    result = error_result(validation_message(cause), "fix the arguments named above; the tool's "
+                                          "input schema lists every limit", "InputError")
+                else:
+                    result = error_result(str(exc), "list the tools to see what this server offers", "ToolError")
+        self._audit(name, arguments, result, (time.perf_counter() - started) * 1000, context)
+        return result
+
+    def _precheck(self, name: str, arguments: dict[str, Any]) -> CallToolResult | None:
+        """Unknown and hidden tools, and unknown argument names, as errors that list what exists."""
+        tool = self._tool_manager.get_tool(name)
+        if tool is None:
+            offered = ", ".join(t.name for t in self._tool_manager.list_tools())
+            if name in self.ctx.hidden:
+                return error_result(f"tool {name!r} is not available: {self.ctx.hidden[name]}",
+                                    "use the CLI, or restart the server without --read-only", "Refused")
+            return error_result(f"unknown tool {name!r}", f"this server offers: {offered}", "InputError")
+        allowed = set(tool.parameters.get("properties", {}))
+        extra = sorted(set(arguments or {}) - allowed)
+        if extra:
+            return error_result(f"unknown argument{'s' if len(extra) > 1 else ''} for {name}: {', '.join(extra)}",
+                                f"{name} takes: {', '.join(sorted(allowed)) or 'no arguments'}", "InputError")
+        return None
+
+    def _audit(self, name: str, arguments: dict[str, Any], result: Any, duration_ms: float, context: Any) -> None:
+        """Append the call to the audit log; a failure here is reported on stderr, never to the caller."""
+        try:
+            is_error = bool(getattr(result, "is_error", False))
+            error = None
+            if is_error and getattr(result, "structured_content", None):
+                error = str(result.structured_content.get("error", ""))
+            log = self.ctx.audit()
+            if log is not None:
+                log.write(audit_log.entry(name, arguments, "error" if is_error else "ok", duration_ms, error=error,
+                                          client=client_name(context) if context is not None else None,
+                                          transport=self.ctx.transport))
+        except Exception as exc:  # the audit must not turn a finished call into a failure
+            print(f"deploystate serve: audit of {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+def build_server(*, root: str | None = None, read_only: bool = False, transport: str = "stdio",
+                 modules: tuple[str, ...] = TOOL_MODULES) -> DeploystateServer:
+    """The server with every family in ``modules`` registered (non-read-only tools hidden with read_only)."""
+    server = DeploystateServer("deploystate", version=_version(), instructions=INSTRUCTIONS,
+                               log_level="WARNING", warn_on_duplicate_tools=True)
+    ctx = ToolContext(root=root, read_only=read_only, transport=transport, server=server)
+    server.ctx = ctx
+    for module in modules:
+        importlib.import_module(module).register(server, ctx)
+    for tool in server._tool_manager.list_tools():
+        # Published so clients reject a misspelt argument too; call_tool enforces it either way.
+        tool.parameters["additionalProperties"] = False
+        schema = tool.fn_metadata.output_schema
+        if schema:  # same documents accepted, validated twice as fast by clients (see schema_flat)
+            flat = schema_flat.flatten(schema)
+            schema.clear()
+            schema.update(flat)
+    return server
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("deploystate")
+    except Exception:  # not installed as a distribution (a bare checkout): the version is only informative
+        return ""
+
+

@@ -1,0 +1,264 @@
+"""What every MCP tool family gets: ``ctx`` (project discovery, services, author, audit, read-only) and
+``ctx.tool(...)``, which turns a typed handler into an MCP tool.
+
+A family module (``server/tools/<family>.py``) writes::
+
+    def register(server, ctx):
+        @ctx.tool(RestartInput, RestartOutput, read_only=False, destructive=True, idempotent=False,
+                  open_world=True)
+        def restart_affected(args: RestartInput, call: Call) -> RestartOutput:
+            \"\"\"The description the agent reads.\"\"\"
+            project = ctx.require_state()
+            ...
+
+``ctx.tool`` publishes the input model's fields as the tool's arguments (limits
+and descriptions included), validates them with the model, returns the output
+model as structured content (its ``render_text()`` as the text an agent reads),
+turns a ``DeploystateError`` into a readable tool error (message + next step)
+and skips registration of non-read-only tools under ``--read-only``. Auditing,
+unknown arguments and SDK-level validation errors are handled for every tool
+in ``mcp_app.DeploystateServer.call_tool``.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Callable, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
+
+from deploystate.state import cache
+from deploystate.state.author import current_author
+from deploystate.state.errors import DeploystateError, InputError, StateMissing
+from deploystate.state.project import CONFIG_NAME, Project
+from deploystate.state.redact import redact
+
+from .audit import AuditLog
+from .models import ToolOutput
+from .viewcache import ViewCache
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out", bound=ToolOutput)
+Handler = Callable[[Any, "Call"], ToolOutput]
+CONTEXT_PARAM = "mcp_context"
+
+
+@dataclass
+class Call:
+    """One tool call as a handler sees it: which tool, which client, and who to record as the author."""
+
+    tool: str
+    ctx: "ToolContext"
+    client: str | None = None
+
+    def author(self) -> dict[str, Any]:
+        return self.ctx.author(self.client)
+
+
+def error_result(message: str, hint: str = "", kind: str = "DeploystateError") -> CallToolResult:
+    """A tool error an agent can act on: what is wrong, then what to do next (redacted)."""
+    message, hint = redact(message), redact(hint)
+    text = f"{message}\nnext: {hint}" if hint else message
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True,
+                          structured_content={"error": message, "hint": hint, "error_type": kind})
+
+
+def validation_message(exc: ValidationError) -> str:
+    """Pydantic errors as 'field: problem' lines, without echoing the (possibly secret) values."""
+    lines = []
+    for err in exc.errors()[:10]:
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        lines.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - len(lines)
+    return "invalid arguments: " + "; ".join(lines) + (f" (and {more} more)" if more > 0 else "")
+
+
+def client_name(context: Any) -> str | None:
+    """The MCP client's self-reported name (``clientInfo.name``), when the transport carried one."""
+    try:
+        params = context.request_context.session.client_params
+        return params.client_info.name if params and params.client_info else None
+    except (AttributeError, ValueError, LookupError):
+        return None
+
+
+@dataclass
+class ToolContext:
+    """Shared by every tool family: one per server process."""
+
+    root: str | None = None
+    read_only: bool = False
+    transport: str = "stdio"
+    server: Any = None
+    session_id: str | None = None  # set by start_session over stdio (one client per process): records carry it
+    hidden: dict[str, str] = field(default_factory=dict)  # tool name -> why it is not offered
+    views: ViewCache = field(default_factory=ViewCache)
+    _project: tuple[Any, Project] | None = None
+    _author: dict[str, Any] | None = None
+
+    # -- the project ------------------------------------------------------------------------------
+    def project(self) -> Project:
+        """The project (re-read when deploystate.toml changes); StateMissing says how to create one."""
+        if self._project is not None:
+            key, known = self._project
+            if key == self._config_key(known.config_path):
+                return known  # one stat per call instead of a directory walk and a TOML parse
+        try:
+            found = Project.discover(self.root)
+        except StateMissing as exc:
+            raise StateMissing(f"no deploystate project here: {exc.message}",
+                               "run `deploystate init` at the root of the repository, or start the server with "
+                               "`deploystate serve --root DIR`") from exc
+        key = self._config_key(found.config_path)
+        if key is None:
+            raise StateMissing(f"no {CONFIG_NAME} in {found.root}",
+                               "run `deploystate init` there (it writes a starter config and the state directory), "
+                               "or start the server with `deploystate serve --root DIR`")
+        self._project = (key, found)
+        return found
+
+    @staticmethod
+    def _config_key(config: Path) -> tuple | None:
+        try:
+            st = config.stat()
+        except OSError:
+            return None
+        return (str(config), st.st_mtime_ns, st.st_size, os.environ.get("DEPLOYSTATE_STATE_DIR"),
+                os.environ.get("DEPLOYSTATE_ROOT"))
+
+    def require_state(self) -> Project:
+        """The project, which must have its state directory (``deploystate init`` makes it)."""
+        project = self.project()
+        if not project.state_dir.is_dir():
+            raise StateMissing(f"no state directory at {project.state_dir}",
+                               "run `deploystate init` in the repository root to create it")
+        return project
+
+    def view(self, project: Project) -> dict[str, Any]:
+        """The state view (``deploystate.state.view.build_view``), cached while nothing it depends on changed."""
+        return self.views.get(project)
+
+    def known_services(self, project: Project) -> list[str]:
+        """Services named in deploystate.toml, plus any the ledger still knows about."""
+        names = set(project.service_paths())
+        try:
+            names |= set(cache.load(project.ledger, write=False).state["services"])
+        except (OSError, DeploystateError):
+            pass
+        return sorted(names)
+
+    def check_services(self, project: Project, services: list[str]) -> list[str]:
+        """Return ``services`` when every name is known; otherwise an InputError listing the known ones."""
+        if not services:
+            return services
+        known = self.known_services(project)
+        unknown = [s for s in services if s not in known]
+        if unknown:
+            listing = ", ".join(known) if known else "none (add [services.<name>] tables to deploystate.toml)"
+            raise InputError(f"unknown service{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                             f"use one of the known services: {listing}")
+        return services
+
+    def author(self, client: str | None = None) -> dict[str, Any]:
+        """Who a record is from: computed once per process (git config is a subprocess), then stamped."""
+        if self._author is None:
+            self._author = current_author(kind="agent")
+        return {**self._author, "kind": "agent", "client": client or self._author.get("client") or "mcp",
+                "session": self.session_id or self._author.get("session")}
+
+    def audit(self) -> AuditLog | None:
+        """The audit log of the current project, or None when there is no project to hold one."""
+        try:
+            return AuditLog(self.project().state_dir)
+        except DeploystateError:
+            return None
+
+    # -- registration -----------------------------------------------------------------------------
+    def tool(self, input_model: type[In], output_model: type[Out], *, read_only: bool, destructive: bool = False,
+             idempotent: bool = False, open_world: bool = False, title: str | None = None,
+             name: str | None = None) -> Callable[[Handler], Handler]:
+        """Register ``handler(args, call) -> output`` as an MCP tool; its docstring is the description.
+
+        The hints are published as the tool's annotations: say honestly whether
+        the tool changes anything (read_only), can undo or replace state
+        (destructive), is safe to repeat (idempotent) and talks to systems
+        outside the repository and state directory (open_world)."""
+        def decorator(handler: Handler) -> Handler:
+            tool_name = name or handler.__name__
+            if not (handler.__doc__ or "").strip():
+                raise TypeError(f"tool {tool_name} needs a docstring: it is the description agents read")
+            if self.read_only and not read_only:
+                self.hidden[tool_name] = "the server runs with --read-only"
+                return handler
+            annotations = ToolAnnotations(title=title, read_only_hint=read_only,
+                                          destructive_hint=destructive if not read_only else False,
+                                          idempotent_hint=idempotent or read_only, open_world_hint=open_world)
+            self.server.add_tool(_as_mcp_function(self, tool_name, handler, input_model, output_model),
+                                 name=tool_name, title=title, description=inspect.cleandoc(handler.__doc__),
+                                 annotations=annotations, structured_output=True)
+            return handler
+        return decorator
+
+
+def _signature(input_model: type[BaseModel], output_model: type[BaseModel]) -> tuple[inspect.Signature, dict]:
+    """A keyword-only signature with one parameter per input field, carrying its limits and description."""
+    params, annotations = [], {}
+    for field_name, info in input_model.model_fields.items():
+        published = copy.copy(info)
+        default: Any = inspect.Parameter.empty
+        if not info.is_required():
+            default = info.get_default(call_default_factory=True)
+        # The default travels as the parameter default; pydantic refuses one inside Annotated.
+        published.default, published.default_factory = PydanticUndefined, None
+        annotation = Annotated[info.annotation, published]
+        params.append(inspect.Parameter(field_name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=annotation))
+        annotations[field_name] = annotation
+    params.append(inspect.Parameter(CONTEXT_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    annotations[CONTEXT_PARAM] = Context
+    returns = Annotated[CallToolResult, output_model]
+    annotations["return"] = returns
+    return inspect.Signature(params, return_annotation=returns), annotations
+
+
+def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_model: type[BaseModel],
+                     output_model: type[BaseModel]) -> Callable[..., CallToolResult]:
+    """The function the SDK registers: validate, call, and turn the result or error into a CallToolResult.
+
+    It is synchronous on purpose: the SDK runs it on a worker thread, so git
+    and file I/O never block the event loop that serves other requests."""
+    def tool_function(**kwargs: Any) -> CallToolResult:
+        call = Call(tool=tool_name, ctx=ctx, client=client_name(kwargs.pop(CONTEXT_PARAM, None)))
+        try:
+            args = input_model.model_validate(kwargs)
+            out = handler(args, call)
+        except ValidationError as exc:
+            return error_result(validation_message(exc), "fix the arguments named above; the tool's input schema "
+                                "lists every limit", "InputError")
+        except DeploystateError as exc:
+            return error_result(exc.message, exc.hint, type(exc).__name__)
+        except Exception as exc:  # a bug must not take the server down, and the agent must hear about it
+            traceback.print_exc(file=sys.stderr)
+            return error_result(f"internal error in {tool_name}: {type(exc).__name__}: {exc}",
+                                "this is a deploystate bug (the traceback is on the server's stderr); retry once, "
+                                "then use the CLI and report it", "InternalError")
+        structured = output_model.model_validate(out).model_dump(mode="json")
+        return CallToolResult(content=[TextContent(type="text", text=out.render_text())],
+                              structured_content=structured)
+
+    signature, annotations = _signature(input_model, output_model)
+    tool_function.__signature__ = signature  # type: ignore[attr-defined]
+    tool_function.__annotations__ = annotations
+    tool_function.__name__ = tool_name
+    tool_function.__qualname__ = tool_name
+    tool_function.__doc__ = handler.__doc__
+    return tool_function

@@ -1,0 +1,162 @@
+"""Tools that read the deployment state: ``read_deployment_state``, ``affected_services``; the resources
+``deploystate://state`` and ``deploystate://attempts/{id}``; the ``session_start`` prompt."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+
+from deploystate.state import cache, gitinfo
+from deploystate.state.errors import ConfigError, DeploystateError
+from deploystate.state.mapping import Affected, GlobError, affected
+from deploystate.state.project import Project
+from deploystate.state.store import state_file_text
+
+from ..lookup import ATTEMPT_ID, find_record
+from ..mcp_context import Call, ToolContext
+from ..models import AffectedInput, AffectedOutput, AffectedService, MatchItem, ReadStateInput
+from ..state_summary import StateOutput, summarize
+
+MAX_MATCHES = 50
+MAX_UNMATCHED = 50
+
+SESSION_START_STEPS = """\
+You are about to work on a system that is deployed and running. Committed is not running, and \
+"deployment successful" is not "system working". Before touching anything:
+
+1. Read the state below (or call read_deployment_state). If the status is DOOM LOOP, stop: read what was \
+tried and failed, and do not repeat it.
+2. Call start_session with your goal; keep the session id it returns.
+3. Before each change, call check_attempt with what you are about to try. If it was tried and failed, \
+choose something else or explain what is different this time.
+4. After each change, call record_attempt with the outcome, including failures, with the evidence.
+5. To ship: affected_services tells you which services a change needs restarted; restart them, verify \
+them, and only call something deployed when verification passes.
+6. Before you stop: end_session with what you did, what is broken, and what to do next.
+"""
+
+
+def _affected_reason(name: str, hit: Affected, globs: list[str]) -> tuple[bool, str, list[MatchItem]]:
+    matches = [MatchItem(file=m.file, pattern=m.pattern, rule=m.rule, status=m.status)
+               for m in hit.services.get(name, [])]
+    if not matches:
+        shown = ", ".join(globs[:5]) + (" …" if len(globs) > 5 else "") if globs else "no paths configured"
+        return False, f"no changed file matches its paths ({shown})", []
+    rules = sorted({m.rule for m in matches if m.rule != "paths"})
+    why = f"{len(matches)} changed file{'s' if len(matches) != 1 else ''} match its paths"
+    return True, why + (f"; all-services rule: {', '.join(rules)}" if rules else ""), matches
+
+
+def _diff(project: Project, base: str, head: str, services: dict[str, list[str]]) -> Affected:
+    under = gitinfo.relative_root(project.root)
+    changes = gitinfo.changed_files(project.root, base, head, under=under)
+    try:
+        return affected(changes, services, project.all_services_rules())
+    except GlobError as exc:
+        raise ConfigError(f"deploystate.toml has a bad path pattern: {exc}",
+                          "fix the glob in [services.<name>].paths or [[all_services]]") from exc
+
+
+def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
+    """Which services the change from ``base`` (default: each one's running commit) to ``head`` touches."""
+    paths = project.service_paths()
+    if not paths:
+        raise ConfigError("deploystate.toml configures no services",
+                          "add [services.<name>] tables with paths globs, then ask again")
+    head_commit = gitinfo.resolve(project.root, head or "HEAD")
+    out: list[AffectedService] = []
+    unmatched: set[str] = set()
+    if base:
+        base_commit = gitinfo.resolve(project.root, base)
+        hit = _diff(project, base_commit, head_commit, paths)
+        unmatched.update(hit.unmatched)
+        for name in sorted(paths):
+            is_hit, reason, matches = _affected_reason(name, hit, paths[name])
+            out.append(AffectedService(name=name, base=base_commit, affected=is_hit, reason=reason,
+                                       matches=matches[:MAX_MATCHES], match_count=len(matches)))
+        return AffectedOutput(head=head_commit, base_mode="given", services=out,
+                              unmatched_files=sorted(unmatched)[:MAX_UNMATCHED], unmatched_count=len(unmatched))
+    state = cache.load(project.ledger).state
+    diffs: dict[str, Affected | None] = {}
+    for name in sorted(paths):
+        running = (state["services"].get(name) or {}).get("running_commit")
+        if not running:
+            out.append(AffectedService(name=name, base=None, affected=None,
+                                       reason="never deployed through deploystate: no running commit is known "
+                                              "(pass base= to compare from a commit you know is running)"))
+            continue
+        if running not in diffs:
+            diffs[running] = _diff(project, running, head_commit, paths) if gitinfo.exists(project.root, running) \
+                else None
+        hit = diffs[running]
+        if hit is None:
+            out.append(AffectedService(name=name, base=running, affected=None,
+                                       reason=f"its running commit {running[:10]} is not in this clone "
+                                              "(git fetch, or pass base=)"))
+            continue
+        unmatched.update(hit.unmatched)
+        is_hit, reason, matches = _affected_reason(name, hit, paths[name])
+        if running == head_commit:
+            reason = "already running this revision"
+        out.append(AffectedService(name=name, base=running, affected=is_hit, reason=reason,
+                                   matches=matches[:MAX_MATCHES], match_count=len(matches)))
+    return AffectedOutput(head=head_commit, base_mode="running commit", services=out,
+                          unmatched_files=sorted(unmatched)[:MAX_UNMATCHED], unmatched_count=len(unmatched))
+
+
+def register(server: Any, ctx: ToolContext) -> None:
+    @ctx.tool(ReadStateInput, StateOutput, read_only=True, title="Read the deployment state")
+    def read_deployment_state(args: ReadStateInput, call: Call) -> StateOutput:
+        """Read this first, before changing anything. What is really running and what is wrong, most urgent
+        first: the status (OK, UNVERIFIED, BROKEN or DOOM LOOP), services whose running commit lacks HEAD's
+        changes ("committed, not running"), failed or unverified deploys, the doom-loop flag, recent failed
+        attempts (marked when they repeat earlier ones), overdue rechecks, the last three sessions and their
+        next steps. detail="summary" (default) fits in about 2,000 tokens and says what it left out;
+        detail="full" returns everything."""
+        return summarize(ctx.view(ctx.require_state()), args.detail)
+
+    @ctx.tool(AffectedInput, AffectedOutput, read_only=True, title="Services a change affects")
+    def affected_services(args: AffectedInput, call: Call) -> AffectedOutput:
+        """Which services a change affects, and why (the changed files and the path patterns they match).
+        By default each service is compared from the commit it is running (from the ledger) to HEAD, so the
+        answer is "what this service still needs"; pass base= (and head=) to compare two revisions instead.
+        A service never deployed through deploystate, or whose running commit is not in this clone, is
+        reported as unknown rather than guessed."""
+        return compute_affected(ctx.require_state(), args.base, args.head)
+
+    @server.resource("deploystate://state", name="deployment_state", title="DEPLOYMENT_STATE.md",
+                     description="The current DEPLOYMENT_STATE.md, rendered fresh from the ledger.",
+                     mime_type="text/markdown")
+    def state_resource() -> str:
+        try:
+            return state_file_text(ctx.require_state())
+        except DeploystateError as exc:
+            raise ResourceError(str(exc)) from exc
+
+    @server.resource("deploystate://attempts/{attempt_id}", name="attempt", title="One recorded attempt",
+                     description="The full ledger record of one attempt (ids appear in read_deployment_state, "
+                                 "check_attempt and record_attempt).", mime_type="application/json")
+    def attempt_resource(attempt_id: str) -> str:
+        if not ATTEMPT_ID.match(attempt_id):
+            raise ResourceNotFoundError(f"{attempt_id!r} is not an attempt id (26 characters, like the ids "
+                                        "read_deployment_state lists)")
+        try:
+            rec = find_record(ctx.require_state().ledger, attempt_id, kind="attempt")
+        except DeploystateError as exc:
+            raise ResourceError(str(exc)) from exc
+        if rec is None:
+            raise ResourceNotFoundError(f"no attempt {attempt_id} in the ledger")
+        return json.dumps(rec, indent=1, sort_keys=True, ensure_ascii=False)
+
+    @server.prompt(name="session_start", title="Start a session safely",
+                   description="Walks an agent through reading the deployment state before touching anything.")
+    def session_start(goal: str = "") -> str:
+        try:
+            state = summarize(ctx.view(ctx.require_state())).render_text()
+        except DeploystateError as exc:
+            state = f"(no state available: {exc})"
+        intro = f"Your goal: {goal.strip()}\n\n" if goal.strip() else ""
+        return f"{intro}{SESSION_START_STEPS}\nCurrent deployment state:\n\n{state}"
+

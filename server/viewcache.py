@@ -1,0 +1,96 @@
+"""Keep the last state view in the server process while nothing it depends on has changed.
+
+Why: ``build_view`` runs ``git rev-parse`` and one ``git diff`` per running
+commit; an agent asks for the state many times between changes. The view only
+changes when the ledger, the config or the checked-out commit changes, or when
+the clock passes a recheck deadline, so the fingerprint below is those file
+stats plus the next deadline. Anything it cannot fingerprint cheaply (a
+worktree whose ``.git`` is a file, an unreadable HEAD) is simply not cached.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state.ledger import ARCHIVE, LEDGER
+from deploystate.state.project import Project
+from deploystate.state.view import build_view
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+        return st.st_mtime_ns, st.st_size
+    except OSError:
+        return None
+
+
+def git_fingerprint(root: Path) -> tuple | None:
+    """What identifies the checked-out commit: HEAD's text and the stat of the ref it names."""
+    for d in (root, *root.parents):
+        dot_git = d / ".git"
+        if dot_git.is_dir():
+            try:
+                head = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+            ref = head[5:].strip() if head.startswith("ref:") else None
+            return (str(dot_git), head, _stat(dot_git / ref) if ref else None, _stat(dot_git / "packed-refs"))
+        if dot_git.exists():
+            return None  # a worktree or submodule: resolving it needs git itself
+    return ("no git",)
+
+
+def fingerprint(project: Project) -> tuple | None:
+    git = git_fingerprint(project.root)
+    if git is None:
+        return None
+    state_dir = project.state_dir
+    return (str(project.root), str(state_dir), _stat(project.config_path), _stat(state_dir / LEDGER),
+            _stat(state_dir / ARCHIVE), git)
+
+
+def _next_deadline(view: dict[str, Any], now: datetime) -> datetime | None:
+    """The earliest recheck deadline still ahead: past it, a service turns overdue and the view changes."""
+    ahead = [parse_iso(s["recheck_due"]) for s in view["services"] if s.get("recheck_due")]
+    ahead = [d for d in ahead if d > now]
+    return min(ahead) if ahead else None
+
+
+class ViewCache:
+    """One cached view per server; thread-safe because the SDK runs tools on worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._key: tuple | None = None
+        self._view: dict[str, Any] | None = None
+        self._until: datetime | None = None
+        self.hits = 0
+
+    def get(self, project: Project) -> dict[str, Any]:
+        now = utc_now()
+        key = None if env_disabled() else fingerprint(project)
+        with self._lock:
+            if key is not None and key == self._key and self._view is not None \
+                    and (self._until is None or now < self._until):
+                self.hits += 1
+                return {**self._view, "now": iso(now)}
+        view = build_view(project, now=now)
+        if key is not None and key == fingerprint(project):  # unchanged while we built it
+            with self._lock:
+                self._key, self._view, self._until = key, view, _next_deadline(view, now)
+        return view
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key = self._view = self._until = None
+
+
+def env_disabled() -> bool:
+    """DEPLOYSTATE_NO_VIEW_CACHE=1 turns the cache off (to rule it out when debugging)."""
+    return os.environ.get("DEPLOYSTATE_NO_VIEW_CACHE", "") not in ("", "0")

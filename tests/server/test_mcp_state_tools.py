@@ -1,0 +1,166 @@
+"""read_deployment_state, affected_services, the resources and the session_start prompt, in memory."""
+
+from __future__ import annotations
+
+import json
+
+from mcp.client import Client
+
+from deploystate.server.mcp_app import build_server
+from deploystate.server.state_summary import SUMMARY_BUDGET
+from deploystate.state import store
+from tests.server.mcp_support import AUTHOR, deploy, project, run, text, verify  # noqa: F401 (fixture)
+
+
+def _call(project, tool: str, args: dict | None = None):
+    async def body():
+        async with Client(build_server(root=str(project.root))) as client:
+            return await client.call_tool(tool, args or {})
+    return run(body)
+
+
+def test_summary_puts_status_first_then_drift_then_problems(git_repo, project):
+    """The summary reads top-down in the order an agent must act: status, drift, broken, doom, attempts."""
+    first = git_repo.head()
+    deploy(project, "web", first)
+    deploy(project, "worker", first)
+    verify(project, "worker", first, "fail", "worker crashed: OOMKilled", failed_checks=["restarts: 3 since restart"])
+    git_repo.commit("fix web", {"web/app.py": "print('v2')\n"})
+    result = _call(project, "read_deployment_state")
+    assert not result.is_error
+    body = text(result)
+    assert body.startswith("Status: BROKEN")
+    assert body.index("Committed, not running") < body.index("Broken or unverified") < body.index("Doom loop")
+    assert "web runs " + first[:10] in body and "web/app.py" in body
+    assert "BROKEN worker" in body and "restarts: 3 since restart" in body
+    assert "UNVERIFIED web" in body
+    data = result.structured_content
+    assert data["status"] == "BROKEN"
+    assert data["drift"] == [{"service": "web", "running_commit": first, "files": ["web/app.py"], "count": 1}]
+    assert {(p["service"], p["state"]) for p in data["problems"]} == {("worker", "BROKEN"), ("web", "UNVERIFIED")}
+
+
+def test_doom_loop_failed_attempts_near_duplicates_overdue_and_sessions_are_shown(git_repo, project):
+    """Doom loop flag, failed attempts with their near-duplicate marks, overdue rechecks and handoffs appear."""
+    head = git_repo.head()
+    deploy(project, "web", head)
+    verify(project, "web", head, "pass", recheck_due="2020-01-01T00:00:00.000000Z")
+    deploy(project, "worker", head)
+    for i in range(3):
+        verify(project, "worker", head, "fail", f"event loop is closed #{i}")
+    first = store.record(project, "attempt", {"summary": "restart celery worker to fix event loop", "outcome": "failed",
+                                              "files": [], "services": ["worker"], "similar_to": []}, author=AUTHOR)
+    store.record(project, "attempt", {"summary": "restart the worker again for the event loop", "outcome": "failed",
+                                      "files": [], "services": ["worker"], "similar_to": [first["id"]]}, author=AUTHOR)
+    store.record(project, "session_start", {"session_id": "s1", "goal": "fix the worker", "client": "codex"},
+                 author=AUTHOR)
+    store.record(project, "session_end", {"session_id": "s1", "did": "restarted worker twice", "broke": "worker",
+                                          "next": "read the OOM evidence first", "status": "ended"}, author=AUTHOR)
+    result = _call(project, "read_deployment_state")
+    body, data = text(result), result.structured_content
+    assert data["status"] == "DOOM LOOP" and data["doom_loop"]["active"] and data["doom_loop"]["streak"] == 3
+    assert "Doom loop: YES" in body and "STOP" in body
+    assert f"repeats {first['id']}" in body
+    assert data["failed_attempts"][0]["similar_to"] == [first["id"]]
+    assert data["overdue_rechecks"] == ["web"] and "Recheck overdue: web" in body
+    assert data["sessions"][0]["next"] == "read the OOM evidence first"
+    assert "next: read the OOM evidence first" in body
+
+
+def test_summary_is_bounded_and_says_what_it_left_out(git_repo, project):
+    """With hundreds of long failed attempts the summary stays within budget and names what to call for more."""
+    head = git_repo.head()
+    deploy(project, "web", head)
+    long_text = "tried raising the pool size and pinning the driver version because " * 40
+    records = [{"id": "", "ts": "", "kind": "attempt", "author": AUTHOR, "commit": head,
+                "payload": {"summary": f"{i} {long_text}", "outcome": "failed", "files": [f"web/f{j}.py" for j in range(15)],
+                            "services": ["web"], "similar_to": []}} for i in range(300)]
+    project.ledger.append_sealed(records, reseal=True)
+    summary = _call(project, "read_deployment_state", {"detail": "summary"})
+    body = text(summary)
+    assert len(body) <= SUMMARY_BUDGET
+    assert len(json.dumps(summary.structured_content)) <= SUMMARY_BUDGET
+    assert summary.structured_content["failed_attempts_total"] == 300
+    assert any("older failed attempts" in item for item in summary.structured_content["left_out"])
+    assert 'detail="full"' in body
+    full = _call(project, "read_deployment_state", {"detail": "full"})
+    assert len(full.structured_content["failed_attempts"]) == 50  # everything the projection keeps
+    assert len(text(full)) > SUMMARY_BUDGET
+
+
+def test_affected_defaults_to_each_services_running_commit(git_repo, project):
+    """Without base, each service is compared from its own running commit, with files and patterns as reasons."""
+    first = git_repo.head()
+    deploy(project, "web", first)
+    git_repo.commit("worker change", {"shared/util.py": "X = 2\n", "docs/notes.md": "n\n"})
+    deploy(project, "worker", git_repo.head())
+    git_repo.commit("web change", {"web/app.py": "print('v3')\n"})
+    result = _call(project, "affected_services")
+    services = {s["name"]: s for s in result.structured_content["services"]}
+    assert result.structured_content["base_mode"] == "running commit"
+    assert services["web"]["affected"] is True and services["web"]["base"] == first
+    assert [m["file"] for m in services["web"]["matches"]] == ["web/app.py"]
+    assert services["web"]["matches"][0]["pattern"] == "web/**"
+    assert services["worker"]["affected"] is False  # shared/util.py is already running there
+    assert "docs/notes.md" in result.structured_content["unmatched_files"]
+
+
+def test_affected_with_explicit_base_and_unknown_states(git_repo, project):
+    """An explicit base compares two revisions; a never-deployed service is unknown, not guessed."""
+    first = git_repo.head()
+    git_repo.commit("shared change", {"shared/util.py": "X = 3\n"})
+    given = _call(project, "affected_services", {"base": first})
+    services = {s["name"]: s for s in given.structured_content["services"]}
+    assert services["worker"]["affected"] is True and services["web"]["affected"] is False
+    assert services["worker"]["matches"][0]["pattern"] == "shared/*.py"
+    default = _call(project, "affected_services")
+    assert all(s["affected"] is None for s in default.structured_content["services"])
+    assert "never deployed" in text(default)
+
+
+def test_affected_rejects_bad_revisions_readably(project):
+    """A revision that does not exist, or looks like an option, is a tool error with the next step."""
+    missing = _call(project, "affected_services", {"base": "no-such-branch"})
+    assert missing.is_error and "not a commit" in text(missing) and "next:" in text(missing)
+    option = _call(project, "affected_services", {"base": "--output=/tmp/x"})
+    assert option.is_error and "base" in text(option)
+
+
+def test_state_resource_and_attempt_resource(git_repo, project):
+    """deploystate://state is the rendered state file; deploystate://attempts/{id} is the full record."""
+    rec = store.record(project, "attempt", {"summary": "pin redis client", "outcome": "worked", "files": [],
+                                            "services": [], "similar_to": []}, author=AUTHOR)
+
+    async def body():
+        async with Client(build_server(root=str(project.root))) as client:
+            state = await client.read_resource("deploystate://state")
+            attempt = await client.read_resource(f"deploystate://attempts/{rec['id']}")
+            templates = await client.list_resource_templates()
+            try:
+                await client.read_resource("deploystate://attempts/0000000000zzzzzzzzzzzzzzzz")
+                missing = None
+            except Exception as exc:  # the SDK raises the server's protocol error
+                missing = str(exc)
+            return state, attempt, templates, missing
+
+    state, attempt, templates, missing = run(body)
+    assert state.contents[0].text.startswith("<!-- Generated by deploystate.")
+    assert "# Deployment state: shop" in state.contents[0].text
+    assert json.loads(attempt.contents[0].text)["payload"]["summary"] == "pin redis client"
+    assert templates.resource_templates[0].uri_template == "deploystate://attempts/{attempt_id}"
+    assert missing and "no attempt" in missing
+
+
+def test_session_start_prompt_walks_through_reading_state(project):
+    """The prompt tells the agent to read state before touching anything and includes the current state."""
+    async def body():
+        async with Client(build_server(root=str(project.root))) as client:
+            prompts = await client.list_prompts()
+            return prompts, await client.get_prompt("session_start", {"goal": "fix checkout"})
+
+    prompts, prompt = run(body)
+    assert [p.name for p in prompts.prompts] == ["session_start"]
+    message = prompt.messages[0].content.text
+    assert message.startswith("Your goal: fix checkout")
+    assert message.index("Before touching anything") < message.index("Status: OK")
+    assert "check_attempt" in message and "end_session" in message
