@@ -79,6 +79,7 @@ class MemoryIndex:
     last_id: str = ""
     live_size: int = 0
     live_tail: str | None = None
+    live_lines: int | None = None  # lines up to live_size: spares re-counting a large ledger on each read
     archive_size: int = 0
     unsaved: int = 0
 
@@ -144,7 +145,7 @@ class MemoryIndex:
     # -- persistence ---------------------------------------------------------
     def to_json(self) -> dict:
         return {"version": VERSION, "last_id": self.last_id, "live_size": self.live_size, "live_tail": self.live_tail,
-                "archive_size": self.archive_size, "docs": [d.row() for d in self.docs],
+                "live_lines": self.live_lines, "archive_size": self.archive_size, "docs": [d.row() for d in self.docs],
                 "postings": {k: v.tolist() for k, v in self.postings.items()},
                 "signatures": self.signatures, "sessions": self.sessions}
 
@@ -152,7 +153,8 @@ class MemoryIndex:
     def from_json(cls, data: dict) -> "MemoryIndex":
         """Load a stored index; raises ValueError when it is inconsistent (then it is rebuilt)."""
         index = cls(signatures=data["signatures"], sessions=data["sessions"], last_id=data["last_id"],
-                    live_size=data["live_size"], live_tail=data["live_tail"], archive_size=data["archive_size"])
+                    live_size=data["live_size"], live_tail=data["live_tail"], archive_size=data["archive_size"],
+                    live_lines=data.get("live_lines"))
         intern = sys.intern
         index.docs = [Doc(rid, ts, intern(outcome), summary, intern(session) if session else None, sig, toks, files,
                           services)
@@ -212,6 +214,7 @@ def _rebuild(ledger: Ledger) -> MemoryIndex:
     for rid in sorted(unique):
         index.apply(unique[rid])
     index.live_size = res.size
+    index.live_lines = res.line_count
     index.live_tail = _tail_hash(ledger.path, res.size) if ledger.path.exists() else None
     index.archive_size = _size(ledger.archive_path)
     index.unsaved = SAVE_EVERY  # force a save
@@ -239,13 +242,14 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
     fresh = (index is not None and index.archive_size == _size(ledger.archive_path)
              and 0 <= index.live_size <= size and _tail_hash(ledger.path, index.live_size) == index.live_tail)
     if index is not None and fresh and index.live_size < size:
-        res = ledger.read(start=index.live_size)
+        res = ledger.read(start=index.live_size, start_line=index.live_lines)
         if res.problems or any(r["id"] <= index.last_id for r in res.records):
             fresh = False  # merged older records or damage: replay everything, in id order
         else:
             for rec in res.records:
                 index.apply(rec)
             index.live_size = res.size
+            index.live_lines = res.line_count
             index.live_tail = _tail_hash(ledger.path, res.size)
     if index is None or not fresh:
         index = _rebuild(ledger)
