@@ -1,0 +1,139 @@
+"""Benchmark verification.
+
+1. concurrency: 20 checks that each take about 1 s (10 ``command`` checks running ``sleep 1`` as real
+   processes, 10 ``http`` checks against a loopback server that answers after 1 s) run under one deadline;
+   prints the verdict time, the slowest check and their ratio (target <= 1.2);
+2. a ``logs`` check over 10 MB of log lines in the window, streamed from a file line by line through a
+   platform's ``logs()`` iterator (5 patterns; a few forbidden lines planted): time, throughput and peak
+   Python memory (tracemalloc; evidence is capped, so memory stays flat while the log grows).
+
+Run: /tmp/venv/bin/python bench/bench_verify.py [--checks 20] [--seconds 1.0] [--log-mb 10]
+Prints figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import threading
+import time
+import tracemalloc
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+from deploystate.platforms.base import Observation, ServiceRef
+from deploystate.state.checks import CommandCheck, HttpCheck, LogsCheck
+from deploystate.state.config import CommandService
+from deploystate.verify.context import CheckContext
+from deploystate.verify.runner import Job, run_jobs
+
+
+def slow_server(delay: float) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            time.sleep(delay)
+            body = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def bench_concurrency(n: int, seconds: float) -> None:
+    sleep = shutil.which("sleep") or "sleep"
+    server = slow_server(seconds)
+    url = f"http://127.0.0.1:{server.server_address[1]}/health"
+    ctx = CheckContext(root=Path("."))
+    jobs = []
+    for i in range(n):
+        check = (CommandCheck(name=f"cmd{i}", argv=[sleep, str(seconds)], timeout=seconds * 10) if i % 2 == 0
+                 else HttpCheck(name=f"http{i}", url=url, timeout=seconds * 10, retries=0))
+        jobs.append(Job(check.label(), check, ctx.fork(), None))
+    t0 = time.monotonic()
+    results = run_jobs(jobs, deadline=seconds * 20)
+    total = time.monotonic() - t0
+    server.shutdown()
+    slowest = max(r.duration for r in results)
+    verdicts = {r: sum(1 for x in results if x.result == r) for r in ("pass", "fail", "inconclusive")}
+    print(f"concurrency: {n} checks of ~{seconds:g}s -> verdict in {total:.3f}s, slowest check {slowest:.3f}s, "
+          f"ratio {total / slowest:.3f} (target <= 1.2); results {verdicts}")
+
+
+class FilePlatform:
+    """A platform whose logs() streams a file line by line (what adapters do with a log stream)."""
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def observe(self, svc: ServiceRef, *, timeout: float) -> Observation:
+        return Observation(svc.name, self.name, str(self.path), "running")
+
+    def logs(self, svc: ServiceRef, *, since: datetime | None, previous: bool = False,
+             timeout: float) -> Iterator[str]:
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            yield from fh
+
+
+def bench_logs(megabytes: float) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-verify-"))
+    try:
+        path = tmp / "app.log"
+        line = '2030-01-01T12:00:00.000000Z INFO celery.worker task trading.tasks.check_stop_loss[{n}] ' \
+               'succeeded in 0.0123s: {{"symbol": "AAPL", "decision": "hold"}}\n'
+        target = int(megabytes * 1024 * 1024)
+        written = count = 0
+        with open(path, "w", encoding="utf-8") as fh:
+            while written < target:
+                text = line.format(n=count)
+                if count % 50_000 == 7:
+                    text = text.replace("INFO", "ERROR").replace("succeeded", "using fallback")
+                if count % 100_000 == 3:
+                    text = text.replace("hold", "RL model made decision")
+                fh.write(text)
+                written += len(text)
+                count += 1
+        svc = ServiceRef("worker", CommandService(restart_cmd=["true"]), tmp)
+        ctx = CheckContext(root=tmp, service=svc, platform=FilePlatform(path))
+        check = LogsCheck(must_match=["RL model made", r"stop.loss"],
+                          must_not_match=["using fallback", r"(?i)\btraceback\b", r"Future attached to a different"],
+                          timeout=300)
+        tracemalloc.start()
+        t0 = time.monotonic()
+        result = run_jobs([Job("logs", check, ctx, "worker")], deadline=600)[0]
+        elapsed = time.monotonic() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        size_mb = path.stat().st_size / 1024 / 1024
+        print(f"logs: {size_mb:.1f} MB, {count:,} lines in {elapsed:.3f}s ({size_mb / elapsed:.1f} MB/s), "
+              f"peak Python memory {peak / 1024 / 1024:.2f} MB, evidence {len(json.dumps(result.evidence))} chars, "
+              f"result {result.result}: {result.summary[:120]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checks", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--log-mb", type=float, default=10.0)
+    args = parser.parse_args()
+    bench_concurrency(args.checks, args.seconds)
+    bench_logs(args.log_mb)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""``deploystate mark-deployed``: call it deployed, only after the running commit's latest verification passed."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import RAW, add_json, emit, project_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("mark-deployed", formatter_class=RAW,
+                       help="record that a verified deploy is done (refused without a passing verification)",
+                       description="Append a mark_deployed record for each service whose latest verification of "
+                                   "the running commit passed. Refuses (exit 1, nothing written) if any service "
+                                   "was never verified, restarted since, or failed/was inconclusive, and says "
+                                   "what to run instead.",
+                       epilog="examples:\n  deploystate mark-deployed backend --note \"stop-loss fix, verified\"\n"
+                              "  deploystate mark-deployed          (every deployed or verified service)")
+    p.add_argument("services", nargs="*", metavar="SERVICE",
+                   help="services (default: every service with a deploy or verification on record)")
+    p.add_argument("--note", default="", help="what was deployed, for the next reader")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from deploystate.state.config import load_config
+    from deploystate.verify.marking import mark_deployed
+
+    project = project_from(args)
+    config = load_config(project.config_path)
+    outcome = mark_deployed(project, config, args.services or None, args.note)
+    lines = [f"marked deployed: {m['service']} at {(m['commit'] or '?')[:10]} (verification {m['verification_id']})"
+             for m in outcome.marked]
+    lines += [f"already marked: {name} (same verification)" for name in outcome.already]
+    emit(args, outcome.model_dump(mode="json"), "\n".join(lines) or "nothing to mark")
+    return 0

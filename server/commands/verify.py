@@ -1,0 +1,69 @@
+"""``deploystate verify``: a verdict from evidence gathered after the restart (exit 0 pass, 1 fail, 3 inconclusive)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import RAW, add_json, emit, project_from
+
+EXIT = {"pass": 0, "fail": 1, "inconclusive": 3}
+EPILOG = """\
+examples:
+  deploystate verify                      every configured service
+  deploystate verify backend worker --deadline 120
+  deploystate verify --recheck            the services whose 30-minute recheck is due
+exit codes: 0 pass, 1 fail, 2 bad input/config, 3 inconclusive (evidence could not be gathered)
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", formatter_class=RAW, epilog=EPILOG,
+                       help="verify services from evidence (rollout, revision, logs since restart, probes)",
+                       description="Run each service's checks concurrently under one deadline and record a "
+                                   "verification per service. The verdict is the worst check: fail > "
+                                   "inconclusive > pass; evidence that could not be gathered is never a pass. "
+                                   "Progress per check goes to stderr.")
+    p.add_argument("services", nargs="*", metavar="SERVICE", help="services to verify (default: all configured)")
+    p.add_argument("--recheck", action="store_true",
+                   help="run the rechecks that are due (with SERVICE: recheck those now)")
+    p.add_argument("--deadline", type=float, metavar="SECONDS",
+                   help="overall deadline (default: project.verify_deadline, 300s)")
+    p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
+    add_json(p)
+    p.set_defaults(func=run)
+
+
+def progress_printer(quiet: bool):
+    def show(key: str, event: str, text: str) -> None:
+        if quiet:
+            return
+        if event == "start":
+            line = f"  … {key}: {text} check running"
+        elif event == "measure":
+            line = f"    {key}: measurement {text}"
+        else:
+            line = f"  {text.split(' ', 1)[0]:<12} {key}: {text.split(' ', 1)[1] if ' ' in text else ''}"
+        print(line[:400], file=sys.stderr, flush=True)
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    from deploystate.state.config import load_config
+    from deploystate.verify.recheck import run_due
+    from deploystate.verify.service import verify_services
+    from deploystate.verify.text import verify_text
+
+    project = project_from(args)
+    config = load_config(project.config_path)
+    show = progress_printer(args.quiet or args.json)
+    if args.recheck and not args.services:
+        names, report = run_due(project, config, deadline=args.deadline, progress=show)
+        if report is None:
+            emit(args, {"verdict": None, "services": [], "rechecks_due": []}, "No rechecks are due.")
+            return 0
+    else:
+        report = verify_services(project, config, args.services or None, deadline=args.deadline,
+                                 recheck=args.recheck, progress=show)
+    emit(args, report.model_dump(mode="json"), verify_text(report))
+    return EXIT[report.verdict]

@@ -1,0 +1,128 @@
+"""Tools for verdicts from evidence: ``verify_deploy``, ``mark_deployed``, ``preflight``, ``system_health``.
+Thin wrappers over ``deploystate.verify``; the rules (worst-of verdict, soak, deadline, refusal) live there."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from deploystate.verify.health import HealthReport
+from deploystate.verify.marking import MarkOutcome
+from deploystate.verify.preflight import PreflightReport
+from deploystate.verify.service import VerifyReport
+
+from ..mcp_context import Call, ToolContext
+from ..models import SERVICES_MAX, ServiceName, ToolInput, ToolOutput
+
+MAX_WAIT = 1800.0
+
+
+class VerifyDeployInput(ToolInput):
+    services: list[ServiceName] = Field(default_factory=list, max_length=SERVICES_MAX,
+                                        description="Services to verify (names from deploystate.toml, max 50); "
+                                                    "empty: every configured service.")
+    wait_seconds: float | None = Field(None, gt=0, le=MAX_WAIT,
+                                       description="Overall deadline in seconds (max 1800); default: the project's "
+                                                   "verify_deadline (300). The verdict arrives by then even if a "
+                                                   "check hangs (that check is inconclusive).")
+
+
+class MarkDeployedInput(ToolInput):
+    services: list[ServiceName] = Field(default_factory=list, max_length=SERVICES_MAX,
+                                        description="Services to mark (max 50); empty: every service with a deploy "
+                                                    "or verification on record.")
+    note: str = Field(min_length=1, max_length=2000, description="What was deployed, for the next reader (max 2,000).")
+
+
+class PreflightInput(ToolInput):
+    wait_seconds: float | None = Field(None, gt=0, le=MAX_WAIT,
+                                       description="Overall deadline in seconds (max 1800); default 300.")
+
+
+class HealthInput(ToolInput):
+    pass
+
+
+class VerifyDeployOutput(ToolOutput, VerifyReport):
+    def render_text(self) -> str:
+        from deploystate.verify.text import verify_text
+        return verify_text(self)
+
+
+class MarkDeployedOutput(ToolOutput, MarkOutcome):
+    def render_text(self) -> str:
+        lines = [f"marked deployed: {m['service']} at {str(m.get('commit') or '?')[:10]}" for m in self.marked]
+        lines += [f"already marked: {n}" for n in self.already]
+        return "\n".join(lines) or "nothing to mark"
+
+
+class PreflightOutput(ToolOutput, PreflightReport):
+    def render_text(self) -> str:
+        from deploystate.verify.text import preflight_text
+        return preflight_text(self)
+
+
+class HealthOutput(ToolOutput, HealthReport):
+    def render_text(self) -> str:
+        from deploystate.verify.text import health_text
+        return health_text(self)
+
+
+def _config(project):  # noqa: ANN001, ANN202 (a Project; imported lazily with the config schema)
+    from deploystate.state.config import load_config
+    return load_config(project.config_path)
+
+
+def register(server: object, ctx: ToolContext) -> None:
+    @ctx.tool(VerifyDeployInput, VerifyDeployOutput, read_only=False, destructive=False, idempotent=False,
+              open_world=True, title="Verify a deploy from evidence")
+    def verify_deploy(args: VerifyDeployInput, call: Call) -> VerifyDeployOutput:
+        """Verify services from evidence gathered after their restart: rollout status, the running revision
+        (is the deployed commit what runs?), logs since the restart (must_match / must_not_match), HTTP
+        probes, commands, AWS and ConfigMap checks, as configured. Checks run concurrently under one deadline.
+        Verdict per service and overall: fail > inconclusive > pass; evidence that could not be gathered is
+        never a pass. Each verdict is recorded. Only after "pass" may you say deployed (then call
+        mark_deployed). On fail, read the evidence and record what you try with record_attempt."""
+        from deploystate.verify.service import verify_services
+
+        project = ctx.require_state()
+        ctx.check_services(project, args.services)
+        report = verify_services(project, _config(project), args.services or None, deadline=args.wait_seconds,
+                                 author=call.author())
+        return VerifyDeployOutput.model_validate(report.model_dump())
+
+    @ctx.tool(MarkDeployedInput, MarkDeployedOutput, read_only=False, destructive=False, idempotent=True,
+              title="Mark a verified deploy as deployed")
+    def mark_deployed(args: MarkDeployedInput, call: Call) -> MarkDeployedOutput:
+        """Record that services are deployed. Refused (nothing written) unless the latest verification of
+        the running commit passed for every service named: never verified, restarted since, failed or
+        inconclusive all refuse, with what to run instead (usually verify_deploy)."""
+        from deploystate.verify.marking import mark_deployed as mark
+
+        project = ctx.require_state()
+        ctx.check_services(project, args.services)
+        outcome = mark(project, _config(project), args.services or None, args.note, author=call.author())
+        return MarkDeployedOutput.model_validate(outcome.model_dump())
+
+    @ctx.tool(PreflightInput, PreflightOutput, read_only=False, destructive=False, idempotent=False,
+              open_world=True, title="Go / no-go")
+    def preflight(args: PreflightInput, call: Call) -> PreflightOutput:
+        """Go/no-go before trading hours or a risky change: runs the [[preflight]] checks of deploystate.toml
+        (scheduled rules ENABLED, model endpoints InService, workers answering...). GO only when every check
+        passes; NO-GO lists every failing or inconclusive item by name. The answer is recorded."""
+        from deploystate.verify.preflight import run_preflight
+
+        project = ctx.require_state()
+        report = run_preflight(project, _config(project), deadline=args.wait_seconds, author=call.author())
+        return PreflightOutput.model_validate(report.model_dump())
+
+    @ctx.tool(HealthInput, HealthOutput, read_only=True, open_world=True, title="How is it going?")
+    def system_health(args: HealthInput, call: Call) -> HealthOutput:
+        """How is the system doing? Answers health first: error lines in each service's logs in the last
+        30 minutes, whether the expected code paths ran (logs must_match), deploys not verified, overdue
+        rechecks; then running commits and last verdicts. Unreadable logs are UNKNOWN, never "no errors".
+        Use this before quoting any business metric. Changes nothing."""
+        from deploystate.verify.health import system_health as health
+
+        project = ctx.require_state()
+        report = health(project, _config(project))
+        return HealthOutput.model_validate(report.model_dump())

@@ -1,0 +1,57 @@
+"""What a check knows besides its config: the service, its platform, and the deploy it verifies."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from deploystate.platforms.base import Platform, ServiceRef
+from deploystate.state.ids import utc_now
+
+RESTART_TOLERANCE = timedelta(seconds=1)  # clocks of the runtime and this machine may differ slightly
+
+
+class NeedsService(Exception):
+    """A check that reads a service (logs, revision, rollout, config_refs) was given none."""
+
+
+@dataclass
+class CheckContext:
+    root: Path
+    service: ServiceRef | None = None
+    platform: Platform | None = None
+    platform_error: str | None = None          # why the platform adapter could not be loaded
+    deploy: dict[str, Any] | None = None       # the projection's latest deploy entry for the service
+    expected_commit: str | None = None         # what should be running
+    expected_source: str = ""                  # "deploy record abc123…" / "HEAD (no deploy recorded)"
+    restart_time: datetime | None = None       # logs and instance starts are judged from here
+    restart_source: str = ""
+    restart_baseline: int | None = None        # restart count recorded with the deploy, if the adapter gave one
+    now: Callable[[], datetime] = utc_now
+    cancel: threading.Event = field(default_factory=threading.Event)
+    scratch: dict[str, Any] = field(default_factory=dict)  # per check, shared by its soak measurements
+
+    def need_service(self) -> tuple[ServiceRef, Platform]:
+        """The service and its platform, or NeedsService explaining why a check cannot look."""
+        if self.service is None:
+            raise NeedsService("this check reads a service: set `service = \"<name>\"` on the [[preflight]] entry")
+        if self.platform is None:
+            raise NeedsService(f"platform {self.service.config.platform!r} is not available: "
+                               f"{self.platform_error or 'no adapter'}")
+        return self.service, self.platform
+
+    def logs_since(self, window: float) -> tuple[datetime, str]:
+        """Start of the log window: ``window`` seconds back, never before the restart."""
+        start = self.now() - timedelta(seconds=window)
+        if self.restart_time and self.restart_time > start:
+            return self.restart_time, f"the restart ({self.restart_source})"
+        if self.restart_time:
+            return start, f"the last {window:g}s (restart was earlier)"
+        return start, f"the last {window:g}s (restart time unknown)"
+
+    def fork(self) -> "CheckContext":
+        """A copy for one check: own scratch space, shared everything else."""
+        return CheckContext(**{**self.__dict__, "scratch": {}})

@@ -1,0 +1,141 @@
+"""``system_health``: "how is it going?" answered health first: errors in the last 30 minutes of each service's
+logs, whether the expected code paths ran, unverified deploys and overdue rechecks, and only THEN the rest
+(running commits, last verdicts, the last go/no-go). Read-only: nothing is recorded.
+
+Logs that cannot be read make the answer UNKNOWN for that service, never "0 errors".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from deploystate.state import cache, gitinfo, projection
+from deploystate.state.checks import LogsCheck
+from deploystate.state.config import Config
+from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state.project import Project
+
+from .result import CheckResult
+from .runner import Job, Progress, run_jobs
+from .service import context_for
+
+WINDOW = 1800.0
+DEADLINE = 30.0
+
+
+class CodePath(BaseModel):
+    pattern: str
+    seen: bool | None          # None: logs could not be read
+    count: int = 0
+
+
+class ServiceHealth(BaseModel):
+    service: str
+    errors: int | None                      # matches of the error patterns in the window; None = unknown
+    error_samples: list[str] = Field(default_factory=list)
+    error_patterns: list[str] = Field(default_factory=list)
+    code_paths: list[CodePath] = Field(default_factory=list)
+    lines_read: int | None = None
+    problem: str | None = None              # why the logs could not be read
+
+
+class HealthReport(BaseModel):
+    headline: Literal["HEALTHY", "UNHEALTHY", "UNKNOWN"]
+    reason: str
+    window: float
+    services: list[ServiceHealth]
+    unverified: list[str] = Field(default_factory=list)
+    broken: list[str] = Field(default_factory=list)
+    overdue_rechecks: list[dict[str, str]] = Field(default_factory=list)
+    status: str = ""
+    status_reason: str = ""
+    doom_loop: bool = False
+    everything_else: dict[str, Any] = Field(default_factory=dict)
+
+
+def _patterns(config: Config, name: str) -> tuple[list[str], list[str]]:
+    logs = [c for c in config.services[name].checks if isinstance(c, LogsCheck)]
+    bad = list(dict.fromkeys(p for c in logs for p in c.must_not_match)) or list(LogsCheck().must_not_match)
+    good = list(dict.fromkeys(p for c in logs for p in c.must_match))
+    return bad, good
+
+
+def service_health(name: str, bad: list[str], good: list[str], result: CheckResult) -> ServiceHealth:
+    """Read one service's health from the evidence of a logs scan over the window (pure)."""
+    ev = result.evidence
+    if "lines" not in ev or result.result == "inconclusive":
+        return ServiceHealth(service=name, errors=None, error_patterns=bad, problem=result.summary,
+                             code_paths=[CodePath(pattern=p, seen=None) for p in good])
+    samples = [s for s in ev.get("forbidden_samples") or [] if isinstance(s, str)][:5]
+    counts = {h.get("pattern"): int(h.get("count") or 0) for h in ev.get("must_match") or [] if isinstance(h, dict)}
+    partial = ev.get("error")  # the stream broke after some lines: hits count, absences prove nothing
+    return ServiceHealth(service=name, errors=int(ev.get("forbidden_lines") or 0), error_samples=samples,
+                         error_patterns=bad, lines_read=ev.get("lines"), problem=partial or None,
+                         code_paths=[CodePath(pattern=p, seen=True if counts.get(p) else None if partial else False,
+                                              count=counts.get(p, 0)) for p in good])
+
+
+def headline(services: list[ServiceHealth], broken: list[str], unverified: list[str], overdue: list[dict],
+             doom: bool) -> tuple[Literal["HEALTHY", "UNHEALTHY", "UNKNOWN"], str]:
+    """The one-word answer and why, worst news first (pure)."""
+    bad = []
+    if doom:
+        bad.append("DOOM LOOP")
+    bad += [f"{s.service}: {s.errors} error line(s) in the window" for s in services if s.errors]
+    bad += [f"{s.service}: expected {p.pattern!r} not seen" for s in services for p in s.code_paths
+            if p.seen is False]
+    bad += [f"{name}: last verification failed" for name in broken]
+    if bad:
+        return "UNHEALTHY", "; ".join(bad[:8])
+    unsure = [f"{s.service}: logs unreadable ({s.problem})" for s in services if s.errors is None]
+    unsure += [f"{name}: deployed but not verified" for name in unverified]
+    unsure += [f"{o['service']}: recheck overdue since {o['due']}" for o in overdue]
+    if unsure:
+        return "UNKNOWN", "; ".join(unsure[:8])
+    return "HEALTHY", "no errors in the window, expected code paths seen, every deploy verified"
+
+
+def system_health(project: Project, config: Config, *, window: float = WINDOW, deadline: float = DEADLINE,
+                  progress: Progress | None = None, now: datetime | None = None) -> HealthReport:
+    state = cache.load(project.ledger).state
+    head = gitinfo.head(project.root)
+    names = sorted(config.services)
+    jobs, wanted = [], {}
+    for name in names:
+        bad, good = _patterns(config, name)
+        wanted[name] = (bad, good)
+        ctx = context_for(project, name, config.services[name], state, head)
+        ctx.restart_time = None  # health looks at the whole window, not only since the last restart
+        check = LogsCheck(name="health logs", must_not_match=bad, must_match=good, window=window,
+                          timeout=deadline)
+        jobs.append(Job(f"{name}/health", check, ctx, name))
+    results = run_jobs(jobs, deadline=deadline, progress=progress) if jobs else []
+    services = [service_health(n, *wanted[n], r) for n, r in zip(names, results)]
+    moment = now or utc_now()
+    overdue = []
+    for name, svc in sorted(state["services"].items()):
+        ver = svc.get("verification") or {}
+        due = ver.get("recheck_due")
+        if ver.get("verdict") == "pass" and due:
+            try:
+                if parse_iso(due) <= moment:
+                    overdue.append({"service": name, "due": due})
+            except ValueError:
+                overdue.append({"service": name, "due": str(due)})
+    threshold = project.doom_loop_after
+    doom = projection.doom_loop(state, threshold)
+    broken, unverified = projection.failed(state), projection.unverified(state)
+    word, reason = headline(services, broken, unverified, overdue, doom)
+    status, status_reason = projection.status(state, threshold)
+    rest = {"as_of": iso(moment), "head": head,
+            "running": {n: s.get("running_commit") for n, s in sorted(state["services"].items())},
+            "last_verdicts": {n: {"verdict": (s.get("verification") or {}).get("verdict"),
+                                  "ts": (s.get("verification") or {}).get("ts")}
+                              for n, s in sorted(state["services"].items()) if s.get("verification")},
+            "preflight": state.get("preflight"), "doom_failures": state["doom"]["failures"][-threshold:] if doom else []}
+    return HealthReport(headline=word, reason=reason, window=window, services=services, unverified=unverified,
+                        broken=broken, overdue_rechecks=overdue, status=status, status_reason=status_reason,
+                        doom_loop=doom, everything_else=rest)

@@ -1,0 +1,94 @@
+""""Deployed" only after a pass: ``mark_deployed`` refuses unless the latest verification of the *running*
+commit passed (no restart since, no failed or inconclusive verdict after it), and says what to run instead.
+All or nothing: when any service is refused, nothing is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from deploystate.state import cache, store
+from deploystate.state.config import Config
+from deploystate.state.errors import InputError, Refused
+from deploystate.state.project import Project
+from deploystate.state.redact import redact
+
+MAX_NOTE = 2000
+
+
+class Decision(BaseModel):
+    service: str
+    ok: bool
+    commit: str | None = None
+    verification_id: str | None = None
+    reason: str = ""
+    next: str = ""
+    already: bool = False
+
+
+class MarkOutcome(BaseModel):
+    marked: list[dict[str, Any]] = Field(default_factory=list)
+    already: list[str] = Field(default_factory=list)
+
+
+def decide(state: dict[str, Any], name: str) -> Decision:
+    """May ``name`` be called deployed? (pure)"""
+    svc = (state.get("services") or {}).get(name) or {}
+    ver, dep, running = svc.get("verification"), svc.get("deploy"), svc.get("running_commit")
+    verify = f"deploystate verify {name}"
+    if not ver:
+        return Decision(service=name, ok=False, reason="never verified", next=f"run `{verify}`")
+    if dep and dep["id"] > ver["id"]:
+        return Decision(service=name, ok=False, reason=f"restarted at {dep.get('ts', '?')} after the last verification",
+                        next=f"run `{verify}`")
+    if ver["verdict"] == "fail":
+        return Decision(service=name, ok=False, reason=f"the latest verification FAILED: {ver.get('summary', '')}",
+                        next=f"fix the cause, restart, then `{verify}`; record what you tried with "
+                             "`deploystate attempt add`")
+    if ver["verdict"] != "pass":
+        return Decision(service=name, ok=False,
+                        reason=f"the latest verification was {str(ver['verdict']).upper()}: {ver.get('summary', '')}",
+                        next=f"make the checks able to look (see the INCONCLUSIVE lines), then `{verify}`")
+    commit = ver.get("commit")
+    if running and commit and running != commit:
+        return Decision(service=name, ok=False,
+                        reason=f"the pass was for {commit[:10]} but {running[:10]} is running",
+                        next=f"run `{verify}`")
+    already = (svc.get("marked_deployed") or {}).get("verification_id") == ver["id"]
+    return Decision(service=name, ok=True, commit=commit or running, verification_id=ver["id"], already=already)
+
+
+def mark_deployed(project: Project, config: Config, names: list[str] | None, note: str = "", *,
+                  author: dict[str, Any] | None = None) -> MarkOutcome:
+    """Append one ``mark_deployed`` record per service, or raise Refused (writing nothing)."""
+    if len(note) > MAX_NOTE:
+        raise InputError(f"the note is {len(note)} characters", f"keep it under {MAX_NOTE}")
+    state = cache.load(project.ledger).state
+    if names:
+        for name in names:
+            config.service(name)  # unknown names: a ConfigError listing the known ones
+    else:
+        known = state.get("services") or {}
+        names = [n for n in sorted(config.services) if (known.get(n) or {}).get("deploy")
+                 or (known.get(n) or {}).get("verification")]
+        if not names:
+            raise InputError("nothing to mark: no service has been deployed or verified",
+                             "restart and verify first: `deploystate verify SERVICE`")
+    decisions = [decide(state, n) for n in dict.fromkeys(names)]
+    refused = [d for d in decisions if not d.ok]
+    if refused:
+        lines = "; ".join(f"{d.service}: {redact(d.reason)[:300]}" for d in refused)
+        hint = "; ".join(f"{d.service}: {d.next}" for d in refused)
+        raise Refused(f"not marking deployed: {lines}", hint)
+    outcome = MarkOutcome()
+    for d in decisions:
+        if d.already:
+            outcome.already.append(d.service)
+            continue
+        rec = store.record(project, "mark_deployed", {"service": d.service, "commit": d.commit,
+                                                      "verification_id": d.verification_id, "note": note},
+                           commit=d.commit, author=author)
+        outcome.marked.append({"service": d.service, "commit": d.commit, "verification_id": d.verification_id,
+                               "record_id": rec["id"]})
+    return outcome

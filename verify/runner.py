@@ -1,0 +1,155 @@
+"""Run checks concurrently under ONE overall deadline; the verdict arrives by the deadline even if a check hangs.
+
+Each check soaks in its own daemon thread; each measurement runs in a further
+daemon thread that is abandoned (and counted inconclusive) when it overruns
+its timeout, so a library that ignores its own timeout cannot hold the
+verdict hostage. Daemon threads never keep the process alive after the verdict.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from deploystate.state.checks import CheckBase
+from deploystate.state.errors import DeploystateError
+from deploystate.state.ids import iso, utc_now
+
+from . import checks as registry
+from .context import CheckContext, NeedsService
+from .result import CheckResult, Measurement, inconclusive, make_result
+from .soak import decided_early, fold
+
+Measure = Callable[[CheckBase, CheckContext, float], Measurement]
+Progress = Callable[[str, str, str], None]   # (job key, event "start"|"measure"|"done", text)
+GRACE = 0.25  # let a measurement that honours its timeout report its own (better) message
+
+
+@dataclass
+class Job:
+    key: str                 # unique and readable: "web/logs", "preflight/eventbridge"
+    check: CheckBase
+    ctx: CheckContext
+    service: str | None = None
+
+
+@dataclass
+class _Soak:
+    job: Job
+    end: float
+    measure: Measure
+    progress: Progress
+    measurements: list[Measurement] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    started: float = 0.0
+    stopped: float = 0.0
+
+    def run(self) -> None:
+        check, cancel = self.job.check, self.job.ctx.cancel
+        self.started = time.monotonic()
+        try:
+            for i in range(check.count):
+                remaining = self.end - time.monotonic()
+                if cancel.is_set() or remaining <= 0:
+                    break
+                m = self._one(min(check.timeout, remaining))
+                with self.lock:
+                    self.measurements.append(m)
+                    snapshot = list(self.measurements)
+                if check.count > 1:
+                    self.progress(self.job.key, "measure", f"{i + 1}/{check.count} {m.result}: {m.summary}")
+                if decided_early(snapshot, check.failure_limit):
+                    break
+                if i < check.count - 1 and check.interval > 0:
+                    if cancel.wait(max(0.0, min(check.interval, self.end - time.monotonic()))):
+                        break
+            with self.lock:
+                taken = len(self.measurements)
+                self.finished = taken == check.count or decided_early(self.measurements, check.failure_limit)
+        finally:
+            self.stopped = time.monotonic()
+            self.done.set()
+
+    def _one(self, budget: float) -> Measurement:
+        box: dict[str, Measurement] = {}
+        t0 = time.monotonic()
+        at = iso(utc_now())
+
+        def target() -> None:
+            box["m"] = _guarded(self.measure, self.job.check, self.job.ctx, budget)
+
+        worker = threading.Thread(target=target, name=f"measure {self.job.key}", daemon=True)
+        worker.start()
+        worker.join(budget + GRACE)
+        m = box.get("m") or inconclusive(f"no answer within {budget:g}s: the check timed out")
+        m.duration, m.at = time.monotonic() - t0, at
+        return m
+
+
+def _guarded(measure: Measure, check: CheckBase, ctx: CheckContext, budget: float) -> Measurement:
+    """Run one measurement; any error becomes an inconclusive measurement (never a pass)."""
+    try:
+        m = measure(check, ctx, budget)
+    except NeedsService as exc:
+        return inconclusive(str(exc))
+    except DeploystateError as exc:
+        return inconclusive(exc.message + (f" (next: {exc.hint})" if exc.hint else ""), error=type(exc).__name__)
+    except Exception as exc:  # a bug or an untranslated library error: still no pass
+        return inconclusive(f"the check errored: {type(exc).__name__}: {exc}", error=type(exc).__name__)
+    if not isinstance(m, Measurement) or m.result not in ("pass", "fail", "inconclusive"):
+        return inconclusive(f"the check returned no usable result ({m!r:.80})")
+    return m
+
+
+def _quiet(_key: str, _event: str, _text: str) -> None:
+    return None
+
+
+def run_jobs(jobs: list[Job], *, deadline: float, progress: Progress | None = None,
+             measure: Measure | None = None) -> list[CheckResult]:
+    """Run every job concurrently; return one result per job, in job order, by ``deadline`` seconds."""
+    lock = threading.Lock()
+    report = progress or _quiet
+
+    def safe_progress(key: str, event: str, text: str) -> None:
+        try:
+            with lock:
+                report(key, event, text)
+        except Exception:  # a broken progress printer (closed pipe) must not break verification
+            pass
+
+    cancel = threading.Event()
+    end = time.monotonic() + max(0.0, deadline)
+    soaks = []
+    for job in jobs:
+        job.ctx.cancel = cancel
+        soak = _Soak(job, end, measure or registry.measure, safe_progress)
+        soaks.append(soak)
+        safe_progress(job.key, "start", job.check.type)
+        threading.Thread(target=soak.run, name=f"check {job.key}", daemon=True).start()
+    t0 = time.monotonic()
+    for soak in soaks:
+        soak.done.wait(max(0.0, end - time.monotonic()))
+    cancel.set()
+    results = []
+    for soak in soaks:
+        results.append(_conclude(soak, deadline, t0))
+        safe_progress(soak.job.key, "done", results[-1].line())
+    return results
+
+
+def _conclude(soak: _Soak, deadline: float, t0: float) -> CheckResult:
+    check = soak.job.check
+    with soak.lock:
+        measurements = list(soak.measurements)
+        finished = soak.done.is_set() and soak.finished
+    stopped = soak.stopped if soak.done.is_set() else time.monotonic()
+    outcome = fold(measurements, count=check.count, failure_limit=check.failure_limit, finished=finished,
+                   unfinished_reason=f"the {deadline:g}s deadline")
+    evidence = dict(outcome.decisive.evidence) if outcome.decisive else {}
+    return make_result(check.label(), check.type, soak.job.service, outcome.result, outcome.summary, evidence,
+                       stopped - (soak.started or t0), measurements, check.count)

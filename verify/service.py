@@ -1,0 +1,228 @@
+"""Verify services: build each one's context from the ledger (what was deployed, when it restarted), run its
+checks together under one deadline, and append a ``verification`` record per service.
+
+A service with no ``checks`` configured gets ``rollout`` and ``revision``: the least that tells "restarted"
+from "running the deployed code".
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any, Callable
+
+from pydantic import BaseModel, Field
+
+from deploystate.platforms.base import ServiceRef
+from deploystate.platforms.registry import get_platform
+from deploystate.state import cache, gitinfo, projection, store
+from deploystate.state.checks import CheckBase, RevisionCheck, RolloutCheck
+from deploystate.state.config import Config, ServiceBase
+from deploystate.state.errors import InputError
+from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state.project import Project
+
+from . import alerts
+from .context import CheckContext
+from .result import CheckResult, Result, clip, worst
+from .runner import Job, Progress, run_jobs
+
+MAX_CHECKS_RECORDED = 40
+MAX_DEADLINE = 3600.0
+
+
+class ServiceVerdict(BaseModel):
+    service: str
+    commit: str | None = None
+    expected_from: str = ""
+    running_revision: str | None = None
+    verdict: Result
+    summary: str
+    failed_checks: list[str] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+    record_id: str | None = None
+    recheck: bool = False
+    recheck_due: str | None = None
+
+
+class VerifyReport(BaseModel):
+    verdict: Result
+    services: list[ServiceVerdict]
+    status: str = ""
+    status_reason: str = ""
+    doom_loop: bool = False
+    doom_failures: list[dict[str, Any]] = Field(default_factory=list)
+    deadline: float = 0.0
+    duration: float = 0.0
+    next_steps: list[str] = Field(default_factory=list)
+    alert_problems: list[str] = Field(default_factory=list)
+
+
+def default_checks() -> list[CheckBase]:
+    return [RolloutCheck(), RevisionCheck()]
+
+
+def context_for(project: Project, name: str, cfg: ServiceBase, state: dict, head: str | None) -> CheckContext:
+    """Everything the checks of one service need to know about its last deploy (pure apart from the
+    platform lookup, which may fail: the checks that need it then say why, inconclusively)."""
+    ref = ServiceRef(name, cfg, project.root)
+    try:
+        platform, platform_error = get_platform(cfg.platform), None
+    except Exception as exc:  # unknown platform, adapter import error: a reason, never a crash
+        platform, platform_error = None, f"{type(exc).__name__}: {exc}"
+    entry = (state.get("services") or {}).get(name) or {}
+    deploy = entry.get("deploy")
+    running = entry.get("running_commit")
+    if running:
+        expected, why = running, f"deploy record {deploy['id'] if deploy else '?'} ({running[:10]})"
+    elif head:
+        expected, why = head, f"HEAD {head[:10]} (no deploy recorded)"
+    else:
+        expected, why = None, "nothing (no deploy recorded, no git HEAD)"
+    restart_time, restart_source, baseline = None, "", None
+    if deploy and deploy.get("status") != "failed":
+        stamp = deploy.get("started_at") or deploy.get("ts")
+        try:
+            restart_time = parse_iso(stamp) if stamp else None
+            restart_source = f"deploy {deploy['id']} at {stamp}"
+        except ValueError:
+            restart_time = None
+        count = (deploy.get("platform_ids") or {}).get("restart_count")
+        baseline = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return CheckContext(root=project.root, service=ref, platform=platform, platform_error=platform_error,
+                        deploy=deploy, expected_commit=expected, expected_source=why, restart_time=restart_time,
+                        restart_source=restart_source, restart_baseline=baseline)
+
+
+def conclude(results: list[CheckResult]) -> tuple[Result, str, list[str]]:
+    """The service's verdict (worst of its checks), a one-line summary, and the non-passing check lines."""
+    verdict = worst(r.result for r in results)
+    bad = [r for r in results if r.result != "pass"]
+    lines = [clip(r.line(), 300) for r in sorted(bad, key=lambda r: r.result != "fail")]
+    if not results:
+        return "inconclusive", "no checks ran", lines
+    if verdict == "pass":
+        return verdict, f"all {len(results)} checks passed: " + ", ".join(r.name for r in results), lines
+    return verdict, clip("; ".join(lines[:3]), 600), lines
+
+
+def signature_of(results: list[CheckResult]) -> str | None:
+    """A failure signature (shared with the attempts memory) from the failing checks' evidence."""
+    text = "\n".join(f"{r.summary}\n{_evidence_text(r.evidence)}" for r in results if r.result == "fail")
+    if not text.strip():
+        return None
+    try:
+        from deploystate.state.signature import failure_signature
+    except ImportError:
+        try:
+            from deploystate.state.memory import failure_signature  # type: ignore[no-redef]
+        except ImportError:
+            return clip(" | ".join(sorted({r.type for r in results if r.result == "fail"})), 160)
+    try:
+        return failure_signature(text)
+    except Exception:  # a signature is a convenience: never lose a verdict over it
+        return None
+
+
+def _evidence_text(evidence: Any) -> str:
+    if isinstance(evidence, dict):
+        return "\n".join(_evidence_text(v) for v in evidence.values())
+    if isinstance(evidence, list):
+        return "\n".join(_evidence_text(v) for v in evidence)
+    return str(evidence) if evidence is not None else ""
+
+
+def _payload(sv: ServiceVerdict, deploy: dict | None, signature: str | None, deadline: float) -> dict[str, Any]:
+    return {"service": sv.service, "commit": sv.commit, "verdict": sv.verdict, "summary": sv.summary,
+            "deploy_id": (deploy or {}).get("id"), "recheck": sv.recheck, "recheck_due": sv.recheck_due,
+            "failed_checks": sv.failed_checks[:20], "expected_from": sv.expected_from,
+            "running_revision": sv.running_revision, "deadline": deadline,
+            "checks": [c.model_dump() for c in sv.checks[:MAX_CHECKS_RECORDED]], "signature": signature}
+
+
+def _running_revision(results: list[CheckResult]) -> str | None:
+    for r in results:
+        if r.type == "revision" and isinstance(r.evidence.get("running"), str):
+            return r.evidence["running"]
+    return None
+
+
+def verify_services(project: Project, config: Config, names: list[str] | None = None, *,
+                    deadline: float | None = None, recheck: bool = False, progress: Progress | None = None,
+                    record: bool = True, alert: bool = True, author: dict[str, Any] | None = None,
+                    now: Callable[[], Any] = utc_now) -> VerifyReport:
+    """Verify ``names`` (default: every configured service) and record one verification per service."""
+    names = list(dict.fromkeys(names or sorted(config.services)))
+    if not names:
+        raise InputError("no services to verify", "add [services.<name>] tables to deploystate.toml")
+    deadline = float(deadline if deadline is not None else config.project.verify_deadline)
+    if not 0 < deadline <= MAX_DEADLINE:
+        raise InputError(f"deadline {deadline:g}s is out of range", f"use 1 to {MAX_DEADLINE:g} seconds")
+    cfgs = {name: config.service(name) for name in names}  # unknown names fail before anything runs
+    state = cache.load(project.ledger).state
+    head = gitinfo.head(project.root)
+    t0 = time.monotonic()
+    contexts, jobs = {}, []
+    for name, cfg in cfgs.items():
+        ctx = contexts[name] = context_for(project, name, cfg, state, head)
+        for i, check in enumerate(cfg.checks or default_checks()):
+            jobs.append(Job(f"{name}/{check.label()}" + (f"#{i}" if _dup(cfg.checks, check) else ""),
+                            check, ctx.fork(), name))
+    results = run_jobs(jobs, deadline=deadline, progress=progress)
+    verdicts = []
+    for name in names:
+        mine = [r for job, r in zip(jobs, results) if job.service == name]
+        verdict, summary, lines = conclude(mine)
+        ctx = contexts[name]
+        due = iso(now() + timedelta(seconds=config.project.recheck_after)) if verdict == "pass" else None
+        sv = ServiceVerdict(service=name, commit=ctx.expected_commit, expected_from=ctx.expected_source,
+                            running_revision=_running_revision(mine), verdict=verdict, summary=summary,
+                            failed_checks=lines, checks=mine, recheck=recheck, recheck_due=due)
+        if record:
+            rec = store.record(project, "verification", _payload(sv, ctx.deploy, signature_of(mine), deadline),
+                               commit=ctx.expected_commit, author=author)
+            sv.record_id = rec["id"]
+        verdicts.append(sv)
+    report = VerifyReport(verdict=worst(v.verdict for v in verdicts), services=verdicts, deadline=deadline,
+                          duration=round(time.monotonic() - t0, 3))
+    _add_status(project, report)
+    if alert and report.verdict != "pass":
+        problem = alerts.send(config.project.alert_webhook, alert_text(project, report))
+        if problem:
+            report.alert_problems.append(problem)
+    return report
+
+
+def _dup(checks: list[CheckBase], check: CheckBase) -> bool:
+    return sum(1 for c in checks if c.label() == check.label()) > 1
+
+
+def _add_status(project: Project, report: VerifyReport) -> None:
+    state = cache.load(project.ledger).state
+    threshold = project.doom_loop_after
+    report.status, report.status_reason = projection.status(state, threshold)
+    report.doom_loop = projection.doom_loop(state, threshold)
+    report.doom_failures = list(reversed(state["doom"]["failures"][-threshold:])) if report.doom_loop else []
+    for sv in report.services:
+        if sv.verdict == "pass":
+            report.next_steps.append(f"`deploystate mark-deployed {sv.service}` (recheck due {sv.recheck_due})")
+        elif sv.verdict == "fail":
+            report.next_steps.append(f"{sv.service} failed: read the evidence, record what you try with "
+                                     f"`deploystate attempt add`, fix, restart, then `deploystate verify {sv.service}`")
+        else:
+            report.next_steps.append(f"{sv.service} is inconclusive: fix what kept the checks from looking "
+                                     f"(see each INCONCLUSIVE line), then `deploystate verify {sv.service}`")
+    if report.doom_loop:
+        report.next_steps.insert(0, "DOOM LOOP: stop. Read what was tried before (DEPLOYMENT_STATE.md, "
+                                    "`deploystate attempt list`) before changing anything.")
+
+
+def alert_text(project: Project, report: VerifyReport) -> str:
+    name = project.settings.get("name") or project.root.name
+    lines = [f"deploystate [{name}]: verification {report.verdict.upper()}"
+             + (" — DOOM LOOP" if report.doom_loop else "")]
+    for sv in report.services:
+        if sv.verdict != "pass":
+            lines.append(f"{sv.service} @ {(sv.commit or '?')[:10]}: {sv.verdict.upper()}")
+            lines += [f"  - {line}" for line in sv.failed_checks[:8]]
+    return "\n".join(lines)
