@@ -65,7 +65,7 @@ def session_context(settings: HookSettings, cwd: str) -> str:
         from deploystate.state.render import render
         from deploystate.state.view import build_view
 
-        from . import chainmark
+        from deploystate.state import chainmark
 
         project = Project.discover(settings.root)
         view = build_view(project, generated_by="deploystate (session start hook)")

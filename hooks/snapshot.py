@@ -13,7 +13,7 @@ from deploystate.state import cache
 from deploystate.state.errors import DeploystateError
 from deploystate.state.project import Project
 
-from . import chainmark
+from deploystate.state import chainmark
 
 
 class Snapshot:

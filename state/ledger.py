@@ -64,6 +64,13 @@ class Ledger:
             p = self.dir / name
             if not p.exists():
                 p.write_text(text, encoding="utf-8")
+                continue
+            # a newer deploystate may ignore more files: add the missing lines, keep the user's
+            have = p.read_text(encoding="utf-8").splitlines()
+            missing = [line for line in text.splitlines() if line and not line.startswith("#") and line not in have]
+            if missing:
+                with open(p, "a", encoding="utf-8") as fh:
+                    fh.write(("" if not have or have[-1] == "" else "\n") + "\n".join(missing) + "\n")
         self.path.touch(exist_ok=True)
 
     @contextmanager

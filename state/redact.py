@@ -30,9 +30,18 @@ _SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "pass
 _SPLIT = re.compile(r"[_.\-]|(?<=[a-z])(?=[A-Z])")
 
 
+_STRONG_WORDS = frozenset({"secret", "password", "passwd", "token", "credentials", "credential"})
+_NOT_A_VALUE = frozenset({"error", "exception", "id", "name", "file", "path", "type", "length", "count", "size",
+                          "url", "field", "missing"})
+
+
 def secret_name(name: str) -> bool:
-    """True for OPENAI_API_KEY, db.password, accessToken; false for monkey or keyboard."""
-    return any(part.lower() in _SECRET_WORDS for part in _SPLIT.split(name) if part)
+    """True for OPENAI_API_KEY, db.password, accessToken, SECRET_KEY_BASE; false for monkey, keyboard,
+    KeyError or api_key_id (a name ending in error/id/file... holds no secret)."""
+    parts = [p.lower() for p in _SPLIT.split(name) if p]
+    if not parts or parts[-1] in _NOT_A_VALUE:
+        return False
+    return parts[-1] in _SECRET_WORDS or any(p in _STRONG_WORDS for p in parts)
 
 
 def _assign(m: re.Match[str]) -> str:

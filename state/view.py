@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import cache, gitinfo, projection
+from . import cache, chainmark, gitinfo, projection
 from .errors import DeploystateError
 from .ids import iso, parse_iso
 from .mapping import affected
@@ -61,8 +61,10 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
             else {"state": "not in deploystate.toml", "files": [], "count": 0},
             "recheck_due": due, "recheck_overdue": bool(due and now and parse_iso(due) <= now),
         })
-    status, reason = projection.status(state, threshold, chain_ok=not any(
-        "changed" in p.message or "deleted" in p.message or "reordered" in p.message for p in loaded.problems))
+    # The chain verdict is cached beside the ledger (chainmark): only appended records are re-hashed.
+    chain_status = chainmark.check(project.ledger)
+    status, reason = projection.status(state, threshold, chain_ok=chain_status.ok)
+    problems = list(dict.fromkeys([str(p) for p in loaded.problems] + chain_status.problems))
     failed_attempts = [a for a in reversed(state["attempts"]["recent"]) if a["outcome"] == "failed"]
     return {
         "project": project.settings.get("name") or project.root.name,
@@ -73,5 +75,5 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "attempts_failed": state["attempts"]["failed"], "sessions": list(reversed(state["sessions"]["recent"])),
         "open_sessions": sorted(state["sessions"]["open"]), "overrides": list(reversed(state["overrides"])),
         "preflight": state.get("preflight"), "records": state["records"],
-        "problems": [str(p) for p in loaded.problems],
+        "problems": problems,
     }

@@ -39,3 +39,10 @@ def test_nested_objects_are_redacted_by_key_and_by_value() -> None:
     out = redact_obj({"env": {"GOOGLE_API_KEY": "AIzaSyExample", "MODE": "live"},
                       "lines": ["token abcdefghijklmnopqrstu"], "count": 3})
     assert out == {"env": {"GOOGLE_API_KEY": MASK, "MODE": "live"}, "lines": [f"token {MASK}"], "count": 3}
+
+
+def test_error_evidence_is_not_mistaken_for_a_secret() -> None:
+    """KeyError: 'batch_size' and api_key_id=… are evidence, not secrets, and stay readable."""
+    text = "KeyError: 'batch_size'; api_key_id=AK123; SECRET_KEY_BASE=abc"
+    out = redact(text)
+    assert "KeyError: 'batch_size'" in out and "api_key_id=AK123" in out and "abc" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from deploystate.state.project import Project
@@ -83,3 +84,16 @@ def test_render_of_an_empty_project_says_how_to_start(tmp_path: Path) -> None:
             "records": 0, "problems": []}
     text = render(view)
     assert "No services configured" in text and "## Next steps" in text
+
+
+def test_a_hand_edited_verdict_shows_the_state_as_broken(git_repo: GitRepo) -> None:
+    """Turning a recorded 'fail' into 'pass' by hand makes the state file say BROKEN and name the line."""
+    project, first = _project(git_repo)
+    record(project, "deploy", {"service": "web", "commit": first})
+    record(project, "verification", {"service": "web", "commit": first, "verdict": "fail", "summary": "500s"})
+    path = project.ledger.path
+    time.sleep(0.05)  # a person edits later than the tool wrote; coarse mtime clocks need the gap
+    path.write_text(path.read_text().replace('"verdict":"fail"', '"verdict":"pass"'))
+    text = state_file_text(project)
+    assert "**Status: BROKEN**" in text and "hash chain" in text
+    assert "ledger.jsonl:2" in text

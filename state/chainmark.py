@@ -19,8 +19,8 @@ import json
 import os
 from pathlib import Path
 
-from deploystate.state import chain
-from deploystate.state.ledger import Ledger
+from . import chain
+from .ledger import Ledger
 
 MARK = "chain.verified.json"
 VERSION = 1
@@ -117,8 +117,9 @@ def check(ledger: Ledger) -> ChainStatus:
     if mark and mark.get("live") == live and mark.get("archive") == archive:
         return ChainStatus(bool(mark.get("ok")), list(mark.get("problems") or []), "unchanged")
     if (mark and mark.get("ok") and live and mark.get("archive") == archive and isinstance(mark.get("live"), list)
-            and mark["live"][2] == live[2] and mark["live"][0] <= live[0]
+            and mark["live"][2] == live[2] and mark["live"][0] < live[0]
             and _hash_ending_at(ledger.path, mark["live"][0]) == mark.get("tail")):
+        # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
         res = ledger.read(start=mark["live"][0])
         verdict = _appended(res.lines, mark.get("tail"))
         if verdict is not None:
