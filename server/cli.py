@@ -16,6 +16,13 @@ from deploystate.state.errors import DeploystateError
 # Order is the order ``--help`` lists them in.
 COMMANDS = (
     "init", "state", "affected", "attempt", "session", "render", "doctor",
+    "compact",
+    "serve",
+    "verify", "mark-deployed", "preflight", "health",
+    "restart", "rollback",
+    "sync",
+    "hooks",
+    "demo",
 )
 
 EPILOG = """\

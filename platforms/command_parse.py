@@ -1,0 +1,120 @@
+"""Pure helpers for the command platform: read what ``observe_cmd`` prints, filter log lines by time.
+
+``observe_cmd`` may print a JSON object or ``key=value`` lines (``systemctl show``
+output works as is). Log lines that start with an ISO-8601 timestamp are kept when
+that time is at or after ``since``; a line without one (a traceback, a wrapped
+message) follows the decision made for the line before it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+STATES = ("running", "degraded", "stopped", "missing", "progressing", "unknown")
+_STATE_WORDS = {
+    "running": "running", "active": "running", "up": "running", "ok": "running", "started": "running",
+    "activating": "progressing", "starting": "progressing", "reloading": "progressing", "deploying": "progressing",
+    "stopped": "stopped", "inactive": "stopped", "dead": "stopped", "exited": "stopped", "deactivating": "stopped",
+    "failed": "stopped", "fatal": "stopped", "backoff": "degraded", "degraded": "degraded", "unhealthy": "degraded",
+    "missing": "missing", "not-found": "missing", "unknown": "unknown",
+}
+# Our key -> the names commands commonly print it under (systemd's ``systemctl show`` included).
+_ALIASES = {
+    "state": ("state", "status", "activestate"),
+    "revision": ("revision", "commit", "git_sha", "version"),
+    "started_at": ("started_at", "startedat", "started", "execmainstarttimestamp"),
+    "pid": ("pid", "mainpid"),
+    "healthy": ("healthy", "health"),
+    "restart_count": ("restart_count", "restarts", "nrestarts"),
+    "exit_code": ("exit_code", "execmainstatus"),
+    "oom_killed": ("oom_killed", "oom"),
+}
+_TS = re.compile(r"^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?)")
+
+
+def parse_output(text: str) -> dict[str, Any]:
+    """A JSON object, or ``key=value`` lines (blank and ``#`` lines ignored); keys lower-cased."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return {str(k).lower(): v for k, v in data.items()}
+    out: dict[str, Any] = {}
+    for line in stripped.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.lstrip().startswith("#"):
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def pick(data: dict[str, Any], field: str, extra: tuple[str, ...] = ()) -> Any:
+    for name in extra + _ALIASES[field]:
+        if name.lower() in data and data[name.lower()] not in (None, ""):
+            return data[name.lower()]
+    return None
+
+
+def as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "healthy", "ok", "pass", "up"):
+        return True
+    if text in ("0", "false", "no", "unhealthy", "fail", "down"):
+        return False
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def as_state(value: Any) -> str | None:
+    if value is None:
+        return None
+    return _STATE_WORDS.get(str(value).strip().lower().split()[0] if str(value).strip() else "", "unknown")
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO-8601-ish timestamp (``2024-05-01T12:00:00Z``, ``2024-05-01 12:00:00,123``, systemd's
+    ``Wed 2024-05-01 12:00:00 UTC``); a time without a zone is local time, as loggers write it."""
+    text = str(text).strip()
+    if re.match(r"^[A-Za-z]{3} \d{4}-", text):
+        text = text[4:]
+    text = text.replace(",", ".")
+    if text.endswith(" UTC") or text.endswith("UTC"):
+        text = text.removesuffix("UTC").strip() + "+00:00"
+    text = text.replace("Z", "+00:00")
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)           # Python keeps microseconds at most
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return dt.astimezone(timezone.utc) if dt.tzinfo else dt.astimezone().astimezone(timezone.utc)
+
+
+def line_time(line: str) -> datetime | None:
+    match = _TS.match(line)
+    return parse_time(match.group(1)) if match else None
+
+
+def filter_since(lines: Iterable[str], since: datetime | None, *, keep_leading: bool) -> Iterator[str]:
+    """Lines at or after ``since`` by their leading timestamp; an untimestamped line follows the line
+    before it, and lines before the first timestamp are kept only when ``keep_leading`` (they are known
+    to come after the restart, for example read from the restart's offset)."""
+    keep = keep_leading or since is None
+    for line in lines:
+        ts = line_time(line) if since is not None else None
+        if ts is not None:
+            keep = ts >= since
+        if keep:
+            yield line

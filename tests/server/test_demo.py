@@ -1,0 +1,210 @@
+"""`deploystate demo`: the whole story on real local processes, real git and real hooks; every step's
+outcome is checked through --json and the exit code, and no process is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from deploystate.server import cli
+from deploystate.server.demo import app_files, story
+from deploystate.server.demo.config_text import command_config
+from deploystate.server.demo.processes import alive
+from deploystate.server.demo.report import DemoResult, StepResult
+from deploystate.server.demo.scene import evidence_samples, expect, hook_lines
+from deploystate.state.config import validate_config
+
+DEPLOYSTATE = str(Path(sys.executable).with_name("deploystate"))
+
+EXPECTED = {
+    1: ['state shows api as "committed, not running"', "the post-commit hook says the commit is not running "
+        "and names api", "the pre-push hook refuses the push while api's deploy is unverified"],
+    2: ["the plan restarts api and skips worker", "api was restarted (a new instance runs)",
+        "worker kept running, untouched"],
+    3: ["the verification of api FAILS", "the logs check failed with the fallback lines as evidence"],
+    4: ["the verification of api PASSES (health, decisions by the RL model, revision)", "mark-deployed succeeds",
+        "the push goes through"],
+    5: ["DOOM LOOP after the third failure in a row", "the third attempt is flagged as a near-duplicate of the "
+        "second", "the pre-push hook refuses the push with DOOM LOOP"],
+    6: ["DEPLOYMENT_STATE.md exists", "it flags the DOOM LOOP", "it lists the failed attempts"],
+}
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DEPLOYSTATE_", "GIT_"))}
+
+
+def test_demo_plays_every_step_and_stops_its_processes(tmp_path: Path) -> None:
+    """The installed CLI plays all six steps (each checked), exits 0, and every process it started is gone."""
+    target = tmp_path / "demo"
+    res = subprocess.run([DEPLOYSTATE, "demo", "--json", "--step", "--dir", str(target)], capture_output=True,
+                         text=True, timeout=120, stdin=subprocess.DEVNULL, env=_clean_env(), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    data = json.loads(res.stdout)
+    assert data["ok"] and data["failed_steps"] == [] and data["platform"] == "command"
+    assert [s["number"] for s in data["steps"]] == [1, 2, 3, 4, 5, 6]
+    for step in data["steps"]:
+        seen = {e["what"]: e["ok"] for e in step["expectations"]}
+        assert step["ok"] and all(seen.values()), step
+        for what in EXPECTED[step["number"]]:
+            assert seen.get(what) is True, (step["number"], what, sorted(seen))
+    # api x3 (start, fix 1, fix 2) and worker x4 (start, three fixes): every one of them stopped
+    assert len(data["pids"]) == 7
+    assert not [p for p in data["pids"] if alive(p)]
+    assert data["left_running"] == []
+    repo = target / "demo-shop"
+    assert (repo / "DEPLOYMENT_STATE.md").read_text().count("DOOM LOOP") >= 1
+    assert data["kept"] is True and repo.is_dir()
+    pushed = subprocess.run(["git", "rev-parse", "main"], cwd=target / "remote.git", capture_output=True, text=True)
+    fix = subprocess.run(["git", "log", "-1", "--format=%s", pushed.stdout.strip()], cwd=repo, capture_output=True,
+                         text=True)
+    assert fix.stdout.strip() == "api: load the model from models/rl.json"  # the verified fix, nothing later
+
+
+def _one_broken_step(scene, step: StepResult) -> None:
+    expect(step, "something the story promised", False, "it did not happen")
+
+
+def test_demo_names_the_step_that_misbehaved(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path: Path) -> None:
+    """A step whose outcome is not as described makes the demo exit 1 naming it; processes and temp dir go."""
+    monkeypatch.setattr(story, "STEPS", [("A step that misbehaves", _one_broken_step)])
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    assert cli.main(["demo"]) == 1
+    out = capsys.readouterr().out
+    assert "Step 1 (A step that misbehaves) did not behave as described: something the story promised" in out
+    assert "Only 1 of 6 steps ran." in out
+    assert list(tmp_path.iterdir()) == []  # the temporary directory is removed without --keep
+
+
+def _interrupt(sig: int):
+    def step(scene, result: StepResult) -> None:
+        scene.memo["pids"] = [int(scene.instance("api")), int(scene.instance("worker"))]
+        _record["pids"] = scene.memo["pids"]
+        if sig == signal.SIGINT:
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), sig)
+    return step
+
+
+_record: dict[str, list] = {}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_demo_stops_its_processes_when_interrupted(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path: Path,
+                                                   sig: int) -> None:
+    """Ctrl-C or SIGTERM in the middle of the story: exit 130 and the app's processes are stopped."""
+    monkeypatch.setattr(story, "STEPS", [("Interrupted", _interrupt(sig))])
+    _record.clear()
+    assert cli.main(["demo", "--json", "--dir", str(tmp_path / "d")]) == 130
+    data = json.loads(capsys.readouterr().out)
+    assert data["interrupted"] and not data["ok"]
+    pids = _record["pids"]
+    assert len(pids) == 2 and all(pids) and set(pids) <= set(data["pids"])
+    assert not [p for p in data["pids"] if alive(p)]
+    assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
+
+
+def test_demo_refuses_a_directory_that_is_not_empty(capsys, tmp_path: Path) -> None:
+    """--dir must be new or empty: anything else is refused (exit 2) and left untouched."""
+    (tmp_path / "mine.txt").write_text("keep me")
+    assert cli.main(["demo", "--dir", str(tmp_path)]) == 2
+    assert "not an empty directory" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+def test_demo_compose_refuses_clearly_without_an_engine(monkeypatch: pytest.MonkeyPatch, capsys,
+                                                         tmp_path: Path) -> None:
+    """--platform compose with no reachable Docker engine says so, points at the command demo, builds nothing."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    assert cli.main(["demo", "--platform", "compose", "--dir", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err
+    assert "needs a Docker engine" in err and "deploystate demo" in err
+    assert not (tmp_path / "d").exists()
+
+
+# -- the pure parts --------------------------------------------------------------------------------
+
+def test_demo_config_is_valid_and_maps_paths_to_services() -> None:
+    """The generated deploystate.toml validates; api and worker have http/logs/revision checks on their paths."""
+    text = command_config("/usr/bin/python3", 18123)
+    cfg = validate_config(tomllib.loads(text), text)
+    api, worker = cfg.services["api"], cfg.services["worker"]
+    assert api.paths == ["api/**", "models/**"] and worker.paths == ["worker/**"]
+    assert [c.type for c in api.checks] == ["http", "logs", "revision"]
+    logs = api.checks[1]
+    assert logs.must_match == ["RL model made"] and "using fallback" in logs.must_not_match
+    assert api.revision.url == "http://127.0.0.1:18123/version"
+    assert api.restart_cmd == ["/usr/bin/python3", "ops/ctl.py", "restart", "api"]
+
+
+def test_demo_app_edits_change_one_thing_each() -> None:
+    """Each story edit changes the line it names and nothing else."""
+    fixed = app_files.api_model_path(app_files.API, "models/rl.json")
+    diff = [(a, b) for a, b in zip(app_files.API.splitlines(), fixed.splitlines()) if a != b]
+    assert diff == [('MODEL_FILE = ROOT / "model.json"', 'MODEL_FILE = ROOT / "models/rl.json"')]
+    assert "RETRIES = 5" in app_files.worker_retries(app_files.WORKER, 5)
+    broken = app_files.worker_batch_from_job(app_files.WORKER)
+    assert broken != app_files.WORKER and "range(0, len(items), size)" in broken
+    for source in (app_files.CTL, app_files.API, app_files.WORKER, fixed, broken):
+        compile(source, "app", "exec")
+
+
+def test_evidence_samples_and_hook_lines_pick_what_matters() -> None:
+    """Evidence shows distinct forbidden lines without timestamps and the missing patterns; hook output starts
+    at deploystate's first line."""
+    evidence = {"must_not_match": [{"pattern": "using fallback", "count": 2, "samples": [
+        "2024-05-01T10:00:00.000001+00:00 api decision 1: hold (using fallback rule)",
+        "2024-05-01T10:00:00.000001+00:00 api decision 1: hold (using fallback rule)"]}],
+        "must_match": [{"pattern": "RL model made", "count": 0, "samples": []}]}
+    assert evidence_samples(evidence) == ["api decision 1: hold (using fallback rule)",
+                                          "no line matching 'RL model made' since the restart"]
+    assert hook_lines("noise\ndeploystate: refusing\n  1. x\n") == "deploystate: refusing\n  1. x"
+
+
+def test_demo_result_is_ok_only_when_all_six_steps_passed() -> None:
+    """The result is ok only with six passing steps, no error, and nothing left running."""
+    steps = [StepResult(n, f"s{n}") for n in range(1, 7)]
+    for s in steps:
+        expect(s, "x", True)
+    result = DemoResult("command", "/tmp/x", False, steps=steps)
+    assert result.ok
+    assert not DemoResult("command", "/tmp/x", False, steps=steps[:5]).ok
+    assert not DemoResult("command", "/tmp/x", False, steps=steps, left_running=[123]).ok
+    assert not DemoResult("command", "/tmp/x", False, steps=[*steps[:5], StepResult(6, "empty")]).ok
+
+
+@pytest.mark.docker
+def test_demo_on_compose_plays_every_step_and_removes_its_containers(dockerd, compose_bin, tmp_path: Path) -> None:
+    """--platform compose plays the same six steps on a real engine and leaves no container or image behind."""
+    from deploystate.server.demo.variants import static_busybox
+    from deploystate.state.errors import PlatformError
+    from tests.fixtures.parts import missing
+
+    try:
+        static_busybox()
+    except PlatformError:
+        missing("busybox-static", "apt-get install -y busybox-static")
+    env = {**_clean_env(), **compose_bin.env}
+    res = subprocess.run([DEPLOYSTATE, "demo", "--json", "--platform", "compose", "--dir", str(tmp_path / "d")],
+                         capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL, env=env, cwd=tmp_path)
+    data = json.loads(res.stdout) if res.stdout.strip().startswith("{") else {}
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert data["ok"] and data["platform"] == "compose" and [s["ok"] for s in data["steps"]] == [True] * 6
+    assert data["pids"] and data["left_running"] == []   # container ids seen during the story, all removed
+    import docker
+
+    client = docker.DockerClient(base_url=dockerd.host, timeout=30)
+    try:
+        label = {"label": f"com.docker.compose.project={data['details']['compose_project']}"}
+        assert client.api.containers(all=True, filters=label) == []
+        assert client.api.images(all=True, filters=label) == []
+    finally:
+        client.close()
