@@ -90,3 +90,28 @@ def test_same_commit_accepts_abbreviations_of_seven_or_more() -> None:
     assert not same_commit("012345", full)
     assert not same_commit("1123456", full)
     assert not same_commit("", full)
+
+
+def test_old_instances_during_a_progressing_rollout_are_pending_not_failed() -> None:
+    """An ECS/Kubernetes rollout still replacing tasks is pending; old instances are judged only after."""
+    from datetime import timedelta
+
+    from deploystate.platforms.base import Instance, Observation
+    from deploystate.state.checks import RolloutCheck
+    from deploystate.state.ids import iso, utc_now
+    from deploystate.verify.checks.rollout import judge
+    from deploystate.verify.context import CheckContext
+
+    restart = utc_now()
+    old = Instance("task-old", "running", started_at=iso(restart - timedelta(minutes=30)))
+    obs = Observation("api", "ecs", "ecs:prod/api", "progressing", instances=[old],
+                      rollout={"complete": False, "reason": "IN_PROGRESS"}, replicas={"desired": 2, "running": 1})
+    from pathlib import Path
+
+    ctx = CheckContext(root=Path("."), deploy={"platform_ids": {}}, restart_time=restart,
+                       restart_source="deploy record")
+    m = judge(obs, RolloutCheck(), ctx)
+    assert m.pending and m.result == "inconclusive"
+    done = Observation("api", "ecs", "ecs:prod/api", "running", instances=[old],
+                       rollout={"complete": True}, replicas={"desired": 1, "running": 1})
+    assert judge(done, RolloutCheck(), ctx).result == "fail"

@@ -98,12 +98,6 @@ def judge(obs: Observation, check: RolloutCheck, ctx: CheckContext) -> Measureme
         return failed(f"{obs.target} is unhealthy", **ev)
     if obs.state == "stopped":
         return failed(f"{obs.target} is stopped", **ev)
-    stale = _stale_instances(obs, ctx)
-    if stale:
-        return failed(f"not replaced by the restart at {ctx.restart_source}: " + ", ".join(stale[:5]), **ev)
-    mismatch = _identity_mismatch(obs, ctx)
-    if mismatch:
-        return failed("; ".join(mismatch), **ev)
     if obs.restart_count is not None:
         baseline = ctx.scratch.setdefault("baseline", ctx.restart_baseline if ctx.restart_baseline is not None
                                           else obs.restart_count)
@@ -111,6 +105,8 @@ def judge(obs: Observation, check: RolloutCheck, ctx: CheckContext) -> Measureme
         if obs.restart_count - baseline > check.max_restarts:
             return failed(f"restarted {obs.restart_count - baseline} time(s) since the baseline of {baseline} "
                           f"(allowed {check.max_restarts})", **ev)
+    # While a rollout progresses the old instances legitimately still run (an ECS deployment replacing
+    # tasks, a Deployment's old ReplicaSet): replacement and identity are judged once it is done.
     reps = obs.replicas or {}
     desired = reps.get("desired")
     up = reps.get("ready", reps.get("running"))
@@ -120,6 +116,12 @@ def judge(obs: Observation, check: RolloutCheck, ctx: CheckContext) -> Measureme
         return inconclusive(f"{up} of {desired} ready", pending=True, **ev)
     if reps.get("pending"):
         return inconclusive(f"{reps['pending']} pending", pending=True, **ev)
+    stale = _stale_instances(obs, ctx)
+    if stale:
+        return failed(f"not replaced by the restart at {ctx.restart_source}: " + ", ".join(stale[:5]), **ev)
+    mismatch = _identity_mismatch(obs, ctx)
+    if mismatch:
+        return failed("; ".join(mismatch), **ev)
     if obs.state == "degraded":
         return failed(f"{obs.target} is degraded", **ev)
     if obs.state != "running":
