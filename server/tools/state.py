@@ -8,9 +8,9 @@ from typing import Any
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from deploystate.state import cache, gitinfo
+from deploystate.state.affect import compute
 from deploystate.state.errors import ConfigError, DeploystateError
-from deploystate.state.mapping import Affected, GlobError, affected
+from deploystate.state.mapping import GlobError
 from deploystate.state.project import Project
 from deploystate.state.store import state_file_text
 
@@ -38,72 +38,39 @@ them, and only call something deployed when verification passes.
 """
 
 
-def _affected_reason(name: str, hit: Affected, globs: list[str]) -> tuple[bool, str, list[MatchItem]]:
-    matches = [MatchItem(file=m.file, pattern=m.pattern, rule=m.rule, status=m.status)
-               for m in hit.services.get(name, [])]
-    if not matches:
-        shown = ", ".join(globs[:5]) + (" …" if len(globs) > 5 else "") if globs else "no paths configured"
-        return False, f"no changed file matches its paths ({shown})", []
-    rules = sorted({m.rule for m in matches if m.rule != "paths"})
-    why = f"{len(matches)} changed file{'s' if len(matches) != 1 else ''} match its paths"
-    return True, why + (f"; all-services rule: {', '.join(rules)}" if rules else ""), matches
-
-
-def _diff(project: Project, base: str, head: str, services: dict[str, list[str]]) -> Affected:
-    under = gitinfo.relative_root(project.root)
-    changes = gitinfo.changed_files(project.root, base, head, under=under)
+def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
+    """The shared computation (deploystate.state.affect), presented for agents: a service whose running
+    commit is unknown is reported as ``affected=None`` with the guess from the last change in its reason."""
+    if not project.service_paths():
+        raise ConfigError("deploystate.toml configures no services",
+                          "add [services.<name>] tables with paths globs, then ask again")
     try:
-        return affected(changes, services, project.all_services_rules())
+        result = compute(project, head, base)
     except GlobError as exc:
         raise ConfigError(f"deploystate.toml has a bad path pattern: {exc}",
                           "fix the glob in [services.<name>].paths or [[all_services]]") from exc
-
-
-def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
-    """Which services the change from ``base`` (default: each one's running commit) to ``head`` touches."""
-    paths = project.service_paths()
-    if not paths:
-        raise ConfigError("deploystate.toml configures no services",
-                          "add [services.<name>] tables with paths globs, then ask again")
-    head_commit = gitinfo.resolve(project.root, head or "HEAD")
     out: list[AffectedService] = []
-    unmatched: set[str] = set()
-    if base:
-        base_commit = gitinfo.resolve(project.root, base)
-        hit = _diff(project, base_commit, head_commit, paths)
-        unmatched.update(hit.unmatched)
-        for name in sorted(paths):
-            is_hit, reason, matches = _affected_reason(name, hit, paths[name])
-            out.append(AffectedService(name=name, base=base_commit, affected=is_hit, reason=reason,
-                                       matches=matches[:MAX_MATCHES], match_count=len(matches)))
-        return AffectedOutput(head=head_commit, base_mode="given", services=out,
-                              unmatched_files=sorted(unmatched)[:MAX_UNMATCHED], unmatched_count=len(unmatched))
-    state = cache.load(project.ledger).state
-    diffs: dict[str, Affected | None] = {}
-    for name in sorted(paths):
-        running = (state["services"].get(name) or {}).get("running_commit")
-        if not running:
-            out.append(AffectedService(name=name, base=None, affected=None,
-                                       reason="never deployed through deploystate: no running commit is known "
-                                              "(pass base= to compare from a commit you know is running)"))
-            continue
-        if running not in diffs:
-            diffs[running] = _diff(project, running, head_commit, paths) if gitinfo.exists(project.root, running) \
-                else None
-        hit = diffs[running]
-        if hit is None:
-            out.append(AffectedService(name=name, base=running, affected=None,
-                                       reason=f"its running commit {running[:10]} is not in this clone "
-                                              "(git fetch, or pass base=)"))
-            continue
-        unmatched.update(hit.unmatched)
-        is_hit, reason, matches = _affected_reason(name, hit, paths[name])
-        if running == head_commit:
-            reason = "already running this revision"
-        out.append(AffectedService(name=name, base=running, affected=is_hit, reason=reason,
+    for name, svc in sorted(result["services"].items()):
+        matches = [MatchItem(file=m["file"], pattern=m["pattern"], rule=m["rule"], status=m["status"])
+                   for m in svc["matches"]]
+        rules = sorted({m.rule for m in matches if m.rule != "paths"})
+        if matches:
+            why = f"{len(matches)} changed file{'s' if len(matches) != 1 else ''} match its paths" + \
+                (f"; all-services rule: {', '.join(rules)}" if rules else "")
+        elif svc["base"] == result["head"]:
+            why = "already running this revision"
+        else:
+            why = "no changed file matches its paths"
+        known = svc["base_known"]
+        if not known:
+            why = (f"unknown: {svc['base_reason']} (that last change: {why}); restart and verify it, or pass "
+                   "base= with the commit you know is running")
+        out.append(AffectedService(name=name, base=svc["base"] if known else None,
+                                   affected=bool(matches) if known else None, reason=why,
                                    matches=matches[:MAX_MATCHES], match_count=len(matches)))
-    return AffectedOutput(head=head_commit, base_mode="running commit", services=out,
-                          unmatched_files=sorted(unmatched)[:MAX_UNMATCHED], unmatched_count=len(unmatched))
+    unmatched = result["unmatched"]
+    return AffectedOutput(head=result["head"], base_mode="given" if base else "running commit", services=out,
+                          unmatched_files=unmatched[:MAX_UNMATCHED], unmatched_count=len(unmatched))
 
 
 def register(server: Any, ctx: ToolContext) -> None:
