@@ -22,7 +22,7 @@ MAX_FILES_SHOWN = 20
 # What "auto" means on each platform: the strategy that picks up new code there.
 DEFAULT_STRATEGY = {
     "compose": "recreate",           # `docker compose restart` keeps the old image and environment
-    "docker": "restart",
+    "docker": "auto",                # the adapter recreates when the image tag moved, else restarts
     "kubernetes": "rollout",
     "ecs": "force_new_deployment",
     "command": "command",
