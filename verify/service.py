@@ -20,6 +20,7 @@ from deploystate.state.checks import CheckBase, RevisionCheck, RolloutCheck
 from deploystate.state.config import Config, ServiceBase
 from deploystate.state.errors import InputError
 from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state.signature import failure_signature
 from deploystate.state.project import Project
 
 from . import alerts
@@ -43,6 +44,7 @@ class ServiceVerdict(BaseModel):
     record_id: str | None = None
     recheck: bool = False
     recheck_due: str | None = None
+    seen_before: str | None = None  # "seen N times since <date>, last tried: ..." for a known failure
 
 
 class VerifyReport(BaseModel):
@@ -112,16 +114,22 @@ def signature_of(results: list[CheckResult]) -> str | None:
     if not text.strip():
         return None
     try:
-        from deploystate.state.signature import failure_signature
-    except ImportError:
-        try:
-            from deploystate.state.memory import failure_signature  # type: ignore[no-redef]
-        except ImportError:
-            return clip(" | ".join(sorted({r.type for r in results if r.result == "fail"})), 160)
-    try:
         return failure_signature(text)
     except Exception:  # a signature is a convenience: never lose a verdict over it
         return None
+
+
+def _seen_before(project: Project, signature: str | None) -> str | None:
+    """The memory's answer to "has this exact failure happened before?" (never fatal to a verdict)."""
+    if not signature:
+        return None
+    try:
+        from deploystate.state.memory import signature_seen
+
+        seen = signature_seen(project, signature)
+    except Exception:  # noqa: BLE001 - the verdict stands without the history
+        return None
+    return seen["text"] if seen else None
 
 
 def _evidence_text(evidence: Any) -> str:
@@ -178,8 +186,10 @@ def verify_services(project: Project, config: Config, names: list[str] | None = 
         sv = ServiceVerdict(service=name, commit=ctx.expected_commit, expected_from=ctx.expected_source,
                             running_revision=_running_revision(mine), verdict=verdict, summary=summary,
                             failed_checks=lines, checks=mine, recheck=recheck, recheck_due=due)
+        signature = signature_of(mine) if verdict == "fail" else None
+        sv.seen_before = _seen_before(project, signature)  # asked before recording: earlier sightings only
         if record:
-            rec = store.record(project, "verification", _payload(sv, ctx.deploy, signature_of(mine), deadline),
+            rec = store.record(project, "verification", _payload(sv, ctx.deploy, signature, deadline),
                                commit=ctx.expected_commit, author=author)
             sv.record_id = rec["id"]
         verdicts.append(sv)
@@ -208,7 +218,8 @@ def _add_status(project: Project, report: VerifyReport) -> None:
             report.next_steps.append(f"`deploystate mark-deployed {sv.service}` (recheck due {sv.recheck_due})")
         elif sv.verdict == "fail":
             report.next_steps.append(f"{sv.service} failed: read the evidence, record what you try with "
-                                     f"`deploystate attempt add`, fix, restart, then `deploystate verify {sv.service}`")
+                                     f"`deploystate attempt add`, fix, restart, then `deploystate verify {sv.service}`"
+                                     + (f". This failure was {sv.seen_before}" if sv.seen_before else ""))
         else:
             report.next_steps.append(f"{sv.service} is inconclusive: fix what kept the checks from looking "
                                      f"(see each INCONCLUSIVE line), then `deploystate verify {sv.service}`")

@@ -23,6 +23,8 @@ def verify_text(report: VerifyReport) -> str:
         lines.append(f"{sv.service}: {sv.verdict.upper()}{rec} at {(sv.commit or 'unknown commit')[:10]} "
                      f"(expected from {sv.expected_from})")
         lines += _check_lines(sv.checks)
+        if sv.seen_before:
+            lines.append(f"  this failure was {sv.seen_before}")
         if sv.recheck_due:
             lines.append(f"  recheck due {sv.recheck_due} (`deploystate verify --recheck`)")
         if sv.record_id:

@@ -118,10 +118,15 @@ def test_incident6_doom_loop_after_three_failed_verifications(app: App) -> None:
     """Three failed verifications in a row raise DOOM LOOP in the CLI and DEPLOYMENT_STATE.md; a pass clears it."""
     app.mode("fallback")
     app.restart()
+    outs = []
     for attempt in range(3):
         code, out, _ = app.verify("web")
         assert code == 1
+        outs.append(out)
     assert "Status: DOOM LOOP" in out and "Failed verifications in a row" in out
+    # the same failure, across sessions: the first is new, the later ones say how often it was seen
+    assert "this failure was seen" not in outs[0]
+    assert "this failure was seen 2 times since" in outs[2]
     assert "DOOM LOOP" in app.state_file and "using fallback" in app.state_file
     app.mode("ok")
     app.restart()
