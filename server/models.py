@@ -47,6 +47,9 @@ class ReadStateInput(ToolInput):
         "summary", description="'summary' (default): at most ~8,000 characters (~2,000 tokens), most urgent first, "
                                "and a note of what was left out. 'full': every service, attempt, session and "
                                "override the projection keeps, plus the rendered DEPLOYMENT_STATE.md.")
+    observe: bool = Field(False, description="Also ask each service's runtime (docker, Kubernetes, ECS, command) "
+                                             "which revision it really runs and compare it with HEAD. Slower "
+                                             "(up to ~10 s); an unreachable runtime is reported per service.")
 
 
 class RecordAttemptInput(ToolInput):

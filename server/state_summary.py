@@ -34,6 +34,9 @@ class ServiceLine(BaseModel):
     verified_commit: str | None = None
     recheck_due: str | None = None
     recheck_overdue: bool = False
+    runtime_revision: str | None = Field(None, description="With observe=true: the revision the runtime reports.")
+    runtime_vs_head: str | None = Field(None, description="With observe=true: how that revision relates to HEAD.")
+    runtime_error: str | None = Field(None, description="With observe=true: why the runtime could not be asked.")
 
 
 class DriftItem(BaseModel):
@@ -229,6 +232,14 @@ def _when(ts: str | None) -> str:
     return ts[:16].replace("T", " ") if ts else "—"
 
 
+def _runtime(s: ServiceLine) -> str:
+    if s.runtime_error:
+        return f" [runtime unreachable: {_cut(s.runtime_error, 160)}]"
+    if s.runtime_revision or s.runtime_vs_head:
+        return f" [runtime runs {_short(s.runtime_revision)}: {s.runtime_vs_head or 'revision unknown'}]"
+    return ""
+
+
 def _text(out: StateOutput) -> str:
     """Markdown an agent reads top to bottom; the summary's own size check guarantees its bound."""
     lines = [f"Status: {out.status} — {out.reason}",
@@ -266,7 +277,7 @@ def _text(out: StateOutput) -> str:
     if out.services:
         lines += ["", "Services: " + "; ".join(
             f"{s.name} " + (f"runs {_short(s.running_commit)} ({s.drift}, last verdict {s.last_verdict or 'none'})"
-                            if s.running_commit else s.drift) for s in out.services)]
+                            if s.running_commit else s.drift) + _runtime(s) for s in out.services)]
     if out.ledger_problems:
         lines += ["", "Ledger problems:"] + [f"- {p}" for p in out.ledger_problems]
     lines += ["", "Next steps:"] + [f"{i}. {s}" for i, s in enumerate(out.next_steps, 1)]

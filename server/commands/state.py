@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     view = build_view(project, now=utc_now(), generated_by="deploystate state")
     observed = None
     if args.observe:
-        from ._observe import observe_all
+        from deploystate.server.observe import observe_all
 
         observed = observe_all(project, dict(config.services), view, max(0.1, args.timeout))
     data = {**view, "next_steps": next_steps(view), "observed_at": iso(utc_now()) if observed is not None else None,

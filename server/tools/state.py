@@ -38,6 +38,27 @@ them, and only call something deployed when verification passes.
 """
 
 
+OBSERVE_TIMEOUT = 10.0
+
+
+def _add_runtime(out: Any, project: Project, view: dict[str, Any]) -> None:
+    """Fill each service line with what its runtime says it runs (errors stay per service)."""
+    from deploystate.state.config import load_config
+
+    from ..observe import observe_all
+
+    services = load_config(project.config_path).services
+    observed = observe_all(project, services, view, OBSERVE_TIMEOUT)
+    for line in out.services:
+        o = observed.get(line.name)
+        if o is None:
+            continue
+        if o.get("error"):
+            line.runtime_error = o["error"]
+        else:
+            line.runtime_revision, line.runtime_vs_head = o.get("revision"), o.get("vs_head")
+
+
 def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
     """The shared computation (deploystate.state.affect), presented for agents: a service whose running
     commit is unknown is reported as ``affected=None`` with the guess from the last change in its reason."""
@@ -74,15 +95,21 @@ def compute_affected(project: Project, base: str | None, head: str | None) -> Af
 
 
 def register(server: Any, ctx: ToolContext) -> None:
-    @ctx.tool(ReadStateInput, StateOutput, read_only=True, title="Read the deployment state")
+    @ctx.tool(ReadStateInput, StateOutput, read_only=True, open_world=True, title="Read the deployment state")
     def read_deployment_state(args: ReadStateInput, call: Call) -> StateOutput:
         """Read this first, before changing anything. What is really running and what is wrong, most urgent
         first: the status (OK, UNVERIFIED, BROKEN or DOOM LOOP), services whose running commit lacks HEAD's
         changes ("committed, not running"), failed or unverified deploys, the doom-loop flag, recent failed
         attempts (marked when they repeat earlier ones), overdue rechecks, the last three sessions and their
         next steps. detail="summary" (default) fits in about 2,000 tokens and says what it left out;
-        detail="full" returns everything."""
-        return summarize(ctx.view(ctx.require_state()), args.detail)
+        detail="full" returns everything. observe=true also asks each runtime which revision it really runs
+        (committed is not running until the runtime says so)."""
+        project = ctx.require_state()
+        view = ctx.view(project)
+        out = summarize(view, args.detail)
+        if args.observe:
+            _add_runtime(out, project, view)
+        return out
 
     @ctx.tool(AffectedInput, AffectedOutput, read_only=True, title="Services a change affects")
     def affected_services(args: AffectedInput, call: Call) -> AffectedOutput:

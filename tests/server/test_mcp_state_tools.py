@@ -164,3 +164,24 @@ def test_session_start_prompt_walks_through_reading_state(project):
     assert message.startswith("Your goal: fix checkout")
     assert message.index("Before touching anything") < message.index("Status: OK")
     assert "check_attempt" in message and "end_session" in message
+
+
+def test_observe_shows_what_each_runtime_really_runs_next_to_head(git_repo):
+    """observe=true asks the runtime: the web process reports the old commit (committed, not running)."""
+    from tests.server.mcp_support import CONFIG, make_project
+
+    first_files = {"web/app.py": "print('v1')\n"}
+    git_repo.commit("v1", first_files)
+    old = git_repo.head()
+    config = CONFIG.replace('paths = ["web/**"]\nrestart_cmd = ["true"]',
+                            'paths = ["web/**"]\nrestart_cmd = ["true"]\n'
+                            f'observe_cmd = ["echo", "{{\\"state\\": \\"running\\", \\"revision\\": \\"{old}\\"}}"]')
+    proj = make_project(git_repo, config)
+    git_repo.commit("web v2", {"web/app.py": "print('v2')\n"})
+    result = _call(proj, "read_deployment_state", {"observe": True})
+    assert not result.is_error
+    lines = {s["name"]: s for s in result.structured_content["services"]}
+    assert lines["web"]["runtime_revision"] == old
+    assert lines["web"]["runtime_vs_head"].startswith("committed, not running")
+    assert lines["worker"]["runtime_revision"] is None  # no observe command: nothing invented
+    assert f"runtime runs {old[:10]}" in text(result)
