@@ -115,6 +115,36 @@ def check_state_file(project: Project, fix: bool) -> dict[str, Any]:
     return _item("state file", [], f"{target.name} is up to date")
 
 
+def check_backend(project: Project, chain_item: dict[str, Any]) -> dict[str, Any]:
+    """Per backend: records, forks merged, missing parents, last sync (offline: what the last sync said)."""
+    import json
+
+    backend = project.settings.get("backend")
+    missing = sum(1 for p in chain_item["problems"] if "nowhere in the ledger" in p)
+    info = {"records": chain_item.get("records", 0), "forks_merged": chain_item.get("forks", 0),
+            "missing_parents": missing}
+    if isinstance(backend, str) and backend.startswith("s3://"):
+        try:
+            status = json.loads((project.state_dir / "s3.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            status = {}
+        last = status.get("last_sync")
+        text = (f"{backend}: {info['records']} records, {info['forks_merged']} forks merged, {missing} missing "
+                f"parents; last sync {last or 'never'}"
+                + (f" (head: {status['head'].get('count')} records)" if status.get("head") else ""))
+        return _item("backend", [] if last else [f"{backend}: never synced"], text,
+                     "run `deploystate sync` (credentials from the standard AWS chain)", backend=backend,
+                     last_sync=last, **info)
+    from deploystate.state.sync_git import status as git_status
+
+    remotes = git_status(project.ledger)
+    synced = ", ".join(f"{name} {v.get('last_ok') or 'never'}" + (" (offline last time)" if v.get("offline") else "")
+                       for name, v in sorted(remotes.items())) or "never synced (local only)"
+    text = (f"git: {info['records']} records, {info['forks_merged']} forks merged, {missing} missing parents; "
+            f"last sync: {synced}")
+    return _item("backend", [], text, backend="git", remotes=remotes, **info)
+
+
 def diagnose(project: Project, fix: bool = False) -> list[dict[str, Any]]:
     items = [check_config(project)]
     if not project.state_dir.is_dir():
@@ -123,8 +153,9 @@ def diagnose(project: Project, fix: bool = False) -> list[dict[str, Any]]:
                            "DEPLOYMENT_STATE.md); with a custom state_dir, check that the path is right"))
         return items
     items.append(_item("state directory", [], str(project.state_dir)))
-    items += [check_chain(project), check_quarantine(project), check_projection(project, fix),
-              check_state_file(project, fix)]
+    chain_item = check_chain(project)
+    items += [chain_item, check_backend(project, chain_item), check_quarantine(project),
+              check_projection(project, fix), check_state_file(project, fix)]
     return items
 
 

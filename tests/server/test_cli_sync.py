@@ -34,3 +34,17 @@ def test_sync_without_a_reachable_remote_exits_3_and_says_offline(git_repo: GitR
     assert main(["--root", str(git_repo.path), "sync", "--remote", "origin", "--timeout", "5"]) == 3
     assert "offline: using local state" in capsys.readouterr().out
     assert len(Ledger(git_repo.path / ".deploystate").read().records) == 1
+
+
+def test_doctor_reports_the_backend_records_forks_and_last_sync(tmp_path: Path, git_repo: GitRepo,
+                                                                git_remote: Path, capsys) -> None:
+    """After a sync, doctor names the git backend, its record count and the remote's last sync time."""
+    git_repo.commit("app", {"deploystate.toml": '[project]\nname = "team"\n'})
+    git_repo.git("push", "-q", "origin", "main")
+    Ledger(git_repo.path / ".deploystate").append("note", {})
+    main(["--root", str(git_repo.path), "sync"])
+    capsys.readouterr()
+    main(["--root", str(git_repo.path), "doctor", "--json"])
+    backend = next(c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == "backend")
+    assert backend["backend"] == "git" and backend["records"] == 1 and backend["missing_parents"] == 0
+    assert backend["remotes"]["origin"]["last_ok"]
