@@ -50,8 +50,8 @@ def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
         f"# `deploystate hooks uninstall --git` removes it and restores {hook}{SUFFIX} if there was one.",
         f"PY={py}",
         'if [ ! -x "$PY" ]; then',
-        f'  echo "deploystate: $PY is gone: reinstall the hooks (deploystate hooks install --git) or remove them '
-        f'(deploystate hooks uninstall --git)" >&2',
+        '  echo "deploystate: $PY is gone: reinstall the hooks (deploystate hooks install --git) or remove them '
+        '(deploystate hooks uninstall --git)" >&2',
         f"  exit {fail}",
         "fi",
     ]

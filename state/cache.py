@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import projection
 from .chain import Problem
-from .ledger import Ledger
+from .ledger import Ledger, hash_ending_at
 
 CACHE = "projection.json"
 
@@ -27,28 +26,6 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     rebuilt: bool = False
     applied: int = 0
-
-
-def _tail_hash(path: Path, end: int) -> str | None:
-    """Hash of the record whose line ends at byte ``end`` (exclusive), or None."""
-    if end <= 0:
-        return None
-    window = 4096
-    with open(path, "rb") as fh:
-        while True:
-            start = max(0, end - window)
-            fh.seek(start)
-            chunk = fh.read(end - start)
-            if not chunk.endswith(b"\n"):
-                return None
-            body = chunk[:-1]
-            cut = body.rfind(b"\n")
-            if cut >= 0 or start == 0:
-                try:
-                    return json.loads(body[cut + 1:]).get("hash")
-                except (ValueError, AttributeError):
-                    return None
-            window *= 8
 
 
 def read_cache(ledger: Ledger) -> dict | None:
@@ -79,7 +56,7 @@ def load(ledger: Ledger, *, write: bool = True) -> Loaded:
     cached = read_cache(ledger)
     if cached is not None:
         csize, chash = cached.get("ledger_size", -1), cached.get("last_hash")
-        if 0 <= csize <= size and _tail_hash(ledger.path, csize) == chash:
+        if 0 <= csize <= size and hash_ending_at(ledger.path, csize) == chash:
             if csize == size:
                 return Loaded(cached["state"])
             res = ledger.read(start=csize, start_line=cached.get("ledger_lines"))
@@ -88,10 +65,10 @@ def load(ledger: Ledger, *, write: bool = True) -> Loaded:
                 for rec in res.records:
                     projection.apply(state, rec)
                 if write:
-                    write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size), res.line_count)
+                    write_cache(ledger, state, res.size, hash_ending_at(ledger.path, res.size), res.line_count)
                 return Loaded(state, res.problems, applied=len(res.records))
     res = ledger.read(include_archive=True)
     state = projection.build(res.records)
     if write and ledger.dir.exists():
-        write_cache(ledger, state, res.size, _tail_hash(ledger.path, res.size), res.line_count)
+        write_cache(ledger, state, res.size, hash_ending_at(ledger.path, res.size), res.line_count)
     return Loaded(state, res.problems, rebuilt=True, applied=len(res.records))

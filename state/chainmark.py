@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from . import chain
-from .ledger import Ledger
+from .ledger import Ledger, hash_ending_at
 
 MARK = "chain.verified.json"
 VERSION = 1
@@ -71,27 +71,6 @@ def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list
         tmp.unlink(missing_ok=True)  # a read-only state dir still works: it verifies every time
 
 
-def _hash_ending_at(path: Path, end: int) -> str | None:
-    """The ``hash`` of the record whose line ends at byte ``end``; None at 0 or when unreadable."""
-    if end <= 0:
-        return None
-    window = 8192
-    try:
-        with open(path, "rb") as fh:
-            while True:
-                start = max(0, end - window)
-                fh.seek(start)
-                chunk = fh.read(end - start)
-                if not chunk.endswith(b"\n"):
-                    return "?"  # the old end is no longer a line end: the file was rewritten
-                cut = chunk[:-1].rfind(b"\n")
-                if cut >= 0 or start == 0:
-                    return json.loads(chunk[cut + 1:-1]).get(chain.HASH_FIELD)
-                window *= 8
-    except (OSError, ValueError, AttributeError):
-        return "?"
-
-
 def _appended(lines: list[tuple[str, int, dict]], tail: str | None) -> tuple[bool, list[str]] | None:
     """Verify records appended after ``tail``; None when they do not simply extend it."""
     known = {tail}
@@ -118,7 +97,7 @@ def check(ledger: Ledger) -> ChainStatus:
         return ChainStatus(bool(mark.get("ok")), list(mark.get("problems") or []), "unchanged")
     if (mark and mark.get("ok") and live and mark.get("archive") == archive and isinstance(mark.get("live"), list)
             and mark["live"][2] == live[2] and mark["live"][0] < live[0]
-            and _hash_ending_at(ledger.path, mark["live"][0]) == mark.get("tail")):
+            and hash_ending_at(ledger.path, mark["live"][0]) == mark.get("tail")):
         # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
         res = ledger.read(start=mark["live"][0])
         verdict = _appended(res.lines, mark.get("tail"))

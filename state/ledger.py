@@ -46,6 +46,28 @@ class ReadResult:
     line_count: int = 0  # lines of the live file up to ``size``
 
 
+def hash_ending_at(path: Path, end: int) -> str | None:
+    """The ``hash`` of the record whose line ends at byte ``end``: how caches check that the bytes they
+    were built from are still there. None at 0, when ``end`` is no longer a line end, or unreadable."""
+    if end <= 0:
+        return None
+    window = 4096
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                start = max(0, end - window)
+                fh.seek(start)
+                chunk = fh.read(end - start)
+                if not chunk.endswith(b"\n"):
+                    return None
+                cut = chunk[:-1].rfind(b"\n")
+                if cut >= 0 or start == 0:
+                    return json.loads(chunk[cut + 1:-1]).get(chain.HASH_FIELD)
+                window *= 8
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 class Ledger:
     """Append and read records in ``state_dir``."""
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import similarity
-from .cache import _tail_hash
-from .ledger import Ledger
+from .ledger import Ledger, hash_ending_at
 from .memrecords import apply_activity, signature_of_verification
 
 VERSION = 2
@@ -215,7 +214,7 @@ def _rebuild(ledger: Ledger) -> MemoryIndex:
         index.apply(unique[rid])
     index.live_size = res.size
     index.live_lines = res.line_count
-    index.live_tail = _tail_hash(ledger.path, res.size) if ledger.path.exists() else None
+    index.live_tail = hash_ending_at(ledger.path, res.size) if ledger.path.exists() else None
     index.archive_size = _size(ledger.archive_path)
     index.unsaved = SAVE_EVERY  # force a save
     return index
@@ -240,7 +239,7 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
     if index is None or index.live_size > size:
         index = _read_file(ledger)
     fresh = (index is not None and index.archive_size == _size(ledger.archive_path)
-             and 0 <= index.live_size <= size and _tail_hash(ledger.path, index.live_size) == index.live_tail)
+             and 0 <= index.live_size <= size and hash_ending_at(ledger.path, index.live_size) == index.live_tail)
     if index is not None and fresh and index.live_size < size:
         res = ledger.read(start=index.live_size, start_line=index.live_lines)
         if res.problems or any(r["id"] <= index.last_id for r in res.records):
@@ -250,7 +249,7 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
                 index.apply(rec)
             index.live_size = res.size
             index.live_lines = res.line_count
-            index.live_tail = _tail_hash(ledger.path, res.size)
+            index.live_tail = hash_ending_at(ledger.path, res.size)
     if index is None or not fresh:
         index = _rebuild(ledger)
     _LOADED[key] = index

@@ -11,7 +11,6 @@ import os
 import socket
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -25,18 +24,7 @@ CLEARED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
            "DEPLOYSTATE_AUTHOR", "DEPLOYSTATE_AUTHOR_KIND", "PRE_COMMIT", "PRE_COMMIT_REMOTE_BRANCH")
 
 
-@dataclass
-class GitRun:
-    """What one git command did, hooks included."""
-
-    argv: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
+GitRun = proc.Completed  # what one git command did, hooks included
 
 
 def free_port() -> int:
@@ -78,8 +66,7 @@ class Workspace:
     # -- git ---------------------------------------------------------------------------------------
     def git(self, *args: str, cwd: Path | None = None, check: bool = True) -> GitRun:
         argv = ["git", *args]
-        res = proc.run(argv, cwd=cwd or self.root, timeout=GIT_TIMEOUT)
-        run = GitRun(argv, res.returncode, res.stdout, res.stderr)
+        run = res = proc.run(argv, cwd=cwd or self.root, timeout=GIT_TIMEOUT)
         if check and not run.ok:
             raise GitError(f"{' '.join(argv)} exited {res.returncode}: {(res.stderr or res.stdout).strip()[-400:]}",
                            "the demo needs git >= 2.28; run it again with --keep to inspect the repository")
