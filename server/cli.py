@@ -15,14 +15,8 @@ from deploystate.state.errors import DeploystateError
 
 # Order is the order ``--help`` lists them in.
 COMMANDS = (
-    "init", "state", "affected", "attempt", "session", "render", "doctor",
-    "compact",
-    "serve",
-    "verify", "mark-deployed", "preflight", "health",
-    "restart", "rollback",
-    "sync",
-    "hooks",
-    "demo",
+    "demo", "init", "state", "affected", "restart", "verify", "mark-deployed", "rollback",
+    "preflight", "health", "attempt", "session", "hooks", "serve", "sync", "render", "doctor", "compact",
 )
 
 EPILOG = """\
