@@ -23,8 +23,9 @@ def test_readme_toml_examples_validate_together() -> None:
 
 def test_every_command_the_readme_names_exists() -> None:
     """Each `deploystate <command>` in the README is a registered sub-command."""
-    named = set(re.findall(r"`(?:\.venv/bin/)?deploystate ([a-z][a-z-]+)", README))
-    named |= set(re.findall(r"^(?:\.venv/bin/)?deploystate ([a-z][a-z-]+)", README, re.M))
+    code = re.findall(r"```(?:sh)?\n(.*?)```", README, re.S) + re.findall(r"`([^`\n]+)`", README)
+    commands = [re.sub(r"#.*", "", line) for span in code for line in span.splitlines()]  # comments are prose
+    named = {m for line in commands for m in re.findall(r"(?:^|[\s/])deploystate ([a-z][a-z-]+)", line)}
     assert {"demo", "init", "verify", "mark-deployed"} <= named
     assert not (named - set(COMMANDS)), named - set(COMMANDS)
     build_parser()  # every registered command builds its parser
