@@ -1,0 +1,34 @@
+"""Ledger backends beyond the local files: the git ref (state.sync_git) and S3 (backends.s3)."""
+
+from __future__ import annotations
+
+from deploystate.state.errors import DeploystateError
+from deploystate.state.ids import parse_duration
+from deploystate.state.project import Project
+
+
+def sync_before_deciding(project: Project, remote: str = "origin") -> str | None:
+    """With ``[project.hooks] sync_before = true``, bring in the team's records before a decision
+    (mark-deployed, restart). Returns what happened, worded for the user; never raises: offline is
+    said, and the decision then uses the local ledger."""
+    hooks = project.settings.get("hooks") or {}
+    if not isinstance(hooks, dict) or hooks.get("sync_before") is not True:
+        return None
+    try:
+        timeout = parse_duration(hooks.get("sync_timeout", 5.0))
+    except (TypeError, ValueError):
+        timeout = 5.0
+    backend = project.settings.get("backend")
+    try:
+        if isinstance(backend, str) and backend.startswith("s3://"):
+            from .s3 import S3Ledger
+
+            res = S3Ledger(backend, timeout=timeout).sync(project.ledger)
+            return f"synced with {backend}: {res.pulled} records in, {res.pushed} out"
+        from deploystate.state.sync_git import sync
+
+        return sync(project.root, project.ledger, remote, timeout=timeout, retries=2).message
+    except DeploystateError as exc:
+        return f"offline: using local state ({exc.message})"
+    except Exception as exc:  # noqa: BLE001 - a sync failure must never block the decision itself
+        return f"offline: using local state ({type(exc).__name__}: {exc})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ._common import RAW, add_json, emit, project_from
 
@@ -23,12 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _announce_sync(project) -> None:
+    from deploystate.server.backends import sync_before_deciding
+
+    said = sync_before_deciding(project)
+    if said:
+        print(f"deploystate: {said}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config import load_config
     from deploystate.verify.marking import mark_deployed
 
     project = project_from(args)
     config = load_config(project.config_path)
+    _announce_sync(project)
     outcome = mark_deployed(project, config, args.services or None, args.note)
     lines = [f"marked deployed: {m['service']} at {(m['commit'] or '?')[:10]} (verification {m['verification_id']})"
              for m in outcome.marked]

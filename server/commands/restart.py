@@ -77,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
         option_safe(args.base, "--base")
     project = project_from(args)
     config = deploy.config_of(project)
+    from deploystate.server.backends import sync_before_deciding
+
+    said = sync_before_deciding(project)  # the team's deploys decide what still needs a restart
+    if said:
+        print(f"deploystate: {said}", file=sys.stderr)
     plan = deploy.make_plan(project, config, names=args.services or None, force=args.force,
                             reason=args.reason, base=args.base)
     data: dict[str, Any] = {"plan": plan.to_dict(), "dry_run": args.dry_run, "outcomes": []}

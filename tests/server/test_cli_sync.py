@@ -48,3 +48,28 @@ def test_doctor_reports_the_backend_records_forks_and_last_sync(tmp_path: Path, 
     backend = next(c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == "backend")
     assert backend["backend"] == "git" and backend["records"] == 1 and backend["missing_parents"] == 0
     assert backend["remotes"]["origin"]["last_ok"]
+
+
+def test_mark_deployed_syncs_first_when_configured_and_sees_a_teammates_failure(
+        tmp_path: Path, git_repo: GitRepo, git_remote: Path, capsys) -> None:
+    """With sync_before, mark-deployed brings in a teammate's newer failed verification and refuses."""
+    from deploystate.state.errors import Refused
+
+    config = ('[project]\nname = "team"\n[project.hooks]\nsync_before = true\n'
+              '[services.web]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["web/**"]\n')
+    head = git_repo.commit("app", {"deploystate.toml": config, "web/app.py": "1"})
+    git_repo.git("push", "-q", "origin", "main")
+    mine = Ledger(git_repo.path / ".deploystate")
+    mine.append("deploy", {"service": "web", "commit": head})
+    mine.append("verification", {"service": "web", "commit": head, "verdict": "pass"})
+    main(["--root", str(git_repo.path), "sync"])
+    mate = tmp_path / "mate"
+    subprocess.run(["git", "clone", "-q", str(git_remote), str(mate)], check=True, timeout=60)
+    assert main(["--root", str(mate), "sync"]) == 0
+    Ledger(mate / ".deploystate").append("verification", {"service": "web", "commit": head, "verdict": "fail",
+                                                          "summary": "health: HTTP 500"})
+    assert main(["--root", str(mate), "sync"]) == 0
+    capsys.readouterr()
+    code = main(["--root", str(git_repo.path), "mark-deployed", "web"])
+    err = capsys.readouterr().err
+    assert code == Refused.exit_code and "synced with origin: 1 records in" in err
