@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from deploystate.state.errors import DeploystateError
@@ -55,6 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a permission or disk problem on the state directory, said plainly
+        print(f"deploystate: {exc.strerror or exc}: {exc.filename or ''}\n  next: check that the path exists "
+              "and is writable (state_dir in deploystate.toml)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one readable line, the traceback only on request
+        if os.environ.get("DEPLOYSTATE_DEBUG"):
+            raise
+        print(f"deploystate: unexpected {type(exc).__name__}: {exc}\n  next: run again with DEPLOYSTATE_DEBUG=1 "
+              "for the traceback and report it; the ledger is append-only, so nothing recorded was lost",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

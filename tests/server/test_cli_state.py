@@ -110,3 +110,16 @@ def test_state_without_state_dir_says_to_run_init(git_repo, capsys):
     code, out, _ = ds(capsys, "--root", str(git_repo.path), "state")
     assert code == 0 and "no state directory" in out and "deploystate init" in out
     assert not (git_repo.path / ".deploystate").exists()
+
+
+def test_an_unwritable_state_directory_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkeypatch):
+    """A state_dir that cannot be created gives one readable line and exit 1."""
+    from deploystate.server.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    (tmp_path / "deploystate.toml").write_text(f'[project]\nname = "x"\nstate_dir = "{blocker}/sub"\n')
+    monkeypatch.delenv("DEPLOYSTATE_DEBUG", raising=False)
+    code = main(["--root", str(tmp_path), "attempt", "add", "--summary", "try", "--outcome", "failed"])
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "Traceback" not in err and err.startswith("deploystate: ")
