@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from .proc import run
 
@@ -21,6 +22,7 @@ def current_author(*, client: str | None = None, session: str | None = None, kin
     return {"kind": kind, "name": name[:200], "client": client, "session": session or env.get("DEPLOYSTATE_SESSION")}
 
 
+@lru_cache(maxsize=1)  # one git call per process: a long-running MCP server records many times
 def _git_user() -> str | None:
     try:
         res = run(["git", "config", "user.name"], timeout=5)

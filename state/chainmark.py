@@ -57,13 +57,13 @@ def _read_mark(ledger: Ledger) -> dict | None:
 
 
 def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list[int] | None, tail: str | None,
-                ok: bool, problems: list[str]) -> None:
+                ok: bool, problems: list[str], lines: int | None = None) -> None:
     if live is None or not ledger.dir.is_dir():
         return
     path = ledger.dir / MARK
     tmp = path.with_name(f".{MARK}.{os.getpid()}.tmp")
     body = {"version": VERSION, "live": [size, live[1], live[2]], "archive": archive, "tail": tail, "ok": ok,
-            "problems": problems[:MAX_PROBLEMS]}
+            "problems": problems[:MAX_PROBLEMS], "lines": lines}
     try:
         tmp.write_text(json.dumps(body), encoding="utf-8")
         os.replace(tmp, path)
@@ -99,18 +99,18 @@ def check(ledger: Ledger) -> ChainStatus:
             and mark["live"][2] == live[2] and mark["live"][0] < live[0]
             and hash_ending_at(ledger.path, mark["live"][0]) == mark.get("tail")):
         # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
-        res = ledger.read(start=mark["live"][0])
+        res = ledger.read(start=mark["live"][0], start_line=mark.get("lines"))  # no re-count of a big file
         verdict = _appended(res.lines, mark.get("tail"))
         if verdict is not None:
             ok, problems = verdict
             problems = _serious(res.problems) + problems
             tail = res.records[-1].get("hash") if res.records else mark.get("tail")
-            _write_mark(ledger, live, res.size, archive, tail, not problems, problems)
+            _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count)
             return ChainStatus(not problems, problems, "appended", len(res.records))
     res = ledger.read(include_archive=True)
     report = chain.verify(res.lines)
     problems = _serious(res.problems) + [str(p) for p in report.problems]
     live_lines = [rec for file, _, rec in res.lines if file == str(ledger.path)]
     tail = live_lines[-1].get("hash") if live_lines else None
-    _write_mark(ledger, live, res.size, archive, tail, not problems, problems)
+    _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count)
     return ChainStatus(not problems, problems, "full", report.records)

@@ -19,12 +19,13 @@ def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str 
 
     The record is durable before anything is rendered: a rendering problem is
     reported on stderr and never loses it."""
+    head = gitinfo.head(project.root)  # once: the record's commit and the state file's HEAD
     rec = project.ledger.append(kind, payload, author=author or current_author(),
-                                commit=commit if commit is not None else gitinfo.head(project.root))
+                                commit=commit if commit is not None else head)
     if refresh:
         try:
             cache.load(project.ledger)
-            write_state_file(project)
+            write_state_file(project, head=head)
         except (OSError, DeploystateError) as exc:
             print(f"deploystate: recorded {rec['id']} but could not refresh {project.state_file.name}: {exc}",
                   file=sys.stderr)
