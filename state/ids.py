@@ -68,16 +68,14 @@ def parse_duration(value: int | float | str) -> float:
 
 
 def id_after(previous: str | None, now_ns: int | None = None) -> str:
-    """A fresh id that sorts after ``previous`` even within the same millisecond or with a clock step back."""
+    """A fresh id that sorts after ``previous`` even within the same millisecond or with a clock step back.
+
+    The step past ``previous`` is random, not +1: two clones that both append right after the same
+    record must not mint the same id (they would look like one record edited two ways)."""
     fresh = new_id(now_ns)
     if not previous or fresh > previous:
         return fresh
-    digits = [_ALPHABET.index(c) for c in previous]
-    i = len(digits) - 1
-    while i >= 0:
-        digits[i] += 1
-        if digits[i] < 32:
-            break
-        digits[i] = 0
-        i -= 1
-    return "".join(_ALPHABET[d] for d in digits)
+    value = 0
+    for c in previous:
+        value = value * 32 + _ALPHABET.index(c)
+    return _b32(value + 1 + int.from_bytes(os.urandom(5), "big"), len(previous))

@@ -154,3 +154,12 @@ def test_chain_verify_is_pure_over_given_lines() -> None:
     b = chain.seal({"id": "2", "prev": a["hash"]})
     assert chain.verify([("f", 1, a), ("f", 2, b)]).ok
     assert not chain.verify([("f", 1, b)]).ok
+
+
+def test_ids_minted_after_the_same_record_differ() -> None:
+    """Two clones appending after the same record within one millisecond still mint different ids."""
+    from deploystate.state.ids import id_after, new_id
+
+    future = new_id(now_ns=4_000_000_000_000_000_000)  # a previous id from a clock far ahead
+    ids = {id_after(future) for _ in range(1000)}
+    assert len(ids) == 1000 and all(i > future for i in ids)
