@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import cache, gitinfo
+from . import cache, gitdiff, gitinfo
 from .errors import GitError
 from .mapping import Change, affected
 from .project import Project
@@ -84,7 +84,7 @@ def compute(project: Project, head_rev: str | None, base_rev: str | None) -> dic
     services: dict[str, Any] = {}
     every: dict[tuple[str, str, str | None], Change] = {}
     for base, names in groups.items():
-        changes = [] if base == head else gitinfo.changed_files(project.root, base, head, under=under)
+        changes = [] if base == head else gitdiff.changed_files(project.root, base, head, under=under)
         for c in changes:
             every[(c.path, c.status, c.old_path)] = c
         renamed = {c.path: c.old_path for c in changes if c.old_path}

@@ -1,0 +1,53 @@
+"""The two diff readers (gitpython for the CLI/MCP, the git CLI for hooks) agree on real repositories."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deploystate.state import gitdiff, gitinfo
+from deploystate.state.errors import GitError
+from tests.fixtures.gitrepo import GitRepo
+
+
+def _key(changes):
+    return sorted((c.path, c.status, c.old_path) for c in changes)
+
+
+def test_renames_deletions_and_subdirectories_agree(git_repo: GitRepo) -> None:
+    """Renamed, deleted, added and modified files, at the top and below a sub-directory, read the same."""
+    base = git_repo.commit("one", {"svc/api/app.py": "a = 1\n" * 20, "svc/worker/w.py": "w\n",
+                                   "docs/x.md": "x\n", "svc/old.py": "o = 1\n" * 20})
+    git_repo.git("mv", "svc/old.py", "svc/api/new.py")
+    git_repo.git("rm", "-q", "svc/worker/w.py")
+    head = git_repo.commit("two", {"svc/api/app.py": "a = 2\n" * 20, "svc/added.py": "n\n"})
+    for under in (None, "svc"):
+        ours = gitdiff.changed_files(git_repo.path, base, head, under=under)
+        cli = gitinfo.changed_files(git_repo.path, base, head, under=under)
+        assert _key(ours) == _key(cli)
+    renamed = [c for c in gitdiff.changed_files(git_repo.path, base, head) if c.status == "R"]
+    assert [(c.old_path, c.path) for c in renamed] == [("svc/old.py", "svc/api/new.py")]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["a.py", "d/b.py", "d/e/c.py", "f.txt"]), min_size=1, max_size=4, unique=True),
+       st.lists(st.sampled_from(["a.py", "d/b.py", "d/e/c.py", "f.txt"]), max_size=3, unique=True))
+def test_random_edits_read_the_same(tmp_path_factory, git_env, changed, deleted) -> None:
+    """Whatever files a commit edits or deletes, both readers list the same changes."""
+    repo = GitRepo(tmp_path_factory.mktemp("r"))
+    repo.git("init", "-q", "-b", "main")
+    base = repo.commit("base", {p: f"{p} v1\n" for p in ["a.py", "d/b.py", "d/e/c.py", "f.txt"]})
+    for p in changed:
+        repo.write(p, f"{p} v2\n")
+    for p in deleted:
+        (repo.path / p).unlink(missing_ok=True)
+    head = repo.commit("head")
+    assert _key(gitdiff.changed_files(repo.path, base, head)) == _key(gitinfo.changed_files(repo.path, base, head))
+
+
+def test_unknown_revision_is_a_clear_error(git_repo: GitRepo) -> None:
+    """A revision that does not exist is a GitError saying what to pass instead."""
+    git_repo.commit("one", {"a": "1"})
+    with pytest.raises(GitError, match="cannot diff"):
+        gitdiff.changed_files(git_repo.path, "no-such-branch", "HEAD")
