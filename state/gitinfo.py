@@ -15,7 +15,7 @@ GIT_TIMEOUT = 20.0
 
 
 def git(root: str | os.PathLike[str], *args: str, timeout: float = GIT_TIMEOUT) -> str:
-    res = run(["git", *args], cwd=root, timeout=timeout)
+    res = run(["git", *args], cwd=root, timeout=timeout, max_output=None)  # git output is data: never cut
     if not res.ok:
         raise GitError(f"git {' '.join(args)} failed: {res.stderr.strip()[:300]}",
                        "check that this is a git repository and the revision exists")

@@ -19,6 +19,7 @@ class Completed:
     returncode: int
     stdout: str
     stderr: str
+    truncated: bool = False  # output beyond max_output was cut (the tail is kept)
 
     @property
     def ok(self) -> bool:
@@ -38,8 +39,12 @@ def option_safe(value: str, what: str = "value") -> str:
 
 
 def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.PathLike[str] | None = None,
-        env: Mapping[str, str] | None = None, input: str | None = None, check: bool = False) -> Completed:
-    """Run ``argv`` and capture its output; raise on timeout, missing program, or (with check) failure."""
+        env: Mapping[str, str] | None = None, input: str | None = None, check: bool = False,
+        max_output: int | None = MAX_OUTPUT) -> Completed:
+    """Run ``argv`` and capture its output; raise on timeout, missing program, or (with check) failure.
+
+    Each stream keeps at most ``max_output`` characters (its tail) and says so in ``truncated``;
+    pass ``None`` where the whole output is the data (a ledger read from git)."""
     if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) for a in argv):
         raise InputError("a command must be a non-empty list of strings",
                          'write it as an argv list, for example ["systemctl", "restart", "api"]')
@@ -55,7 +60,11 @@ def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.
                              "check that the program is not waiting for input, or raise its timeout") from exc
     except OSError as exc:
         raise CommandError(f"could not run {argv[0]!r}: {exc}", "check the command and its permissions") from exc
-    result = Completed(tuple(argv), proc.returncode, proc.stdout[-MAX_OUTPUT:], proc.stderr[-MAX_OUTPUT:])
+    out, err = proc.stdout, proc.stderr
+    cut = max_output is not None and (len(out) > max_output or len(err) > max_output)
+    if cut:
+        out, err = out[-max_output:], err[-max_output:]  # type: ignore[index]
+    result = Completed(tuple(argv), proc.returncode, out, err, truncated=cut)
     if check and not result.ok:
         tail = (result.stderr or result.stdout).strip()[-500:]
         raise CommandError(f"{' '.join(argv)[:200]} exited {result.returncode}: {tail}",

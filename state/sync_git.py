@@ -53,7 +53,8 @@ def _git(root: Path, *args: str, timeout: float, input: str | None = None) -> st
 
 
 def _records_at(root: Path, ref: str, timeout: float) -> list[dict] | None:
-    res = run(["git", "cat-file", "-p", f"{ref}:ledger.jsonl"], cwd=root, timeout=timeout)
+    # the blob is the data: no output cap (a 100k-record ledger is ~60 MB)
+    res = run(["git", "cat-file", "-p", f"{ref}:ledger.jsonl"], cwd=root, timeout=timeout, max_output=None)
     if not res.ok:
         return None
     out = []

@@ -108,3 +108,15 @@ def test_the_ledger_ref_is_outside_every_branch(clones: list[GitRepo]) -> None:
     remote_refs = repo.git("ls-remote", "origin").stdout
     assert REF in remote_refs
     assert "ledger.jsonl" not in repo.git("ls-tree", "-r", "--name-only", "origin/main").stdout
+
+
+def test_a_ledger_larger_than_the_output_cap_syncs_whole(clones: list[GitRepo]) -> None:
+    """A ledger of several MB (beyond the subprocess output cap) arrives complete on the other clone."""
+    a, b = clones[0], clones[1]
+    led = _ledger(a)
+    led.append_sealed([{"kind": "note", "author": {}, "commit": None, "payload": {"i": i, "pad": "x" * 600}}
+                       for i in range(8000)], reseal=True)
+    assert led.path.stat().st_size > 4 * 1024 * 1024
+    assert sync(a.path, led).pushed
+    res = sync(b.path, _ledger(b))
+    assert res.fetched == 8000 and len(_ledger(b).read().records) == 8000
