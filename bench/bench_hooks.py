@@ -24,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from deploystate.hooks import chainmark, install
+from deploystate.hooks import install
+from deploystate.state import chainmark  # moved from hooks to state (commit 91da4de)
 from deploystate.state import cache
 from deploystate.state.ledger import Ledger
 

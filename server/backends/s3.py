@@ -72,6 +72,7 @@ class S3Ledger:
                                   region_name=region, config=Config(connect_timeout=timeout, read_timeout=timeout,
                                                                     retries={"max_attempts": 3, "mode": "standard"}))
         self.s3 = client
+        self._seen: list[Any] = []  # (count, last_id) of head.json as this copy last knew it complete
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
@@ -111,6 +112,8 @@ class S3Ledger:
             try:
                 self._call("put_object", Key=self._key("head.json"), Body=json.dumps(new).encode(), **cond)
                 result.head = new
+                if self._seen == _head_key(head):  # nobody else wrote since our pull: still current
+                    self._seen = _head_key(new)
                 return
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict",
@@ -149,6 +152,10 @@ class S3Ledger:
     def pull(self, ledger: Ledger, result: S3SyncResult, full: bool = False) -> set[str]:
         """Fetch records this copy lacks; returns the ids listed on S3 (so push can skip them)."""
         status = _load_status(ledger)
+        head, _ = self.read_head()
+        self._seen = _head_key(head)
+        if not full and status.get("seen_head") == self._seen and self._seen != _head_key({}):
+            return set()  # head.json is what it was after our last sync: nothing new to list
         local = ledger.read(include_archive=True).records  # records `deploystate compact` archived are present
         have = {r["id"] for r in local}
         start = ""
@@ -194,7 +201,7 @@ class S3Ledger:
         result.head = result.head or self.read_head()[0]
         result.at = iso(utc_now())
         status = _load_status(ledger)
-        status.update(last_sync=result.at, head=result.head)
+        status.update(last_sync=result.at, head=result.head, seen_head=self._seen)
         _save_status(ledger, status)
         return result
 
@@ -202,6 +209,10 @@ class S3Ledger:
         """True when the head names no record this copy lacks."""
         head, _ = self.read_head()
         return head.get("last_id", "") <= (_load_status(ledger).get("pulled_upto") or "") or not head.get("last_id")
+
+
+def _head_key(head: dict[str, Any]) -> list[Any]:
+    return [head.get("count", 0), head.get("last_id", "")]
 
 
 def _b32(ms: int) -> str:

@@ -102,3 +102,24 @@ def test_backend_url_must_be_s3() -> None:
     assert parse_backend("s3://bucket/a/b") == ("bucket", "a/b")
     with pytest.raises(ConfigError):
         parse_backend("gs://bucket")
+
+
+def test_an_unchanged_head_skips_the_listing_and_a_new_record_does_not(s3, tmp_path: Path) -> None:
+    """A sync when head.json did not move lists nothing; a teammate's new record is still found."""
+    calls = {"list": 0}
+    real = s3.list_objects_v2
+
+    def counting(**kw):
+        calls["list"] += 1
+        return real(**kw)
+
+    s3.list_objects_v2 = counting
+    mine, mate = Ledger(tmp_path / "mine"), Ledger(tmp_path / "mate")
+    mine.append("note", {"i": 1})
+    backend = S3Ledger(f"s3://{BUCKET}/q", client=s3)
+    backend.sync(mine)
+    calls["list"] = 0
+    assert backend.sync(mine).pulled == 0 and calls["list"] == 0
+    mate.append("attempt", {"summary": "bump the worker memory", "outcome": "failed"})
+    S3Ledger(f"s3://{BUCKET}/q", client=s3).sync(mate)
+    assert S3Ledger(f"s3://{BUCKET}/q", client=s3).sync(mine).pulled == 1 and calls["list"] >= 1
