@@ -22,8 +22,61 @@ def git(root: str | os.PathLike[str], *args: str, timeout: float = GIT_TIMEOUT) 
     return res.stdout
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and set(text) <= _HEX
+
+
+def _read_head_files(root: Path) -> str | None:
+    """HEAD read from .git's files (no subprocess: this runs on every record and every hook).
+
+    Handles a plain .git directory, a worktree's ``gitdir:`` file, loose and packed refs; anything
+    else (reftable, unborn branch, odd layouts) returns None and the caller asks git itself."""
+    for d in (root, *root.parents):
+        dotgit = d / ".git"
+        if dotgit.exists():
+            break
+    else:
+        return None
+    gitdir = dotgit
+    if dotgit.is_file():
+        text = dotgit.read_text(encoding="utf-8").strip()
+        if not text.startswith("gitdir:"):
+            return None
+        gitdir = (dotgit.parent / text[len("gitdir:"):].strip()).resolve()
+    head_text = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+    if _is_sha(head_text):
+        return head_text
+    if not head_text.startswith("ref: "):
+        return None
+    ref = head_text[5:].strip()
+    common = gitdir
+    if (gitdir / "commondir").is_file():
+        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    for base in (gitdir, common):
+        loose = base / ref
+        if loose.is_file():
+            value = loose.read_text(encoding="utf-8").strip()
+            return value if _is_sha(value) else None
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text(encoding="utf-8").splitlines():
+            parts = line.split(" ", 1)
+            if len(parts) == 2 and parts[1] == ref and _is_sha(parts[0]):
+                return parts[0]
+    return None
+
+
 def head(root: str | os.PathLike[str]) -> str | None:
     """The commit at HEAD, or None in a repository with no commits (or no repository)."""
+    try:
+        fast = _read_head_files(Path(root).resolve())
+    except (OSError, UnicodeDecodeError):
+        fast = None
+    if fast:
+        return fast
     try:
         return git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}").strip() or None
     except GitError:

@@ -51,3 +51,23 @@ def test_unknown_revision_is_a_clear_error(git_repo: GitRepo) -> None:
     git_repo.commit("one", {"a": "1"})
     with pytest.raises(GitError, match="cannot diff"):
         gitdiff.changed_files(git_repo.path, "no-such-branch", "HEAD")
+
+
+def test_head_read_from_files_matches_git_for_loose_packed_detached_and_worktrees(git_repo: GitRepo,
+                                                                                 tmp_path) -> None:
+    """gitinfo.head reads .git's files (no subprocess) and agrees with `git rev-parse HEAD` everywhere."""
+    assert gitinfo.head(git_repo.path) is None  # unborn branch
+    first = git_repo.commit("one", {"a": "1"})
+    assert gitinfo._read_head_files(git_repo.path) == first
+    (git_repo.path / "sub").mkdir()
+    assert gitinfo._read_head_files(git_repo.path / "sub") == first  # a config below the repository top
+    git_repo.git("pack-refs", "--all")
+    second = git_repo.commit("two", {"a": "2"})
+    git_repo.git("pack-refs", "--all")
+    assert gitinfo._read_head_files(git_repo.path) == second
+    git_repo.git("checkout", "-q", "--detach", first)
+    assert gitinfo.head(git_repo.path) == first
+    git_repo.git("checkout", "-q", "main")
+    wt = tmp_path / "wt"
+    git_repo.git("worktree", "add", "-q", "-b", "side", str(wt), first)
+    assert gitinfo._read_head_files(wt) == first == git_repo.git("-C", str(wt), "rev-parse", "HEAD").stdout.strip()
