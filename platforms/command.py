@@ -188,7 +188,7 @@ class CommandPlatform:
         state = as_state(pick(data, "state"))
         pid = as_int(pick(data, "pid"))
         if state is None and pid:
-            state = "running" if _alive(pid) else "stopped"
+            state = "running" if process_alive(pid) else "stopped"
             if state == "stopped":
                 obs.problems.append(f"pid {pid} is not running")
         obs.state = state or "unknown"
@@ -246,11 +246,17 @@ class CommandPlatform:
         return read_log_file(path, self._restart_position(svc), since, previous)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent to reap it counts as gone: a
+    container's PID 1 often never reaps, and a dead service must not look running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the signal check is the evidence there is
+    return state != "Z"

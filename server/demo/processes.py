@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from deploystate.platforms.command import process_alive
+
 GRACE = 3.0
 
 
@@ -51,19 +53,7 @@ def running_under(root: Path) -> list[int]:
     return found
 
 
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie waiting for its parent to reap it counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
+alive = process_alive  # one definition of a live process, shared with the command platform
 
 
 def _ours(pid: int, root: Path) -> bool:
