@@ -66,6 +66,7 @@ class RestartAffectedOutput(ToolOutput):
     refused: list[str] = Field(default_factory=list)
     outcomes: list[OutcomeEntry] = Field(default_factory=list)
     next_step: str
+    synced: str | None = Field(None, description="With sync_before: what syncing the team ledger first did.")
 
     def render_text(self) -> str:
         verbs = {"restart": "restart", "refuse": "REFUSED", "skip": "skip"}
@@ -75,6 +76,8 @@ class RestartAffectedOutput(ToolOutput):
             lines.append(f"{o.service}: {o.status.upper()} ({o.kind} {o.record_id}): {o.message[:300]}")
             lines += [f"  warning: {w}" for w in o.warnings]
         lines.append(f"next: {self.next_step}")
+        if self.synced:
+            lines.append(f"before deciding: {self.synced}")
         return "\n".join(lines)
 
 
@@ -110,8 +113,11 @@ def register(server: object, ctx: ToolContext) -> None:
         working."""
         from deploystate.platforms import deploy
 
+        from deploystate.server.backends import sync_before_deciding
+
         project = ctx.require_state()
         config = deploy.config_of(project)
+        synced = sync_before_deciding(project)  # with sync_before, the team's deploys decide what changed
         plan = deploy.make_plan(project, config, names=list(args.services) or None, force=args.force,
                                 reason=args.reason or None)
         entries = _plan_entries(plan)
@@ -123,14 +129,15 @@ def register(server: object, ctx: ToolContext) -> None:
             if refused and not args.dry_run:
                 deploy.execute(project, config, plan)   # raises Refused: the agent reads why and what to do
             return RestartAffectedOutput(head=plan.head, dry_run=args.dry_run, plan=entries, refused=refused,
-                                         next_step=step)
+                                         next_step=step, synced=synced)
         outcomes = deploy.execute(project, config, plan, author=call.author())
         failed = [o.service for o in outcomes if o.status == "failed"]
         step = (f"restart failed for {', '.join(failed)}: read the message, fix the cause, then restart again"
                 if failed else f"call verify_deploy for {', '.join(o.service for o in outcomes)} before calling "
                                "anything deployed")
         return RestartAffectedOutput(head=plan.head, dry_run=False, plan=entries,
-                                     outcomes=[OutcomeEntry(**o.to_dict()) for o in outcomes], next_step=step)
+                                     outcomes=[OutcomeEntry(**o.to_dict()) for o in outcomes], next_step=step,
+                                     synced=synced)
 
     @ctx.tool(RollbackInput, RollbackOutput, read_only=False, destructive=True, idempotent=False,
               open_world=True, title="Roll a service back")

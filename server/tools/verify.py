@@ -49,9 +49,12 @@ class VerifyDeployOutput(ToolOutput, VerifyReport):
 
 
 class MarkDeployedOutput(ToolOutput, MarkOutcome):
+    synced: str | None = Field(None, description="With sync_before: what syncing the team ledger first did.")
+
     def render_text(self) -> str:
         lines = [f"marked deployed: {m['service']} at {str(m.get('commit') or '?')[:10]}" for m in self.marked]
         lines += [f"already marked: {n}" for n in self.already]
+        lines += [f"before deciding: {self.synced}"] if self.synced else []
         return "\n".join(lines) or "nothing to mark"
 
 
@@ -98,10 +101,19 @@ def register(server: object, ctx: ToolContext) -> None:
         inconclusive all refuse, with what to run instead (usually verify_deploy)."""
         from deploystate.verify.marking import mark_deployed as mark
 
+        from deploystate.server.backends import sync_before_deciding
+        from deploystate.state.errors import DeploystateError
+
         project = ctx.require_state()
         ctx.check_services(project, args.services)
-        outcome = mark(project, _config(project), args.services or None, args.note, author=call.author())
-        return MarkDeployedOutput.model_validate(outcome.model_dump())
+        synced = sync_before_deciding(project)  # [project.hooks] sync_before: the team's verdicts count too
+        try:
+            outcome = mark(project, _config(project), args.services or None, args.note, author=call.author())
+        except DeploystateError as exc:
+            if synced:
+                exc.message = f"{exc.message} (before deciding: {synced})"
+            raise
+        return MarkDeployedOutput.model_validate({**outcome.model_dump(), "synced": synced})
 
     @ctx.tool(PreflightInput, PreflightOutput, read_only=False, destructive=False, idempotent=False,
               open_world=True, title="Go / no-go")

@@ -89,3 +89,35 @@ def test_restart_affected_over_real_stdio(cmd_app):
     assert {"restart_affected", "rollback"} <= names
     assert not plan.is_error and plan.structured_content["plan"][0]["service"] == "api"
     assert "dry run" in text(plan)
+
+
+def test_restart_affected_syncs_the_team_ledger_first_when_configured(tmp_path):
+    """With sync_before and no reachable remote, the tool says it decided from local state (offline)."""
+    import subprocess
+
+    from mcp.client import Client
+
+    from deploystate.server.mcp_app import build_server
+    from tests.server.mcp_support import run
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    (root / "deploystate.toml").write_text('[project]\nname = "x"\n[project.hooks]\nsync_before = true\n'
+                                           'sync_timeout = "5s"\n[services.web]\nplatform = "command"\n'
+                                           'restart_cmd = ["true"]\npaths = ["web/**"]\n')
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "x"], cwd=root, check=True, env={**__import__("os").environ, **env})
+    from deploystate.state.ledger import Ledger
+
+    Ledger(root / ".deploystate").ensure()
+
+    async def body():
+        async with Client(build_server(root=str(root))) as client:
+            return await client.call_tool("restart_affected", {"dry_run": True})
+
+    result = run(body)
+    assert not result.is_error
+    assert result.structured_content["synced"].startswith("offline: using local state")
