@@ -205,7 +205,15 @@ def status(state: dict, threshold: int, chain_ok: bool = True) -> tuple[str, str
         return "BROKEN", "verification failed for " + ", ".join(bad)
     pending = unverified(state)
     if pending:
-        return "UNVERIFIED", "restarted but not verified: " + ", ".join(pending)
+        vague = [n for n in pending if (state["services"][n].get("verification") or {}).get("verdict") == "inconclusive"
+                 and (not state["services"][n].get("deploy")
+                      or state["services"][n]["verification"]["id"] > state["services"][n]["deploy"]["id"])]
+        parts = []
+        if len(vague) < len(pending):
+            parts.append("restarted but not verified: " + ", ".join(n for n in pending if n not in vague))
+        if vague:
+            parts.append("last verification inconclusive: " + ", ".join(vague))
+        return "UNVERIFIED", "; ".join(parts)
     if not any(svc.get("deploy") for svc in state["services"].values()):
         return "OK", "no deploys recorded yet: nothing is known to be broken or unverified"
     return "OK", "every deploy deploystate knows of has a passing verification"
