@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from deploystate.state import cache, gitinfo
+from deploystate.state.affect import affected_by_base
 from deploystate.state.config import Config, ServiceBase
 from deploystate.state.errors import DeploystateError
 from deploystate.state.mapping import Change, Match, affected
@@ -110,22 +111,12 @@ def gather(project: Project, config: Config, *, head: str, base: str | None = No
     found.bases, found.unknown = _bases(project, config, base)
     paths = {n: list(cfg.paths) for n, cfg in config.services.items()}
     rules = [(list(r.paths), r.reason) for r in config.all_services]
-    by_base: dict[str, list[str]] = {}
-    for name, commit in found.bases.items():
-        if commit:
-            by_base.setdefault(commit, []).append(name)
-    under = gitinfo.relative_root(project.root)
-    for commit, names in by_base.items():
-        try:
-            changes = gitinfo.changed_files(project.root, commit, head, under=under)
-        except DeploystateError:
-            for n in names:
-                found.unknown[n] = f"its running commit {commit[:12]} is not in this clone (git fetch?)"
-            continue
-        hit = affected(changes, {n: paths[n] for n in names}, rules)
-        for n in names:
-            if hit.services.get(n):
-                found.affected[n] = hit.services[n]
+    known = {n: c for n, c in found.bases.items() if c}
+    hits, _changes, failed = affected_by_base(project, known, head, paths, rules)
+    found.affected = {n: ms for n, ms in hits.items() if ms}
+    for n, commit in known.items():
+        if commit in failed:
+            found.unknown[n] = f"its running commit {commit[:12]} is not in this clone (git fetch?)"
     dirty = _dirty(project)
     if dirty:
         hit = affected(dirty, paths, rules)

@@ -8,11 +8,11 @@ that the answer is a guess about the last change, not about what runs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from . import cache, gitdiff, gitinfo
 from .errors import GitError
-from .mapping import Change, affected
+from .mapping import Change, Match, affected
 from .project import Project
 from .proc import run as run_proc
 from .render import short
@@ -70,32 +70,52 @@ def bases(project: Project, services: list[str], head: str, base: str | None) ->
     return out
 
 
+def affected_by_base(project: Project, bases: Mapping[str, str], head: str, paths: Mapping[str, Sequence[str]],
+                     rules: Sequence[tuple[Sequence[str], str]]
+                     ) -> tuple[dict[str, list[Match]], dict[str, list[Change]], dict[str, GitError]]:
+    """One diff per distinct base commit: per service the files that matched its paths, the changes per
+    base, and the bases git could not diff (a running commit not in this clone)."""
+    under = gitinfo.relative_root(project.root)
+    groups: dict[str, list[str]] = {}
+    for name, base in bases.items():
+        groups.setdefault(base, []).append(name)
+    matches: dict[str, list[Match]] = {}
+    changes_by_base: dict[str, list[Change]] = {}
+    failed: dict[str, GitError] = {}
+    for base, names in groups.items():
+        try:
+            changes = [] if base == head else gitdiff.changed_files(project.root, base, head, under=under)
+        except GitError as exc:
+            failed[base] = exc
+            continue
+        changes_by_base[base] = changes
+        hit = affected(changes, {n: paths[n] for n in names}, rules)
+        for name in names:
+            matches[name] = hit.services.get(name, [])
+    return matches, changes_by_base, failed
+
+
 def compute(project: Project, head_rev: str | None, base_rev: str | None) -> dict[str, Any]:
     head = gitinfo.resolve(project.root, head_rev or "HEAD")
     paths = project.service_paths()
     rules = project.all_services_rules()
-    under = gitinfo.relative_root(project.root)
     per_service = bases(project, sorted(paths), head, base_rev)
-    groups: dict[str, list[str]] = {}
+    chosen = {name: base for name, (base, _why) in per_service.items()}
     if not per_service:  # no services yet: still list what changed, all of it unmatched
-        groups[_fallback(project, head, base_rev)] = []
-    for name, (base, _why) in per_service.items():
-        groups.setdefault(base, []).append(name)
+        chosen = {"": _fallback(project, head, base_rev)}
+    hits, changes_by_base, failed = affected_by_base(project, chosen, head, paths | {"": []}, rules)
+    if failed:
+        raise next(iter(failed.values()))  # every base here was checked to exist: a real git failure
     services: dict[str, Any] = {}
-    every: dict[tuple[str, str, str | None], Change] = {}
-    for base, names in groups.items():
-        changes = [] if base == head else gitdiff.changed_files(project.root, base, head, under=under)
-        for c in changes:
-            every[(c.path, c.status, c.old_path)] = c
+    for name, (base, why) in per_service.items():
+        changes = changes_by_base[base]
         renamed = {c.path: c.old_path for c in changes if c.old_path}
-        hit = affected(changes, {n: paths[n] for n in names}, rules)
-        for name in names:
-            matches = [{"file": m.file, "pattern": m.pattern, "rule": m.rule, "status": m.status,
-                        "renamed_from": renamed.get(m.file)} for m in hit.services.get(name, [])]
-            why = per_service[name][1]
-            services[name] = {"affected": bool(matches), "base": base, "base_reason": why,
-                              "base_known": why == RUNNING or why.startswith("--base"),
-                              "changed_files": len(changes), "matches": matches}
+        matches = [{"file": m.file, "pattern": m.pattern, "rule": m.rule, "status": m.status,
+                    "renamed_from": renamed.get(m.file)} for m in hits[name]]
+        services[name] = {"affected": bool(matches), "base": base, "base_reason": why,
+                          "base_known": why == RUNNING or why.startswith("--base"),
+                          "changed_files": len(changes), "matches": matches}
+    every = {(c.path, c.status, c.old_path): c for changes in changes_by_base.values() for c in changes}
     unmatched = [f for f in affected(list(every.values()), paths, rules).unmatched if not _own_file(project, f)]
     return {"head": head, "affected": sorted(n for n, s in services.items() if s["affected"]),
             "services": services, "unmatched": sorted(set(unmatched))}
