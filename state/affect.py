@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from . import cache, gitdiff, gitinfo
+from . import cache, gitinfo
 from .errors import GitError
 from .mapping import Change, Match, affected
 from .project import Project
@@ -84,7 +84,7 @@ def affected_by_base(project: Project, bases: Mapping[str, str], head: str, path
     failed: dict[str, GitError] = {}
     for base, names in groups.items():
         try:
-            changes = [] if base == head else gitdiff.changed_files(project.root, base, head, under=under)
+            changes = [] if base == head else gitinfo.changed_files(project.root, base, head, under=under)
         except GitError as exc:
             failed[base] = exc
             continue
