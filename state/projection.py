@@ -165,16 +165,23 @@ def build(records: Iterable[dict]) -> dict[str, Any]:
 
 # -- derived views (pure) ------------------------------------------------------
 
+def restarted_unverified(state: dict) -> list[str]:
+    """Services restarted since their last verification."""
+    return [name for name, svc in sorted(state["services"].items())
+            if (dep := svc.get("deploy")) and dep["status"] != "failed"
+            and (not (ver := svc.get("verification")) or ver["id"] < dep["id"])]
+
+
+def inconclusive(state: dict) -> list[str]:
+    """Services whose latest word is an inconclusive verification (unknown evidence is never a pass)."""
+    return [name for name, svc in sorted(state["services"].items())
+            if (ver := svc.get("verification")) and ver["verdict"] == "inconclusive"
+            and (not (dep := svc.get("deploy")) or ver["id"] > dep["id"])]
+
+
 def unverified(state: dict) -> list[str]:
     """Services restarted since their last verification, or whose last verdict was inconclusive."""
-    out = []
-    for name, svc in sorted(state["services"].items()):
-        dep, ver = svc.get("deploy"), svc.get("verification")
-        if dep and dep["status"] != "failed" and (not ver or ver["id"] < dep["id"]):
-            out.append(name)
-        elif ver and ver["verdict"] == "inconclusive" and (not dep or ver["id"] > dep["id"]):
-            out.append(name)
-    return out
+    return sorted(restarted_unverified(state) + inconclusive(state))
 
 
 def failed(state: dict) -> list[str]:
@@ -203,16 +210,10 @@ def status(state: dict, threshold: int, chain_ok: bool = True) -> tuple[str, str
     bad = failed(state)
     if bad:
         return "BROKEN", "verification failed for " + ", ".join(bad)
-    pending = unverified(state)
-    if pending:
-        vague = [n for n in pending if (state["services"][n].get("verification") or {}).get("verdict") == "inconclusive"
-                 and (not state["services"][n].get("deploy")
-                      or state["services"][n]["verification"]["id"] > state["services"][n]["deploy"]["id"])]
-        parts = []
-        if len(vague) < len(pending):
-            parts.append("restarted but not verified: " + ", ".join(n for n in pending if n not in vague))
-        if vague:
-            parts.append("last verification inconclusive: " + ", ".join(vague))
+    restarted, vague = restarted_unverified(state), inconclusive(state)
+    if restarted or vague:
+        parts = (["restarted but not verified: " + ", ".join(restarted)] if restarted else []) + \
+                (["last verification inconclusive: " + ", ".join(vague)] if vague else [])
         return "UNVERIFIED", "; ".join(parts)
     if not any(svc.get("deploy") for svc in state["services"].values()):
         return "OK", "no deploys recorded yet: nothing is known to be broken or unverified"
