@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from . import audit as audit_log
 from . import schema_flat
-from .mcp_context import ToolContext, client_name, error_result, validation_message
+from .mcp_context import ToolContext, client_name
+from .tool_errors import error_info, error_result, validation_message
 
 # Tool families, registered in this order (the order tools are listed in).
 TOOL_MODULES = (
@@ -92,9 +93,7 @@ class DeploystateServer(MCPServer):
         """Append the call to the audit log; a failure here is reported on stderr, never to the caller."""
         try:
             is_error = bool(getattr(result, "is_error", False))
-            error = None
-            if is_error and getattr(result, "structured_content", None):
-                error = str(result.structured_content.get("error", ""))
+            error = str(error_info(result).get("error", "")) if is_error else None
             log = self.ctx.audit()
             if log is not None:
                 log.write(audit_log.entry(name, arguments, "error" if is_error else "ok", duration_ms, error=error,

@@ -40,9 +40,9 @@ from deploystate.state import cache
 from deploystate.state.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.project import CONFIG_NAME, Project
-from deploystate.state.redact import redact
 
 from .audit import AuditLog
+from .tool_errors import error_result, validation_message
 from .models import ToolOutput
 from .viewcache import ViewCache
 
@@ -62,24 +62,6 @@ class Call:
 
     def author(self) -> dict[str, Any]:
         return self.ctx.author(self.client)
-
-
-def error_result(message: str, hint: str = "", kind: str = "DeploystateError") -> CallToolResult:
-    """A tool error an agent can act on: what is wrong, then what to do next (redacted)."""
-    message, hint = redact(message), redact(hint)
-    text = f"{message}\nnext: {hint}" if hint else message
-    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True,
-                          structured_content={"error": message, "hint": hint, "error_type": kind})
-
-
-def validation_message(exc: ValidationError) -> str:
-    """Pydantic errors as 'field: problem' lines, without echoing the (possibly secret) values."""
-    lines = []
-    for err in exc.errors()[:10]:
-        where = ".".join(str(p) for p in err["loc"]) or "arguments"
-        lines.append(f"{where}: {err['msg']}")
-    more = len(exc.errors()) - len(lines)
-    return "invalid arguments: " + "; ".join(lines) + (f" (and {more} more)" if more > 0 else "")
 
 
 def client_name(context: Any) -> str | None:

@@ -12,6 +12,7 @@ from mcp.client import Client
 
 from deploystate.server.audit import AuditLog
 from deploystate.server.mcp_app import TOOL_MODULES, build_server
+from deploystate.server.tool_errors import error_info
 from tests.server.mcp_support import make_project, project, run, snapshot_path, text, tool_list_snapshot  # noqa: F401
 
 # This families; other families (verify, platform) add tools of their own to TOOL_MODULES.
@@ -40,7 +41,8 @@ def test_missing_config_and_missing_state_dir_say_how_to_run_init(git_repo, tmp_
     for result in (no_state, record):
         assert result.is_error and "no state directory" in text(result) and "deploystate init" in text(result)
     assert not project.state_dir.exists()  # a refused call creates nothing
-    assert no_state.structured_content["error_type"] == "StateMissing"
+    assert no_state.structured_content is None  # nothing that could contradict the output schema
+    assert error_info(no_state)["error_type"] == "StateMissing"
 
 
 def test_read_only_hides_every_tool_that_changes_anything(project):
