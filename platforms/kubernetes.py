@@ -60,6 +60,10 @@ class KubernetesPlatform:
         if not isinstance(svc.config, KubernetesService):
             raise ConfigError(f"service {svc.name!r} is not a Kubernetes service",
                               "set platform = \"kubernetes\" and a deployment for it in deploystate.toml")
+        if svc.config.kind != "deployment":
+            raise ConfigError(f"service {svc.name!r} is a {svc.config.kind}: this version of the Kubernetes "
+                              "platform drives Deployments only", "use kubectl for it until StatefulSet/DaemonSet "
+                              "support lands, or configure its Deployment")
         return svc.config
 
     # -- restart ---------------------------------------------------------------------------------

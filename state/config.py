@@ -35,11 +35,18 @@ def _globs(v: list[str]) -> list[str]:
 class Revision(Strict):
     """Where the running revision (the git commit the running code came from) is read."""
 
-    source: Literal["label", "env", "image_tag", "http"] = "label"
+    source: Literal["label", "env", "image_tag", "http", "worktree"] = "label"
     name: str = "org.opencontainers.image.revision"   # label or environment variable name
     pattern: str = r"(?P<rev>[0-9a-f]{7,40})$"          # for image_tag: a regex with a 'rev' group
     url: str | None = None                              # for http: a /version-style endpoint
     json_key: str | None = None                         # for http: read this key from a JSON body
+    # worktree (compose/docker with the code bind-mounted from this checkout): the running code is the
+    # working tree. `mounted` globs are the bind-mounted files (default: all the service's paths); the
+    # rest of its paths are baked into the image. `reloads` = the process picks up changed files itself.
+    mounted: list[str] = Field(default_factory=list)
+    reloads: bool = False
+
+    _v_mounted = field_validator("mounted")(classmethod(lambda cls, v: _globs(v)))
 
     @model_validator(mode="after")
     def _http_needs_url(self) -> "Revision":
@@ -81,14 +88,37 @@ class DockerService(ServiceBase):
         return self
 
 
+WORKLOAD_KINDS = ("deployment", "statefulset", "daemonset")
+
+
 class KubernetesService(ServiceBase):
     platform: Literal["kubernetes"] = "kubernetes"
-    deployment: str
+    deployment: str | None = None          # exactly one of deployment / statefulset / daemonset
+    statefulset: str | None = None
+    daemonset: str | None = None
     namespace: str = "default"
     context: str | None = None
     kubeconfig: str | None = None
     host: str | None = None                # API URL, for clusters reached without a kubeconfig
     containers: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_workload(self) -> "KubernetesService":
+        named = [k for k in WORKLOAD_KINDS if getattr(self, k)]
+        if len(named) != 1:
+            raise ValueError("a kubernetes service names exactly one workload: deployment, statefulset or "
+                             f"daemonset (got {', '.join(named) or 'none'})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """"deployment", "statefulset" or "daemonset"."""
+        return next(k for k in WORKLOAD_KINDS if getattr(self, k))
+
+    @property
+    def workload(self) -> str:
+        """The workload's name, whatever its kind."""
+        return str(getattr(self, self.kind))
 
 
 class EcsService(ServiceBase):

@@ -1,21 +1,27 @@
-"""What ``deploystate init`` finds in a repository: compose stacks, Kubernetes Deployments, ECS task definitions.
+"""What ``deploystate init`` finds in a repository: compose stacks, Kubernetes workloads, ECS task definitions.
 
-This module reads files (a few levels deep, skipping vendored and generated
-folders); ``found.py`` turns each parsed document into services. YAML is read
-with PyYAML (listed in pyproject; also a kubernetes dependency), imported
-lazily so hooks never pay for it.
+This module reads files (a few levels deep, skipping vendored and generated folders); the pure
+modules turn them into services: ``found`` (compose, ECS, naming), ``found_k8s`` (one workload
+across every file that defines it), ``found_build`` (image -> source folder), ``found_revision``
+(which revision source). YAML is read with PyYAML (listed in pyproject; also a kubernetes
+dependency), imported lazily so hooks never pay for it.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import posixpath
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .found import Discovery, compose_services, ecs_service, kubernetes_services, share_files
+from . import found_build as fb
+from .found import Discovery, compose_services, qualify, share_files
+from .found_workloads import ecs_service, kubernetes_service
+from .found_k8s import TEMPLATED, collect, kustomization, strip_helm, workload_docs
 
 SKIP_DIRS = frozenset({".git", ".deploystate", "node_modules", ".venv", "venv", "__pycache__", ".tox",
                        ".mypy_cache", ".pytest_cache", ".hypothesis", ".terraform", "vendor", "target", "dist"})
@@ -24,9 +30,20 @@ MAX_FILE_BYTES = 1024 * 1024
 COMPOSE_FILE = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
 # compose's own order of preference for the main file in a directory
 COMPOSE_MAIN = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+DOCKERFILE = re.compile(r"^(Dockerfile|Containerfile)(\.[\w.-]+)?$|\.[Dd]ockerfile$")
+KUSTOMIZATION = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+WORKLOAD_TEXT = re.compile(r"kind:\s*[\"']?(Deployment|StatefulSet|DaemonSet)\b")
 
 
-# -- reading the repository ----------------------------------------------------------------------------------
+@dataclass
+class Files:
+    """The repository's files by role, relative to the root."""
+
+    stacks: dict[str, list[str]] = field(default_factory=dict)
+    yaml: list[str] = field(default_factory=list)
+    json: list[str] = field(default_factory=list)
+    dockerfiles: list[str] = field(default_factory=list)
+
 
 def _walk(root: Path) -> Iterable[str]:
     for dirpath, dirnames, filenames in os.walk(root):
@@ -37,11 +54,32 @@ def _walk(root: Path) -> Iterable[str]:
             yield f if rel_dir == "." else f"{rel_dir}/{f}".replace(os.sep, "/")
 
 
-def _load_yaml(path: Path) -> list[Any]:
+def _files(root: Path) -> Files:
+    out = Files()
+    for rel in _walk(root):
+        try:
+            if (root / rel).stat().st_size > MAX_FILE_BYTES:
+                continue
+        except OSError:
+            continue
+        base = posixpath.basename(rel)
+        if COMPOSE_FILE.match(base):
+            out.stacks.setdefault(posixpath.dirname(rel), []).append(base)
+        elif DOCKERFILE.search(base):
+            out.dockerfiles.append(rel)
+        elif base.endswith((".yaml", ".yml")) or base == "Kustomization":
+            out.yaml.append(rel)
+        elif base.endswith(".json"):
+            out.json.append(rel)
+    return out
+
+
+def _load_yaml(path: Path, text: str | None = None) -> list[Any]:
     import yaml  # PyYAML: only init reads YAML
 
-    with open(path, encoding="utf-8") as fh:
-        return [d for d in yaml.safe_load_all(fh) if d is not None]
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+    return [d for d in yaml.safe_load_all(text) if d is not None]
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -52,83 +90,180 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def discover(root: Path) -> Discovery:
-    """Scan ``root`` (a few levels deep, skipping vendored and generated folders)."""
+def _read(root: Path, rel: str, result: Discovery) -> list[Any] | None:
+    try:
+        return _load_yaml(root / rel)
+    except Exception as exc:  # any YAML or decoding error: report the file, keep scanning
+        result.skipped.append(f"{rel}: not readable YAML ({type(exc).__name__}: {str(exc)[:120]})")
+        return None
+
+
+def selected(f: Any, only: list[str]) -> bool:
+    """True when a service's name or the file it was found in matches one of the ``--only`` globs."""
+    return any(fnmatch.fnmatchcase(f.name, g) or fnmatch.fnmatchcase(f.source, g) for g in only)
+
+
+def discover(root: Path, only: list[str] | None = None) -> Discovery:
+    """Scan ``root`` (a few levels deep, skipping vendored and generated folders); keep ``only`` when given."""
     result = Discovery()
-    stacks: dict[str, list[str]] = {}
-    others: list[str] = []
-    for rel in _walk(root):
-        try:
-            if (root / rel).stat().st_size > MAX_FILE_BYTES:
-                continue
-        except OSError:
-            continue
-        base = posixpath.basename(rel)
-        if COMPOSE_FILE.match(base):
-            stacks.setdefault(posixpath.dirname(rel), []).append(base)
-        elif base.endswith((".yaml", ".yml", ".json")):
-            others.append(rel)
-    taken: set[str] = set()
-    for stack_dir, names in sorted(stacks.items()):
-        _read_stack(root, stack_dir, names, taken, result)
-    root_dirs = {p.name for p in root.iterdir() if p.is_dir()}
-    for rel in others:
-        _read_other(root, rel, root_dirs, taken, result)
+    files = _files(root)
+    stacks = [(d, n, doc) for d, names in sorted(files.stacks.items())
+              if (r := _read_stack(root, d, names, result)) for n, doc in [r]]
+    links: list[fb.BuildLink] = []
+    for stack_dir, chosen, doc in stacks:
+        links += fb.compose_links(doc, posixpath.join(stack_dir, chosen[0]))
+    manifests, kustomizations = _read_kubernetes(root, files, result, links)
+    qualified = len(stacks) > 1
+    for stack_dir, chosen, doc in stacks:
+        paths = [posixpath.join(stack_dir, n) if stack_dir else n for n in chosen]
+        name = doc.get("name") if isinstance(doc.get("name"), str) and "$" not in doc["name"] else None
+        found = compose_services(doc, stack_dir, paths, (root / stack_dir / ".env").is_file(),
+                                 commands=_commands(root, stack_dir, doc),
+                                 qualifier=name or posixpath.basename(stack_dir) or root.name)
+        extra = sorted(set(files.stacks[stack_dir]) - set(chosen))
+        for f in found:
+            if extra:
+                f.notes.append("also found " + ", ".join(extra) + " here: add it to compose_files if you deploy with it")
+            if qualified and not f.qualifier:
+                f.qualifier = root.name
+        result.services += found
+    beside = {posixpath.dirname(d) for d in files.dockerfiles}
+    for w in collect(manifests, kustomizations):
+        source = fb.source_for([str(c.get("image") or "") for c in w.containers], [w.name], links, files.dockerfiles)
+        if source is None or source.guessed:
+            folder = next((posixpath.dirname(f) for f in w.defined_in if posixpath.dirname(f) in beside), None)
+            if folder is not None:
+                source = fb.Source(folder, None, f"a Dockerfile beside its manifest in {folder}/")
+        if source is None and (root / w.name).is_dir():
+            source = fb.Source(w.name, None, f"a top-level folder named {w.name} (guessed: check)", True)
+        result.services.append(kubernetes_service(w, source))
+    for rel in files.json:
+        _read_json(root, rel, result)
+    qualify(result.services)
+    result.candidates = len(result.services)
+    if only:
+        result.services = [f for f in result.services if selected(f, only)]
     share_files(result)
     return result
 
 
-def _read_stack(root: Path, stack_dir: str, names: list[str], taken: set[str], result: Discovery) -> None:
+def _read_stack(root: Path, stack_dir: str, names: list[str],
+                result: Discovery) -> tuple[list[str], dict[str, Any]] | None:
     main = next((n for n in COMPOSE_MAIN if n in names), sorted(names)[0])
     stem = main.rsplit(".", 1)[0]
     override = next((n for n in names if n.startswith(stem + ".override.")), None)
     chosen = [main] + ([override] if override else [])
     doc: dict[str, Any] = {}
     for n in chosen:
-        rel = posixpath.join(stack_dir, n) if stack_dir else n
-        try:
-            for part in _load_yaml(root / rel):
-                if isinstance(part, dict):
-                    doc = _merge(doc, part)
-        except Exception as exc:  # any YAML or decoding error: report the file, keep scanning
-            result.skipped.append(f"{rel}: not readable YAML ({type(exc).__name__}: {str(exc)[:120]})")
-            return
-    files = [posixpath.join(stack_dir, n) if stack_dir else n for n in chosen]
-    found = compose_services(doc, stack_dir, files, (root / stack_dir / ".env").is_file(), taken)
-    extra = sorted(set(names) - set(chosen))
-    for f in found:
-        taken.add(f.name)
-        if extra:
-            f.notes.append("also found " + ", ".join(extra) + " here: add it to compose_files if you deploy with it")
-    result.services += found
+        parts = _read(root, posixpath.join(stack_dir, n) if stack_dir else n, result)
+        if parts is None:
+            return None
+        for part in parts:
+            if isinstance(part, dict):
+                doc = _merge(doc, part)
+    return chosen, doc
 
 
-def _read_other(root: Path, rel: str, root_dirs: set[str], taken: set[str], result: Discovery) -> None:
-    path = root / rel
-    if rel.endswith(".json"):
+def _read_kubernetes(root: Path, files: Files, result: Discovery,
+                     links: list[fb.BuildLink]) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Workload manifests (Helm templates filled in from values.yaml), kustomizations, build configs."""
+    manifests: dict[str, list[Any]] = {}
+    kustomizations = []
+    for rel in files.yaml:
+        base = posixpath.basename(rel)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # plenty of JSON files are not task definitions; unreadable ones are not ours to report
-        found = ecs_service(doc, rel, taken)
-        if found:
-            taken.add(found.name)
-            result.services.append(found)
-        return
+            text = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if base in KUSTOMIZATION:
+            docs = _read(root, rel, result)
+            k = kustomization(docs[0], rel) if docs else None
+            if k:
+                kustomizations.append(k)
+            continue
+        if base.startswith("skaffold") or base.startswith("cloudbuild") or "/.github/workflows/" in f"/{rel}":
+            docs = _read(root, rel, result) or []
+            reader = (fb.skaffold_links if base.startswith("skaffold") else
+                      fb.cloudbuild_links if base.startswith("cloudbuild") else fb.actions_links)
+            links += [link for d in docs for link in reader(d, rel)]
+            continue
+        if not WORKLOAD_TEXT.search(text):
+            continue
+        docs = _helm(root, rel, text, result) if "{{" in text else _read(root, rel, result)
+        if docs:
+            manifests[rel] = docs
+    return manifests, kustomizations
+
+
+def _helm(root: Path, rel: str, text: str, result: Discovery) -> list[Any] | None:
+    """A Helm template read with ``.Values`` filled in from its chart; templated names are reported."""
+    chart = next((p for p in Path(rel).parents if (root / p / "Chart.yaml").is_file()), None)
+    values: dict[str, Any] = {}
+    if chart is not None and (root / chart / "values.yaml").is_file():
+        loaded = _read(root, str(chart / "values.yaml"), result)
+        values = loaded[0] if loaded and isinstance(loaded[0], dict) else {}
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return
-    if "kind:" not in text or "Deployment" not in text:
-        return
-    if "{{" in text:
-        result.skipped.append(f"{rel}: a template (Helm/Go template): render it, or add its Deployment by hand")
-        return
+        docs = _load_yaml(root / rel, strip_helm(text, values))
+    except Exception:  # a template that is not YAML until rendered
+        docs = []
+    if not workload_docs(docs) or TEMPLATED in json.dumps([(d.get("metadata") or {}).get("name")
+                                                          for d in docs if isinstance(d, dict)], default=str):
+        result.skipped.append(f"{rel}: a template (Helm/Go template) whose workload names are not literal: "
+                              "render it (helm template), or add its workload by hand")
+    return docs
+
+
+def _read_json(root: Path, rel: str, result: Discovery) -> None:
     try:
-        docs = _load_yaml(path)
-    except Exception as exc:  # a broken manifest must not stop init: say which and why
-        result.skipped.append(f"{rel}: not readable YAML ({type(exc).__name__}: {str(exc)[:120]})")
-        return
-    for found in kubernetes_services(docs, rel, root_dirs, taken):
-        taken.add(found.name)
+        doc = json.loads((root / rel).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # plenty of JSON files are not task definitions; unreadable ones are not ours to report
+    found = ecs_service(doc, rel)
+    if found:
         result.services.append(found)
+
+
+def _commands(root: Path, stack_dir: str, doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Per compose service: its Dockerfile's CMD/ENTRYPOINT (of the build target) and the npm scripts they run."""
+    out: dict[str, list[str]] = {}
+    services = doc.get("services") if isinstance(doc.get("services"), dict) else {}
+    for name, body in services.items():
+        build = body.get("build") if isinstance(body, dict) else None
+        spec = {"context": build} if isinstance(build, str) else build if isinstance(build, dict) else None
+        if not spec or "$" in str(spec.get("context") or "."):
+            continue
+        ctx = root / stack_dir / str(spec.get("context") or ".")
+        texts = _dockerfile_commands(ctx / str(spec.get("dockerfile") or "Dockerfile"), spec.get("target"))
+        command = body.get("command")
+        texts.append(" ".join(map(str, command)) if isinstance(command, list) else str(command or ""))
+        scripts = _npm_scripts(ctx / "package.json")
+        for text in [re.sub(r'[\[\]",]', " ", t) for t in texts]:        # CMD ["npm", "run", "x"] too
+            for script in re.findall(r"\b(?:npm|yarn|pnpm)\s+(?:run\s+)?([\w:-]+)", text):
+                texts.append(scripts.get(script, ""))
+        out[str(name)] = [t for t in texts if t]
+    return out
+
+
+def _dockerfile_commands(path: Path, target: Any) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    stage, out = None, {}
+    for line in lines:
+        m = re.match(r"(?i)\s*FROM\s+\S+(?:\s+AS\s+(\S+))?", line)
+        if m:
+            stage = m.group(1) or f"#{len(out)}"
+            out[stage] = []
+        elif re.match(r"(?i)\s*(CMD|ENTRYPOINT)\b", line):
+            out.setdefault(stage, []).append(line.strip())
+    chosen = out.get(target) if isinstance(target, str) else (list(out.values())[-1] if out else [])
+    return list(chosen or [])
+
+
+def _npm_scripts(path: Path) -> dict[str, str]:
+    try:
+        scripts = json.loads(path.read_text(encoding="utf-8")).get("scripts")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}

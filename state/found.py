@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .config import SERVICE_NAME
+from .found_revision import RevisionPlan, bind_mounts, label_plan, watcher, worktree_plan
 
 
 @dataclass
@@ -27,6 +28,11 @@ class Found:
     shared: list[str] = field(default_factory=list)    # env/compose files other services may share
     notes: list[str] = field(default_factory=list)
     http_port: int | None = None                       # a published port, for a suggested http check
+    revision: RevisionPlan | None = None               # [services.X.revision] and what the user must add
+    origins: dict[str, str] = field(default_factory=dict)  # field or path -> where it came from (--dry-run)
+    warnings: list[str] = field(default_factory=list)  # printed by init, not only written as comments
+    bare: str = ""                                     # the name before qualifying (compose/k8s name)
+    qualifier: str = ""                                # what tells it apart: compose project, namespace
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Discovery:
     services: list[Found] = field(default_factory=list)
     all_services: list[tuple[list[str], str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)   # "file: why" for files that could not be read
+    candidates: int = 0                                # services found before any --only selection
 
 
 def safe_name(raw: str, taken: Iterable[str] = ()) -> str:
@@ -85,9 +92,19 @@ def _env_files(body: dict[str, Any], stack_dir: str) -> list[str]:
     return out
 
 
+THIRD_PARTY = ("no code of this repository is built into {image}: its running revision cannot be read, so verify "
+               "stays inconclusive for it; if that is right, waive it with a reason: "
+               'revision_waiver = "third-party image {image}"')
+
+
 def compose_services(doc: dict[str, Any], stack_dir: str, files: list[str], has_dotenv: bool,
-                     taken: Iterable[str] = ()) -> list[Found]:
-    """Services of one compose project (``doc`` = its merged files) as deploystate compose services."""
+                     taken: Iterable[str] = (), commands: dict[str, list[str]] | None = None,
+                     qualifier: str = "") -> list[Found]:
+    """Services of one compose project (``doc`` = its merged files) as deploystate compose services.
+
+    ``commands``: per compose service, the command texts read around it (compose command, the
+    Dockerfile's CMD, package.json scripts) that tell whether it reloads changed files by itself.
+    """
     taken = set(taken)
     out = []
     services = doc.get("services") if isinstance(doc.get("services"), dict) else {}
@@ -95,10 +112,12 @@ def compose_services(doc: dict[str, Any], stack_dir: str, files: list[str], has_
         body = body if isinstance(body, dict) else {}
         name = safe_name(str(raw_name), taken)
         taken.add(name)
-        found = Found(name, "compose", files[0], restart="recreate")
-        if name != raw_name:
-            found.target["service"] = str(raw_name)
+        found = Found(name, "compose", files[0], restart="recreate", bare=name, qualifier=qualifier)
+        found.target["service"] = str(raw_name)
         found.target["compose_files"] = list(files)
+        found.origins["service"] = f"{files[0]} services.{raw_name}"
+        found.origins["restart"] = ("a rebuilt image or changed environment needs a recreate (compose restart keeps "
+                                    "the old container)")
         if isinstance(doc.get("name"), str) and "$" not in doc["name"]:
             found.target["project_name"] = doc["name"]
         build = body.get("build")
@@ -110,6 +129,7 @@ def compose_services(doc: dict[str, Any], stack_dir: str, files: list[str], has_
                                "points to locally; set pull = true to fetch a newer image first")
         else:
             found.notes.append("neither build nor image: check this service")
+        _compose_revision(found, body, stack_dir, (commands or {}).get(str(raw_name), []))
         envs = _env_files(body, stack_dir)
         if envs:
             found.target["env_files"] = envs
@@ -117,6 +137,31 @@ def compose_services(doc: dict[str, Any], stack_dir: str, files: list[str], has_
         found.http_port = _published_port(body.get("ports"))
         out.append(found)
     return out
+
+
+def _compose_revision(found: Found, body: dict[str, Any], stack_dir: str, commands: list[str]) -> None:
+    """Code bind-mounted from the checkout runs from the working tree; otherwise the image label."""
+    context = next((p[:-3] for p in found.paths if p.endswith("/**")), "" if "**" in found.paths else None)
+    mounts = [m for m in bind_mounts(body.get("volumes"), lambda src: _rel(stack_dir, src))
+              if context is None or context == "" or m == context or m.startswith(context + "/")]
+    if mounts:
+        mounted = [_dir_glob(m) if "." not in posixpath.basename(m) else m for m in mounts]
+        command = body.get("command")
+        texts = [" ".join(map(str, command)) if isinstance(command, list) else str(command or "")] + commands
+        found.revision = worktree_plan(mounted, watcher(texts), f"compose service {found.target['service']}")
+        for m in mounted:
+            if not any(m == p or (p.endswith("/**") and m.startswith(p[:-2])) or p == "**" for p in found.paths):
+                found.paths.append(m)
+                found.origins[m] = f"{found.source} services.{found.target['service']}.volumes (bind mount)"
+        found.origins["revision"] = found.revision.why
+        found.notes += found.revision.notes
+        return
+    found.revision = label_plan(bool(found.target.get("build")), body.get("image"))
+    if not found.target.get("build") and not found.paths:
+        found.revision.todo = None        # a third-party image (no build, none of this repository's files)
+        found.revision.why = f"image {body.get('image')} is not built from this repository"
+        found.notes.append(THIRD_PARTY.format(image=body.get("image")))
+    found.origins["revision"] = found.revision.why
 
 
 def _compose_build(found: Found, build: Any, stack_dir: str) -> None:
@@ -128,68 +173,33 @@ def _compose_build(found: Found, build: Any, stack_dir: str) -> None:
         found.notes.append(f"build context {context!r} is not a folder of this repository: "
                            "add the globs of the files the image is built from")
         return
-    found.paths.append(_dir_glob(ctx))
+    glob = _dir_glob(ctx)
+    found.paths.append(glob)
+    found.origins[glob] = f"{found.source} services.{found.target['service']}.build.context"
     if ctx in ("", "."):
-        found.notes.append("the build context is the whole repository: narrow '**' to what the image copies")
+        found.warnings.append("its build context is the whole repository, so paths = [\"**\"]: every change "
+                              "affects it; narrow it to what the Dockerfile copies")
     dockerfile = spec.get("dockerfile")
     if isinstance(dockerfile, str) and "$" not in dockerfile:
         df = _rel(ctx, dockerfile)
         if df and not (ctx in ("", ".") or df.startswith(ctx.rstrip("/") + "/")):
             found.paths.append(df)
+            found.origins[df] = f"{found.source} services.{found.target['service']}.build.dockerfile"
     found.notes.append(f"built from {ctx or '.'}: a rebuilt image needs a recreate (`restart` keeps the old "
                        "container and its old image)")
 
 
-def kubernetes_services(docs: Iterable[Any], source: str, root_dirs: set[str],
-                        taken: Iterable[str] = ()) -> list[Found]:
-    """Deployments in one manifest file (``kind: List`` items included) as kubernetes services."""
-    taken = set(taken)
-    out = []
-    flat: list[Any] = []
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
-            flat.extend(doc["items"])
-        else:
-            flat.append(doc)
-    for doc in flat:
-        if not (isinstance(doc, dict) and doc.get("kind") == "Deployment" and doc.get("apiVersion")):
-            continue
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-        dep = meta.get("name")
-        if not isinstance(dep, str) or not dep or "{{" in dep:
-            continue
-        name = safe_name(dep, taken)
-        taken.add(name)
-        found = Found(name, "kubernetes", source, restart="rollout", paths=[source])
-        found.target["deployment"] = dep
-        found.target["namespace"] = meta.get("namespace") if isinstance(meta.get("namespace"), str) else "default"
-        spec = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {})
-        containers = [c.get("name") for c in spec.get("containers") or [] if isinstance(c, dict)]
-        if len(containers) > 1:
-            found.target["containers"] = [c for c in containers if isinstance(c, str)]
-        if dep in root_dirs:
-            found.paths.insert(0, f"{dep}/**")
-            found.notes.append(f"guessed that the folder {dep}/ holds its source: check")
-        else:
-            found.notes.append("add the globs of the source its image is built from")
-        out.append(found)
-    return out
-
-
-def ecs_service(doc: Any, source: str, taken: Iterable[str] = ()) -> Found | None:
-    """An ECS task definition (as registered, or wrapped in ``taskDefinition``) as an ecs service."""
-    if isinstance(doc, dict) and isinstance(doc.get("taskDefinition"), dict):
-        doc = doc["taskDefinition"]
-    if not (isinstance(doc, dict) and isinstance(doc.get("containerDefinitions"), list)
-            and isinstance(doc.get("family"), str) and doc["family"]):
-        return None
-    family = doc["family"]
-    found = Found(safe_name(family, taken), "ecs", source, restart="force_new_deployment", paths=[source])
-    found.target["cluster"] = "default"
-    found.target["service"] = family
-    found.notes.append("a task definition names neither cluster nor service: cluster 'default' and a service "
-                       f"named like the family ({family}) are guesses; set the real ones")
-    return found
+def qualify(services: list[Found]) -> None:
+    """Services sharing a name get their qualifier in front (``angular-web``, ``payments-api``): still valid."""
+    groups: dict[str, list[Found]] = {}
+    for f in services:
+        groups.setdefault(f.bare or f.name, []).append(f)
+    taken: set[str] = set()
+    for bare, group in groups.items():
+        for f in group:
+            raw = f"{f.qualifier}-{bare}" if len(group) > 1 and f.qualifier else bare
+            f.name = safe_name(raw, taken)
+            taken.add(f.name)
 
 
 def share_files(result: Discovery) -> None:

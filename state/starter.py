@@ -24,7 +24,7 @@ doom_loop_after = 3            # this many failed verifications in a row raise D
 """
 
 EMPTY = """\
-# Nothing deployable was found (no compose file, Kubernetes Deployment or ECS task definition).
+# Nothing deployable was found (no compose file, Kubernetes workload or ECS task definition).
 # Describe each service by hand, for example:
 #
 # [services.api]
@@ -71,21 +71,37 @@ def _comment(text: str) -> list[str]:
     return lines + [line]
 
 
+def _table(value: dict[str, Any]) -> str:
+    return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+
+
 def service_block(f: Found) -> list[str]:
     out = _comment(f"found in {f.source}") + [f"[services.{_key(f.name)}]", f'platform = "{f.platform}"']
-    out += [f"{k} = {toml_value(v)}" for k, v in f.target.items() if k not in ("build", "pull")]
+    skip = {"build", "pull"} | ({"service"} if f.target.get("service") == f.name else set())
+    out += [f"{k} = {toml_value(v)}" for k, v in f.target.items() if k not in skip]
     out.append(f"paths = {toml_value(f.paths)}" + ("" if f.paths else "   # add the globs of this service's files"))
+    for p in f.paths:
+        if p in f.origins:
+            out += _comment(f"  {p}: {f.origins[p]}")
     out.append(f'restart = "{f.restart}"')
     if "build" in f.target:
         out.append("build = true                   # rebuild the image on recreate")
     if "pull" in f.target:
         out.append("pull = false                   # true: pull a newer image before recreating")
+    if f.revision is not None:
+        out.append(f"revision = {_table(f.revision.table)}")
+        out += _comment(f"the running commit: {f.revision.why}")
+        if f.revision.todo:
+            out += _comment(f"TO DO so verify can read it: {f.revision.todo}")
+    for warning in f.warnings:
+        out += _comment(f"WARNING: {warning}")
     for note in f.notes:
         out += _comment(note)
     out += ["", f"[[services.{_key(f.name)}.checks]]",
             'type = "rollout"               # running, not restarting, not OOM-killed since the restart']
     url = f"http://127.0.0.1:{f.http_port}/" if f.http_port else "http://127.0.0.1:8080/health"
     out += [
+        "# The revision check (the running commit has HEAD's code for these paths) is always part of verify.",
         "# Add evidence that the new code works (see docs/config.md), for example:",
         f"# [[services.{_key(f.name)}.checks]]",
         '# type = "http"',
@@ -94,10 +110,23 @@ def service_block(f: Found) -> list[str]:
         '# type = "logs"',
         '# must_match = ["started"]                           # a line only the new code path prints',
         '# must_not_match = ["(?i)traceback", "(?i)using fallback"]',
-        f"# [[services.{_key(f.name)}.checks]]",
-        '# type = "revision"   # the running commit, from the org.opencontainers.image.revision label',
     ]
     return out + [""]
+
+
+def provenance(f: Found) -> dict[str, str]:
+    """Field -> where its value came from, in the order the service's fields are written (for --dry-run)."""
+    out = {"platform": f"found in {f.source}"}
+    for key, value in f.target.items():
+        out[key] = f.origins.get(key, f"from {f.source}")
+    for p in f.paths:
+        out[f"paths {p}"] = f.origins.get(p, "shared file it depends on")
+    if not f.paths:
+        out["paths"] = "none found: add the globs of this service's files"
+    out["restart"] = f.origins.get("restart", f"the {f.platform} default")
+    if f.revision is not None:
+        out["revision"] = f.revision.why + (f"; to do: {f.revision.todo}" if f.revision.todo else "")
+    return out
 
 
 def starter_toml(found: Discovery, project_name: str, branches: list[str]) -> str:

@@ -36,8 +36,8 @@ CASES = {
                        ["unknown check type 'ping'", "http", "logs", "revision", "rollout"]),
     "bad restart strategy": (API + 'restart = "bounce"\n', 7, "services.api.restart",
                              ["'recreate'", "'rollout'", "(got 'bounce')"]),
-    "missing required field": ('[services.web]\nplatform = "kubernetes"\n', 1, "services.web.deployment",
-                               ["Field required"]),
+    "missing required field": ('[services.web]\nplatform = "kubernetes"\n', 1, "services.web",
+                               ["exactly one workload", "deployment, statefulset or daemonset"]),
     "bad duration": ('[project]\nrecheck_after = "soon"\n', 2, "project.recheck_after", ["bad duration", "30m"]),
 }
 

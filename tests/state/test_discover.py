@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 
 from deploystate.state.config import validate_config
-from deploystate.state.found import (Discovery, Found, compose_services, ecs_service, kubernetes_services,
-                                     safe_name, share_files)
+from deploystate.state.found import Discovery, Found, compose_services, safe_name, share_files
+from deploystate.state.found_workloads import ecs_service, kubernetes_services
 from deploystate.state.starter import starter_toml, toml_value
 
 
@@ -23,7 +23,7 @@ def test_compose_build_context_and_outside_dockerfile_become_paths():
     doc = {"services": {"api": {"build": {"context": "../src/api", "dockerfile": "../../docker/api.Dockerfile"}}}}
     [api] = compose_services(doc, "deploy", ["deploy/compose.yaml"], False)
     assert api.paths == ["src/api/**", "docker/api.Dockerfile"]
-    assert api.target == {"compose_files": ["deploy/compose.yaml"], "build": True}
+    assert api.target == {"service": "api", "compose_files": ["deploy/compose.yaml"], "build": True}
     assert api.restart == "recreate"
 
 
