@@ -40,6 +40,8 @@ def describe(cfg: Revision) -> str:
         return f"http {cfg.url}" + (f" [{cfg.json_key}]" if cfg.json_key else "")
     if cfg.source == "image_tag":
         return f"image_tag /{cfg.pattern}/"
+    if cfg.source == "worktree":
+        return "worktree " + (", ".join(cfg.mounted) or "(the service's paths)") + (" (reloads)" if cfg.reloads else "")
     return f"{cfg.source} {cfg.name}"
 
 
@@ -118,6 +120,9 @@ def read_revision(cfg: Revision, *, labels: Mapping[str, str] | None = None,
                   fetch: Fetcher | None = None, timeout: float = 5.0) -> RevisionReading:
     """Read the revision from the facts per ``cfg``; never raises: a failure is a reading with an error."""
     source = describe(cfg)
+    if cfg.source == "worktree":   # needs the checkout and the container's times: see worktree_reading
+        return RevisionReading(None, source, "the worktree source is read by the compose and docker platforms "
+                                             "only (code bind-mounted from this checkout)")
     if cfg.source == "label":
         raw = (labels or {}).get(cfg.name)
         if raw is None:
