@@ -126,9 +126,11 @@ def failure_signature(text: str | None) -> str | None:
     if exit_reason and exit_reason != pod:
         parts.append(exit_reason)
     exc = _exception(text)
-    if exc:
+    # "OOMKilled" also reads as an exception name (it ends in "Killed"): one cause, said once, so the
+    # signature of a verdict and of an attempt quoting the same status line are the same string.
+    if exc and exc.split(":", 1)[0].strip() not in parts:
         parts.append(exc)
     if not parts:
         line = _error_line(text)
         return line or None
-    return " | ".join(parts)
+    return " | ".join(dict.fromkeys(parts))

@@ -92,3 +92,11 @@ def test_normalise_placeholders() -> None:
     text = normalise("Pod  web-5d9f7c-abcde at 2024-01-02T03:04:05Z uuid 123e4567-e89b-12d3-a456-426614174000 "
                      "/var/log/app.log line 42 0xDEADBEEF 1.2.3.4:80 took 17ms")
     assert text == "pod web-<pod> at <ts> uuid <uuid> <path> line <n> <addr> <ip> took <n>ms"
+
+
+def test_oomkilled_said_once_whatever_the_wording() -> None:
+    """A verdict's evidence naming OOMKilled on its own line gives "OOMKilled", as the attempt text does."""
+    evidence = "web: exited (137)\nreason: OOMKilled\nOOMKilled"
+    assert failure_signature(evidence) == "OOMKilled"
+    assert failure_signature("container web OOMKilled (exit 137)\nOOMKilled") == "OOMKilled"
+    assert failure_signature("OOMKilled Exit Code: 137") == failure_signature(evidence)
