@@ -62,8 +62,17 @@ class ServiceBase(Strict):
     checks: list[Check] = Field(default_factory=list)
     revision: Revision = Field(default_factory=Revision)
     restart_timeout: Duration = 300.0
+    # The only way past an unreadable running revision: a reason, shown as a standing warning everywhere.
+    revision_waiver: str | None = None
 
     _v_paths = field_validator("paths")(classmethod(lambda cls, v: _globs(v)))
+
+    @field_validator("revision_waiver")
+    @classmethod
+    def _waiver_reason(cls, v: str | None) -> str | None:
+        if v is not None and len(v.strip()) < 8:
+            raise ValueError("revision_waiver needs a reason (why this service's running revision cannot be read)")
+        return v.strip() if v is not None else None
 
 
 class ComposeService(ServiceBase):
@@ -202,6 +211,10 @@ class Config(Strict):
                 raise ValueError(f"service name {name!r} must match [a-z0-9][a-z0-9_-]*")
             out[name] = _parse_service(body)
         return out
+
+    def revision_waivers(self) -> dict[str, str]:
+        """service -> reason, for every service whose running revision is waived (a standing warning)."""
+        return {n: s.revision_waiver for n, s in sorted(self.services.items()) if s.revision_waiver}
 
     def service(self, name: str) -> ServiceBase:
         try:

@@ -97,6 +97,12 @@ class Project:
         services = self.raw.get("services") or {}
         return {name: list(body.get("paths") or []) for name, body in services.items() if isinstance(body, dict)}
 
+    def revision_waivers(self) -> dict[str, str]:
+        """service -> reason for each ``revision_waiver`` (raw: hooks and the state file show it)."""
+        services = self.raw.get("services") or {}
+        return {name: str(body["revision_waiver"]).strip() for name, body in sorted(services.items())
+                if isinstance(body, dict) and str(body.get("revision_waiver") or "").strip()}
+
     def all_services_rules(self) -> list[tuple[list[str], str]]:
         rules = self.raw.get("all_services") or []
         return [(list(r.get("paths") or []), str(r.get("reason") or "affects every service"))
