@@ -16,6 +16,7 @@ from typing import Any
 from deploystate.state import gitinfo, store
 from deploystate.state.config import Config, ServiceBase, load_config
 from deploystate.state.errors import DeploystateError, GitError, Refused
+from deploystate.state.extras import require_services
 from deploystate.state.ids import iso, utc_now
 from deploystate.state.project import Project
 
@@ -55,6 +56,8 @@ def make_plan(project: Project, config: Config, *, names: list[str] | None = Non
     head = gitinfo.head(project.root)
     if head is None:
         raise GitError(f"{project.root} has no commits", "commit your change first: deploystate deploys commits")
+    # the plan observes the runtimes: a missing optional SDK is exit 2 here, not a silently unknown revision
+    require_services(config, [n for n in (names or sorted(config.services)) if n in config.services])
     found = gather(project, config, head=head, base=base)
     plan = build_plan(affected=found.affected, bases=found.bases, configured=config.services, requested=names,
                       force=force, reason=reason, head=head, unknown=found.unknown)
@@ -105,6 +108,7 @@ def execute(project: Project, config: Config, plan: Plan, *, progress: Progress 
         raise Refused(f"refused to restart {names}: code unchanged since the commit it runs",
                       "restart only what the change affects (deploystate restart --affected), or force it with "
                       '--force --reason "why"')
+    require_services(config, [item.service for item in plan.restarts])  # before the first restart
     outcomes = []
     for item in plan.restarts:
         outcomes.append(_restart_one(project, config, plan, item, progress, author))

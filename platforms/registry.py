@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from deploystate.state.errors import ConfigError
+from deploystate.state.extras import require_platform
 
 from .base import Platform
 
@@ -29,6 +30,7 @@ def get_platform(name: str, **options: Any) -> Platform:
         return _overrides[name]
     if name not in PLATFORMS:
         raise ConfigError(f"unknown platform {name!r}", f"valid platforms: {', '.join(PLATFORMS)}")
+    require_platform(name)  # a missing SDK is exit 2 with the install line, not an ImportError later
     if options:
         return _load(name)(**options)
     if name not in _instances:

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """The ``deploystate`` command line: an explicit registry of sub-command modules.
 
 Each module in ``deploystate.server.commands`` exposes ``register(subparsers)``
@@ -12,12 +13,18 @@ import importlib
 import os
 import sys
 
+from deploystate import __version__
 from deploystate.state.errors import DeploystateError
+
+from .colour import COLOR_MODES, set_mode
+
+ROOT_HELP = "repository root holding deploystate.toml (default: search upward from the current directory)"
 
 # Order is the order ``--help`` lists them in.
 COMMANDS = (
     "demo", "init", "state", "affected", "restart", "verify", "mark-deployed", "rollback",
     "preflight", "health", "attempt", "session", "hooks", "serve", "sync", "render", "doctor", "compact",
+    "config", "completion",
 )
 
 EPILOG = """\
@@ -32,17 +39,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deploystate", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Know what is really running, restart what a change affects, and verify it from evidence.")
-    parser.add_argument("--root", help="repository root holding deploystate.toml (default: search upward "
-                                       "from the current directory)")
+    parser.add_argument("--version", action="version", version=f"deploystate {__version__}")
+    parser.add_argument("--root", help=ROOT_HELP)
+    parser.add_argument("--color", choices=COLOR_MODES, default=None,
+                        help="colour in text output: auto (a terminal, unless NO_COLOR is set), always, never")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"deploystate.server.commands.{name.replace('-', '_')}").register(sub)
+    for child in sub.choices.values():
+        _shared_options(child)
     return parser
+
+
+def _shared_options(child: argparse.ArgumentParser) -> None:
+    """--root and --color work after the sub-command too; SUPPRESS keeps a value given before it."""
+    taken = {opt for action in child._actions for opt in action.option_strings}
+    if "--root" not in taken:
+        child.add_argument("--root", default=argparse.SUPPRESS, help=ROOT_HELP)
+    if "--color" not in taken:
+        child.add_argument("--color", choices=COLOR_MODES, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for action in child._actions:  # nested actions (attempt add, hooks install, config schema, ...)
+        if isinstance(action, argparse._SubParsersAction):
+            for grandchild in action.choices.values():
+                _shared_options(grandchild)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # only while the shell asks for completions: no cost otherwise
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
+    set_mode(getattr(args, "color", None))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, WithJsonSchema, field_validator
 
 from .ids import parse_duration
 
@@ -21,7 +21,10 @@ def _seconds(v: Any) -> float:
         raise ValueError(str(exc)) from exc
 
 
-Duration = Annotated[float, BeforeValidator(_seconds)]
+# In the JSON Schema a duration is seconds or a string such as "90s", "30m", "1h30m" (what _seconds reads).
+DURATION_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0},
+                             {"type": "string", "pattern": r"^\s*([0-9.]+(ms|s|m|h|d))+\s*$"}]}
+Duration = Annotated[float, BeforeValidator(_seconds), WithJsonSchema(DURATION_SCHEMA)]
 
 
 class Strict(BaseModel):

@@ -25,6 +25,9 @@ class Strict(BaseModel):
 
 def _globs(v: list[str]) -> list[str]:
     for g in v:
+        if g.startswith("!"):  # taken literally it would match nothing, silently
+            raise ValueError(f"pattern {g!r}: '!' negation is not supported in paths; list the paths that "
+                             "belong to the service instead (e.g. 'api/**' rather than '**' plus '!web/**')")
         try:
             compile_glob(g)
         except GlobError as exc:

@@ -25,6 +25,9 @@ def find_root(start: str | os.PathLike[str] | None = None) -> Path:
     """The nearest directory upward holding deploystate.toml (or, failing that, .git)."""
     env = os.environ.get("DEPLOYSTATE_ROOT")
     here = Path(env or start or os.getcwd()).resolve()
+    if (env or start) and not here.is_dir():  # an explicit root that is not there is a typo, not a search
+        raise StateMissing(f"{here} is not a directory (given as {'DEPLOYSTATE_ROOT' if env else '--root'})",
+                           "pass the repository root that holds deploystate.toml")
     for d in (here, *here.parents):
         if (d / CONFIG_NAME).is_file():
             return d

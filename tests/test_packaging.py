@@ -25,4 +25,4 @@ def test_every_code_folder_is_a_listed_package_with_its_directory() -> None:
 def test_no_generic_top_level_names_are_installed() -> None:
     """Everything installs under the deploystate.* namespace (no top-level 'state' or 'server')."""
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert all(p.startswith("deploystate.") for p in cfg["packages"])
+    assert all(p == "deploystate" or p.startswith("deploystate.") for p in cfg["packages"])

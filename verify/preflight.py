@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from deploystate.state import cache, gitinfo, store
 from deploystate.state.config import Config
 from deploystate.state.errors import ConfigError
+from deploystate.state.extras import require_checks, require_services
 from deploystate.state.project import Project
 
 from . import alerts
@@ -44,6 +45,8 @@ def run_preflight(project: Project, config: Config, *, deadline: float | None = 
     if not config.preflight:
         raise ConfigError("no [[preflight]] checks are configured",
                           "add [[preflight]] tables to deploystate.toml (see docs/verification.md)")
+    require_checks(config.preflight, "[[preflight]]")  # exit 2 with the install line, nothing recorded
+    require_services(config, sorted({c.service for c in config.preflight if c.service}))
     deadline = float(deadline if deadline is not None else config.project.verify_deadline)
     state = cache.load(project.ledger).state
     head = gitinfo.head(project.root)

@@ -19,6 +19,7 @@ from deploystate.state import cache, gitinfo, projection, store
 from deploystate.state.checks import CheckBase, RevisionCheck, RolloutCheck
 from deploystate.state.config import Config, ServiceBase
 from deploystate.state.errors import InputError
+from deploystate.state.extras import require_services
 from deploystate.state.ids import iso, parse_iso, utc_now
 from deploystate.state.signature import failure_signature
 from deploystate.state.project import Project
@@ -167,6 +168,7 @@ def verify_services(project: Project, config: Config, names: list[str] | None = 
     if not 0 < deadline <= MAX_DEADLINE:
         raise InputError(f"deadline {deadline:g}s is out of range", f"use 1 to {MAX_DEADLINE:g} seconds")
     cfgs = {name: config.service(name) for name in names}  # unknown names fail before anything runs
+    require_services(config, names)  # a missing optional SDK is exit 2 before anything runs or is recorded
     state = cache.load(project.ledger).state
     head = gitinfo.head(project.root)
     t0 = time.monotonic()

@@ -30,5 +30,7 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 def color(text: str, code: str) -> str:
-    """ANSI colour when stdout is a terminal (codes: 31 red, 32 green, 33 yellow, 1 bold)."""
-    return f"\033[{code}m{text}\033[0m" if sys.stdout.isatty() else text
+    """ANSI colour when stdout should be coloured (--color, NO_COLOR; codes: 31 red, 32 green, 33 yellow, 1 bold)."""
+    from deploystate.server.colour import paint
+
+    return paint(text, code, sys.stdout)

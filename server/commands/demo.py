@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from deploystate.server.demo import Options, play
     from deploystate.server.demo.report import Narrator
 
-    colour = sys.stdout.isatty() and not args.json
+    from deploystate.server.colour import enabled
+
+    colour = enabled(sys.stdout) and not args.json
     narrator = Narrator(None if args.json else sys.stdout, colour)
     result = play(Options(directory=args.dir, step=args.step, keep=args.keep, platform=args.platform), narrator)
     if args.json:

@@ -1,0 +1,44 @@
+"""``deploystate config``: the JSON Schema of deploystate.toml for editors, and a validation of the file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import RAW, add_json, emit, project_from
+
+EPILOG = """\
+examples:
+  deploystate config schema > deploystate.schema.json     for a TOML editor (see docs/config.md)
+  deploystate config validate                              exit 0 when deploystate.toml loads, 2 with file:line:key
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", formatter_class=RAW, epilog=EPILOG, help="JSON Schema of deploystate.toml; validate it",
+                       description="Print the JSON Schema generated from the models deploystate validates the "
+                                   "config with, or validate deploystate.toml exactly as every command does.")
+    action = p.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    schema = action.add_parser("schema", help="print the JSON Schema of deploystate.toml")
+    schema.set_defaults(func=run_schema)
+    check = action.add_parser("validate", help="load deploystate.toml as every command does and say what is wrong")
+    add_json(check)
+    check.set_defaults(func=run_validate)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from deploystate.server.config_schema import text
+
+    sys.stdout.write(text())
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from deploystate.state.config import load_config
+
+    project = project_from(args)
+    config = load_config(project.config_path)  # a ConfigError is exit 2 naming file, line and key
+    names = sorted(config.services)
+    emit(args, {"ok": True, "file": str(project.config_path), "services": names},
+         f"{project.config_path}: valid ({len(names)} services: {', '.join(names) or 'none'})")
+    return 0

@@ -1,0 +1,81 @@
+"""Fresh virtual environments: the core install runs the demo and names the extra a platform needs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_CFG = '[services.api]\nplatform = "compose"\nservice = "api"\npaths = ["api/**"]\n'
+
+
+def _run(argv: list[str], cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The package built once as a wheel (what pip, pipx, uv tool and pre-commit install)."""
+    out = tmp_path_factory.mktemp("wheel")
+    got = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)])
+    assert got.returncode == 0, got.stderr[-2000:]
+    (whl,) = out.glob("deploystate-*.whl")
+    return whl
+
+
+def _venv(tmp: Path, spec: str) -> Path:
+    venv = tmp / "venv"
+    assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
+    got = _run([str(venv / "bin" / "pip"), "install", "-q", spec])
+    assert got.returncode == 0, got.stderr[-2000:]
+    return venv
+
+
+def _importable(venv: Path, module: str) -> bool:
+    return _run([str(venv / "bin" / "python"), "-c", f"import {module}"]).returncode == 0
+
+
+def _repo(tmp: Path, config: str) -> Path:
+    repo = tmp / "repo"
+    repo.mkdir()
+    (repo / "deploystate.toml").write_text(config)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.test", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e.test"}
+    for argv in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"], ["git", "commit", "-qm", "cfg"]):
+        assert _run(argv, cwd=repo, env=env).returncode == 0
+    return repo
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if ".git" not in p.relative_to(root).parts}
+
+
+def test_core_install_has_no_sdks_runs_the_demo_and_names_the_docker_extra(wheel, tmp_path):
+    """Core only: no docker/kubernetes/boto3; the demo passes; a compose restart exits 2 naming [docker], writing nothing."""
+    venv = _venv(tmp_path, str(wheel))
+    for module in ("docker", "kubernetes", "boto3", "git"):
+        assert not _importable(venv, module), f"{module} is installed by the core"
+    demo = _run([str(venv / "bin" / "deploystate"), "demo", "--dir", str(tmp_path / "demo")], timeout=900)
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
+    repo = _repo(tmp_path, COMPOSE_CFG)
+    before = _files(repo)
+    got = _run([str(venv / "bin" / "deploystate"), "--root", str(repo), "restart", "api"])
+    assert got.returncode == 2, got.stdout + got.stderr
+    assert "pip install 'deploystate[docker]'" in got.stderr
+    assert _files(repo) == before, "a refused command wrote files"
+
+
+def test_docker_extra_brings_the_docker_sdk_and_only_it(wheel, tmp_path):
+    """[docker]: the docker SDK is importable, kubernetes and boto3 are not; compose gets past the extra check."""
+    venv = _venv(tmp_path, f"{wheel}[docker]")
+    assert _importable(venv, "docker")
+    assert not _importable(venv, "kubernetes") and not _importable(venv, "boto3")
+    repo = _repo(tmp_path, COMPOSE_CFG)
+    got = _run([str(venv / "bin" / "deploystate"), "--root", str(repo), "verify", "api", "--deadline", "20"],
+               env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
+    assert "needs the optional" not in got.stderr and got.returncode in (1, 3), got.stdout + got.stderr
