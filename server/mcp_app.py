@@ -112,6 +112,7 @@ def build_server(*, root: str | None = None, read_only: bool = False, transport:
     server.ctx = ctx
     for module in modules:
         importlib.import_module(module).register(server, ctx)
+    _serve_log_levels(server, ctx)
     for tool in server._tool_manager.list_tools():
         # Published so clients reject a misspelt argument too; call_tool enforces it either way.
         tool.parameters["additionalProperties"] = False
@@ -121,6 +122,19 @@ def build_server(*, root: str | None = None, read_only: bool = False, transport:
             schema.clear()
             schema.update(flat)
     return server
+
+
+def _serve_log_levels(server: DeploystateServer, ctx: ToolContext) -> None:
+    """Answer ``logging/setLevel`` (handshake-era clients): log notifications honour the level asked for."""
+    from mcp_types import EmptyResult, SetLevelRequestParams
+
+    from .progress import connection_of
+
+    async def set_level(request_ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+        ctx.log_levels.set(connection_of(request_ctx.session), params.level)
+        return EmptyResult()
+
+    server._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
 
 
 def _version() -> str:

@@ -42,6 +42,7 @@ from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.project import CONFIG_NAME, Project
 
 from .audit import AuditLog
+from .progress import LogLevels, Reporter
 from .tool_errors import error_result, validation_message
 from .models import ToolOutput
 from .viewcache import ViewCache
@@ -59,6 +60,7 @@ class Call:
     tool: str
     ctx: "ToolContext"
     client: str | None = None
+    progress: Reporter = field(default_factory=Reporter)  # progress/log notifications (quiet without a client)
 
     def author(self) -> dict[str, Any]:
         return self.ctx.author(self.client)
@@ -84,6 +86,7 @@ class ToolContext:
     session_id: str | None = None  # set by start_session over stdio (one client per process): records carry it
     hidden: dict[str, str] = field(default_factory=dict)  # tool name -> why it is not offered
     views: ViewCache = field(default_factory=ViewCache)
+    log_levels: LogLevels = field(default_factory=LogLevels)  # logging/setLevel per connection
     _project: tuple[Any, Project] | None = None
     _author: dict[str, Any] | None = None
 
@@ -219,7 +222,9 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
     It is synchronous on purpose: the SDK runs it on a worker thread, so git
     and file I/O never block the event loop that serves other requests."""
     def tool_function(**kwargs: Any) -> CallToolResult:
-        call = Call(tool=tool_name, ctx=ctx, client=client_name(kwargs.pop(CONTEXT_PARAM, None)))
+        context = kwargs.pop(CONTEXT_PARAM, None)
+        call = Call(tool=tool_name, ctx=ctx, client=client_name(context),
+                    progress=Reporter(context, ctx.log_levels, tool_name) if context is not None else Reporter())
         try:
             args = input_model.model_validate(kwargs)
             out = handler(args, call)

@@ -73,6 +73,10 @@ class _Soak:
         finally:
             self.stopped = time.monotonic()
             self.done.set()
+            # Reported as each check ends (not at the verdict) so a long verify shows life to MCP clients.
+            last = self.measurements[-1] if self.measurements else None
+            self.progress(self.job.key, "finished", f"{last.result} {last.summary}" if last else
+                          "inconclusive: no measurement taken")
 
     def _one(self, budget: float) -> Measurement:
         box: dict[str, Measurement] = {}

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def progress_printer(quiet: bool):
     def show(key: str, event: str, text: str) -> None:
-        if quiet:
+        if quiet or event == "finished":  # the line with the concluded result follows as "done"
             return
         if event == "start":
             line = f"  … {key}: {text} check running"

@@ -130,7 +130,7 @@ def register(server: object, ctx: ToolContext) -> None:
                 deploy.execute(project, config, plan)   # raises Refused: the agent reads why and what to do
             return RestartAffectedOutput(head=plan.head, dry_run=args.dry_run, plan=entries, refused=refused,
                                          next_step=step, synced=synced)
-        outcomes = deploy.execute(project, config, plan, author=call.author())
+        outcomes = deploy.execute(project, config, plan, author=call.author(), progress=call.progress.line)
         failed = [o.service for o in outcomes if o.status == "failed"]
         step = (f"restart failed for {', '.join(failed)}: read the message, fix the cause, then restart again"
                 if failed else f"call verify_deploy for {', '.join(o.service for o in outcomes)} before calling "
@@ -153,7 +153,8 @@ def register(server: object, ctx: ToolContext) -> None:
         project = ctx.require_state()
         config = deploy.config_of(project)
         config.service(args.service)
-        outcome = deploy.rollback(project, config, args.service, args.to, author=call.author())
+        outcome = deploy.rollback(project, config, args.service, args.to, author=call.author(),
+                                  progress=call.progress.line)
         step = (f"call verify_deploy for {args.service}" if outcome.status == "restarted"
                 else "the rollback failed: read the message and fix the cause (it is recorded)")
         return RollbackOutput(outcome=OutcomeEntry(**outcome.to_dict()), next_step=step)

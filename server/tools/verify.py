@@ -90,7 +90,7 @@ def register(server: object, ctx: ToolContext) -> None:
         project = ctx.require_state()
         ctx.check_services(project, args.services)
         report = verify_services(project, _config(project), args.services or None, deadline=args.wait_seconds,
-                                 author=call.author())
+                                 author=call.author(), progress=call.progress.checks)
         return VerifyDeployOutput.model_validate(report.model_dump())
 
     @ctx.tool(MarkDeployedInput, MarkDeployedOutput, read_only=False, destructive=False, idempotent=True,
@@ -124,7 +124,8 @@ def register(server: object, ctx: ToolContext) -> None:
         from deploystate.verify.preflight import run_preflight
 
         project = ctx.require_state()
-        report = run_preflight(project, _config(project), deadline=args.wait_seconds, author=call.author())
+        report = run_preflight(project, _config(project), deadline=args.wait_seconds, author=call.author(),
+                               progress=call.progress.checks)
         return PreflightOutput.model_validate(report.model_dump())
 
     @ctx.tool(HealthInput, HealthOutput, read_only=True, open_world=True, title="How is it going?")
