@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -10,6 +11,7 @@ from typing import Mapping, Sequence
 from .errors import CommandError, CommandNotFound, CommandTimeout, InputError
 
 DEFAULT_TIMEOUT = 60.0
+GRACE = 5.0  # after killing a timed-out group: how long to wait for its pipes to close
 MAX_OUTPUT = 4 * 1024 * 1024  # keep at most this much of stdout/stderr per stream
 
 
@@ -38,6 +40,36 @@ def option_safe(value: str, what: str = "value") -> str:
     return value
 
 
+def _kill_group(pid: int) -> None:
+    """SIGKILL the whole process group the child leads: a check that backgrounds a helper
+    (``sh -c 'sleep 300 & ...'``) must not leave it running after its timeout."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _run_group(argv: list[str], *, cwd, env, input, timeout: float) -> subprocess.CompletedProcess[str]:
+    """subprocess.run, but the child leads its own process group (new session), and a timeout
+    kills that group, not only the child."""
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                          shell=False, start_new_session=True) as child:
+        try:
+            out, err = child.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(child.pid)
+            try:  # the group is dead, so the pipes close; a process that left the group may still hold them
+                child.communicate(timeout=GRACE)
+            except subprocess.TimeoutExpired:
+                pass
+            raise
+        except BaseException:
+            _kill_group(child.pid)
+            raise
+        return subprocess.CompletedProcess(argv, child.returncode, out, err)
+
+
 def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None, input: str | None = None, check: bool = False,
         max_output: int | None = MAX_OUTPUT) -> Completed:
@@ -50,8 +82,7 @@ def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.
                          'write it as an argv list, for example ["systemctl", "restart", "api"]')
     full_env = None if env is None else {**os.environ, **env}
     try:
-        proc = subprocess.run(list(argv), cwd=cwd, env=full_env, input=input, capture_output=True,
-                              text=True, errors="replace", timeout=timeout, shell=False)
+        proc = _run_group(list(argv), cwd=cwd, env=full_env, input=input, timeout=timeout)
     except FileNotFoundError as exc:
         raise CommandNotFound(f"{argv[0]!r} is not installed or not on PATH",
                               f"install {argv[0]} or fix the command in deploystate.toml") from exc
