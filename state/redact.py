@@ -1,59 +1,117 @@
-"""Remove secrets from text before it is written to state or shown to an agent (pure)."""
+"""Remove secrets from text before it is written to state or shown to an agent (pure).
+
+Two passes. First a scan for ``NAME<sep>value`` where the name says secret (``DB_PASSWORD=x``,
+``"password": "x"``, ``X-Api-Key: x``, ``PGPASSWORD=x``); the scan never swallows a value whose
+name is harmless, so ``env: DB_PASSWORD=x`` and ``headers: X-Api-Key: x`` are still seen. Then
+fixed token shapes (provider prefixes, JWTs, key blocks, URL and ``-u`` credentials). Every
+pattern has bounded runs so redaction stays linear on megabytes of logs.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "[REDACTED]"
 
+# A name, an optional closing quote (JSON/Python keys), then = or : on the same line.
+_NAME_SEP = re.compile(r"\b([A-Za-z0-9_.-]{1,80}+)((?:\\?[\"'])?[ \t]{0,5}[=:][ \t]{0,5})")
+# The value after a secret name: quoted (also JSON-escaped quotes) or a bare run.
+_VALUE = re.compile(r"\\\"[^\"\\\n]{0,4096}\\\"|\"[^\"\n]{0,4096}\"|'[^'\n]{0,4096}'|[^\s,;&\"'}\])]{1,4096}")
+
+_BASE64ISH = r"[A-Za-z0-9/+]"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # AWS access key ids and secret keys
-    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
-    (re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"), r"\1" + MASK),
+    # private key blocks (whole, then a block clipped before its END line)
+    (re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY[A-Z ]{0,10}-----.*?-----END [A-Z ]{0,40}PRIVATE KEY[A-Z ]{0,10}-----",
+                re.S), MASK),
+    (re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY[A-Z ]{0,10}-----[A-Za-z0-9+/=\s:,-]*"), MASK + "\n"),
+    # AWS access key ids; AWS-style secret keys in a labelled assignment are caught by the name scan
+    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|AIPA)[0-9A-Z]{16}\b"), MASK),
     # Authorization headers and bearer tokens
     (re.compile(r"(?i)\b(bearer|bot|token|basic)\s+[A-Za-z0-9._~+/=-]{12,}"), r"\1 " + MASK),
-    # credentials inside URLs: scheme://user:pass@host (bounded runs keep every pattern linear)
-    (re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{0,30}://)([^/\s:@]{1,256}):([^/\s@]{1,512})@"), r"\1\2:" + MASK + "@"),
-    # common provider token shapes
-    (re.compile(r"\b(sk-[A-Za-z0-9_-]{20,}|ghp_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}"
-                r"|AIza[0-9A-Za-z_-]{30,})"), MASK),
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), MASK),
+    # credentials inside URLs: scheme://user:pass@host
+    (re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{0,30}://)([^/\s:@]{0,256}):([^/\s@]{1,512})@"), r"\1\2:" + MASK + "@"),
+    # --password VALUE, --token VALUE (the = form is caught by the name scan)
+    (re.compile(r"(?<!\S)(--(?:password|passwd|token|secret|api-key|apikey|access-token|auth-token))(\s{1,5})"
+                r"([^\s-][^\s]{0,1024})"), r"\1\2" + MASK),
+    # curl/wget style -u user:pass, --user user:pass, --user=user:pass
+    (re.compile(r"(?<!\S)(-u|--user|--proxy-user)(\s{1,5}|=)([\"']?)([^\s:\"']{1,256}):([^\s\"']{1,512})"),
+     r"\1\2\3\4:" + MASK),
+    # provider token shapes: OpenAI/Anthropic, GitHub, GitLab, Slack, Stripe, Google, npm, PyPI
+    (re.compile(r"\b(?:sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+                r"|glpat-[A-Za-z0-9_-]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
+                r"|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{16,}"
+                r"|AIza[0-9A-Za-z_-]{30,}|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{40,})"), MASK),
+    # JSON Web Tokens: three base64url parts, the first two are JSON objects ("eyJ")
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,1024}"), MASK),
 ]
+# A bare 40-character AWS secret access key: base64 alphabet with upper, lower and digits (a git
+# hash is lower-case hex, so commit ids never match).
+_AWS_SECRET = re.compile(rf"(?<![A-Za-z0-9/+=]){_BASE64ISH}{{40}}(?![A-Za-z0-9/+=])")
 
-
-# NAME_KEY=value, NAME_TOKEN: value, NAME_SECRET="value", PASSWORD=... The name is matched
-# loosely and checked in Python: one regex with a nested "any name containing KEY" is quadratic.
-_ASSIGN = re.compile(r"\b([A-Za-z0-9_.-]{1,80})(\s{0,5}[=:]\s{0,5})(\"[^\"\n]{0,4096}\"|'[^'\n]{0,4096}'|[^\s,;&\"']{1,4096})")
 _SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "pwd", "credential",
                            "credentials", "secretkey", "accesskey", "privatekey"})
 _SPLIT = re.compile(r"[_.\-]|(?<=[a-z])(?=[A-Z])")
-
-
 _STRONG_WORDS = frozenset({"secret", "password", "passwd", "token", "credentials", "credential"})
+# PGPASSWORD, MYSQLPASSWD, APITOKEN, CLIENTSECRET: one word that ends in a strong word.
+_STRONG_SUFFIXES = ("password", "passwd", "secret", "token", "apikey")
 _NOT_A_VALUE = frozenset({"error", "exception", "id", "name", "file", "path", "type", "length", "count", "size",
-                          "url", "field", "missing"})
+                          "url", "field", "missing", "ttl", "expiry", "expires", "header", "env"})
 
 
+_HINT = re.compile(r"(?i)key|token|secret|pass|pwd|credential")
+
+
+@lru_cache(maxsize=4096)
 def secret_name(name: str) -> bool:
-    """True for OPENAI_API_KEY, db.password, accessToken, SECRET_KEY_BASE; false for monkey, keyboard,
-    KeyError or api_key_id (a name ending in error/id/file... holds no secret)."""
+    """True for OPENAI_API_KEY, db.password, accessToken, PGPASSWORD, X-Api-Key, DB_PASS; false for
+    monkey, keyboard, KeyError, tokens_used_total or api_key_id (a name ending in error/id/file...
+    holds no secret)."""
+    if not _HINT.search(name):  # the common case, decided without splitting
+        return False
     parts = [p.lower() for p in _SPLIT.split(name) if p]
     if not parts or parts[-1] in _NOT_A_VALUE:
         return False
-    return parts[-1] in _SECRET_WORDS or any(p in _STRONG_WORDS for p in parts)
+    last = parts[-1]
+    return (last in _SECRET_WORDS or any(p in _STRONG_WORDS for p in parts) or last.endswith(_STRONG_SUFFIXES)
+            or (last == "pass" and len(parts) > 1))
 
 
-def _assign(m: re.Match[str]) -> str:
-    return m.group(1) + m.group(2) + MASK if secret_name(m.group(1)) else m.group(0)
+def _mask_value(value: str) -> str:
+    """Keep the quotes around a masked value so JSON-looking text stays readable."""
+    for q in ('\\"', '"', "'"):
+        if len(value) >= 2 * len(q) and value.startswith(q) and value.endswith(q):
+            return q + MASK + q
+    return MASK
+
+
+def _names(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in _NAME_SEP.finditer(text):  # harmless names are skipped past their separator only
+        if m.start() < pos or text.startswith(MASK, m.end()) or not secret_name(m.group(1)):
+            continue
+        v = _VALUE.match(text, m.end())
+        if v is not None:
+            out.append(text[pos:m.end()] + _mask_value(v.group(0)))
+            pos = v.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _aws_secret(m: re.Match[str]) -> str:
+    s = m.group(0)
+    mixed = any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s)
+    return MASK if mixed and s.count("/") < 4 else s  # a path of 40 characters has many slashes
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every known secret shape replaced by ``[REDACTED]``."""
-    text = _ASSIGN.sub(_assign, text)
+    text = _names(text)
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
-    return text
+    return _AWS_SECRET.sub(_aws_secret, text)
 
 
 def redact_obj(value: Any) -> Any:
@@ -71,4 +129,3 @@ def redact_obj(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact_obj(v) for v in value]
     return value
-

@@ -46,3 +46,39 @@ def test_error_evidence_is_not_mistaken_for_a_secret() -> None:
     text = "KeyError: 'batch_size'; api_key_id=AK123; SECRET_KEY_BASE=abc"
     out = redact(text)
     assert "KeyError: 'batch_size'" in out and "api_key_id=AK123" in out and "abc" not in out
+
+
+from tests.state.secrets_table import KEEP, SECRETS  # noqa: E402
+
+
+def test_the_table_plants_at_least_40_secrets() -> None:
+    """The end-to-end table is big enough to cover every shape the issue lists."""
+    assert len(SECRETS) >= 40
+
+
+@pytest.mark.parametrize("text,secret", SECRETS, ids=[s[:24] for s, _ in SECRETS])
+def test_planted_secret_is_masked(text: str, secret: str) -> None:
+    """Each planted secret shape (labels, JSON/YAML fields, provider tokens, keys, URLs, -u) is masked."""
+    out = redact(text)
+    assert secret not in out and MASK in out, out
+
+
+@pytest.mark.parametrize("text", KEEP)
+def test_ordinary_evidence_survives(text: str) -> None:
+    """Commit hashes, ids, digests, paths and counters are not mistaken for secrets."""
+    assert redact(text) == text
+
+
+def test_redaction_is_idempotent_and_keeps_json_quotes() -> None:
+    """Masking twice changes nothing more, and a JSON value keeps its quotes."""
+    once = redact('{"password": "x1y2z3", "db": "PGPASSWORD=abc"}')
+    assert redact(once) == once and '"password": "[REDACTED]"' in once and "abc" not in once
+
+
+def test_redaction_stays_linear_on_hostile_input() -> None:
+    """A megabyte of name:value-looking text is redacted in bounded time (no regex blow-up)."""
+    import time
+
+    started = time.monotonic()
+    redact("a:" * 200_000 + "x" * 100_000 + " DB_PASSWORD=" * 20_000)
+    assert time.monotonic() - started < 60  # generous: quadratic behaviour takes hours here
