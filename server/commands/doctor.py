@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,27 @@ def _body(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("<!-- Regenerate with:"))
 
 
+_RENDERED_AT = re.compile(r"· HEAD ([0-9a-f]{7,40}) ·")
+
+
+def _rendered_head(project: Project, text: str) -> str | None:
+    """The commit the state file was rendered at (its "HEAD abc1234567" line), if git knows it."""
+    from deploystate.state import gitinfo
+
+    m = _RENDERED_AT.search(text)
+    if not m:
+        return None
+    try:
+        return gitinfo.resolve(project.root, m.group(1))
+    except DeploystateError:
+        return None
+
+
 def check_state_file(project: Project, fix: bool) -> dict[str, Any]:
+    """The file must say what the ledger says. It is compared with a render at the HEAD it names,
+    not at today's HEAD: every ordinary commit moves HEAD, and that alone is not staleness (the
+    next record or `deploystate render` refreshes the drift column)."""
+    from deploystate.state import gitinfo
     from deploystate.state.store import state_file_text, write_state_file
 
     target = project.state_file
@@ -109,9 +130,15 @@ def check_state_file(project: Project, fix: bool) -> dict[str, Any]:
         return _item("state file", [], f"re-rendered {target.name}")
     if not target.is_file():
         return _item("state file", [f"{target} does not exist"], "", "run `deploystate render`")
-    if _body(target.read_text(encoding="utf-8")) != _body(state_file_text(project)):
-        return _item("state file", [f"{target} is stale (it differs from a fresh render)"], "",
+    on_disk = target.read_text(encoding="utf-8")
+    at = _rendered_head(project, on_disk)
+    if _body(on_disk) != _body(state_file_text(project, head=at)):
+        return _item("state file", [f"{target} is stale (it differs from a fresh render of the ledger)"], "",
                      "run `deploystate render` (or `deploystate doctor --fix`)")
+    head = gitinfo.head(project.root)
+    if at and head and at != head:
+        return _item("state file", [], f"{target.name} matches the ledger (rendered at HEAD {at[:10]}; HEAD is "
+                     f"now {head[:10]}: the next record or `deploystate render` refreshes it)", rendered_at=at)
     return _item("state file", [], f"{target.name} is up to date")
 
 

@@ -91,10 +91,22 @@ def test_doctor_detects_a_cache_that_differs_from_a_rebuild_and_fix_repairs_it(s
     assert ds(capsys, "--root", str(repo.path), "doctor")[0] == 0
 
 
-def test_doctor_and_render_check_find_a_stale_state_file(shop, capsys):
-    """After a new commit the state file is stale: doctor and render --check exit 1, render fixes it."""
+def test_doctor_is_healthy_after_ordinary_commits(shop, capsys):
+    """A commit moves HEAD but not the ledger: doctor stays healthy and says when the file was rendered."""
     repo, project = shop
     repo.commit("api", {"api/app.py": "v2\n"})
+    repo.commit("docs", {"README.md": "more\n"})
+    code, out, _ = ds(capsys, "--root", str(repo.path), "doctor")
+    assert code == 0, out
+    assert "matches the ledger (rendered at HEAD" in out and out.strip().endswith("healthy")
+
+
+def test_doctor_and_render_check_find_a_stale_state_file(shop, capsys):
+    """A state file that no longer says what the ledger says is stale: doctor and render --check exit 1."""
+    repo, project = shop
+    repo.commit("api", {"api/app.py": "v2\n"})
+    target = project.state_file
+    target.write_text(target.read_text().replace("Status:", "Status (edited):"))
     code, out, _ = ds(capsys, "--root", str(repo.path), "doctor")
     assert code == 1 and "DEPLOYMENT_STATE.md is stale" in out and "deploystate render" in out
     code, _, err = ds(capsys, "--root", str(repo.path), "render", "--check")
@@ -102,6 +114,14 @@ def test_doctor_and_render_check_find_a_stale_state_file(shop, capsys):
     assert ds(capsys, "--root", str(repo.path), "render")[0] == 0
     assert ds(capsys, "--root", str(repo.path), "render", "--check")[0] == 0
     assert ds(capsys, "--root", str(repo.path), "doctor")[0] == 0
+
+
+def test_doctor_finds_records_the_state_file_does_not_show(shop, capsys):
+    """A record appended without re-rendering (the file lags the ledger) makes the state file stale."""
+    repo, project = shop
+    project.ledger.append("note", {"text": "appended behind the renderer"})
+    code, out, _ = ds(capsys, "--root", str(repo.path), "doctor")
+    assert code == 1 and "DEPLOYMENT_STATE.md is stale" in out
 
 
 def test_doctor_reports_config_errors_and_a_missing_state_dir(git_repo, capsys):
