@@ -25,6 +25,7 @@ from .compose_drift import changes_since_created, short_id
 from .docker_images import image_id, images_for_revision, split_ref
 from .docker_view import observation_of, readings_for
 from .dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
+from . import worktree
 from .revision import agree, describe
 
 STRATEGIES = ("auto", "restart", "recreate")
@@ -51,7 +52,8 @@ class ComposePlatform:
         cfg, service = _cfg(svc)
         project = self.cli.project_name(cfg, svc.root, deadline.left())
         containers = self._containers(project, service, deadline)
-        readings = readings_for(cfg.revision, containers, fetch=self.fetch, timeout=deadline.left())
+        readings = readings_for(cfg.revision, containers, fetch=self.fetch, timeout=deadline.left(),
+                                worktree=worktree.reader(cfg.revision, svc.root, cfg.paths))
         return observation_of(svc.name, self.name, f"compose:{project}/{service}", containers, readings,
                               describe(cfg.revision),
                               {"engine": self.engine.endpoint, "project": project, "service": service})

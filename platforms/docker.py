@@ -22,6 +22,7 @@ from .docker_images import image_id, images_for_revision, split_ref
 from .docker_recreate import recreate
 from .docker_view import observation_of, readings_for
 from .dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
+from . import worktree
 from .revision import agree, describe
 
 STRATEGIES = ("auto", "restart", "recreate")
@@ -39,7 +40,8 @@ class DockerPlatform:
         deadline = Deadline(timeout)
         cfg = _cfg(svc)
         containers = self._containers(cfg, deadline)
-        readings = readings_for(cfg.revision, containers, fetch=self.fetch, timeout=deadline.left())
+        readings = readings_for(cfg.revision, containers, fetch=self.fetch, timeout=deadline.left(),
+                                worktree=worktree.reader(cfg.revision, svc.root, cfg.paths))
         return observation_of(svc.name, self.name, _target(cfg), containers, readings, describe(cfg.revision),
                               {"engine": self.engine.endpoint})
 

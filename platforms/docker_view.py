@@ -104,8 +104,12 @@ def container_facts(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def readings_for(cfg: Revision, containers: list[dict[str, Any]], *, fetch: Callable[[str, float], str] | None,
-                 timeout: float) -> list[RevisionReading]:
-    """The revision of each container; an ``http`` source is asked once for the whole service."""
+                 timeout: float, worktree: Callable[[dict[str, Any]], RevisionReading] | None = None
+                 ) -> list[RevisionReading]:
+    """The revision of each container; an ``http`` source is asked once for the whole service; the
+    ``worktree`` source (code bind-mounted from the checkout) is read by ``worktree`` per container."""
+    if cfg.source == "worktree" and worktree is not None:
+        return [worktree(a) for a in containers]
     if cfg.source == "http":
         shared = read_revision(cfg, fetch=fetch, timeout=max(0.1, min(timeout, 5.0)))
         return [shared for _ in containers]

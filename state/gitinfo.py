@@ -127,3 +127,44 @@ def relative_root(root: Path) -> str | None:
     if top is None or top.resolve() == root.resolve():
         return None
     return str(root.resolve().relative_to(top.resolve()))
+
+
+def _strip(prefix: str | None, path: str) -> str | None:
+    if not prefix:
+        return path
+    return path[len(prefix) + 1:] if path.startswith(prefix.rstrip("/") + "/") else None
+
+
+def uncommitted(root: str | os.PathLike[str]) -> list[str]:
+    """Files with uncommitted changes (staged, unstaged, untracked; ignored files excluded), relative to
+    ``root``: what a bind mount serves that no commit has."""
+    prefix = relative_root(Path(root))
+    out: list[str] = []
+    entries = iter(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            next(entries, None)                 # the rename's source path follows; the new path is what runs
+        rel = _strip(prefix, entry[3:])
+        if rel is not None:
+            out.append(rel)
+    return out
+
+
+def commits_since(root: str | os.PathLike[str], since: int, limit: int = 500) -> list[tuple[str, int, list[str]]]:
+    """(commit, committer time, files relative to ``root``) for commits on HEAD dated ``since`` or later
+    (among the newest ``limit``)."""
+    prefix = relative_root(Path(root))
+    # git's --since takes approximate dates; the recent commits are read and filtered here instead.
+    text = git(root, "log", f"-n{limit}", "--format=%x1e%H %ct", "--name-only", "-z", "HEAD")
+    out = []
+    for block in text.split("\x1e")[1:]:
+        tokens = [t.strip("\n") for t in block.replace("\0", "\n").split("\n") if t.strip("\n")]
+        if not tokens:
+            continue
+        sha, _, ts = tokens[0].partition(" ")
+        files = [r for f in tokens[1:] if (r := _strip(prefix, f)) is not None]
+        if int(ts or 0) >= since:
+            out.append((sha, int(ts or 0), files))
+    return out
