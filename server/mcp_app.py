@@ -22,8 +22,10 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
+from deploystate.state.errors import InputError
+
 from . import audit as audit_log
-from . import schema_flat
+from . import modes, schema_flat
 from .mcp_context import ToolContext, client_name
 from .tool_errors import error_info, error_result, validation_message
 
@@ -73,15 +75,22 @@ class DeploystateServer(MCPServer):
         self._audit(name, arguments, result, (time.perf_counter() - started) * 1000, context)
         return result
 
+    async def list_tools(self) -> list[Any]:
+        """Only the tools the server's mode allows (the same rule refuses the others when called)."""
+        return [t for t in await super().list_tools() if modes.refusal(self.ctx.mode, t.annotations) is None]
+
     def _precheck(self, name: str, arguments: dict[str, Any]) -> CallToolResult | None:
-        """Unknown and hidden tools, and unknown argument names, as errors that list what exists."""
+        """Tools the mode refuses, unknown tools and unknown argument names, as errors that say what exists."""
         tool = self._tool_manager.get_tool(name)
         if tool is None:
-            offered = ", ".join(t.name for t in self._tool_manager.list_tools())
-            if name in self.ctx.hidden:
-                return error_result(f"tool {name!r} is not available: {self.ctx.hidden[name]}",
-                                    "use the CLI, or restart the server without --read-only", "Refused")
+            offered = ", ".join(t.name for t in self._tool_manager.list_tools()
+                                if modes.refusal(self.ctx.mode, t.annotations) is None)
             return error_result(f"unknown tool {name!r}", f"this server offers: {offered}", "InputError")
+        why = modes.refusal(self.ctx.mode, tool.annotations)
+        if why is not None:  # enforced here, at the call, whatever the client was shown
+            return error_result(f"tool {name!r} is not available: {why}; nothing was done",
+                                "use the CLI, or ask the user to restart the server with a wider --mode "
+                                f"(now {self.ctx.mode})", "Refused")
         allowed = set(tool.parameters.get("properties", {}))
         extra = sorted(set(arguments or {}) - allowed)
         if extra:
@@ -104,11 +113,15 @@ class DeploystateServer(MCPServer):
 
 
 def build_server(*, root: str | None = None, read_only: bool = False, transport: str = "stdio",
-                 modules: tuple[str, ...] = TOOL_MODULES) -> DeploystateServer:
-    """The server with every family in ``modules`` registered (non-read-only tools hidden with read_only)."""
+                 modules: tuple[str, ...] = TOOL_MODULES, mode: str | None = None) -> DeploystateServer:
+    """The server with every family in ``modules`` registered; ``mode`` (or ``read_only``) limits what
+    clients may call (``deploystate.server.modes``)."""
+    mode = mode or ("read-only" if read_only else modes.DEFAULT)
+    if mode not in modes.MODES:
+        raise InputError(f"unknown mode {mode!r}", f"use one of: {', '.join(modes.MODES)}")
     server = DeploystateServer("deploystate", version=_version(), instructions=INSTRUCTIONS,
                                log_level="WARNING", warn_on_duplicate_tools=True)
-    ctx = ToolContext(root=root, read_only=read_only, transport=transport, server=server)
+    ctx = ToolContext(root=root, mode=mode, transport=transport, server=server)
     server.ctx = ctx
     for module in modules:
         importlib.import_module(module).register(server, ctx)

@@ -14,10 +14,11 @@ A family module (``server/tools/<family>.py``) writes::
 ``ctx.tool`` publishes the input model's fields as the tool's arguments (limits
 and descriptions included), validates them with the model, returns the output
 model as structured content (its ``render_text()`` as the text an agent reads),
-turns a ``DeploystateError`` into a readable tool error (message + next step)
-and skips registration of non-read-only tools under ``--read-only``. Auditing,
-unknown arguments and SDK-level validation errors are handled for every tool
-in ``mcp_app.DeploystateServer.call_tool``.
+turns a ``DeploystateError`` into a readable tool error (message + next step).
+Every tool is registered whatever the mode: ``mcp_app.DeploystateServer``
+lists only what the mode allows and refuses the rest when called
+(``deploystate.server.modes``). Auditing, unknown arguments and SDK-level
+validation errors are handled for every tool there too.
 """
 
 from __future__ import annotations
@@ -80,11 +81,10 @@ class ToolContext:
     """Shared by every tool family: one per server process."""
 
     root: str | None = None
-    read_only: bool = False
+    mode: str = "full"  # deploystate.server.modes: read-only | verify | full
     transport: str = "stdio"
     server: Any = None
     session_id: str | None = None  # set by start_session over stdio (one client per process): records carry it
-    hidden: dict[str, str] = field(default_factory=dict)  # tool name -> why it is not offered
     views: ViewCache = field(default_factory=ViewCache)
     log_levels: LogLevels = field(default_factory=LogLevels)  # logging/setLevel per connection
     _project: tuple[Any, Project] | None = None
@@ -181,9 +181,6 @@ class ToolContext:
             tool_name = name or handler.__name__
             if not (handler.__doc__ or "").strip():
                 raise TypeError(f"tool {tool_name} needs a docstring: it is the description agents read")
-            if self.read_only and not read_only:
-                self.hidden[tool_name] = "the server runs with --read-only"
-                return handler
             annotations = ToolAnnotations(title=title, read_only_hint=read_only,
                                           destructive_hint=destructive if not read_only else False,
                                           idempotent_hint=idempotent or read_only, open_world_hint=open_world)

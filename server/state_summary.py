@@ -110,9 +110,12 @@ class StateOutput(ToolOutput):
     next_steps: list[str]
     ledger_problems: list[str] = Field(default_factory=list)
     left_out: list[str] = Field(default_factory=list, description="What this answer omitted, and how to get it.")
+    mode: str | None = Field(None, description="The MCP server's mode: read-only, verify (no restart or "
+                                               "rollback) or full: what this server lets you call.")
 
     def render_text(self) -> str:
-        return _text(self)
+        text = _text(self)
+        return text + (f"\nMCP server mode: {self.mode}" if self.mode else "")
 
 
 def _cut(text: Any, limit: int) -> str:

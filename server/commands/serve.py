@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
                "  claude mcp add deploystate -- deploystate serve\n"
                "  deploystate serve --read-only            # only the tools that change nothing\n"
+               "  deploystate serve --mode verify          # verify and record, never restart or roll back\n"
                f"  deploystate serve --http --port {DEFAULT_PORT}   # http://127.0.0.1:{DEFAULT_PORT}/mcp\n"
                f"  {TOKEN_ENV}=... deploystate serve --http --host 10.0.0.5")
     p.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")
@@ -34,8 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port with --http (default {DEFAULT_PORT})")
     p.add_argument("--token", help=f"bearer token every HTTP request must carry (or set {TOKEN_ENV}; the "
                                    "variable keeps it out of the process list); required off loopback")
-    p.add_argument("--read-only", action="store_true",
-                   help="offer only tools that change nothing (no recording, restarting or rolling back)")
+    p.add_argument("--mode", choices=("read-only", "verify", "full"), default=None,
+                   help="what clients may call: read-only (tools that change nothing), verify (also verify, "
+                        "preflight, record attempts and sessions, mark deployed; no restart or rollback), "
+                        "full (default; destructive calls ask for confirmation). Enforced on every call")
+    p.add_argument("--read-only", action="store_true", help="the same as --mode read-only")
     p.add_argument("--root", dest="serve_root", metavar="DIR",
                    help="repository root holding deploystate.toml (default: search upward from the current "
                         "directory)")
@@ -90,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
         check_bind(args.host, args.port, token)
     from deploystate.server.mcp_app import build_server  # the SDK loads only when serving
 
-    server = build_server(root=root, read_only=args.read_only, transport="http" if args.http else "stdio")
+    if args.read_only and args.mode not in (None, "read-only"):
+        raise InputError(f"--read-only contradicts --mode {args.mode}", "pass one of them")
+    mode = "read-only" if args.read_only else (args.mode or "full")
+    server = build_server(root=root, mode=mode, transport="http" if args.http else "stdio")
     if not args.http:
         server.run("stdio")
         return 0
@@ -100,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if token:
         app = BearerToken(app, token)
     print(f"deploystate: MCP server on http://{args.host}:{args.port}/mcp"
-          + (" (bearer token required)" if token else "") + (" (read-only)" if args.read_only else ""),
+          + (" (bearer token required)" if token else "") + f" (mode {mode})",
           file=sys.stderr, flush=True)
     uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning",
                                   lifespan="on")).run()

@@ -107,6 +107,7 @@ def register(server: Any, ctx: ToolContext) -> None:
         project = ctx.require_state()
         view = ctx.view(project)
         out = summarize(view, args.detail)
+        out.mode = ctx.mode  # what this server lets the agent call
         if args.observe:
             _add_runtime(out, project, view)
         return out
