@@ -1,12 +1,24 @@
-"""``python -m deploystate.hooks <hook> [args...]``: the entry point the git shims and agent clients call.
+"""``python -m deploystate.hooks <hook> [args...]`` (and the ``deploystate-hook`` launcher): the entry
+point the git shims and agent clients call.
 
 Each hook's module is imported only when that hook runs, and the modules keep
 their own imports lazy: a commit whose message claims nothing, or a push to a
 feature branch, never imports the state package at all.
+
+Two rules hold whatever goes wrong below this file:
+
+- the import path never includes the repository: the working directory and
+  PYTHONPATH entries are dropped before anything else is imported, so an app's
+  top-level ``token.py`` or ``json.py`` cannot shadow the standard library for
+  the guardrail (the git shims also start Python with ``-I``);
+- a hook that can block refuses when it fails: git hooks exit 1, agent-client
+  pre-tool and stop hooks exit 2 with a one-line reason on stderr (the exit
+  status every client reads as "blocked"), never 1, which clients ignore.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 # hook name -> module in deploystate.hooks; each module has run(hook, args) -> exit code
@@ -20,31 +32,134 @@ HOOKS = {
 # Hooks that refuse fail closed on an internal error (a guardrail that silently lets everything
 # through is worse than a loud one); the others must never get in the way.
 BLOCKING = {"pre-push", "commit-msg"}
+AGENT_BLOCKING = {"pre-tool", "stop"}
+BLOCKED = 2  # what Claude Code, Codex, Gemini CLI and Cursor read as "blocked"
 
 USAGE = ("usage: python -m deploystate.hooks {pre-push|commit-msg|post-commit|post-merge} [git's arguments]\n"
          "       python -m deploystate.hooks agent {claude|codex|cursor|gemini} {session-start|stop|pre-tool}\n")
 
 
+def isolate(path: list[str] | None = None, cwd: str | None = None, pythonpath: str | None = None) -> list[str]:
+    """``path`` without the working directory ('' included) and PYTHONPATH entries: deploystate itself is
+    installed in site-packages, so nothing it needs lives there, and the app's modules must not be found."""
+    path = sys.path if path is None else path
+    try:
+        cwd = os.path.realpath(cwd if cwd is not None else os.getcwd())
+    except OSError:
+        cwd = None
+    env = os.environ.get("PYTHONPATH", "") if pythonpath is None else pythonpath
+    banned = {os.path.realpath(p) for p in env.split(os.pathsep) if p}
+    if cwd:
+        banned.add(cwd)
+    keep = [p for p in path if p and os.path.realpath(p) not in banned]
+    path[:] = keep
+    return keep
+
+
+def _stop_already_continued(text: str) -> bool:
+    try:
+        import json
+        raw = json.loads(text) if text.strip() else {}
+        return isinstance(raw, dict) and (raw.get("stop_hook_active") is True or int(raw.get("loop_count") or 0) > 0)
+    except Exception:  # noqa: BLE001 - unreadable input: treat as a first stop
+        return False
+
+
+def agent_failed(args: list[str], stdin_text: str, what: str) -> int:
+    """The decision when the agent hook itself broke: pre-tool and stop refuse, session start warns."""
+    client = args[0] if args else ""
+    event = args[1] if len(args) > 1 else ""
+    if event == "session-start":
+        import json
+        text = (f"deploystate: the session-start hook failed ({what}), so the deployment state is unknown. Do not "
+                "assume anything is deployed or verified; run `deploystate doctor`.")
+        out = ({"additional_context": text} if client == "cursor" else
+               {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}})
+        sys.stdout.write(json.dumps(out) + "\n")
+        return 0
+    if event == "stop" and _stop_already_continued(stdin_text):
+        return 0  # it already blocked once this turn: never loop the agent
+    reason = (f"deploystate: the {event or 'agent'} hook failed ({what}), so it cannot tell whether this is safe; "
+              "refusing. next: run `deploystate doctor`; if deploystate itself is broken, reinstall it "
+              "(`deploystate hooks install --" + (client or "claude") + "`).")
+    if event == "stop" and client == "cursor":
+        import json
+        sys.stdout.write(json.dumps({"followup_message": reason}) + "\n")  # Cursor's stop only reads this
+        return 0
+    sys.stderr.write(reason + "\n")
+    return BLOCKED
+
+
+def override_when_broken(hook: str, what: str) -> bool:
+    """A valid DEPLOYSTATE_OVERRIDE gets past a broken hook too: recorded when the ledger can take it,
+    announced loudly on stderr either way (the override must always work; it is never silent)."""
+    reason = (os.environ.get("DEPLOYSTATE_OVERRIDE") or "").strip()
+    if not reason:
+        return False
+    try:
+        from deploystate.hooks import override
+        bad = override.problem(reason)
+    except Exception:  # noqa: BLE001 - the override module itself is broken: apply its rule here
+        bad = None if len(reason) >= 8 else "too short"
+    if bad:
+        print(f"deploystate: {bad}", file=sys.stderr)
+        return False
+    try:
+        from deploystate.hooks import override
+        from deploystate.state.project import Project
+        rec = override.record(Project.discover(os.environ.get("DEPLOYSTATE_ROOT")), hook, reason, [],
+                              [f"the {hook} hook failed: {what}"], commit=None)
+        override.announce(rec, [f"the {hook} hook failed: {what}"])
+    except Exception as exc:  # noqa: BLE001 - still honour the human's explicit reason, loudly
+        print(f"deploystate: OVERRIDE ({reason!r}) past a failed {hook} hook ({what}); it could NOT be recorded "
+              f"({type(exc).__name__}: {exc}). Record it by hand: `deploystate doctor`, then note it.",
+              file=sys.stderr)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
+    isolate()
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in HOOKS:
         sys.stderr.write(USAGE)
         return 2
     hook, args = argv[0], argv[1:]
+    stdin_text = ""
+    if hook == "agent":
+        # Read the client's JSON once, here: if the hook breaks, the refusal still knows the event's input.
+        import io
+        try:
+            stdin_text = sys.stdin.read() if sys.stdin and not sys.stdin.isatty() else ""
+        except (OSError, ValueError):
+            stdin_text = ""
+        sys.stdin = io.StringIO(stdin_text)
     try:
         import importlib
         return int(importlib.import_module(f"deploystate.hooks.{HOOKS[hook]}").run(hook, args) or 0)
     except KeyboardInterrupt:
+        if hook == "agent" and len(args) > 1 and args[1] in AGENT_BLOCKING:
+            return agent_failed(args, stdin_text, "interrupted")
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: say what broke, decide safely
+        what = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        if hook == "agent":
+            return agent_failed(args, stdin_text, what)
         if hook in BLOCKING:
-            print(f"deploystate: the {hook} hook failed ({type(exc).__name__}: {exc}), so it cannot show that "
+            if override_when_broken(hook, what):
+                return 0
+            print(f"deploystate: the {hook} hook failed ({what}), so it cannot show that "
                   "what runs was verified; refusing.\n  next: run `deploystate doctor` to see the problem; if "
-                  "deploystate itself is broken, `deploystate hooks uninstall --git` removes the hooks.",
+                  "deploystate itself is broken, `deploystate hooks uninstall --git` removes the hooks "
+                  "(or override on the record: DEPLOYSTATE_OVERRIDE=\"<why>\").",
                   file=sys.stderr)
             return 1
-        print(f"deploystate: the {hook} hook failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        print(f"deploystate: the {hook} hook failed ({what})", file=sys.stderr)
         return 0
+
+
+def launch() -> None:
+    """The ``deploystate-hook`` console script: what committed agent settings call, found on PATH."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

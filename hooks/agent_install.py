@@ -1,8 +1,16 @@
-"""Install the agent-client hooks into each client's project settings, merging, never clobbering.
+"""Install the agent-client hooks into each client's settings file, merging, never clobbering.
 
-Ours are recognised by their command (``-m deploystate.hooks agent``), so
-installing twice changes nothing and uninstalling removes only ours: every
-other key, event, matcher group and hook in the file stays as it was.
+What goes into a **shared** (committed) file must work on every machine: the
+command is a short POSIX-sh launcher that runs ``deploystate-hook`` from PATH
+(the console script deploystate installs) and, when it is missing or breaks,
+refuses in the client's own terms (exit 2 with a one-line reason; Cursor's stop
+gets a ``followup_message``) instead of exiting 127, which every client treats
+as "not blocking". Personal files (``--scope local`` / ``user``) may name this
+machine's launcher by absolute path, wrapped the same way.
+
+Ours are recognised by their command, so installing twice changes nothing and
+uninstalling removes only ours: every other key, event, matcher group and hook
+in the file stays as it was.
 """
 
 from __future__ import annotations
@@ -15,30 +23,98 @@ from pathlib import Path
 
 from deploystate.state.errors import InputError
 
-MARK = "-m deploystate.hooks agent"
+LAUNCHER = "deploystate-hook"
+MARKS = (f"{LAUNCHER} agent", "-m deploystate.hooks agent")  # the second: what older releases wrote
+SCOPES = ("project", "local", "user")
 
-# client -> (settings file, flat layout?, [(event, matcher or None, our event)])
-CLIENTS: dict[str, tuple[str, bool, list[tuple[str, str | None, str]]]] = {
-    "claude": (".claude/settings.json", False, [("SessionStart", "startup|resume|clear|compact", "session-start"),
-                                                ("Stop", None, "stop"), ("PreToolUse", "Bash", "pre-tool")]),
-    "codex": (".codex/hooks.json", False, [("SessionStart", "startup|resume|clear", "session-start"),
-                                           ("Stop", None, "stop"), ("PreToolUse", "Bash", "pre-tool")]),
-    "gemini": (".gemini/settings.json", False, [("SessionStart", "startup|resume|clear", "session-start"),
-                                                ("AfterAgent", None, "stop"),
-                                                ("BeforeTool", "run_shell_command", "pre-tool")]),
-    "cursor": (".cursor/hooks.json", True, [("sessionStart", None, "session-start"), ("stop", None, "stop"),
-                                            ("beforeShellExecution", None, "pre-tool")]),
+# client -> (settings file per scope (None: the client has no such file), flat layout?,
+#            [(event, matcher or None, our event)])
+# Claude Code: .claude/settings.json (shared), .claude/settings.local.json (personal, gitignored),
+# ~/.claude/settings.json. Codex: <repo>/.codex/hooks.json, ~/.codex/hooks.json. Gemini CLI:
+# .gemini/settings.json, ~/.gemini/settings.json. Cursor: .cursor/hooks.json, ~/.cursor/hooks.json.
+# Gemini compares a lifecycle matcher with the trigger exactly (===), so SessionStart has no matcher
+# (it then runs on startup, resume and clear alike).
+CLIENTS: dict[str, tuple[dict[str, str | None], bool, list[tuple[str, str | None, str]]]] = {
+    "claude": ({"project": ".claude/settings.json", "local": ".claude/settings.local.json",
+                "user": "~/.claude/settings.json"}, False,
+               [("SessionStart", "startup|resume|clear|compact", "session-start"),
+                ("Stop", None, "stop"), ("PreToolUse", "Bash", "pre-tool")]),
+    "codex": ({"project": ".codex/hooks.json", "local": None, "user": "~/.codex/hooks.json"}, False,
+              [("SessionStart", "startup|resume|clear", "session-start"),
+               ("Stop", None, "stop"), ("PreToolUse", "Bash", "pre-tool")]),
+    "gemini": ({"project": ".gemini/settings.json", "local": None, "user": "~/.gemini/settings.json"}, False,
+               [("SessionStart", None, "session-start"), ("AfterAgent", None, "stop"),
+                ("BeforeTool", "run_shell_command", "pre-tool")]),
+    "cursor": ({"project": ".cursor/hooks.json", "local": None, "user": "~/.cursor/hooks.json"}, True,
+               [("sessionStart", None, "session-start"), ("stop", None, "stop"),
+                ("beforeShellExecution", None, "pre-tool")]),
 }
 TIMEOUT_SECONDS = 30
 
 
-def command(python: str, client: str, event: str) -> str:
-    return f"{shlex.quote(python)} {MARK} {client} {event}"
+def settings_path(top: Path, client: str, scope: str = "project") -> Path:
+    """The file ``client`` reads for ``scope``; an InputError when the client has no such file."""
+    rel = CLIENTS[client][0].get(scope)
+    if rel is None:
+        have = ", ".join(s for s, r in CLIENTS[client][0].items() if r)
+        raise InputError(f"{client} has no {scope}-scope hooks file", f"use --scope {have.replace(', ', ' or ')}")
+    return Path(rel).expanduser() if rel.startswith("~") else top / rel
+
+
+def launcher_for(scope: str, python: str | None) -> str:
+    """What the command runs: the bare name in shared files; this machine's launcher in personal ones."""
+    if scope == "project":
+        if python:
+            raise InputError("--python would write this machine's interpreter into a shared, committed file",
+                             "drop --python, or use --scope local (or user) for a personal file")
+        return LAUNCHER
+    here = Path(python or sys.executable).parent / LAUNCHER
+    if here.exists():
+        return str(here)
+    if python:  # an interpreter without the console script: run the module in isolated mode
+        return f"{shlex.quote(python)} -I -m deploystate.hooks"
+    return LAUNCHER
+
+
+_STOP_CONTINUED = ("*'\"stop_hook_active\": true'*|*'\"stop_hook_active\":true'*|"
+                   "*'\"loop_count\": '[1-9]*|*'\"loop_count\":'[1-9]*")
+
+
+def command(client: str, event: str, launcher: str = LAUNCHER) -> str:
+    """The POSIX-sh command line for one hook: run the launcher, and refuse in the client's terms when
+    it is missing (127), cannot start, or exits with anything but 0 (decided) or 2 (blocked)."""
+    exe = launcher if " " in launcher else shlex.quote(launcher)
+    probe = shlex.quote(launcher.split(" ", 1)[0])
+    # unset: the app's PYTHONPATH must not reach the launcher's interpreter (a shadowing json.py or re.py
+    # would break it before deploystate's own code runs)
+    head = (f"in=$(cat); unset PYTHONPATH PYTHONHOME PYTHONSTARTUP; if command -v {probe} >/dev/null 2>&1; then printf '%s' \"$in\" | "
+            f"{exe} agent {client} {event}; rc=$?; else rc=127; fi; ")
+    if event == "session-start":  # never blocks: say the state is unknown instead
+        warn = ("deploystate is not installed here (or its hook failed), so the deployment state is unknown. "
+                "Do not assume anything is deployed, running or verified.")
+        out = ({"additional_context": warn} if client == "cursor" else
+               {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": warn}})
+        return head + f"case $rc in 0) ;; *) printf '%s\\n' {shlex.quote(json.dumps(out))}; rc=0;; esac; exit $rc"
+    missing = (f"deploystate: {launcher.split(' ', 1)[0]} is not installed or not on PATH here, so this hook "
+               "cannot check anything; refusing until it is (pip install deploystate, then: deploystate hooks "
+               f"install --{client} --scope local), or remove the deploystate hooks from this client's settings.")
+    broken = "deploystate: the deploystate hook failed (exit $rc), so it cannot check this; refusing. Run: deploystate doctor"
+    if event == "stop" and client == "cursor":  # Cursor's stop only listens to followup_message
+        refuse_missing = f"printf '%s\\n' {shlex.quote(json.dumps({'followup_message': missing}))}; rc=0"
+        refuse_broken = (f"printf '%s\\n' {shlex.quote(json.dumps({'followup_message': broken.replace(' (exit $rc)', '')}))}"
+                         "; rc=0")
+    else:
+        refuse_missing = f"echo {shlex.quote(missing)} >&2; rc=2"
+        refuse_broken = f'echo "{broken}" >&2; rc=2'
+    # A stop hook that already continued the turn lets the agent stop: never loop it.
+    guard = f"case $in in {_STOP_CONTINUED}) exit 0;; esac; " if event == "stop" else ""
+    return head + f"case $rc in 0|2) ;; 127) {guard}{refuse_missing};; *) {guard}{refuse_broken};; esac; exit $rc"
 
 
 def _handler(client: str, cmd: str, event: str) -> dict:
     if client == "cursor":
-        return {"command": cmd}
+        # failClosed: a hook that crashes or times out blocks instead of letting the command through
+        return {"command": cmd, "timeout": TIMEOUT_SECONDS, **({"failClosed": True} if event == "pre-tool" else {})}
     if client == "gemini":  # Gemini's timeouts are in milliseconds and hooks have names
         return {"name": f"deploystate-{event}", "type": "command", "command": cmd, "timeout": TIMEOUT_SECONDS * 1000,
                 "description": "deploystate: deployment state and verification guard"}
@@ -46,7 +122,7 @@ def _handler(client: str, cmd: str, event: str) -> dict:
 
 
 def _ours(entry) -> bool:
-    return isinstance(entry, dict) and MARK in str(entry.get("command", ""))
+    return isinstance(entry, dict) and any(mark in str(entry.get("command", "")) for mark in MARKS)
 
 
 def _load(path: Path) -> dict:
@@ -103,7 +179,7 @@ def remove_ours(doc: dict, flat: bool) -> bool:
     return removed
 
 
-def merged(doc: dict, client: str, python: str) -> dict:
+def merged(doc: dict, client: str, launcher: str = LAUNCHER) -> dict:
     """``doc`` with our hooks for ``client`` (replacing any earlier ones of ours)."""
     _, flat, events = CLIENTS[client]
     doc = json.loads(json.dumps(doc))  # a deep copy: the caller's dict stays as read
@@ -117,7 +193,7 @@ def merged(doc: dict, client: str, python: str) -> dict:
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise InputError(f"hooks.{event} in the {client} settings is not a list", "fix it, then install again")
-        handler = _handler(client, command(python, client, ours), ours)
+        handler = _handler(client, command(client, ours, launcher), ours)
         if flat:
             entries.append(handler)
         else:
@@ -127,20 +203,20 @@ def merged(doc: dict, client: str, python: str) -> dict:
     return doc
 
 
-def install(top: Path, client: str, python: str | None = None) -> str:
-    rel, _, _ = CLIENTS[client]
-    path = top / rel
+def install(top: Path, client: str, python: str | None = None, scope: str = "project") -> str:
+    path = settings_path(top, client, scope)
+    launcher = launcher_for(scope, python)
     doc = _load(path)
-    new = merged(doc, client, python or sys.executable)
+    new = merged(doc, client, launcher)
     if new == doc:
         return f"{client}: already installed ({path})"
     _write(path, new)
     return f"{client}: installed ({path})"
 
 
-def uninstall(top: Path, client: str) -> str:
-    rel, flat, _ = CLIENTS[client]
-    path = top / rel
+def uninstall(top: Path, client: str, scope: str = "project") -> str:
+    path = settings_path(top, client, scope)
+    flat = CLIENTS[client][1]
     doc = _load(path)
     if not remove_ours(doc, flat):
         return f"{client}: not installed ({path})"
@@ -156,11 +232,11 @@ def uninstall(top: Path, client: str) -> str:
     return f"{client}: removed deploystate's hooks from {path}"
 
 
-def status(top: Path, client: str) -> str:
-    rel, flat, _ = CLIENTS[client]
+def status(top: Path, client: str, scope: str = "project") -> str:
     try:
-        doc = _load(top / rel)
+        path = settings_path(top, client, scope)
+        doc = _load(path)
     except InputError as exc:
         return f"unreadable: {exc.message}"
     probe = json.loads(json.dumps(doc))
-    return "installed" if remove_ours(probe, flat) else "not installed"
+    return "installed" if remove_ours(probe, CLIENTS[client][1]) else "not installed"

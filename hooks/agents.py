@@ -99,8 +99,10 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
     from . import gates, snapshot
 
     snap = snapshot.take(settings.root)
-    if snap.error:
-        return None  # cannot judge; the session-start warning already said state is unreadable
+    if snap.error:  # cannot judge: unknown is never "done" (it blocks once; stop_hook_active lets it go)
+        return (f"deploystate: could not read the deployment state ({snap.error}), so it cannot tell whether "
+                "what you deployed is verified. Run `deploystate state` to see why; before you finish, say plainly "
+                "that nothing was verified by deploystate.")
     state, mine = snap.state, _session_ids(inp)
     pending = set(projection.unverified(state)) | set(projection.failed(state))
     own = [name for name in sorted(pending)
@@ -183,21 +185,23 @@ def push_refs(call: shellparse.GitCall, cwd: Path) -> list[tuple[str, str, str, 
 
 
 def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
-    """Why this shell command must not run, or None."""
-    if not inp.command or "git" not in inp.command:
+    """Why this shell command must not run, or None. A refusal starts with ``deploystate: denied
+    (<category>)`` (see ``shellparse``), so the agent and a test can tell the reasons apart."""
+    if not inp.command:
         return None
-    calls = shellparse.git_calls(inp.command)
-    for call in calls:
-        why = shellparse.bypass(call)
-        if why:
-            return (f"deploystate: {why}. deploystate's hooks are what keep an unverified or failed deploy from "
-                    "being built on; run the command without it. If a hook refuses, fix what it names, or "
-                    "override on the record: DEPLOYSTATE_OVERRIDE=\"<why>\" git ...")
+    analysis = shellparse.analyze(inp.command)
+    if analysis.findings:
+        first = analysis.findings[0]
+        more = "".join(f"; also ({f.category}) {f.detail}" for f in analysis.findings[1:3])
+        return (f"deploystate: denied ({first.category}): {first.detail}{more}. deploystate's hooks are what keep "
+                "an unverified or failed deploy from being built on: run the plain command (a literal `git "
+                "commit`/`git push`, no wrappers or variables around it). If a hook refuses, fix what it names, "
+                "or override on the record: DEPLOYSTATE_OVERRIDE=\"<why>\" git ...")
     if not settings.configured:
         return None
     from . import gitpush
 
-    for call in calls:
+    for call in analysis.calls:
         if call.sub != "push" or call.env.get("DEPLOYSTATE_OVERRIDE") or os.environ.get("DEPLOYSTATE_OVERRIDE"):
             continue  # an override is recorded by the pre-push hook itself
         refs = push_refs(call, Path(inp.cwd))
@@ -208,8 +212,8 @@ def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | No
         if refusals:
             targets = ", ".join(r[2].split("/", 2)[-1] for r in deploy + tags)
             lines = [f"- {r.what} Next: {r.next}" for r in refusals]
-            return (f"deploystate: this push to {targets} would be refused by the pre-push hook:\n"
-                    + "\n".join(lines) + "\nDo what the 'Next' lines say first.")
+            return (f"deploystate: denied (refused-push): this push to {targets} would be refused by the pre-push "
+                    "hook:\n" + "\n".join(lines) + "\nDo what the 'Next' lines say first.")
     return None
 
 
@@ -232,11 +236,10 @@ def run(hook: str, args: list[str]) -> int:
             reason = stop_reason(settings, inp) if event == "stop" else pre_tool_reason(settings, inp)
             if reason:
                 decision, text = "block", _redact(reason)
-    except Exception as exc:  # noqa: BLE001 - never break the agent client; say what happened
-        print(f"deploystate: the {event} hook failed ({type(exc).__name__}: {exc})", file=sys.stderr)
-        if event == "session-start":
-            decision, text = "context", (f"deploystate: could not read the deployment state ({type(exc).__name__})."
-                                         " Do not assume anything is deployed or verified.")
+    except Exception as exc:  # noqa: BLE001 - fail closed: pre-tool and stop refuse, session start warns
+        from .__main__ import agent_failed
+        return agent_failed(args, "", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+                            ) if not (event == "stop" and inp.stop_active) else 0
     out = agentio.render_output(client, event, decision, text)
     if out:
         sys.stdout.write(out + "\n")

@@ -66,6 +66,10 @@ def run(hook: str, args: list[str]) -> int:
     if not refusals:
         return 0
     reason = override.requested()
+    if reason and snap.project is None and override.problem(reason) is None:
+        from .__main__ import override_when_broken  # the state is unreadable: the override still works
+        if override_when_broken(hook, snap.error or "unreadable state"):
+            return 0
     if reason and snap.project is not None:
         bad_reason = override.problem(reason)
         if bad_reason is None:

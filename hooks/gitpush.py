@@ -129,6 +129,10 @@ def run(hook: str, args: list[str]) -> int:
     from .gates import report
 
     reason = override.requested()
+    if reason and snap.project is None and override.problem(reason) is None:
+        from .__main__ import override_when_broken  # the state is unreadable: the override still works
+        if override_when_broken(hook, snap.error or "unreadable state"):
+            return 0
     if reason and snap.project is not None:
         bad = override.problem(reason)
         if bad is None:

@@ -1,8 +1,9 @@
 """Install the git hooks as small shell shims, chaining whatever hook was there before.
 
 A shim execs the Python that installed it (``sys.executable``) with
-``-m deploystate.hooks <hook>``: no PATH lookup, no wrapper script, so the
-hook costs one interpreter start. An existing hook is moved aside to
+``-I -m deploystate.hooks <hook>``: no PATH lookup, no wrapper script, so the
+hook costs one interpreter start, and isolated mode keeps the repository's own
+modules off the import path. An existing hook is moved aside to
 ``<hook>.pre-deploystate`` and run first with the same arguments and stdin;
 uninstalling moves it back. The hooks directory is whatever git says it is
 (``git rev-parse --git-path hooks``), so ``core.hooksPath`` (husky, lefthook and
@@ -61,7 +62,9 @@ def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
         lines += ['if [ -z "$DEPLOYSTATE_ROOT" ]; then', f'  DEPLOYSTATE_ROOT="$PWD"/{rel}', "  export DEPLOYSTATE_ROOT",
                   "fi"]
     lines.append(f'prev="${{0%/*}}/{hook}{SUFFIX}"')
-    run = f'"$PY" -m deploystate.hooks {hook} "$@"'
+    # -I (isolated mode): neither the repository (the working directory) nor PYTHONPATH is on the import
+    # path, so a broken or shadowing app module (token.py, json.py, signal.py) cannot break the hook.
+    run = f'"$PY" -I -m deploystate.hooks {hook} "$@"'
     if hook in STDIN_HOOKS:
         lines += [
             "# git writes the pushed refs on stdin once: keep them for both hooks.",

@@ -1,118 +1,113 @@
-"""Find the git commands inside a shell command line an agent is about to run (pure).
+"""Find the git commands in a shell line an agent is about to run, and every way it skips the hooks (pure).
 
-Agents run things like ``cd app && git commit -am "fix" && git push origin main``.
-This splits such a line into simple commands, finds each ``git`` call (past
-``VAR=value`` prefixes and wrappers like ``env``, ``command``, ``sudo``), and
-reads git's own options the way git does, so ``-C dir``, ``-c key=value`` and
-``commit -nm msg`` are understood. It is a guard, not a shell: anything it
-cannot parse is left to the real git hooks, which still run.
+``shellwords`` unwraps the line into the simple commands it runs (nested
+shells, eval, env/timeout/xargs/..., subshells, variables); this module reads
+git's own options the way git does: global ``-C``/``-c``/``--config-env``,
+clustered short options (``commit -anm``), and abbreviated long options, which
+git accepts when unambiguous (``--no-veri``). ``analyze`` returns each finding
+with its category, so callers (and tests) know exactly why a line is refused:
+
+- ``no-verify``: ``--no-verify`` (any abbreviation) or ``commit -n``;
+- ``hooks-path``: ``core.hooksPath`` redirected (``-c``, ``--config-env``, GIT_CONFIG_* variables, ``git config``);
+- ``exec-path``: git's helper programs replaced (``--exec-path=``, ``GIT_EXEC_PATH``);
+- ``plumbing-push``: ``git send-pack`` / ``http-push``, which never run pre-push;
+- ``alias``: an alias defined on the command line or into git's config that runs a push or commit;
+- ``skip-env``: a hook manager told to skip hooks (pre-commit's ``SKIP``, ``HUSKY=0``);
+- ``hooks-tamper``: the installed hooks removed or rewritten, or ``deploystate hooks uninstall``;
+- ``uncertain``: part of the line cannot be known (an expansion in command position or in git's
+  arguments, a shell reading stdin, unbalanced quotes, inline code calling git) and it could push or
+  skip hooks.
 """
 
 from __future__ import annotations
 
-import shlex
+import re
 
-_SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "\n", "|&", ";;"}
-_REDIRECTS = {"<", ">", ">>", "<<", "<<<", ">&", "<&", ">|", "&>"}
-_WRAPPERS = {"command", "builtin", "exec", "nohup", "time", "sudo", "nice", "env", "then", "do", "else", "!"}
+from .shellwords import Command, parse
+
 # git's global options that take the next word as their value
 _GIT_GLOBAL_WITH_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env",
                           "--exec-path", "--list-cmds", "--attr-source"}
-_COMMIT_LONG_WITH_VALUE = {"--message", "--file", "--author", "--date", "--reuse-message", "--reedit-message",
-                           "--fixup", "--squash", "--template", "--trailer", "--cleanup", "--pathspec-from-file"}
-_COMMIT_SHORT_WITH_VALUE = set("mFCct")
-_PUSH_LONG_WITH_VALUE = {"--repo", "--push-option", "--receive-pack", "--exec"}
-_PUSH_SHORT_WITH_VALUE = set("o")
-_MERGE_LONG_WITH_VALUE = {"--message", "--file", "--strategy", "--strategy-option", "--cleanup", "--into-name"}
-_MERGE_SHORT_WITH_VALUE = set("mFsX")
+# short options that take a value, per sub-command (the rest of the cluster, or the next word); and short
+# options whose value is optional (only the rest of the cluster)
+_SHORT_VALUE = {"commit": set("mFCct"), "push": set("o"), "merge": set("mFsX"), "pull": set("sX")}
+_SHORT_OPTIONAL = {"commit": set("Su"), "merge": set("S"), "pull": set("S")}
+_LONG_VALUE = {
+    "commit": {"--message", "--file", "--author", "--date", "--reuse-message", "--reedit-message", "--fixup",
+               "--squash", "--template", "--trailer", "--cleanup", "--pathspec-from-file"},
+    "push": {"--repo", "--push-option", "--receive-pack", "--exec"},
+    "merge": {"--message", "--file", "--strategy", "--strategy-option", "--cleanup", "--into-name"},
+    "pull": {"--strategy", "--strategy-option", "--depth", "--upload-pack"},
+}
+_VERIFYING = {"commit", "push", "merge", "pull"}
+_NO_VERIFY_SHORTEST = "--no-v"  # shorter prefixes are not even ambiguous guesses of --no-verify
+_PLUMBING_PUSH = {"send-pack", "http-push"}
+_TAMPER = {"rm", "mv", "chmod", "cp", "ln", "truncate", "tee", "unlink", "install", "sed", "dd", "shred"}
+_RISKY = re.compile(r"(?i)git|push|commit|merge|send-pack|hook|verify")
+_ALIAS_RISK = re.compile(r"(?i)push|commit|merge|send-pack|no-verify|hookspath|^!")
 
 
 class GitCall:
     """One ``git`` invocation: its environment prefix, -c settings, -C directory, sub-command and args."""
 
-    def __init__(self, env: dict[str, str], config: list[str], cwd: str | None, sub: str, args: list[str]) -> None:
+    def __init__(self, env: dict[str, str], config: list[str], cwd: str | None, sub: str, args: list[str],
+                 exec_path: str | None = None) -> None:
         self.env, self.config, self.cwd, self.sub, self.args = env, config, cwd, sub, args
+        self.exec_path = exec_path
 
     def __repr__(self) -> str:
         return f"GitCall({self.sub!r}, {self.args!r})"
 
 
-def _words(command: str) -> list[str]:
-    lex = shlex.shlex(command.replace("\\\n", " "), posix=True, punctuation_chars="();<>|&\n")
-    lex.whitespace_split = True
-    lex.whitespace = " \t\r"  # keep newlines: they separate commands
-    try:
-        return list(lex)
-    except ValueError:  # unbalanced quotes: fall back to plain splitting, the real hooks still run
-        return command.split()
+class Finding:
+    """Why a line is refused: a category (see the module docstring) and a sentence."""
+
+    def __init__(self, category: str, detail: str) -> None:
+        self.category, self.detail = category, detail
+
+    def __repr__(self) -> str:
+        return f"Finding({self.category!r}, {self.detail!r})"
 
 
-def simple_commands(command: str) -> list[list[str]]:
-    """The words of each simple command in ``command`` (redirections dropped)."""
-    commands, current, skip = [], [], False
-    words = _words(command)
-    for i, word in enumerate(words):
-        if skip:
-            skip = False
-            continue
-        if word.isdigit() and i + 1 < len(words) and words[i + 1] in _REDIRECTS:
-            continue  # the file descriptor of "2>&1"
-        if word in _SEPARATORS or set(word) <= set(";&|()\n"):
-            if current:
-                commands.append(current)
-            current = []
-        elif word in _REDIRECTS:
-            skip = True  # the next word is the redirection's target
+class Analysis:
+    def __init__(self, calls: list[GitCall], findings: list[Finding]) -> None:
+        self.calls, self.findings = calls, findings
+
+
+def _git_call(cmd: Command) -> GitCall | None:
+    words = cmd.words
+    if not words or cmd.name != "git":
+        return None
+    i, config, cwd, exec_path = 1, [], None, None
+    while i < len(words) and words[i].startswith("-"):
+        opt, _, attached = words[i].partition("=")
+        if opt in _GIT_GLOBAL_WITH_VALUE and not attached and opt != "--exec-path" and i + 1 < len(words):
+            value = words[i + 1]
+            i += 2
         else:
-            current.append(word)
-    if current:
-        commands.append(current)
-    return commands
-
-
-def _is_assignment(word: str) -> bool:
-    name, eq, _ = word.partition("=")
-    return bool(eq) and name.replace("_", "a").isalnum() and not name[:1].isdigit()
-
-
-def git_calls(command: str) -> list[GitCall]:
-    """Every git invocation in the shell line."""
-    calls = []
-    for words in simple_commands(command):
-        env: dict[str, str] = {}
-        i = 0
-        while i < len(words) and (_is_assignment(words[i]) or words[i] in _WRAPPERS or
-                                  (i and words[i - 1] in ("env", "sudo") and words[i].startswith("-"))):
-            if _is_assignment(words[i]):
-                k, _, v = words[i].partition("=")
-                env[k] = v
+            value = attached if attached or "=" in words[i] else None
+            if opt.startswith("-c") and len(opt) > 2 and opt != "-c":  # -ckey=value
+                opt, value = "-c", words[i][2:]
             i += 1
-        if i >= len(words) or not (words[i] == "git" or words[i].endswith("/git")):
-            continue
-        i += 1
-        config, cwd = [], None
-        while i < len(words) and words[i].startswith("-"):
-            opt = words[i]
-            if opt in _GIT_GLOBAL_WITH_VALUE and i + 1 < len(words):
-                if opt == "-c":
-                    config.append(words[i + 1])
-                elif opt == "-C":
-                    cwd = words[i + 1]
-                i += 2
-                continue
-            if opt.startswith("-c") and len(opt) > 2:
-                config.append(opt[2:])
-            i += 1
-        if i < len(words):
-            calls.append(GitCall(env, config, cwd, words[i], words[i + 1:]))
-    return calls
+        if opt == "-c" and value is not None:
+            config.append(value)
+        elif opt == "--config-env" and value is not None:
+            config.append(value)  # key=ENVVAR: the key is what matters
+        elif opt == "-C":
+            cwd = value
+        elif opt == "--exec-path" and value is not None:
+            exec_path = value
+    if i >= len(words):
+        return None
+    return GitCall(cmd.env, config, cwd, words[i], words[i + 1:], exec_path)
 
 
-def _parse(args: list[str], long_with_value: set[str], short_with_value: set[str]
-           ) -> tuple[set[str], list[str]]:
-    """(options seen, as '--long' or '-x'; positional arguments)."""
-    opts: set[str] = set()
+def options(sub: str, args: list[str]) -> tuple[list[str], list[str]]:
+    """(options as written, '--long' or '-x' per short letter; positional arguments) for ``git <sub>``."""
+    opts: list[str] = []
     positional: list[str] = []
+    short_value, optional = _SHORT_VALUE.get(sub, set()), _SHORT_OPTIONAL.get(sub, set())
+    long_value = _LONG_VALUE.get(sub, set())
     i = 0
     while i < len(args):
         a = args[i]
@@ -121,42 +116,126 @@ def _parse(args: list[str], long_with_value: set[str], short_with_value: set[str
             break
         if a.startswith("--"):
             name = a.split("=", 1)[0]
-            opts.add(name)
-            if "=" not in a and name in long_with_value:
-                i += 1
+            opts.append(name)
+            if "=" not in a and any(v.startswith(name) for v in long_value) and len(name) > 3:
+                i += 1  # the value is the next word (abbreviations of value options too)
         elif a.startswith("-") and len(a) > 1:
             for j, ch in enumerate(a[1:], 1):
-                opts.add("-" + ch)
-                if ch in short_with_value:
+                opts.append("-" + ch)
+                if ch in short_value:
                     if j == len(a) - 1:
                         i += 1  # the value is the next word
                     break       # the rest of the cluster is the value
+                if ch in optional:
+                    break
         else:
             positional.append(a)
         i += 1
     return opts, positional
 
 
-def bypass(call: GitCall) -> str | None:
-    """Why this call skips the git hooks (--no-verify, commit -n, core.hooksPath), or None."""
-    if call.sub not in ("commit", "push", "merge"):
+def _skips_hooks(call: GitCall) -> str | None:
+    if call.sub not in _VERIFYING:
         return None
-    for setting in call.config:
-        if setting.lower().startswith("core.hookspath"):
-            return f"`git -c {setting} {call.sub}` points git away from the installed hooks"
-    if call.sub == "commit":
-        opts, _ = _parse(call.args, _COMMIT_LONG_WITH_VALUE, _COMMIT_SHORT_WITH_VALUE)
-        if "--no-verify" in opts or "-n" in opts:
-            return "`git commit --no-verify` (or -n) skips the commit-msg hook"
-    elif call.sub == "push":
-        opts, _ = _parse(call.args, _PUSH_LONG_WITH_VALUE, _PUSH_SHORT_WITH_VALUE)
-        if "--no-verify" in opts:
-            return "`git push --no-verify` skips the pre-push hook"
-    else:
-        opts, _ = _parse(call.args, _MERGE_LONG_WITH_VALUE, _MERGE_SHORT_WITH_VALUE)
-        if "--no-verify" in opts:
-            return "`git merge --no-verify` skips the commit-msg hook"
+    opts, _ = options(call.sub, call.args)
+    for opt in opts:
+        if len(opt) >= len(_NO_VERIFY_SHORTEST) and "--no-verify".startswith(opt):
+            return f"`git {call.sub} {opt}` skips the {'pre-push' if call.sub == 'push' else 'commit-msg'} hook"
+    if call.sub == "commit" and "-n" in opts:
+        return "`git commit -n` (--no-verify) skips the commit-msg hook"
     return None
+
+
+def _env_findings(env: dict[str, str]) -> list[Finding]:
+    found = []
+    for key, value in env.items():
+        if key == "GIT_CONFIG_PARAMETERS" and "hookspath" in value.lower() or (
+                key.startswith("GIT_CONFIG_KEY_") and value.lower() == "core.hookspath"):
+            found.append(Finding("hooks-path", f"`{key}` redirects core.hooksPath away from the installed hooks"))
+        elif key == "GIT_EXEC_PATH":
+            found.append(Finding("exec-path", "`GIT_EXEC_PATH` replaces git's own helper programs"))
+        elif key == "SKIP" and "deploystate" in value.lower() or key == "HUSKY" and value == "0":
+            found.append(Finding("skip-env", f"`{key}={value}` tells the hook manager to skip deploystate's hooks"))
+    return found
+
+
+def _call_findings(call: GitCall) -> list[Finding]:
+    found = _env_findings(call.env)
+    for setting in call.config:
+        key, _, value = setting.partition("=")
+        if key.lower() == "core.hookspath":
+            found.append(Finding("hooks-path", f"`git -c {setting}` points git away from the installed hooks"))
+        elif key.lower().startswith("alias."):
+            found.append(Finding("alias", f"`git -c {setting}` defines a command on the fly"))
+    if call.exec_path is not None:
+        found.append(Finding("exec-path", "`git --exec-path=...` replaces git's own helper programs"))
+    why = _skips_hooks(call)
+    if why:
+        found.append(Finding("no-verify", why))
+    if call.sub in _PLUMBING_PUSH:
+        found.append(Finding("plumbing-push", f"`git {call.sub}` pushes without running the pre-push hook"))
+    if call.sub == "config":
+        lowered = [a.lower() for a in call.args]
+        reading = any(a.startswith("--get") or a in ("-l", "--list", "get", "list") for a in lowered)
+        if not reading and any("core.hookspath" in a for a in lowered):
+            found.append(Finding("hooks-path", "`git config core.hooksPath` moves git away from the installed hooks"))
+        alias = next((j for j, a in enumerate(lowered) if a.startswith("alias.")), None)
+        if not reading and alias is not None and any(_ALIAS_RISK.search(a) for a in call.args[alias + 1:]):
+            found.append(Finding("alias", f"`git config {call.args[alias]}` defines an alias that pushes or commits"))
+    if call.sub in _VERIFYING:
+        opts, positional = options(call.sub, call.args)
+        hidden = [a for a in positional if "$" in a or "`" in a]
+        if hidden:
+            found.append(Finding("uncertain", f"`{hidden[0]}` in `git {call.sub}` is expanded by the shell and "
+                                              "could be an option such as --no-verify"))
+    return found
+
+
+def _other_findings(cmd: Command) -> list[Finding]:
+    found = _env_findings(cmd.env)
+    args = cmd.words[1:]
+    if cmd.name in _TAMPER and any(".git/hooks" in a or ".husky" in a or a.endswith("/hooks") for a in args):
+        found.append(Finding("hooks-tamper", f"`{cmd.name}` on the hooks directory disables the installed hooks"))
+    if cmd.name == "deploystate" and args[:2] == ["hooks", "uninstall"]:
+        found.append(Finding("hooks-tamper", "removing deploystate's hooks is for a person to do, not the agent"))
+    if cmd.code is not None and "git" in cmd.code and re.search(r"(?i)no-verify|hookspath|send-pack|\bpush\b",
+                                                                 cmd.code):
+        found.append(Finding("uncertain", f"`{cmd.name}` runs inline code that calls git, which cannot be "
+                                          "checked here"))
+    return found
+
+
+def analyze(command: str) -> Analysis:
+    """The git calls in ``command`` and everything in it that skips or might skip the hooks."""
+    parsed = parse(command)
+    calls, findings = [], []
+    for cmd in parsed.commands:
+        call = _git_call(cmd)
+        if call is not None:
+            calls.append(call)
+            findings += _call_findings(call)
+        elif cmd.words or cmd.env:
+            findings += _other_findings(cmd)
+    findings += _env_findings(parsed.assigned)
+    if parsed.unknown and _RISKY.search(command):
+        findings += [Finding("uncertain", why) for why in parsed.unknown]
+    seen, unique = set(), []
+    for f in findings:
+        if (f.category, f.detail) not in seen:
+            seen.add((f.category, f.detail))
+            unique.append(f)
+    return Analysis(calls, unique)
+
+
+def git_calls(command: str) -> list[GitCall]:
+    """Every git invocation in the shell line."""
+    return analyze(command).calls
+
+
+def bypass(call: GitCall) -> str | None:
+    """Why this call skips the git hooks, or None (the first finding's sentence)."""
+    found = _call_findings(call)
+    return found[0].detail if found else None
 
 
 class PushSpec:
@@ -169,7 +248,8 @@ class PushSpec:
 
 
 def push_spec(call: GitCall) -> PushSpec:
-    opts, positional = _parse(call.args, _PUSH_LONG_WITH_VALUE, _PUSH_SHORT_WITH_VALUE)
-    skip = bool(opts & {"--dry-run", "-n", "--delete", "-d", "--help", "-h"})
+    opts, positional = options("push", call.args)
+    given = set(opts)
+    skip = bool(given & {"--dry-run", "-n", "--delete", "-d", "--help", "-h"})
     return PushSpec(positional[0] if positional else None, positional[1:],
-                    bool(opts & {"--all", "--branches", "--mirror"}), bool(opts & {"--tags", "--mirror"}), skip)
+                    bool(given & {"--all", "--branches", "--mirror"}), bool(given & {"--tags", "--mirror"}), skip)

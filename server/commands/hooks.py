@@ -34,8 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         for client in CLIENT_FLAGS:
             q.add_argument(f"--{client}", action="store_true", help=f"{client} agent-client hooks")
         q.add_argument("--all", action="store_true", help="git hooks and every agent client")
+        q.add_argument("--scope", choices=("project", "local", "user"), default="project",
+                       help="agent-client settings file: project = the shared, committed one (default); local = "
+                            "your personal one for this project (Claude Code's .claude/settings.local.json); "
+                            "user = your own for every project (~/.claude/settings.json, ~/.codex/hooks.json, ...)")
         if name == "install":
-            q.add_argument("--python", help="interpreter the hooks run with (default: this one)")
+            q.add_argument("--python", help="interpreter the git hooks run with (default: this one); for agent "
+                                            "clients only with --scope local or user (a shared file holds nothing "
+                                            "machine-specific)")
         add_json(q)
         q.set_defaults(func=run)
     r = hsub.add_parser("run", help="run one hook by hand (what the shims call)",
@@ -78,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
         data["git"] = lines[:]
     for client in clients:
         if args.hooks_command == "install":
-            line = agent_install.install(top, client, args.python)
+            python = args.python if args.scope != "project" else None
+            line = agent_install.install(top, client, python, scope=args.scope)
         elif args.hooks_command == "uninstall":
-            line = agent_install.uninstall(top, client)
+            line = agent_install.uninstall(top, client, scope=args.scope)
         else:
-            line = f"{client}: {agent_install.status(top, client)}"
+            line = f"{client}: {agent_install.status(top, client, scope=args.scope)}"
         lines.append(line)
         data["clients"][client] = line
     emit(args, data, "\n".join(lines))

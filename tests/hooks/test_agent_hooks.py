@@ -172,13 +172,17 @@ def _denied(client: str, out: dict | None) -> str | None:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-@pytest.mark.parametrize("command", ["git commit --no-verify -m wip", "git add -A && git commit -anm wip",
-                                     "git push --no-verify origin main",
-                                     "git -c core.hooksPath=/dev/null push origin main"])
-def test_pre_tool_denies_hook_bypass(shop, client, command):
-    """--no-verify (commit -n) and a redirected core.hooksPath are denied, with the reason."""
+@pytest.mark.parametrize("command,category,named", [
+    ("git commit --no-verify -m wip", "no-verify", "`git commit --no-verify`"),
+    ("git add -A && git commit -anm wip", "no-verify", "`git commit -n`"),
+    ("git push --no-verify origin main", "no-verify", "`git push --no-verify` skips the pre-push hook"),
+    ("git -c core.hooksPath=/dev/null push origin main", "hooks-path", "`git -c core.hooksPath=/dev/null`")])
+def test_pre_tool_denies_hook_bypass(shop, client, command, category, named):
+    """--no-verify (commit -n) and a redirected core.hooksPath are denied in each client's shape, naming the
+    category and the exact option that was refused."""
     reason = _denied(client, _agent(shop, client, "pre-tool", _tool_input(client, shop.path, command)))
-    assert reason and "deploystate" in reason
+    assert reason and reason.startswith(f"deploystate: denied ({category}): ")
+    assert named in reason
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -188,7 +192,8 @@ def test_pre_tool_denies_a_push_pre_push_would_refuse(shop, client):
     shop.change("api/app.py", "print(2)\n")
     reason = _denied(client, _agent(shop, client, "pre-tool",
                                     _tool_input(client, shop.path, "git commit -am x && git push origin HEAD:main")))
-    assert reason and "would be refused by the pre-push hook" in reason and "deploystate verify api" in reason
+    assert reason and reason.startswith("deploystate: denied (refused-push): ")
+    assert "would be refused by the pre-push hook" in reason and "deploystate verify api" in reason
 
 
 def test_pre_tool_push_without_refspec_uses_the_upstream(shop):
