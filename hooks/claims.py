@@ -5,19 +5,42 @@ configurable; what this module adds is what makes them usable on real prose:
 git's comment lines and the verbose-commit diff are ignored, code blocks and
 quotes are ignored, and a match that is negated or conditional ("not deployed
 yet", "once deployed", "to be deployed", a question) is not a claim.
+
+The text is normalised first (NFKC, zero-width and soft-hyphen characters
+removed, Cyrillic/Greek lookalike letters folded), so "de\u200bployed" or a
+full-width "ｄｅｐｌｏｙｅｄ" is the word it looks like. A negation only counts in its
+own clause: "No regressions; api deployed" and "after testing, api deployed"
+are claims. "deployed to staging" is a claim too: deploystate does not know
+which environment a word names, and a claim it cannot check is refused.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 SCISSORS = "------------------------ >8 ------------------------"
 
-# Words shortly before a match that turn it into a non-claim, within the same sentence.
+# Words shortly before a match, in the same clause, that turn it into a non-claim.
 _NOT_A_CLAIM_BEFORE = re.compile(
-    r"(?i)(\bnot\b|n't\b|\bnever\b|\bwithout\b|\bbefore\b|\buntil\b|\bpending\b|\bonce\b|\bwhen\b|\bafter\b"
-    r"|\bif\b|\bunless\b|\bto be\b|\bwill be\b|\bcan be\b|\bcould be\b|\bshould be\b|\bmust be\b|\bneeds? to\b"
-    r"|\bnothing\b|\bno\b|\bwhether\b|\bnor\b)[^.!?\n]{0,30}$")
+    r"(?i)(\bnot\b|n't\b|\bcannot\b|\bnever\b|\bwithout\b|\bbefore\b|\buntil\b|\bpending\b|\bonce\b|\bwhen\b"
+    r"|\bafter\b|\bif\b|\bunless\b|\bto be\b|\bwill be\b|\bcan be\b|\bcould be\b|\bshould be\b|\bmust be\b"
+    r"|\bneeds? to\b|\bnothing\b|\bno\b|\bwhether\b|\bnor\b)[^.!?\n]{0,30}$")
+# Where a clause ends: a negation before it does not reach a claim after it ("No regressions; api deployed").
+_CLAUSE_BREAK = re.compile(r"(?i)[.!?;:,\n()\[\]]|\s[-\u2013\u2014]\s|\b(?:and|but|so|then|plus|also)\b")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064"
+                                    "\ufeff\u00ad\u180e\u034f\u061c"), None)
+# Letters that look like Latin ones (NFKC keeps them): folded so "dеployed" with a Cyrillic е still reads.
+_LOOKALIKES = str.maketrans("\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0501\u04cf\u03bf\u03c1\u0391"
+                            "\u0415\u041e\u0420\u0421\u0425\u0406\u0408\u039f\u03a1",
+                            "aeopcyxijdlopAEOPCXIJOP")
+
+
+def normalize(text: str) -> str:
+    """The text as a reader sees it: invisible characters dropped, NFKC, lookalike letters folded."""
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_LOOKALIKES)
+
+
 _FENCE = re.compile(r"```.*?(```|\Z)", re.S)
 # Quoted text is a mention, not a claim: "Merge branch 'deployed-fix'", Revert "api deployed", `deployed` flag.
 # A single quote only opens after a space or bracket, so the apostrophe in "it's deployed" is left alone.
@@ -58,14 +81,22 @@ def _sentence_end(text: str, pos: int) -> str:
     return text[m.start()] if m else ""
 
 
+def _clause_before(body: str, start: int) -> str:
+    """The part of the clause that precedes ``start``."""
+    window = body[max(0, start - 80):start]
+    last = None
+    for last in _CLAUSE_BREAK.finditer(window):
+        pass
+    return window[last.end():] if last else window
+
+
 def find_claim(text: str, patterns: list[re.Pattern[str]]) -> str | None:
-    """The first phrase that claims deployment, or None. Negated, conditional and questioned
-    mentions are skipped."""
-    body = prose(text)
+    """The first phrase that claims deployment, anywhere in ``text``, or None. Negated, conditional
+    and questioned mentions are skipped."""
+    body = prose(normalize(text))
     for pattern in patterns:
         for m in pattern.finditer(body):
-            before = body[max(0, m.start() - 60):m.start()]
-            if _NOT_A_CLAIM_BEFORE.search(before):
+            if _NOT_A_CLAIM_BEFORE.search(_clause_before(body, m.start())):
                 continue
             if _sentence_end(body, m.end()) == "?":
                 continue
@@ -77,7 +108,7 @@ def find_claim(text: str, patterns: list[re.Pattern[str]]) -> str | None:
 
 def mentioned(text: str, names: list[str]) -> list[str]:
     """Service names that appear in ``text`` as whole words."""
-    found = []
+    found, text = [], normalize(text)
     for name in names:
         if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text, re.I):
             found.append(name)
