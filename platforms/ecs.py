@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from deploystate.state.config import EcsService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
@@ -35,9 +35,11 @@ FAMILY_SCAN = 50          # task definition revisions searched when rolling back
 class EcsPlatform:
     name = "ecs"
 
-    def __init__(self, *, poll_interval: float = 5.0, progress_every: float = 15.0) -> None:
+    def __init__(self, *, poll_interval: float = 5.0, progress_every: float = 15.0,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.poll_interval = poll_interval
         self.progress_every = progress_every
+        self.clock, self.sleep = clock, sleep   # the rollout deadline's time: injectable for tests
         self._clients: dict[tuple, Any] = {}
         self._ours: dict[tuple[str, str, str | None], str] = {}   # (cluster, service, endpoint) -> deployment id
 
@@ -50,7 +52,7 @@ class EcsPlatform:
         return svc.config
 
     def _open(self, cfg: EcsService, timeout: float) -> Clients:
-        return Clients(cfg, Deadline(timeout), self._clients)
+        return Clients(cfg, Deadline(timeout, self.clock), self._clients)
 
     @staticmethod
     def _describe(cl: Clients) -> dict[str, Any]:
@@ -162,7 +164,7 @@ class EcsPlatform:
             if state == "FAILED":
                 return False, f"deployment {ours} FAILED: {mine.get('rolloutStateReason') or 'no reason'}", []
             line = f"{name}: deployment {ours} {state or 'in progress'} ({counts}; {len(deps)} deployment(s) live)"
-            now = time.monotonic()
+            now = self.clock()
             if progress and (line != last_line or now - last_emit >= self.progress_every):
                 progress(line)
                 last_line, last_emit = line, now
@@ -170,7 +172,7 @@ class EcsPlatform:
             if remaining <= self.poll_interval:
                 return True, f"deployment {ours} started; rollout still {state or 'in progress'} ({counts})", [
                     f"rollout not finished within {cl.deadline.timeout:g}s: verification will judge it"]
-            time.sleep(self.poll_interval)
+            self.sleep(self.poll_interval)
 
     def _resolve_target(self, cl: Clients, cfg: EcsService, to: str, current: str | None) -> str:
         if to == "previous":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from deploystate.state.config import EcsService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound
@@ -30,10 +30,14 @@ def endpoint_name(cfg: EcsService, service: str = "ecs") -> str:
 @dataclass
 class Deadline:
     timeout: float
-    start: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic   # injectable: tests of time rules must not race the machine
+    start: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.start = self.clock()
 
     def remaining(self) -> float:
-        return self.timeout - (time.monotonic() - self.start)
+        return self.timeout - (self.clock() - self.start)
 
     def expired(self) -> bool:
         return self.remaining() <= 0

@@ -31,6 +31,7 @@ class Replay:
         self.answers: dict[str, Any] = {}
         self.calls: list[tuple[str, dict]] = []
         self.hang = 0.0
+        self.released = threading.Event()   # ends every hang when the test is over
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +41,7 @@ class Replay:
                 op = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
                 replay.calls.append((op, body))
                 if replay.hang:
-                    time.sleep(replay.hang)
+                    replay.released.wait(replay.hang)
                 queue = replay.answers.get(op) or [(400, {"__type": "UnknownOperationException",
                                                           "message": f"no recorded answer for {op}"})]
                 if callable(queue):
@@ -71,6 +72,7 @@ class Replay:
 
     def __exit__(self, *exc: Any) -> None:
         self.hang = 0.0
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -14,19 +14,21 @@ from deploystate.platforms.ecs import EcsPlatform
 from deploystate.state.errors import PlatformUnreachable
 from tests.platforms.aws_replay import THROTTLED, Replay, recorded
 from tests.platforms.ecs_support import _no_project, svc_ref  # noqa: F401  (autouse fixture)
+from tests.timing import GENEROUS, HANG
+
 
 
 # -- faults ----------------------------------------------------------------------------------------
 
 def test_an_endpoint_that_is_down_is_unreachable_and_named(aws_env, tmp_path):
-    """A closed port gives PlatformUnreachable naming the endpoint, quickly."""
+    """A closed port gives PlatformUnreachable naming the endpoint, without waiting out the timeout."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}"
     started = time.monotonic()
     with pytest.raises(PlatformUnreachable, match=url.replace(".", r"\.")):
-        EcsPlatform().observe(svc_ref(tmp_path, url), timeout=5)
-    assert time.monotonic() - started < 5
+        EcsPlatform().observe(svc_ref(tmp_path, url), timeout=HANG)
+    assert time.monotonic() - started < GENEROUS
 
 
 def test_throttling_is_unreachable_within_the_timeout(aws_env, tmp_path):
@@ -35,19 +37,19 @@ def test_throttling_is_unreachable_within_the_timeout(aws_env, tmp_path):
         api.answers["DescribeServices"] = [THROTTLED]
         started = time.monotonic()
         with pytest.raises(PlatformUnreachable, match="throttling"):
-            EcsPlatform().observe(svc_ref(tmp_path, api.url), timeout=4)
-        assert time.monotonic() - started < 4
+            EcsPlatform().observe(svc_ref(tmp_path, api.url), timeout=HANG)
+        assert time.monotonic() - started < GENEROUS             # a refusal is final: no waiting out the timeout
         assert api.ops().count("DescribeServices") == 2          # one retry, then give up
 
 
 def test_a_hanging_api_times_out_within_the_timeout(aws_env, tmp_path):
-    """An endpoint that accepts and never answers gives PlatformUnreachable within the timeout."""
+    """An endpoint that accepts and never answers (600 s) gives PlatformUnreachable once our timeout is spent."""
     with Replay() as api:
-        api.hang = 30
+        api.hang = HANG
         started = time.monotonic()
         with pytest.raises(PlatformUnreachable, match="did not answer"):
-            EcsPlatform().observe(svc_ref(tmp_path, api.url), timeout=2)
-        assert time.monotonic() - started < 3.5
+            EcsPlatform().observe(svc_ref(tmp_path, api.url), timeout=4)
+        assert time.monotonic() - started < GENEROUS
 
 
 # -- recorded real responses (moto cannot show these) ------------------------------------------------

@@ -19,6 +19,7 @@ from deploystate.platforms.registry import get_platform
 from deploystate.state.config import KubernetesService, Revision
 from deploystate.state.errors import ConfigError, PlatformUnreachable, Refused, TargetNotFound
 from tests.fixtures.kube import DEPLOYMENTS, FakeCluster, crash_loop, now, oom_killed, waiting
+from tests.timing import GENEROUS
 
 OLD, NEW = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 SEED = "homeeasy-ai-service-v3"
@@ -243,8 +244,8 @@ def test_hanging_api_is_unreachable_within_the_timeout(kube_cluster: FakeCluster
     kube_cluster.hang()
     began = time.monotonic()
     with pytest.raises(PlatformUnreachable) as err:
-        platform.observe(service(kube_cluster), timeout=1.0)
-    assert time.monotonic() - began < 2.0
+        platform.observe(service(kube_cluster), timeout=3)   # the API hangs until teardown
+    assert time.monotonic() - began < GENEROUS
     assert "did not answer" in err.value.message and "timeout" in err.value.hint
 
 
@@ -308,7 +309,7 @@ def test_kubeconfig_and_context_select_the_cluster(kube_cluster: FakeCluster, tm
 # -- a real cluster (opt-in: it creates and deletes a deployment) ----------------------------------------
 
 @pytest.mark.cluster
-def test_real_cluster_restart_and_observe(tmp_path: Path) -> None:
+def test_opt_in_real_cluster_restart_and_observe_skips_without_a_kubeconfig(tmp_path: Path) -> None:
     """On a real cluster: create a deployment, see it complete, rollout-restart it, see new pods complete."""
     kubeconfig = os.environ.get("DEPLOYSTATE_TEST_KUBECONFIG")
     if not kubeconfig or not Path(kubeconfig).is_file():
