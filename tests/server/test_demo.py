@@ -1,5 +1,6 @@
-"""`deploystate demo`: the whole story on real local processes, real git and real hooks; every step's
-outcome is checked through --json and the exit code, and no process is left behind."""
+"""`deploystate demo`: the whole story on real local processes, real git and real hooks. What the demo did is
+checked from its side effects (the ledger it wrote, /proc, the remote it pushed to, the containers), not only
+from its own report, and no process is left behind."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import pytest
 from deploystate.server import cli
 from deploystate.server.demo import app_files, story
 from deploystate.server.demo.config_text import command_config
-from deploystate.server.demo.processes import alive
 from deploystate.server.demo.report import DemoResult, StepResult
 from deploystate.server.demo.scene import evidence_samples, expect, hook_lines
+from deploystate.state import cache, projection
 from deploystate.state.config import validate_config
+from deploystate.state.project import Project
 
 DEPLOYSTATE = str(Path(sys.executable).with_name("deploystate"))
 
@@ -35,6 +37,28 @@ EXPECTED = {
         "second", "the pre-push hook refuses the push with DOOM LOOP"],
     6: ["DEPLOYMENT_STATE.md exists", "it flags the DOOM LOOP", "it lists the failed attempts"],
 }
+
+
+def _gone(pid: int) -> bool:
+    """Our own reading of /proc (not the demo's helper): no process, or only a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def _running_from(directory: Path) -> list[int]:
+    """Live processes whose command line names a file under ``directory``."""
+    found = []
+    for entry in (e for e in Path("/proc").iterdir() if e.name.isdigit()):
+        try:
+            argv = entry.joinpath("cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if any(arg.startswith(str(directory)) for arg in argv) and not _gone(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def _clean_env() -> dict[str, str]:
@@ -55,17 +79,38 @@ def test_demo_plays_every_step_and_stops_its_processes(tmp_path: Path) -> None:
         assert step["ok"] and all(seen.values()), step
         for what in EXPECTED[step["number"]]:
             assert seen.get(what) is True, (step["number"], what, sorted(seen))
-    # api x3 (start, fix 1, fix 2) and worker x4 (start, three fixes): every one of them stopped
-    assert len(data["pids"]) == 7
-    assert not [p for p in data["pids"] if alive(p)]
-    assert data["left_running"] == []
     repo = target / "demo-shop"
-    assert (repo / "DEPLOYMENT_STATE.md").read_text().count("DOOM LOOP") >= 1
+    # The processes, from /proc and the control script's own pid file: api x3 (start, fix 1, fix 2) and
+    # worker x4 (start, three fixes), every one of them gone, and nothing else running from the demo's folder.
+    started = [int(line.split()[0]) for line in (repo / "run" / "started.pids").read_text().splitlines()]
+    assert len(started) == 7 and sorted(started) == sorted(data["pids"])
+    assert [p for p in started if not _gone(p)] == []
+    assert _running_from(target) == []
     assert data["kept"] is True and repo.is_dir()
+    # The ledger the demo wrote (its chain intact), read with our own reader.
+    project = Project.discover(repo)
+    assert project.ledger.verify().ok
+    records = project.ledger.read().records
+    verdicts = [(r["payload"]["service"], r["payload"]["verdict"]) for r in records if r["kind"] == "verification"]
+    # the opening (worker verified), api's broken fix then the right one, then worker's three failed fixes
+    assert verdicts == [("worker", "pass"), ("api", "fail"), ("api", "pass")] + [("worker", "fail")] * 3
+    api_pass = [r for r in records if r["kind"] == "verification" and r["payload"]["verdict"] == "pass"][-1]
+    marks = [r for r in records if r["kind"] == "mark_deployed"]
+    assert [(m["payload"]["service"], m["payload"]["verification_id"]) for m in marks] == [("api", api_pass["id"])]
+    deploys = [r["payload"]["service"] for r in records if r["kind"] == "deploy"]
+    assert deploys == ["api", "worker", "api", "api", "worker", "worker", "worker"]   # api's fixes left worker be
+    failed = [r for r in records if r["kind"] == "attempt" and r["payload"]["outcome"] == "failed"]
+    assert [a["payload"]["services"] for a in failed][-3:] == [["worker"]] * 3
+    assert projection.doom_loop(cache.load(project.ledger).state, 3)
+    # DEPLOYMENT_STATE.md as the next session reads it.
+    state_text = (repo / "DEPLOYMENT_STATE.md").read_text()
+    assert "DOOM LOOP" in state_text and "retry failed worker jobs 3 times" in state_text
+    # The remote: the verified fix was pushed, nothing later (the doom-loop pushes were refused).
     pushed = subprocess.run(["git", "rev-parse", "main"], cwd=target / "remote.git", capture_output=True, text=True)
     fix = subprocess.run(["git", "log", "-1", "--format=%s", pushed.stdout.strip()], cwd=repo, capture_output=True,
                          text=True)
     assert fix.stdout.strip() == "api: load the model from models/rl.json"  # the verified fix, nothing later
+    assert api_pass["commit"] == pushed.stdout.strip()
 
 
 def _one_broken_step(scene, step: StepResult) -> None:
@@ -103,13 +148,14 @@ def test_demo_stops_its_processes_when_interrupted(monkeypatch: pytest.MonkeyPat
     """Ctrl-C or SIGTERM in the middle of the story: exit 130 and the app's processes are stopped."""
     monkeypatch.setattr(story, "STEPS", [("Interrupted", _interrupt(sig))])
     _record.clear()
+    before = signal.getsignal(signal.SIGTERM)
     assert cli.main(["demo", "--json", "--dir", str(tmp_path / "d")]) == 130
     data = json.loads(capsys.readouterr().out)
     assert data["interrupted"] and not data["ok"]
-    pids = _record["pids"]
+    pids = _record["pids"]   # read by the step itself from the running scene, not from the demo's report
     assert len(pids) == 2 and all(pids) and set(pids) <= set(data["pids"])
-    assert not [p for p in data["pids"] if alive(p)]
-    assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
+    assert [p for p in pids if not _gone(p)] == [] and _running_from(tmp_path / "d") == []
+    assert signal.getsignal(signal.SIGTERM) is before  # the previous handler is back, not the demo's
 
 
 def test_demo_refuses_a_directory_that_is_not_empty(capsys, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -55,27 +56,31 @@ def test_eight_concurrent_writers_lose_nothing(s3, tmp_path: Path) -> None:
     assert cache.load(ledgers[0]).state == cache.load(ledgers[7]).state
 
 
-def test_a_stale_head_write_is_refused_and_retried(s3, tmp_path: Path) -> None:
+def test_a_stale_head_write_is_refused_and_retried(s3, aws_endpoint: str, tmp_path: Path) -> None:
     """Another writer moving head.json between our read and write costs a retry, not a lost count."""
     backend = S3Ledger(f"s3://{BUCKET}/p", client=s3)
     led = Ledger(tmp_path / "a")
     led.append("note", {})
     backend.sync(led)
-    real_read = backend.read_head
-    calls = {"n": 0}
+    other = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")   # a second writer
+    raced: list[str] = []
 
-    def racing_read():
-        head, etag = real_read()
-        if calls["n"] == 0:  # someone else bumps the head right after we read it
-            s3.put_object(Bucket=BUCKET, Key="p/head.json", IfMatch=etag,
-                          Body=b'{"count": 5, "last_id": "0"}')
-        calls["n"] += 1
-        return head, etag
+    def someone_else_writes_first(params, **_kw) -> None:  # noqa: ANN001
+        """Just before our first conditional write of head.json reaches S3, the other writer bumps it."""
+        if params.get("Key") == "p/head.json" and not raced:
+            raced.append(params.get("IfMatch") or "")
+            other.put_object(Bucket=BUCKET, Key="p/head.json", Body=b'{"count": 5, "last_id": "0"}')
 
-    backend.read_head = racing_read  # type: ignore[method-assign]
-    result = S3SyncResult(backend="x")
-    backend.bump_head(2, "zzz", result)
+    s3.meta.events.register("provide-client-params.s3.PutObject", someone_else_writes_first)
+    try:
+        result = S3SyncResult(backend="x")
+        backend.bump_head(2, "zzz", result)   # the real read, the real If-Match write, refused by S3 once
+    finally:
+        s3.meta.events.unregister("provide-client-params.s3.PutObject", someone_else_writes_first)
+    assert raced and raced[0]                                  # our write carried the ETag it had read
     assert result.head_retries == 1 and result.head["count"] == 7
+    stored = json.loads(s3.get_object(Bucket=BUCKET, Key="p/head.json")["Body"].read())
+    assert stored["count"] == 7 and stored["last_id"] == "zzz"
 
 
 def test_records_are_never_overwritten(s3, tmp_path: Path) -> None:
