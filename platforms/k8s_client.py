@@ -87,13 +87,26 @@ class KubeApi:
         self.endpoint = endpoint
 
     def deployment(self, ns: str, name: str, deadline: Deadline) -> dict[str, Any]:
-        return self._json(f"deployment {ns}/{name}", deadline, self.apps.read_namespaced_deployment, name, ns,
-                          not_found=_deployment_missing(ns, name))
+        return self.workload("deployment", ns, name, deadline)
 
     def patch_deployment(self, ns: str, name: str, body: Any, deadline: Deadline) -> dict[str, Any]:
-        kind = JSON_PATCH if isinstance(body, list) else STRATEGIC
-        return self._json(f"patch deployment {ns}/{name}", deadline, self.apps.patch_namespaced_deployment,
-                          name, ns, body, _content_type=kind, not_found=_deployment_missing(ns, name))
+        return self.patch_workload("deployment", ns, name, body, deadline)
+
+    def workload(self, kind: str, ns: str, name: str, deadline: Deadline) -> dict[str, Any]:
+        """A Deployment, StatefulSet or DaemonSet (``kind`` as in deploystate.toml)."""
+        read = getattr(self.apps, f"read_namespaced_{_API_NAME[kind]}")
+        return self._json(f"{kind} {ns}/{name}", deadline, read, name, ns, not_found=_workload_missing(kind, ns, name))
+
+    def patch_workload(self, kind: str, ns: str, name: str, body: Any, deadline: Deadline) -> dict[str, Any]:
+        content = JSON_PATCH if isinstance(body, list) else STRATEGIC
+        patch = getattr(self.apps, f"patch_namespaced_{_API_NAME[kind]}")
+        return self._json(f"patch {kind} {ns}/{name}", deadline, patch, name, ns, body, _content_type=content,
+                          not_found=_workload_missing(kind, ns, name))
+
+    def controller_revisions(self, ns: str, selector: str, deadline: Deadline) -> list[dict[str, Any]]:
+        data = self._json(f"controllerrevisions in {ns} ({selector})", deadline,
+                          self.apps.list_namespaced_controller_revision, ns, label_selector=selector)
+        return list(data.get("items") or [])
 
     def replicasets(self, ns: str, selector: str, deadline: Deadline) -> list[dict[str, Any]]:
         data = self._json(f"replicasets in {ns} ({selector})", deadline,
@@ -156,7 +169,8 @@ class KubeApi:
         if status in (401, 403):
             return PlatformError(f"Kubernetes API {self.endpoint} refused {what} ({status}): {message}",
                                  "check credentials and RBAC: deploystate needs get/list/patch on deployments, "
-                                 "list on replicasets and pods, get on pods/log in that namespace")
+                                 "statefulsets and daemonsets, list on replicasets, controllerrevisions and pods, "
+                                 "get on pods/log in that namespace")
         if status == 429 or status >= 500 or status == 0:
             return PlatformUnreachable(f"Kubernetes API {self.endpoint} failed {what} (HTTP {status}): {message}",
                                        "the API server is unhealthy or throttling; retry shortly and check "
@@ -169,10 +183,13 @@ class _Missing(Exception):
     """A 404 (or a missing previous container instance), for the caller to word."""
 
 
-def _deployment_missing(ns: str, name: str) -> TargetNotFound:
-    return TargetNotFound(f"deployment {name!r} not found in namespace {ns!r}",
-                          f"check services.<name>.deployment/namespace/context in deploystate.toml "
-                          f"(`kubectl get deployments -n {ns}`)")
+_API_NAME = {"deployment": "deployment", "statefulset": "stateful_set", "daemonset": "daemon_set"}
+
+
+def _workload_missing(kind: str, ns: str, name: str) -> TargetNotFound:
+    return TargetNotFound(f"{kind} {name!r} not found in namespace {ns!r}",
+                          f"check services.<name>.{kind}/namespace/context in deploystate.toml "
+                          f"(`kubectl get {kind}s -n {ns}`)")
 
 
 def _status_message(exc: ApiException) -> str:

@@ -1,4 +1,5 @@
-"""Kubernetes Deployments: ``rollout restart``, ``rollout status``-grade observation, logs, ``rollout undo``.
+"""Kubernetes Deployments, StatefulSets and DaemonSets: ``rollout restart``, ``rollout status``-grade
+observation, logs, ``rollout undo`` (Deployments).
 
 Talks to the API through the official ``kubernetes`` client (imported with this module, which the
 registry loads only when a Kubernetes service is used). The transport is injectable: an
@@ -13,14 +14,16 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from deploystate.state.config import KubernetesService
-from deploystate.state.errors import ConfigError, Refused
+from deploystate.state.errors import ConfigError, PlatformError, Refused
 from deploystate.state.ids import iso, utc_now
 from deploystate.state.redact import redact
 
 from . import k8s_pods as podrules
 from . import k8s_rollout as rules
+from . import k8s_sets as sets
 from .base import Instance, Observation, Progress, RestartResult, ServiceRef
 from .k8s_client import Deadline, KubeApi, build_client
+from .k8s_workload import gather, template_annotations, template_containers
 from .revision import RevisionReading, agree, describe, read_revision
 
 STRATEGIES = ("auto", "rollout", "restart", "recreate")   # all mean: new pods from the same template
@@ -60,10 +63,6 @@ class KubernetesPlatform:
         if not isinstance(svc.config, KubernetesService):
             raise ConfigError(f"service {svc.name!r} is not a Kubernetes service",
                               "set platform = \"kubernetes\" and a deployment for it in deploystate.toml")
-        if svc.config.kind != "deployment":
-            raise ConfigError(f"service {svc.name!r} is a {svc.config.kind}: this version of the Kubernetes "
-                              "platform drives Deployments only", "use kubectl for it until StatefulSet/DaemonSet "
-                              "support lands, or configure its Deployment")
         return svc.config
 
     # -- restart ---------------------------------------------------------------------------------
@@ -75,76 +74,67 @@ class KubernetesPlatform:
         if strategy not in STRATEGIES:
             raise ConfigError(f"restart strategy {strategy!r} does not apply to Kubernetes",
                               f"use one of: {', '.join(STRATEGIES)} (all roll new pods from the template)")
-        api = self._api(cfg)
-        dep = api.deployment(cfg.namespace, cfg.deployment, deadline)
-        self._refuse_paused(dep, cfg, "restart")
+        api, kind, name = self._api(cfg), cfg.kind, cfg.workload
+        obj = api.workload(kind, cfg.namespace, name, deadline)
+        self._refuse_paused(obj, cfg, "restart")
         stamp = began.strftime("%Y-%m-%dT%H:%M:%SZ")          # kubectl writes RFC 3339 seconds
-        if _template_annotations(dep).get(rules.RESTARTED_AT) == stamp:
+        if template_annotations(obj).get(rules.RESTARTED_AT) == stamp:
             stamp = iso(began)        # a second restart within the same second must still change the template
         patch = {"spec": {"template": {"metadata": {"annotations": {rules.RESTARTED_AT: stamp}}}}}
         if progress:
-            progress(f"rollout restart deployment/{cfg.deployment} in {cfg.namespace}")
-        after = api.patch_deployment(cfg.namespace, cfg.deployment, patch, deadline)
+            progress(f"rollout restart {kind}/{name} in {cfg.namespace}")
+        after = api.patch_workload(kind, cfg.namespace, name, patch, deadline)
         generation = (after.get("metadata") or {}).get("generation")
-        warnings = rules.pull_warnings(dep)
-        if generation == (dep.get("metadata") or {}).get("generation"):
+        warnings = rules.pull_warnings(obj) + _partition_warning(obj, kind)
+        if generation == (obj.get("metadata") or {}).get("generation"):
             warnings.append("the API did not bump metadata.generation: the template may not have changed, "
                             "so no new pods may roll")
         return RestartResult(svc.name, strategy, True,
-                             f"rollout restart requested for deployment/{cfg.deployment} (generation "
+                             f"rollout restart requested for {kind}/{name} (generation "
                              f"{generation}); the controller now replaces the pods: verify to see it finish",
                              platform_ids={"generation": generation, "restartedAt": stamp,
-                                           "deployment": f"{cfg.namespace}/{cfg.deployment}"},
+                                           kind: f"{cfg.namespace}/{name}"},
                              warnings=warnings, started_at=iso(began),
                              duration=round((utc_now() - began).total_seconds(), 3))
 
     @staticmethod
-    def _refuse_paused(dep: dict[str, Any], cfg: KubernetesService, action: str) -> None:
-        if (dep.get("spec") or {}).get("paused"):
-            raise Refused(f"deployment {cfg.namespace}/{cfg.deployment} is paused: a {action} would not roll "
-                          "any pods", f"resume it first: kubectl rollout resume deployment/{cfg.deployment} "
+    def _refuse_paused(obj: dict[str, Any], cfg: KubernetesService, action: str) -> None:
+        kind, name = cfg.kind, cfg.workload
+        if (obj.get("spec") or {}).get("paused"):
+            raise Refused(f"deployment {cfg.namespace}/{name} is paused: a {action} would not roll "
+                          "any pods", f"resume it first: kubectl rollout resume deployment/{name} "
                           f"-n {cfg.namespace}")
+        if kind != "deployment" and sets.strategy(obj) == "OnDelete":
+            raise Refused(f"{kind} {cfg.namespace}/{name} uses updateStrategy OnDelete: a {action} changes the "
+                          "template but replaces no pod", f"delete its pods to roll them (kubectl delete pod -n "
+                          f"{cfg.namespace} -l <its selector>), or switch it to RollingUpdate")
 
     # -- observe ---------------------------------------------------------------------------------
 
-    def _gather(self, api: KubeApi, cfg: KubernetesService, deadline: Deadline,
-                with_pods: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        """The deployment, its ReplicaSets and their pods, listed with the deployment's label selector."""
-        dep = api.deployment(cfg.namespace, cfg.deployment, deadline)
-        selector = rules.selector_string((dep.get("spec") or {}).get("selector"))
-        owned = [rs for rs in api.replicasets(cfg.namespace, selector, deadline)
-                 if rules.owned_by(rs, dep, "Deployment")]
-        # A selector can match pods of another owner; only this deployment's ReplicaSets' pods count.
-        pods = [p for p in api.pods(cfg.namespace, selector, deadline)
-                if any(rules.owned_by(p, rs, "ReplicaSet") for rs in owned)] if with_pods else []
-        return dep, owned, pods
-
     def observe(self, svc: ServiceRef, *, timeout: float) -> Observation:
-        """Rollout status by kubectl's rules, every container of the new ReplicaSet's pods, the revision."""
+        """Rollout status by kubectl's rules, every container of the current revision's pods, the revision."""
         cfg, deadline = self._cfg(svc), Deadline(timeout)
         api = self._api(cfg)
-        dep, owned, pods = self._gather(api, cfg, deadline)
-        new_rs = rules.new_replicaset(dep, owned)
-        new_hash = rules.pod_template_hash(new_rs)
-        status = rules.rollout_status(dep)
+        g = gather(api, cfg, deadline)
+        status = g.status
         instances: list[Instance] = []
         problems: list[str] = [status.message] if status.failed else []
         readings: list[tuple[str, RevisionReading]] = []
-        new_pods = [p for p in pods if new_hash and _pod_hash(p) == new_hash]
         http = self._http_revision(cfg, deadline, api.endpoint)
-        for pod in pods:
+        for pod in g.pods:
             reading = http or podrules.pod_revision(pod, cfg.revision, cfg.containers)
             if _is_running(pod):       # the revision is what runs: old pods count until they are gone
                 readings.append((_name(pod), reading))
-            if new_hash and _pod_hash(pod) == new_hash:
+            if g.is_new(pod):
                 report = podrules.inspect_pod(pod, reading.value)
                 instances += report.instances
                 problems += report.problems
         problems += [f"container {c!r} is not in the pod template" for c in cfg.containers
-                     if c not in {c2.get("name") for c2 in _template_containers(dep)}]
+                     if c not in {c2.get("name") for c2 in template_containers(g.obj)}]
         revision, revision_notes = agree(readings)
+        new_pods = g.new_pods
         return Observation(
-            service=svc.name, platform=self.name, target=f"deployment/{cfg.namespace}/{cfg.deployment}",
+            service=svc.name, platform=self.name, target=f"{cfg.kind}/{cfg.namespace}/{cfg.workload}",
             state=_state(status, problems), revision=revision, revision_source=describe(cfg.revision),
             started_at=max((i.started_at for i in instances if i.started_at), default=None),
             # Not-ready pods mid-rollout are expected: health is judged once the rollout is complete.
@@ -153,16 +143,16 @@ class KubernetesPlatform:
             oom_killed=any(i.oom_killed for i in instances),
             replicas={"desired": status.desired, "updated": status.updated, "ready": status.ready,
                       "available": status.available, "current": status.replicas,
-                      "running": sum(1 for p in new_pods if _is_running(p)), "old_pods": len(pods) - len(new_pods)},
+                      "running": sum(1 for p in new_pods if _is_running(p)), "old_pods": len(g.pods) - len(new_pods)},
             # "reason" is read by people and the verifier's summaries; "code" is the rule that decided.
             rollout={**status.to_dict(), "reason": status.message, "code": status.reason,
-                     "new_replicaset": rules.rs_name(new_rs), "pod_template_hash": new_hash,
-                     "k8s_revision": rules.rs_revision(new_rs) if new_rs else None},
+                     "new_replicaset": rules.rs_name(g.new_rs), "pod_template_hash": g.new_hash,
+                     "k8s_revision": rules.rs_revision(g.new_rs) if g.new_rs else None},
             instances=instances, problems=[redact(p) for p in problems],
-            facts={"namespace": cfg.namespace, "deployment": cfg.deployment, "api": api.endpoint,
-                   "pod_template_hash": new_hash,
-                   "restarted_at": _template_annotations(dep).get(rules.RESTARTED_AT),
-                   "images": {c.get("name"): c.get("image") for c in _template_containers(dep)},
+            facts={"namespace": cfg.namespace, cfg.kind: cfg.workload, "kind": cfg.kind, "api": api.endpoint,
+                   "pod_template_hash": g.new_hash,
+                   "restarted_at": template_annotations(g.obj).get(rules.RESTARTED_AT),
+                   "images": {c.get("name"): c.get("image") for c in template_containers(g.obj)},
                    "revision_notes": [redact(n) for n in revision_notes][:10]})
 
     @staticmethod
@@ -176,13 +166,12 @@ class KubernetesPlatform:
 
     def logs(self, svc: ServiceRef, *, since: datetime | None, previous: bool = False,
              timeout: float) -> Iterator[str]:
-        """Log lines of the new ReplicaSet's pods, per container; ``previous`` reads crashed instances."""
+        """Log lines of the current revision's pods, per container; ``previous`` reads crashed instances."""
         cfg, deadline = self._cfg(svc), Deadline(timeout)
         api = self._api(cfg)
-        dep, owned, pods = self._gather(api, cfg, deadline)
-        new_hash = rules.pod_template_hash(rules.new_replicaset(dep, owned))
-        # Before the controller made the new ReplicaSet, the pods that exist are the ones to read.
-        pods = [p for p in pods if _pod_hash(p) == new_hash] if new_hash else pods
+        g = gather(api, cfg, deadline)
+        # Before the controller made the new ReplicaSet/revision, the pods that exist are the ones to read.
+        pods = g.new_pods if g.new_hash else g.pods
         params: dict[str, Any] = {"limit_bytes": self.log_limit_bytes, **({"previous": True} if previous else {})}
         if since is not None:
             params["since_seconds"] = max(1, math.ceil((utc_now() - since).total_seconds()))
@@ -208,8 +197,13 @@ class KubernetesPlatform:
         or a commit: the newest ReplicaSet whose pods ran that commit (read per ``revision``).
         """
         cfg, deadline, began = self._cfg(svc), Deadline(timeout), utc_now()
+        if cfg.kind != "deployment":
+            raise PlatformError(f"rollback of a {cfg.kind} is not supported by deploystate yet",
+                                f"use kubectl rollout undo {cfg.kind}/{cfg.workload} -n {cfg.namespace}, then "
+                                f"`deploystate verify {svc.name}`")
         api = self._api(cfg)
-        dep, owned, _ = self._gather(api, cfg, deadline, with_pods=False)
+        g = gather(api, cfg, deadline, with_pods=False)
+        dep, owned = g.obj, g.owned
         self._refuse_paused(dep, cfg, "rollback")
         target = rules.rollback_target(owned, to, cfg)
         current = rules.new_replicaset(dep, owned)
@@ -244,20 +238,17 @@ def _state(status: rules.RolloutStatus, problems: list[str]) -> str:
     return "running" if status.complete else "progressing"
 
 
-def _template_containers(dep: dict[str, Any]) -> list[dict[str, Any]]:
-    return ((dep.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
-
-
-def _template_annotations(dep: dict[str, Any]) -> dict[str, Any]:
-    return (((dep.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations") or {}
+def _partition_warning(obj: dict[str, Any], kind: str) -> list[str]:
+    rolling = (((obj.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate") or {})
+    partition = rolling.get("partition") if kind == "statefulset" else None
+    if isinstance(partition, int) and partition > 0:
+        return [f"the statefulset's rollingUpdate.partition is {partition}: only pods with an ordinal >= "
+                f"{partition} are replaced"]
+    return []
 
 
 def _name(pod: dict[str, Any]) -> str:
     return str((pod.get("metadata") or {}).get("name", "?"))
-
-
-def _pod_hash(pod: dict[str, Any]) -> str | None:
-    return ((pod.get("metadata") or {}).get("labels") or {}).get(rules.HASH_LABEL)
 
 
 def _is_running(pod: dict[str, Any]) -> bool:

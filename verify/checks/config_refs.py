@@ -101,8 +101,8 @@ def measure(check: ConfigRefsCheck, ctx: CheckContext, timeout: float) -> Measur
         body = api._json(f"{'configmap' if kind == 'configMapRef' else 'secret'} {ns}/{name}", deadline, fn, name, ns)
         return set(body.get("data") or {}) | set(body.get("binaryData") or {})  # keys only; values dropped here
 
-    deployment = api.deployment(ns, cfg.deployment, deadline)
-    evidence: dict[str, Any] = {"deployment": f"{ns}/{cfg.deployment}", "containers": cfg.containers or "all"}
+    deployment = api.workload(cfg.kind, ns, cfg.workload, deadline)
+    evidence: dict[str, Any] = {cfg.kind: f"{ns}/{cfg.workload}", "containers": cfg.containers or "all"}
     if check.configmap:
         try:
             keys = sorted(read_keys("configMapRef", check.configmap))
@@ -122,8 +122,8 @@ def measure(check: ConfigRefsCheck, ctx: CheckContext, timeout: float) -> Measur
     unreferenced = [k for k in keys if k not in referenced and k not in check.ignore]
     evidence.update(source=source, keys=len(keys), unreferenced=unreferenced)
     if unreferenced:
-        return failed(f"{len(unreferenced)} key(s) of {source} never reach deployment {cfg.deployment}: "
+        return failed(f"{len(unreferenced)} key(s) of {source} never reach {cfg.kind} {cfg.workload}: "
                       + ", ".join(unreferenced[:10]), **evidence)
     if not keys:
         return passed(f"{source} has no keys", **evidence)
-    return passed(f"all {len(keys)} key(s) of {source} are referenced by deployment {cfg.deployment}", **evidence)
+    return passed(f"all {len(keys)} key(s) of {source} are referenced by {cfg.kind} {cfg.workload}", **evidence)
