@@ -1,0 +1,74 @@
+"""The last day per service as a Mermaid gantt block for DEPLOYMENT_STATE.md (pure: same events, same text).
+
+GitHub, GitLab and most Markdown viewers render ```mermaid blocks, so a reader sees restarts, verdicts,
+rechecks and overrides on one time axis without reading the tables. Bounded: at most
+``MAX_SERVICES`` sections of ``MAX_EVENTS`` milestones each (the newest), labels stripped of the
+characters that end a gantt task (``:`` ``;`` ``#``) so a hostile summary cannot break the block.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+MAX_SERVICES = 8
+MAX_EVENTS = 6
+WINDOW = timedelta(days=1)
+_UNSAFE = re.compile(r"[:;#`\n\r\t]+")
+# kind/verdict -> (label, mermaid tags); crit marks what needs attention, done what went well
+_LOOK = {
+    ("deploy", "restarted"): ("restart", ""), ("deploy", "failed"): ("restart failed", "crit, "),
+    ("rollback", "restarted"): ("rollback", ""), ("rollback", "failed"): ("rollback failed", "crit, "),
+    ("verification", "pass"): ("verify pass", "done, "), ("verification", "fail"): ("verify FAIL", "crit, "),
+    ("verification", "inconclusive"): ("verify inconclusive", "active, "),
+    ("mark_deployed", ""): ("marked deployed", "done, "), ("override", ""): ("override", "crit, "),
+}
+
+
+def _label(event: dict[str, Any]) -> tuple[str, str] | None:
+    kind = event.get("kind", "")
+    outcome = event.get("verdict") or event.get("status") or ""
+    look = _LOOK.get((kind, outcome)) or _LOOK.get((kind, ""))
+    if look is None:
+        return None
+    label, tags = look
+    if kind == "verification" and event.get("recheck"):
+        label = "recheck " + label.split(" ", 1)[1]
+    return _UNSAFE.sub(" ", label).strip(), tags
+
+
+def _parse(ts: str) -> datetime | None:
+    try:
+        return datetime.strptime(ts[:16], "%Y-%m-%dT%H:%M")
+    except (TypeError, ValueError):
+        return None
+
+
+def mermaid(events: Iterable[dict[str, Any]], now: datetime) -> list[str]:
+    """Lines of a ```mermaid gantt block for the events of the last day, or [] when there are none.
+
+    An event is ``{"ts": ISO, "kind", "service", "verdict"|"status", "recheck"}`` (a projection's
+    recent list); ``now`` is naive UTC or aware (its wall time is used)."""
+    now = now.replace(tzinfo=None, second=0, microsecond=0)
+    since = now - WINDOW
+    per: dict[str, list[tuple[datetime, str, str]]] = {}
+    for ev in events:
+        when = _parse(str(ev.get("ts") or ""))
+        look = _label(ev)
+        service = _UNSAFE.sub(" ", str(ev.get("service") or "all services")).strip()[:40]
+        if when is None or look is None or not (since <= when <= now):
+            continue
+        per.setdefault(service, []).append((when, *look))
+    if not per:
+        return []
+    # the services with the newest activity, each with its newest events, shown oldest first
+    names = sorted(per, key=lambda n: (max(per[n])[0], n), reverse=True)[:MAX_SERVICES]
+    out = ["```mermaid", "gantt", "    title Last 24 hours (UTC)", "    dateFormat YYYY-MM-DDTHH:mm",
+           "    axisFormat %H:%M"]
+    for name in sorted(names):
+        out.append(f"    section {name}")
+        for when, label, tags in sorted(per[name])[-MAX_EVENTS:]:
+            out.append(f"    {label} :{tags}milestone, {when:%Y-%m-%dT%H:%M}, 0m")
+    out.append("```")
+    return out
