@@ -124,6 +124,15 @@ def run(hook: str, args: list[str]) -> int:
     if not refusals:
         print(f"deploystate: push to {', '.join(targets)} allowed: every deploy deploystate knows of has a "
               "passing verification.", file=sys.stderr)
+        if deploy and snap.project is not None:
+            from . import pending  # a push that CI deploys is a pending deploy until verified
+
+            try:
+                pending.record(snap.project, snap.state or {}, deploy)
+            except Exception as exc:  # noqa: BLE001 - unrecorded, the pending deploy would be forgotten
+                print(f"deploystate: refusing the push: the pending CI deploy could not be recorded ({exc})\n"
+                      "  next: fix the state directory (deploystate doctor), then push again", file=sys.stderr)
+                return 1
         return 0
     from . import override
     from .gates import report

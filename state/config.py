@@ -67,6 +67,9 @@ class ServiceBase(Strict):
     restart_timeout: Duration = 300.0
     # The only way past an unreadable running revision: a reason, shown as a standing warning everywhere.
     revision_waiver: str | None = None
+    # Who rolls a pushed commit out: deploystate's own restart, or CI after a push to a deploy branch
+    # (then the pre-push hook records a pending deploy and `deploystate verify --wait` waits for it).
+    deployed_by: Literal["deploystate", "ci"] | None = None   # None: [project] deployed_by
 
     _v_paths = field_validator("paths")(classmethod(lambda cls, v: _globs(v)))
 
@@ -184,6 +187,7 @@ class ProjectSettings(Strict):
     backend: str | None = None              # "git" (default: files) or "s3://bucket/prefix"
     alert_webhook: str | None = None
     verify_deadline: Duration = 300.0
+    deployed_by: Literal["deploystate", "ci"] = "deploystate"   # the default for every service
     hooks: HooksSettings = Field(default_factory=HooksSettings)
 
 

@@ -106,6 +106,13 @@ class Project:
         return {name: str(body["revision_waiver"]).strip() for name, body in sorted(services.items())
                 if isinstance(body, dict) and str(body.get("revision_waiver") or "").strip()}
 
+    def deployed_by_ci(self) -> list[str]:
+        """Services CI rolls out after a push (``deployed_by = "ci"`` on the service or in [project])."""
+        default = self.settings.get("deployed_by") or "deploystate"
+        services = self.raw.get("services") or {}
+        return sorted(name for name, body in services.items()
+                      if isinstance(body, dict) and (body.get("deployed_by") or default) == "ci")
+
     def all_services_rules(self) -> list[tuple[list[str], str]]:
         rules = self.raw.get("all_services") or []
         return [(list(r.get("paths") or []), str(r.get("reason") or "affects every service"))

@@ -49,7 +49,7 @@ def _on_deploy(state: dict, rec: dict) -> None:
              "warnings": p.get("warnings") or [], "forced": bool(p.get("forced")), "reason": p.get("reason"),
              "started_at": p.get("started_at")}  # verification reads logs and instance starts since this
     svc["deploy"] = entry
-    if entry["status"] != "failed":
+    if entry["status"] not in ("failed", "pending"):  # pending: CI has not rolled it out yet
         svc["running_commit"] = commit
 
 
@@ -172,6 +172,13 @@ def restarted_unverified(state: dict) -> list[str]:
             and (not (ver := svc.get("verification")) or ver["id"] < dep["id"])]
 
 
+def pending(state: dict) -> list[str]:
+    """Services whose latest deploy is a push CI has yet to roll out (verify --wait resolves it)."""
+    return [name for name, svc in sorted(state["services"].items())
+            if (dep := svc.get("deploy")) and dep["status"] == "pending"
+            and (not (ver := svc.get("verification")) or ver["id"] < dep["id"])]
+
+
 def inconclusive(state: dict) -> list[str]:
     """Services whose latest word is an inconclusive verification (unknown evidence is never a pass)."""
     return [name for name, svc in sorted(state["services"].items())
@@ -210,9 +217,12 @@ def status(state: dict, threshold: int, chain_ok: bool = True) -> tuple[str, str
     bad = failed(state)
     if bad:
         return "BROKEN", "verification failed for " + ", ".join(bad)
-    restarted, vague = restarted_unverified(state), inconclusive(state)
-    if restarted or vague:
-        parts = (["restarted but not verified: " + ", ".join(restarted)] if restarted else []) + \
+    waiting = pending(state)
+    restarted = [n for n in restarted_unverified(state) if n not in waiting]
+    vague = inconclusive(state)
+    if restarted or vague or waiting:
+        parts = (["CI deploy pending (pushed, not yet seen running): " + ", ".join(waiting)] if waiting else []) + \
+                (["restarted but not verified: " + ", ".join(restarted)] if restarted else []) + \
                 (["last verification inconclusive: " + ", ".join(vague)] if vague else [])
         return "UNVERIFIED", "; ".join(parts)
     if not any(svc.get("deploy") for svc in state["services"].values()):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from deploystate.state.errors import InputError
 
 from ._common import RAW, add_json, emit, project_from
 
@@ -13,6 +16,9 @@ examples:
   deploystate verify                      every configured service
   deploystate verify backend worker --deadline 120
   deploystate verify --recheck            the services whose 30-minute recheck is due
+  deploystate verify --wait               after a push CI deploys: wait until the runtime runs HEAD's
+                                          code (default 600s), then verify; never a pass if it does not
+  deploystate verify --wait --commit "$GITHUB_SHA" --ci     in the pipeline, after the deploy step
 exit codes: 0 pass, 1 fail, 2 bad input/config, 3 inconclusive (evidence could not be gathered)
 """
 
@@ -30,6 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--deadline", type=float, metavar="SECONDS",
                    help="overall deadline (default: project.verify_deadline, 300s)")
     p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
+    p.add_argument("--wait", action="store_true",
+                   help="first wait until each service's runtime runs HEAD's code (a deploy CI performs), "
+                        "then verify; default services: those with a pending CI deploy")
+    p.add_argument("--wait-timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="with --wait: how long CI may take to roll out (default 600); past it the service "
+                        "fails with 'CI did not deploy it (still running X)'")
+    p.add_argument("--wait-interval", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    p.add_argument("--commit", metavar="SHA", help="with --wait: the pushed commit (must be HEAD: check it out)")
+    p.add_argument("--ci", action="store_true",
+                   help="output for CI logs: GitHub Actions annotations and groups when GITHUB_ACTIONS=true, "
+                        "plain greppable lines elsewhere; the exit code fails the pipeline on fail/inconclusive")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -57,6 +74,21 @@ def run(args: argparse.Namespace) -> int:
     project = project_from(args)
     config = load_config(project.config_path)
     show = progress_printer(args.quiet or args.json)
+    if (args.commit or args.wait_timeout != 600.0) and not args.wait:
+        raise InputError("--commit and --wait-timeout go with --wait", "add --wait")
+    if args.wait:
+        from deploystate.verify.cideploy import verify_with_wait
+
+        def say(text: str) -> None:  # stderr: also with --json, whose stdout stays pure JSON
+            if not args.quiet:
+                print(f"  … {text}"[:400], file=sys.stderr, flush=True)
+
+        report, rollouts = verify_with_wait(project, config, args.services or None, commit=args.commit,
+                                            wait_timeout=args.wait_timeout, interval=args.wait_interval,
+                                            deadline=args.deadline, progress=show, say=say)
+        data = {**report.model_dump(mode="json"), "rollouts": [r.to_dict() for r in rollouts]}
+        _emit(args, report, data)
+        return EXIT[report.verdict]
     if args.recheck and not args.services:
         names, report = run_due(project, config, deadline=args.deadline, progress=show)
         if report is None:
@@ -65,5 +97,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         report = verify_services(project, config, args.services or None, deadline=args.deadline,
                                  recheck=args.recheck, progress=show)
-    emit(args, report.model_dump(mode="json"), verify_text(report))
+    _emit(args, report, report.model_dump(mode="json"))
     return EXIT[report.verdict]
+
+
+def _emit(args: argparse.Namespace, report, data: dict) -> None:
+    from deploystate.verify.text import verify_text
+
+    if args.ci and not args.json:
+        from deploystate.verify.ci_format import lines
+
+        sys.stdout.write("\n".join(lines(data, github=os.environ.get("GITHUB_ACTIONS") == "true")) + "\n")
+        return
+    emit(args, data, verify_text(report))
