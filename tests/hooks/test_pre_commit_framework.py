@@ -1,14 +1,17 @@
-"""The hooks under the pre-commit framework: the manifest is valid and the framework's way of calling works."""
+"""The hooks under the pre-commit framework: the shipped manifest is valid and works through the real framework."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.gitrepo import GIT_ENV
 from tests.fixtures.parts import missing
 
 from .conftest import FILES, Shop
@@ -37,31 +40,54 @@ def test_manifest_is_valid_for_the_framework():
     assert hooks["deploystate-commit-msg"]["pass_filenames"] is True  # the framework passes the message file
 
 
-def test_framework_runs_our_hooks(git_repo, git_remote):
-    """Installed through pre-commit (local hooks, as the manifest declares them), a push and a claim are refused."""
+CACHE = Path(tempfile.gettempdir()) / "deploystate-test-pre-commit"  # the framework's envs, reused by revision
+
+
+def _hooks_repo() -> tuple[Path, str]:
+    """This repository as a hook repository the framework can clone: the working tree's files, committed
+    with fixed dates, so the revision names the content and the framework's environment for it is reused."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True, timeout=60).stdout.split()
+    dest = CACHE / "repo"
+    shutil.rmtree(dest, ignore_errors=True)
+    for rel in files:
+        src = ROOT / rel
+        if src.is_file() and not rel.startswith((".venv", "tests/", "bench/")):
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+    env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "hooks"]):
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True, env=env, timeout=60)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, capture_output=True, text=True, check=True,
+                         env=env, timeout=60).stdout.strip()
+    return dest, rev
+
+
+def test_framework_runs_our_hooks(git_repo, git_remote, tmp_path, monkeypatch):
+    """The SHIPPED .pre-commit-hooks.yaml, installed by the real framework from a clone of this repository
+    (language: python, its own virtualenv), refuses a claim and a push, and allows them once verified."""
     exe = _pre_commit()
+    repo, rev = _hooks_repo()
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(CACHE / "home"))
     config = f"""repos:
-- repo: local
+- repo: {repo}
+  rev: {rev}
   hooks:
   - id: deploystate-pre-push
-    name: deploystate pre-push
-    entry: {sys.executable} -m deploystate.hooks pre-push
-    language: system
-    stages: [pre-push]
-    pass_filenames: false
-    always_run: true
   - id: deploystate-commit-msg
-    name: deploystate commit-msg
-    entry: {sys.executable} -m deploystate.hooks commit-msg
-    language: system
-    stages: [commit-msg]
-    always_run: true
 """
     git_repo.commit("initial", {**FILES, ".pre-commit-config.yaml": config})
     git_repo.git("push", "-q", "origin", "main")
     res = subprocess.run([exe, "install", "--hook-type", "pre-push", "--hook-type", "commit-msg"],
                          cwd=git_repo.path, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
+    # The hooks import the standard library and deploystate's own modules only (test_hook_imports), so the
+    # framework's environment needs no third-party packages: PIP_NO_DEPS keeps its build quick.
+    res = subprocess.run([exe, "install-hooks"], cwd=git_repo.path, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PIP_NO_DEPS": "1", "PIP_NO_BUILD_ISOLATION": "0"})
+    assert res.returncode == 0, res.stdout + res.stderr  # the framework built its env from the manifest
     shop = Shop(git_repo, git_remote)
     shop.deploy("api")
     shop.repo.write("api/app.py", "print(2)\n")
