@@ -47,9 +47,10 @@ class ReadStateInput(ToolInput):
         "summary", description="'summary' (default): at most ~8,000 characters (~2,000 tokens), most urgent first, "
                                "and a note of what was left out. 'full': every service, attempt, session and "
                                "override the projection keeps, plus the rendered DEPLOYMENT_STATE.md.")
-    observe: bool = Field(False, description="Also ask each service's runtime (docker, Kubernetes, ECS, command) "
-                                             "which revision it really runs and compare it with HEAD. Slower "
-                                             "(up to ~10 s); an unreachable runtime is reported per service.")
+    observe: bool = Field(True, description="Ask each service's runtime (docker, Kubernetes, ECS, command) which "
+                                            "revision it really runs and whether it is up, all at once within a few "
+                                            "seconds (default). false: use the last stored observation and its age. "
+                                            "An unreachable runtime is reported per service.")
 
 
 class RecordAttemptInput(ToolInput):

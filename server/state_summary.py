@@ -34,9 +34,14 @@ class ServiceLine(BaseModel):
     verified_commit: str | None = None
     recheck_due: str | None = None
     recheck_overdue: bool = False
-    runtime_revision: str | None = Field(None, description="With observe=true: the revision the runtime reports.")
-    runtime_vs_head: str | None = Field(None, description="With observe=true: how that revision relates to HEAD.")
-    runtime_error: str | None = Field(None, description="With observe=true: why the runtime could not be asked.")
+    runtime: str | None = Field(None, description="What its runtime said: broken, not_head (committed, not running), "
+                                                  "runs_head, unknown, stale (before the last deploy), never.")
+    runtime_reason: str | None = Field(None, description="Why, in a sentence.")
+    runtime_revision: str | None = Field(None, description="The revision the runtime reports.")
+    runtime_observed_at: str | None = Field(None, description="When the runtime last answered.")
+    runtime_age: str | None = Field(None, description="How long ago that was.")
+    runtime_error: str | None = Field(None, description="Why the runtime did not answer the last time it was asked "
+                                                        "(the observation shown is then older).")
 
 
 class DriftItem(BaseModel):
@@ -44,6 +49,8 @@ class DriftItem(BaseModel):
     running_commit: str | None
     files: list[str]
     count: int
+    source: Literal["runtime", "ledger"] = Field("ledger", description="'runtime': the revision its runtime "
+                                                 "reports; 'ledger': the last deploy deploystate recorded.")
 
 
 class ProblemItem(BaseModel):
@@ -92,12 +99,14 @@ class FailedAttempt(BaseModel):
 
 class StateOutput(ToolOutput):
     detail: Literal["summary", "full"]
-    status: str = Field(description="OK, UNVERIFIED, BROKEN or DOOM LOOP")
+    status: str = Field(description="OK, UNKNOWN, UNVERIFIED, DRIFT (committed, not running), BROKEN or DOOM LOOP")
     reason: str
     project: str
     head: str | None
     as_of: str | None
     records: int
+    observed_at: str | None = Field(None, description="When the runtimes were last asked what they run.")
+    warnings: list[str] = Field(default_factory=list, description="Standing warnings, e.g. a waived revision check.")
     drift: list[DriftItem] = Field(description="Services whose running commit lacks HEAD's changes to their files.")
     problems: list[ProblemItem] = Field(description="Failed, inconclusive or unverified deploys.")
     doom_loop: DoomInfo
@@ -114,8 +123,9 @@ class StateOutput(ToolOutput):
                                                "rollback) or full: what this server lets you call.")
 
     def render_text(self) -> str:
-        text = _text(self)
-        return text + (f"\nMCP server mode: {self.mode}" if self.mode else "")
+        from .state_summary_text import text
+
+        return text(self) + (f"\nMCP server mode: {self.mode}" if self.mode else "")
 
 
 def _cut(text: Any, limit: int) -> str:
@@ -123,9 +133,15 @@ def _cut(text: Any, limit: int) -> str:
     return s if len(s) <= limit else s[: max(0, limit - 1)] + "…"
 
 
+def _verdict_of(s: dict[str, Any]) -> str | None:
+    return (s.get("observed") or {}).get("verdict")
+
+
 def _problems(view: dict[str, Any], chars: int, checks: int) -> list[ProblemItem]:
     by_name = {s["name"]: s for s in view["services"]}
-    out = []
+    out = [ProblemItem(service=s["name"], state="BROKEN", commit=s["observed"].get("revision"), ts=s["observed"]["at"],
+                       detail=_cut("its runtime says: " + s["observed"]["reason"], chars))
+           for s in view["services"] if _verdict_of(s) == "broken"]
     for state, names in (("BROKEN", view["broken"]), ("UNVERIFIED", view["unverified"])):
         for name in names:
             svc = by_name.get(name) or {}
@@ -155,12 +171,24 @@ def _attempt(a: dict[str, Any], chars: int, files: int, repeats: int) -> FailedA
                          similar_to=list(a.get("similar_to") or [])[:repeats])
 
 
+def _runtime_fields(o: dict[str, Any] | None, chars: int) -> dict[str, Any]:
+    if not o:
+        return {}
+    return {"runtime": o.get("verdict"), "runtime_reason": _cut(o.get("reason"), chars) or None,
+            "runtime_revision": o.get("revision"), "runtime_observed_at": o.get("at"), "runtime_age": o.get("age"),
+            "runtime_error": _cut(o.get("error"), chars) if o.get("error") else None}
+
+
 def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", level: tuple = FULL) -> StateOutput:
     """One rendering of ``view`` with the list limits of ``level``, noting everything cut in ``left_out``."""
     n_services, n_attempts, n_files, chars, n_sessions, n_failures = level
     left: list[str] = []
-    drifted = [s for s in view["services"] if s["drift"]["state"] == "committed, not running"]
-    drift = [DriftItem(service=s["name"], running_commit=s["running_commit"], files=s["drift"]["files"][:n_files],
+    drifted = [s for s in view["services"] if _verdict_of(s) == "not_head" or (
+        s["drift"]["state"] == "committed, not running" and _verdict_of(s) != "runs_head")]
+    drift = [DriftItem(service=s["name"], running_commit=s["observed"]["revision"],
+                       files=s["observed"]["files"][:n_files], count=len(s["observed"]["files"]), source="runtime")
+             if _verdict_of(s) == "not_head" else
+             DriftItem(service=s["name"], running_commit=s["running_commit"], files=s["drift"]["files"][:n_files],
                        count=s["drift"]["count"]) for s in drifted[:n_services]]
     if len(drifted) > n_services:
         left.append(f"{len(drifted) - n_services} more services with drift")
@@ -194,7 +222,8 @@ def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", 
     services = [ServiceLine(name=s["name"], running_commit=s["running_commit"], drift=s["drift"]["state"],
                             last_verdict=(s["verification"] or {}).get("verdict"),
                             verified_commit=(s["verified"] or {}).get("commit"), recheck_due=s["recheck_due"],
-                            recheck_overdue=s["recheck_overdue"]) for s in view["services"][:n_services]]
+                            recheck_overdue=s["recheck_overdue"], **_runtime_fields(s.get("observed"), chars))
+                for s in view["services"][:n_services]]
     if len(view["services"]) > len(services):
         left.append(f"{len(view['services']) - len(services)} more services in the service list")
     if detail == "full" and view.get("overrides"):
@@ -202,6 +231,9 @@ def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", 
     return StateOutput(
         detail=detail, status=view["status"], reason=view["reason"], project=view["project"], head=view["head"],
         as_of=view["as_of"], records=view["records"], drift=drift, problems=problems,
+        observed_at=view.get("observed_at"),
+        warnings=[f"{n}'s running revision is not checked (waived: {_cut(w, 200)})"
+                  for n, w in (view.get("waivers") or {}).items()],
         doom_loop=DoomInfo(active=view["status"] == "DOOM LOOP", streak=doom["streak"],
                            threshold=view["doom_threshold"], failures=failures),
         failed_attempts=attempts, failed_attempts_total=view["attempts_failed"],
@@ -225,65 +257,3 @@ def summarize(view: dict[str, Any], detail: Literal["summary", "full"] = "summar
     assert out is not None
     out.left_out.append("the answer was still over budget at the smallest list sizes: " + FULL_HINT)
     return out
-
-
-def _short(commit: str | None) -> str:
-    return commit[:10] if commit else "—"
-
-
-def _when(ts: str | None) -> str:
-    return ts[:16].replace("T", " ") if ts else "—"
-
-
-def _runtime(s: ServiceLine) -> str:
-    if s.runtime_error:
-        return f" [runtime unreachable: {_cut(s.runtime_error, 160)}]"
-    if s.runtime_revision or s.runtime_vs_head:
-        return f" [runtime runs {_short(s.runtime_revision)}: {s.runtime_vs_head or 'revision unknown'}]"
-    return ""
-
-
-def _text(out: StateOutput) -> str:
-    """Markdown an agent reads top to bottom; the summary's own size check guarantees its bound."""
-    lines = [f"Status: {out.status} — {out.reason}",
-             f"Project {out.project} · HEAD {_short(out.head)} · as of {_when(out.as_of)} UTC · {out.records} records"]
-    if out.drift:
-        lines += ["", "Committed, not running:"]
-        for d in out.drift:
-            more = f" and {d.count - len(d.files)} more" if d.count > len(d.files) else ""
-            lines.append(f"- {d.service} runs {_short(d.running_commit)}; HEAD changed {d.count} of its files: "
-                         + ", ".join(d.files) + more)
-    if out.problems:
-        lines += ["", "Broken or unverified:"]
-        for p in out.problems:
-            lines.append(f"- {p.state} {p.service} at {_short(p.commit)} ({_when(p.ts)}): {p.detail}")
-            lines += [f"  - failed check: {c}" for c in p.failed_checks]
-    doom = out.doom_loop
-    lines += ["", f"Doom loop: {'YES' if doom.active else 'no'} ({doom.streak} failed verifications in a row, "
-                  f"threshold {doom.threshold})" + (" — STOP and read what was tried before changing anything."
-                                                    if doom.active else "")]
-    lines += [f"- {_when(f.ts)} {f.service} at {_short(f.commit)}: {f.summary}" for f in doom.failures]
-    if out.failed_attempts:
-        lines += ["", f"Tried and failed ({len(out.failed_attempts)} of {out.failed_attempts_total}, newest first):"]
-        for a in out.failed_attempts:
-            where = f" ({', '.join(a.services)})" if a.services else ""
-            dup = f" ⚠ repeats {', '.join(a.similar_to)}" if a.similar_to else ""
-            files = f" files: {', '.join(a.files)}" if a.files else ""
-            lines.append(f"- [{a.id}] {_when(a.ts)}{where}: {a.summary}{files}{dup}")
-    if out.overdue_rechecks:
-        lines += ["", "Recheck overdue: " + ", ".join(out.overdue_rechecks)]
-    if out.sessions:
-        lines += ["", "Last sessions:"]
-        for s in out.sessions:
-            lines.append(f"- {s.session_id} ({s.status}, started {_when(s.started)}): {s.goal}")
-            lines += [f"  - {k}: {v}" for k, v in (("did", s.did), ("broke", s.broke), ("next", s.next)) if v]
-    if out.services:
-        lines += ["", "Services: " + "; ".join(
-            f"{s.name} " + (f"runs {_short(s.running_commit)} ({s.drift}, last verdict {s.last_verdict or 'none'})"
-                            if s.running_commit else s.drift) + _runtime(s) for s in out.services)]
-    if out.ledger_problems:
-        lines += ["", "Ledger problems:"] + [f"- {p}" for p in out.ledger_problems]
-    lines += ["", "Next steps:"] + [f"{i}. {s}" for i, s in enumerate(out.next_steps, 1)]
-    if out.left_out:
-        lines += ["", "Left out: " + "; ".join(out.left_out)]
-    return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from threading import Lock
 from typing import Any
 
 from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state import observations
 from deploystate.state.ledger import ARCHIVE, LEDGER
 from deploystate.state.project import Project
 from deploystate.state.view import build_view
@@ -52,7 +53,7 @@ def fingerprint(project: Project) -> tuple | None:
         return None
     state_dir = project.state_dir
     return (str(project.root), str(state_dir), _stat(project.config_path), _stat(state_dir / LEDGER),
-            _stat(state_dir / ARCHIVE), git)
+            _stat(state_dir / ARCHIVE), _stat(observations.path(state_dir)), git)
 
 
 def _next_deadline(view: dict[str, Any], now: datetime) -> datetime | None:

@@ -188,6 +188,7 @@ class ProjectSettings(Strict):
     alert_webhook: str | None = None
     verify_deadline: Duration = 300.0
     deployed_by: Literal["deploystate", "ci"] = "deploystate"   # the default for every service
+    observe_deadline: Duration = Field(4.0, gt=0, le=120)   # `state` & co. ask every runtime within this
     hooks: HooksSettings = Field(default_factory=HooksSettings)
 
 

@@ -22,19 +22,41 @@ def _cell(text: Any, limit: int = 120) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
+def observed_as(view: dict[str, Any], verdict: str) -> list[dict[str, Any]]:
+    """The configured services whose stored runtime observation has ``verdict`` (broken, not_head, ...)."""
+    return [s for s in view["services"] if (s.get("observed") or {}).get("verdict") == verdict]
+
+
+def _observed_cell(o: dict[str, Any] | None) -> str:
+    if not o:
+        return "—"
+    words = {"broken": "**BROKEN**", "not_head": "committed, not running", "runs_head": "runs HEAD's code",
+             "unknown": "UNKNOWN", "stale": "before the last deploy", "never": "never observed"}
+    cell = words.get(o.get("verdict"), str(o.get("verdict")))
+    if o.get("at"):
+        cell += f" ({day(o['at'])})"
+    return cell + (" — not answering since" if o.get("error") and o.get("at") else "")
+
+
 def next_steps(view: dict[str, Any]) -> list[str]:
     """What to do next, most urgent first (pure)."""
     steps = []
     if view["status"] == "DOOM LOOP":
         steps.append("STOP. Read 'What was tried and failed' below, then check your idea with "
                      "`deploystate attempt check --summary \"...\"` before changing anything.")
+    for s in observed_as(view, "broken"):
+        steps.append(f"`{s['name']}` is not working now, by its runtime: {s['observed']['reason']}. Read its logs, "
+                     f"record what you try (`deploystate attempt add`), fix, restart and `deploystate verify "
+                     f"{s['name']}`.")
     for name in view["broken"]:
         steps.append(f"`{name}` failed verification: read its evidence (`deploystate state --json`), "
                      "record what you try with `deploystate attempt add`, then restart and `deploystate verify "
                      f"{name}`.")
     for name in view["unverified"]:
         steps.append(f"`{name}` is restarted but unverified: run `deploystate verify {name}`.")
-    drifted = [s["name"] for s in view["services"] if s["drift"]["state"] == "committed, not running"]
+    drifted = [s["name"] for s in view["services"] if (s.get("observed") or {}).get("verdict") == "not_head"
+               or (s["drift"]["state"] == "committed, not running"
+                   and (s.get("observed") or {}).get("verdict") != "runs_head")]
     if drifted:
         steps.append("Committed is not running for " + ", ".join(f"`{n}`" for n in drifted)
                      + ": run `deploystate restart --affected`, then `deploystate verify`.")
@@ -54,16 +76,20 @@ def _services(view: dict[str, Any]) -> list[str]:
     out = ["## What is running", ""]
     if not view["services"]:
         return out + ["No services configured. Add `[services.<name>]` tables to deploystate.toml.", ""]
-    out += ["| service | running commit | vs HEAD | last verdict | last verified | recheck due |",
-            "|---|---|---|---|---|---|"]
+    out += ["| service | running commit | vs HEAD | runtime (observed) | last verdict | last verified | recheck due |",
+            "|---|---|---|---|---|---|---|"]
     for s in view["services"]:
         ver = s["verification"]
         verdict = f"{ver['verdict'].upper()} {day(ver['ts'])}" if ver else "never verified"
         verified = f"{short(s['verified']['commit'])} {day(s['verified']['ts'])}" if s["verified"] else "never"
         drift = s["drift"]["state"] + (f" ({s['drift']['count']} files)" if s["drift"]["count"] else "")
         due = day(s["recheck_due"]) + (" **OVERDUE**" if s["recheck_overdue"] else "") if s["recheck_due"] else "—"
-        out.append(f"| {s['name']} | {short(s['running_commit'])} | {drift} | {verdict} | {verified} | {due} |")
+        out.append(f"| {s['name']} | {short(s['running_commit'])} | {drift} | {_observed_cell(s.get('observed'))} "
+                   f"| {verdict} | {verified} | {due} |")
     out.append("")
+    for s in observed_as(view, "not_head"):
+        out.append(f"- `{s['name']}` committed, not running (observed {day(s['observed']['at'])}): "
+                   f"{_cell(s['observed']['reason'], 300)}")
     for s in view["services"]:
         if s["drift"]["files"]:
             more = s["drift"]["count"] - len(s["drift"]["files"])
@@ -75,6 +101,9 @@ def _services(view: dict[str, Any]) -> list[str]:
 def _problems(view: dict[str, Any]) -> list[str]:
     out = ["## What is broken or unverified", ""]
     by_name = {s["name"]: s for s in view["services"]}
+    for s in observed_as(view, "broken"):
+        out.append(f"- **BROKEN** `{s['name']}` (its runtime, {day(s['observed']['at'])}): "
+                   f"{_cell(s['observed']['reason'], 300)}")
     for name in view["broken"]:
         ver = by_name[name]["verification"] or {}
         dep = by_name[name]["deploy"] or {}
@@ -163,8 +192,11 @@ def _render(view: dict[str, Any], attempts_limit: int) -> str:
         "",
         f"# Deployment state: {view['project']}",
         "",
-        f"**Status: {view['status']}** — {view['reason']}",
+        f"**Status: {view['status']}** — {_cell(view['reason'], 600)}",
         "",
+        *[f"> **Warning:** `{n}`'s running revision is not checked (waived: {_cell(w, 200)})."
+          for n, w in (view.get("waivers") or {}).items()],
+        *([""] if view.get("waivers") else []),
         f"As of {day(view['as_of'])} · HEAD {short(view['head'])} · {view['records']} ledger records. "
         "Committed is not running; \"deployment successful\" is not \"system working\".",
         "",

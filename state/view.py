@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import cache, chainmark, gitinfo, projection
+from . import cache, chainmark, gitinfo, observations, projection
 from .errors import DeploystateError
+from .headcode import Judge
 from .ids import iso, parse_iso
 from .mapping import affected
 from .project import Project
@@ -37,9 +38,23 @@ def _drift(project: Project, head: str | None, running: str | None, service: str
     return {"state": "running HEAD's code", "files": [], "count": 0}
 
 
+def _unread(obs: dict[str, Any]) -> str | None:
+    """Why the runtime gave no revision, in its own words (the first revision problem it reported)."""
+    return next((p for p in obs.get("problems") or [] if "revision" in p), None)
+
+
+def revision_waiver(project: Project, name: str) -> str | None:
+    """The configured reason for not checking this service's running revision, if any."""
+    body = ((project.raw.get("services") or {}).get(name) or {}) if isinstance(project.raw, dict) else {}
+    waiver = body.get("revision_waiver") if isinstance(body, dict) else None
+    return str(waiver) if isinstance(waiver, str) and waiver.strip() else None
+
+
 def build_view(project: Project, *, head: str | None = None, now: datetime | None = None,
-               generated_by: str = "deploystate render", use_git: bool = True) -> dict[str, Any]:
-    """Everything ``render`` needs. ``now`` defaults to the last record's time (deterministic files)."""
+               generated_by: str = "deploystate render", use_git: bool = True,
+               observed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything ``render`` needs. ``now`` defaults to the last record's time (deterministic files).
+    ``observed``: observations just taken (default: the stored ones, ``state.observations``)."""
     loaded = cache.load(project.ledger)
     state = loaded.state
     head = head or (gitinfo.head(project.root) if use_git else None)
@@ -49,6 +64,9 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
     configured = project.service_paths()
     names = sorted(set(configured) | set(state["services"]))
     diffs: dict[str, Any] = {}
+    seen = observed if observed is not None else observations.load(project.state_dir)
+    stored = seen.get("services") or {}
+    judge: Judge | None = None
     services = []
     for name in names:
         svc = state["services"].get(name) or {}
@@ -61,9 +79,19 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
             else {"state": "not in deploystate.toml", "files": [], "count": 0},
             "recheck_due": due, "recheck_overdue": bool(due and now and parse_iso(due) <= now),
         })
+        if name in configured:
+            entry = stored.get(name)
+            obs = (entry or {}).get("obs") or {}
+            rule = None
+            if obs and head:
+                judge = judge or Judge.for_project(project, head=head)
+                rule = judge.judge(name, obs.get("revision"), _unread(obs))
+            services[-1]["observed"] = observations.assess(
+                name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
+                waiver=revision_waiver(project, name), now=now)
     # The chain verdict is cached beside the ledger (chainmark): only appended records are re-hashed.
     chain_status = chainmark.check(project.ledger)
-    status, reason = projection.status(state, threshold, chain_ok=chain_status.ok)
+    status, reason = observations.status(*projection.status(state, threshold, chain_ok=chain_status.ok), services)
     problems = list(dict.fromkeys([str(p) for p in loaded.problems] + chain_status.problems))
     failed_attempts = [a for a in reversed(state["attempts"]["recent"]) if a["outcome"] == "failed"]
     return {
@@ -75,5 +103,6 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "attempts_failed": state["attempts"]["failed"], "sessions": list(reversed(state["sessions"]["recent"])),
         "open_sessions": sorted(state["sessions"]["open"]), "overrides": list(reversed(state["overrides"])),
         "preflight": state.get("preflight"), "records": state["records"],
-        "problems": problems,
+        "problems": problems, "observed_at": seen.get("at"),
+        "waivers": {n: w for n in sorted(configured) if (w := revision_waiver(project, n))},
     }

@@ -16,7 +16,9 @@ from deploystate.state import cache, gitinfo, projection
 from deploystate.state.checks import LogsCheck
 from deploystate.state.config import Config
 from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.platforms.observing import deadline_of, refresh
 from deploystate.state.project import Project
+from deploystate.state.view import build_view
 
 from .result import CheckResult
 from .runner import Job, Progress, run_jobs
@@ -42,11 +44,24 @@ class ServiceHealth(BaseModel):
     problem: str | None = None              # why the logs could not be read
 
 
+class RuntimeHealth(BaseModel):
+    """What a service's runtime said when last asked (``state.observations.assess``)."""
+    service: str
+    verdict: str = Field(description="broken, not_head (committed, not running), runs_head, unknown, stale, never")
+    reason: str = ""
+    state: str | None = None
+    revision: str | None = None
+    observed_at: str | None = None
+    age: str | None = None
+    error: str | None = Field(None, description="Why the runtime did not answer the last time it was asked.")
+
+
 class HealthReport(BaseModel):
     headline: Literal["HEALTHY", "UNHEALTHY", "UNKNOWN"]
     reason: str
     window: float
     services: list[ServiceHealth]
+    runtime: list[RuntimeHealth] = Field(default_factory=list)
     unverified: list[str] = Field(default_factory=list)
     broken: list[str] = Field(default_factory=list)
     overdue_rechecks: list[dict[str, str]] = Field(default_factory=list)
@@ -79,11 +94,14 @@ def service_health(name: str, bad: list[str], good: list[str], result: CheckResu
 
 
 def headline(services: list[ServiceHealth], broken: list[str], unverified: list[str], overdue: list[dict],
-             doom: bool) -> tuple[Literal["HEALTHY", "UNHEALTHY", "UNKNOWN"], str]:
-    """The one-word answer and why, worst news first (pure)."""
+             doom: bool, runtime: list[RuntimeHealth] = ()) -> tuple[Literal["HEALTHY", "UNHEALTHY", "UNKNOWN"], str]:
+    """The one-word answer and why, worst news first (pure). A runtime that reports a service down, or
+    running code older than HEAD's, is unhealthy whatever the logs say; one never heard from is unknown."""
     bad = []
     if doom:
         bad.append("DOOM LOOP")
+    bad += [f"{r.service}: its runtime says {r.reason}" for r in runtime if r.verdict == "broken"]
+    bad += [f"committed, not running: {r.reason}" for r in runtime if r.verdict == "not_head"]
     bad += [f"{s.service}: {s.errors} error line(s) in the window" for s in services if s.errors]
     bad += [f"{s.service}: expected {p.pattern!r} not seen" for s in services for p in s.code_paths
             if p.seen is False]
@@ -91,6 +109,7 @@ def headline(services: list[ServiceHealth], broken: list[str], unverified: list[
     if bad:
         return "UNHEALTHY", "; ".join(bad[:8])
     unsure = [f"{s.service}: logs unreadable ({s.problem})" for s in services if s.errors is None]
+    unsure += [f"{r.service}: {r.reason}" for r in runtime if r.verdict in ("unknown", "never")]
     unsure += [f"{name}: deployed but not verified" for name in unverified]
     unsure += [f"{o['service']}: recheck overdue since {o['due']}" for o in overdue]
     if unsure:
@@ -98,8 +117,17 @@ def headline(services: list[ServiceHealth], broken: list[str], unverified: list[
     return "HEALTHY", "no errors in the window, expected code paths seen, every deploy verified"
 
 
+def runtime_health(view: dict[str, Any]) -> list[RuntimeHealth]:
+    return [RuntimeHealth(service=s["name"], verdict=o["verdict"], reason=o.get("reason") or "", state=o.get("state"),
+                          revision=o.get("revision"), observed_at=o.get("at"), age=o.get("age"), error=o.get("error"))
+            for s in view["services"] if (o := s.get("observed"))]
+
+
 def system_health(project: Project, config: Config, *, window: float = WINDOW, deadline: float = DEADLINE,
-                  progress: Progress | None = None, now: datetime | None = None) -> HealthReport:
+                  progress: Progress | None = None, now: datetime | None = None,
+                  observe: bool = True) -> HealthReport:
+    """``observe``: first ask every runtime (``[project] observe_deadline``); else the stored answers."""
+    observed = refresh(project, dict(config.services), deadline_of(config)) if observe else None
     state = cache.load(project.ledger).state
     head = gitinfo.head(project.root)
     names = sorted(config.services)
@@ -128,14 +156,17 @@ def system_health(project: Project, config: Config, *, window: float = WINDOW, d
     threshold = project.doom_loop_after
     doom = projection.doom_loop(state, threshold)
     broken, unverified = projection.failed(state), projection.unverified(state)
-    word, reason = headline(services, broken, unverified, overdue, doom)
-    status, status_reason = projection.status(state, threshold)
+    view = build_view(project, head=head, now=moment, observed=observed)
+    runtime = runtime_health(view)
+    word, reason = headline(services, broken, unverified, overdue, doom, runtime)
+    status, status_reason = view["status"], view["reason"]
     rest = {"as_of": iso(moment), "head": head,
             "running": {n: s.get("running_commit") for n, s in sorted(state["services"].items())},
             "last_verdicts": {n: {"verdict": (s.get("verification") or {}).get("verdict"),
                                   "ts": (s.get("verification") or {}).get("ts")}
                               for n, s in sorted(state["services"].items()) if s.get("verification")},
             "preflight": state.get("preflight"), "doom_failures": state["doom"]["failures"][-threshold:] if doom else []}
-    return HealthReport(headline=word, reason=reason, window=window, services=services, unverified=unverified,
+    return HealthReport(headline=word, reason=reason, window=window, services=services, runtime=runtime,
+                        unverified=unverified,
                         broken=broken, overdue_rechecks=overdue, status=status, status_reason=status_reason,
                         doom_loop=doom, everything_else=rest)

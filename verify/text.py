@@ -54,7 +54,14 @@ def preflight_text(report: PreflightReport) -> str:
 
 def health_text(report: HealthReport) -> str:
     mins = report.window / 60
-    lines = [f"{report.headline}: {report.reason}", "", f"Errors in the last {mins:g} minutes:"]
+    lines = [f"{report.headline}: {report.reason}"]
+    if report.runtime:
+        lines += ["", "Runtime (what each runtime says):"]
+        for r in report.runtime:
+            when = f", observed {r.age} ago" if r.age and r.verdict != "never" else ""
+            down = f"; not answering now: {r.error}" if r.error and r.verdict != "never" else ""
+            lines.append(f"  {r.service}: {r.verdict.upper().replace('_', ' ')} — {r.reason}{when}{down}")
+    lines += ["", f"Errors in the last {mins:g} minutes:"]
     for s in report.services:
         if s.errors is None:
             lines.append(f"  {s.service}: UNKNOWN ({s.problem})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploystate.state.render import day, next_steps, short
+from deploystate.state.render import day, next_steps, observed_as, short
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -23,25 +23,29 @@ def _recheck(s: dict[str, Any]) -> str:
     return day(s["recheck_due"]) + (" OVERDUE" if s["recheck_overdue"] else "")
 
 
-def _observed(o: dict[str, Any] | None) -> str:
-    if o is None:
+VERDICT_WORDS = {"broken": "BROKEN", "not_head": "committed, not running", "runs_head": "runs HEAD's code",
+                 "unknown": "UNKNOWN", "stale": "stale", "never": "never observed"}
+
+
+def observed_cell(o: dict[str, Any] | None) -> str:
+    """One service's runtime answer: the verdict, why, and how old it is when it is not from just now."""
+    if not o:
         return ""
-    if o.get("error"):
-        return "unreachable: " + o["error"]
-    rev = o.get("revision")
-    parts = [o.get("state") or "unknown"]
-    parts.append(f"runtime at {short(rev)}" if rev else "revision unknown")
-    if o.get("vs_head"):
-        parts.append(o["vs_head"])
-    if o.get("vs_ledger"):
-        parts.append(o["vs_ledger"])
-    return ", ".join(parts)
+    word = VERDICT_WORDS.get(o.get("verdict"), str(o.get("verdict")))
+    parts = [word + (f": {o['reason']}" if o.get("reason") and o.get("verdict") != "never" else "")]
+    if o.get("verdict") == "never":
+        parts = [o.get("reason") or word]
+    elif o.get("error"):
+        parts.append(f"observed {o.get('age') or '?'} ago; not answering now: {o['error']}")
+    if o.get("revision") and o.get("verdict") not in ("never", "not_head"):
+        parts.append(f"runtime at {short(o['revision'])}")
+    return "; ".join(parts)
 
 
-def services_lines(view: dict[str, Any], observed: dict[str, dict[str, Any]] | None) -> list[str]:
+def services_lines(view: dict[str, Any]) -> list[str]:
     if not view["services"]:
         return ["  no services configured: add [services.<name>] to deploystate.toml (docs/config.md)"]
-    rows = [["SERVICE", "RUNNING", "VS HEAD", "LAST VERDICT", "RECHECK DUE"]]
+    rows = [["SERVICE", "RUNNING (LEDGER)", "VS HEAD", "LAST VERDICT", "RECHECK DUE"]]
     for s in view["services"]:
         drift = s["drift"]["state"] + (f" ({s['drift']['count']} files)" if s["drift"]["count"] else "")
         rows.append([s["name"], short(s["running_commit"]), drift, _verdict(s), _recheck(s)])
@@ -51,14 +55,19 @@ def services_lines(view: dict[str, Any], observed: dict[str, dict[str, Any]] | N
             more = s["drift"]["count"] - len(s["drift"]["files"])
             out.append(f"  {s['name']} committed, not running: " + ", ".join(s["drift"]["files"])
                        + (f" and {more} more" if more > 0 else ""))
-    if observed is not None:
-        out += ["", "Observed now (asked each runtime):"]
-        out += _table([[name, _observed(observed.get(name))] for name in (x["name"] for x in view["services"])])
+    seen = [s for s in view["services"] if s.get("observed")]
+    if seen:
+        out += ["", "Runtime (what each runtime says it runs" + (f", asked {day(view['observed_at'])}"
+                                                                 if view.get("observed_at") else "") + "):"]
+        out += _table([[s["name"], observed_cell(s["observed"])] for s in seen])
     return out
 
 
 def problem_lines(view: dict[str, Any]) -> list[str]:
-    out = []
+    out = [f"  BROKEN {s['name']} (its runtime says, {day(s['observed']['at'])}): {s['observed']['reason']}"
+           for s in observed_as(view, "broken")]
+    out += [f"  DRIFT {s['name']}: committed, not running: {s['observed']['reason']}"
+            for s in observed_as(view, "not_head")]
     by_name = {s["name"]: s for s in view["services"]}
     for name in view["broken"]:
         ver, dep = by_name[name]["verification"] or {}, by_name[name]["deploy"] or {}
@@ -82,14 +91,15 @@ def problem_lines(view: dict[str, Any]) -> list[str]:
     return out
 
 
-def state_text(view: dict[str, Any], observed: dict[str, dict[str, Any]] | None = None,
-               notes: list[str] | None = None) -> str:
+def state_text(view: dict[str, Any], notes: list[str] | None = None) -> str:
     """What is running, what is broken, what was tried, what to do next: one screen."""
     lines = [f"deploystate · {view['project']} · HEAD {short(view['head'])} · {view['records']} ledger records"
              f" · now {day(view['now'])}",
              f"Status: {view['status']} — {view['reason']}", ""]
     lines += [f"note: {n}" for n in notes or []]
-    lines += ["Services:"] + services_lines(view, observed) + [""]
+    lines += [f"WARNING: {n}'s running revision is not checked (waived: {w})" for n, w in
+              (view.get("waivers") or {}).items()]
+    lines += ["Services:"] + services_lines(view) + [""]
     problems = problem_lines(view)
     if problems:
         lines += ["Broken / unverified:"] + problems + [""]

@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write here instead of the configured state file ('-' for stdout)")
     p.add_argument("--head", help="compare running commits with this revision instead of HEAD")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file on disk is stale")
+    p.add_argument("--no-observe", dest="observe", action="store_false",
+                   help="do not ask the runtimes first (the last stored observation is shown); --check and "
+                        "--head never ask, so their output depends only on what is stored")
     p.set_defaults(func=run)
 
 
@@ -46,7 +49,15 @@ def run(args: argparse.Namespace) -> int:
     if project.config_path.is_file():  # a config the schema rejects stops here (exit 2), nothing written
         from deploystate.state.config import load_config
 
-        load_config(project.config_path)
+        config = load_config(project.config_path)
+        if args.observe and not args.check and not args.head and project.state_dir.is_dir():
+            from deploystate.platforms.observing import deadline_of, observe_all
+            from deploystate.state import observations
+            from deploystate.state.ids import iso, utc_now
+
+            fresh = observe_all(project, dict(config.services), deadline_of(config))
+            observations.save(project.state_dir, observations.merge(observations.load(project.state_dir), fresh,
+                                                                    iso(utc_now())))
     head = _head(project, args.head) if args.head else None
     parts = ["deploystate"]
     if args.root:

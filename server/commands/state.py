@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ids import utc_now
 from deploystate.state.render import next_steps
 
 from ._common import RAW, add_json, emit, project_from
@@ -15,15 +15,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Show per service the running commit, drift against HEAD (\"committed, not "
                                    "running\"), the last verdict and when a recheck is due; what is broken or "
                                    "unverified, the doom-loop flag, failed attempts, recent sessions, next steps. "
-                                   "Read from the ledger; --observe also asks each runtime what it runs.",
-                       epilog="examples:\n  deploystate state\n  deploystate state --observe   (compare with the "
-                              "revision the runtime reports)\n  deploystate state --json")
-    p.add_argument("--observe", action="store_true",
-                   help="also ask each service's platform for the revision it is running")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="per-service time limit for --observe (default 10)")
+                                   "Asks every service's runtime what it runs (all at once, within "
+                                   "[project] observe_deadline, default 4 s) and keeps the answer in the state "
+                                   "directory; a runtime that does not answer shows its last answer and its age.",
+                       epilog="examples:\n  deploystate state\n  deploystate state --no-observe   (the ledger and "
+                              "the last stored observation only)\n  deploystate state --json")
+    p.add_argument("--no-observe", dest="observe", action="store_false",
+                   help="do not ask the runtimes; use the last stored observation and say how old it is")
+    p.add_argument("--observe", dest="observe", action="store_true", help=argparse.SUPPRESS)  # the old default-off flag
+    p.add_argument("--deadline", "--timeout", dest="deadline", type=float, default=None, metavar="SECONDS",
+                   help="overall time limit for asking the runtimes (default: [project] observe_deadline, 4 s)")
     add_json(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, observe=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,13 +40,20 @@ def run(args: argparse.Namespace) -> int:
     notes = []
     if not project.state_dir.is_dir():
         notes.append(f"no state directory at {project.state_dir} yet: run `deploystate init`")
-    view = build_view(project, now=utc_now(), generated_by="deploystate state")
     observed = None
     if args.observe:
-        from deploystate.server.observe import observe_all
+        from deploystate.platforms.observing import deadline_of, refresh
 
-        observed = observe_all(project, dict(config.services), view, max(0.1, args.timeout))
-    data = {**view, "next_steps": next_steps(view), "observed_at": iso(utc_now()) if observed is not None else None,
-            "observed": observed, "notes": notes}
-    emit(args, data, state_text(view, observed, notes))
+        observed = refresh(project, dict(config.services), deadline_of(config, args.deadline))
+    else:
+        from deploystate.state.observations import age, load
+
+        at = load(project.state_dir).get("at")
+        notes.append(f"--no-observe: showing what the runtimes said {age(at, utc_now())} ago ({at[:19]}Z)" if at
+                     else "--no-observe: the runtimes have never been asked; what runs is unknown")
+    view = build_view(project, now=utc_now(), generated_by="deploystate state", observed=observed)
+    data = {**view, "next_steps": next_steps(view), "observed": {s["name"]: s["observed"] for s in view["services"]
+                                                                 if "observed" in s}, "notes": notes}
+    emit(args, data, state_text(view, notes))
     return 0
+

@@ -38,25 +38,14 @@ them, and only call something deployed when verification passes.
 """
 
 
-OBSERVE_TIMEOUT = 10.0
-
-
-def _add_runtime(out: Any, project: Project, view: dict[str, Any]) -> None:
-    """Fill each service line with what its runtime says it runs (errors stay per service)."""
+def observe_now(project: Project) -> None:
+    """Ask every runtime (one short overall deadline) and store the answers the view then shows."""
     from deploystate.state.config import load_config
 
-    from ..observe import observe_all
+    from deploystate.platforms.observing import deadline_of, refresh
 
-    services = load_config(project.config_path).services
-    observed = observe_all(project, services, view, OBSERVE_TIMEOUT)
-    for line in out.services:
-        o = observed.get(line.name)
-        if o is None:
-            continue
-        if o.get("error"):
-            line.runtime_error = o["error"]
-        else:
-            line.runtime_revision, line.runtime_vs_head = o.get("revision"), o.get("vs_head")
+    config = load_config(project.config_path)
+    refresh(project, dict(config.services), deadline_of(config))
 
 
 def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
@@ -102,14 +91,14 @@ def register(server: Any, ctx: ToolContext) -> None:
         changes ("committed, not running"), failed or unverified deploys, the doom-loop flag, recent failed
         attempts (marked when they repeat earlier ones), overdue rechecks, the last three sessions and their
         next steps. detail="summary" (default) fits in about 2,000 tokens and says what it left out;
-        detail="full" returns everything. observe=true also asks each runtime which revision it really runs
-        (committed is not running until the runtime says so)."""
+        detail="full" returns everything. By default it first asks each runtime (all at once, a few seconds at
+        most) which revision it really runs and whether it is up: committed is not running until the runtime
+        says so. observe=false reads only the last stored observation (its age is shown)."""
         project = ctx.require_state()
-        view = ctx.view(project)
-        out = summarize(view, args.detail)
-        out.mode = ctx.mode  # what this server lets the agent call
         if args.observe:
-            _add_runtime(out, project, view)
+            observe_now(project)
+        out = summarize(ctx.view(project), args.detail)
+        out.mode = ctx.mode  # what this server lets the agent call
         return out
 
     @ctx.tool(AffectedInput, AffectedOutput, read_only=True, title="Services a change affects")

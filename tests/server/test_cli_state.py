@@ -38,9 +38,11 @@ def test_state_shows_drift_overdue_recheck_and_unverified(shop, capsys):
     assert svc["api"]["recheck_overdue"] is True
     assert svc["worker"]["drift"]["state"] == "running HEAD's code"
     assert svc["cache"]["drift"]["state"] == "never deployed"
-    assert data["status"] == "UNVERIFIED" and data["unverified"] == ["worker"]
+    # the ledger's drift of api outranks worker's missing verification in the headline
+    assert data["status"] == "DRIFT" and data["unverified"] == ["worker"]
+    assert data["reason"].startswith("committed, not running: api runs " + c1[:10])
     code, out, _ = ds(capsys, "--root", str(repo.path), "state")
-    assert "Status: UNVERIFIED" in out and "OVERDUE" in out
+    assert "Status: DRIFT" in out and "OVERDUE" in out
     assert "api committed, not running: api/app.py" in out
     assert "UNVERIFIED worker" in out and "deploystate verify worker" in out
 
@@ -67,41 +69,70 @@ def test_state_shows_doom_loop_failed_attempts_and_sessions(shop, capsys):
     assert data["doom"]["streak"] == 3 and data["next_steps"][0].startswith("STOP.")
 
 
-def test_state_observe_compares_runtime_revision_with_head_and_ledger(shop, capsys):
-    """--observe shows each runtime's revision against HEAD and the ledger; a failing platform is 'unreachable'."""
+def test_state_asks_each_runtime_by_default_and_judges_by_head(shop, capsys):
+    """Without any flag each runtime is asked: HEAD's revision and an unchanged service run HEAD's code,
+    an unreachable runtime is 'never answered' with its error, and that is never OK."""
     repo, project, c1 = shop
-    deploy(project, "api", c1)
     c2 = repo.commit("cache config", {"api/app.py": "v2\n"})
     fake = FakePlatform(name="compose", observations={
         "api": Observation("api", "compose", "compose:shop/api", "running", revision=c2[:12]),
-        "cache": Observation("cache", "compose", "compose:shop/cache", "running", revision=c1)},
-        errors={"observe:worker": PlatformUnreachable("the Docker engine did not answer")})
+        "worker": Observation("worker", "compose", "compose:shop/worker", "running", revision=c1)},
+        errors={"observe:cache": PlatformUnreachable("the Docker engine did not answer")})
     with use("compose", fake):
-        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--observe", "--timeout", "5")
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--deadline", "20")
         assert code == 0
         obs = data["observed"]
-        assert obs["api"]["vs_head"] == "= HEAD"
-        assert obs["api"]["vs_ledger"].startswith(f"ledger says {c1[:10]}")
-        assert obs["cache"]["vs_head"] == "runs HEAD's code for its paths"
-        assert obs["worker"] == {"error": "the Docker engine did not answer"}
-        code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--observe")
-    assert "worker  unreachable: the Docker engine did not answer" in out
-    assert f"api     running, runtime at {c2[:10]}, = HEAD, ledger says {c1[:10]}" in out
+        assert obs["api"]["verdict"] == "runs_head" and obs["api"]["revision"] == c2[:12]
+        assert obs["worker"]["verdict"] == "runs_head"   # its files did not change since c1
+        assert obs["cache"]["verdict"] == "never" and "the Docker engine did not answer" in obs["cache"]["reason"]
+        assert data["status"] == "UNKNOWN" and "cache" in data["reason"]
+        code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--deadline", "20")
+    assert "Status: UNKNOWN" in out
+    assert "cache   cache's runtime has never answered: the Docker engine did not answer" in out
+    assert "api     runs HEAD's code" in out
 
 
-def test_state_observe_reports_a_crashing_adapter_per_service(shop, capsys):
-    """An adapter raising a plain exception is shown as unreachable for that service, never a crash."""
+def test_an_adapter_that_crashes_is_an_error_for_its_service_only(shop, capsys):
+    """An adapter raising a plain exception is that service's error, never a crash; the others are judged."""
     repo, project, c1 = shop
-    repo.commit("api change", {"api/app.py": "v3\n"})
+    c2 = repo.commit("api change", {"api/app.py": "v3\n"})
     fake = FakePlatform(name="compose", observations={
         "api": Observation("api", "compose", "compose:shop/api", "running", revision=c1)},
         errors={"observe:cache": RuntimeError("boom")})
     with use("compose", fake):
-        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--observe")
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--deadline", "20")
     assert code == 0
-    assert data["observed"]["cache"] == {"error": "RuntimeError: boom"}
-    assert data["observed"]["api"]["vs_head"] == "committed, not running (1 files)"
-    assert data["observed"]["worker"]["state"] == "missing"
+    assert data["observed"]["cache"]["error"] == "RuntimeError: boom"
+    assert data["observed"]["api"]["verdict"] == "not_head" and data["observed"]["api"]["files"] == ["api/app.py"]
+    assert data["status"] == "BROKEN"  # the fake has no worker container: missing is broken
+    assert "worker" in data["reason"]
+    assert data["observed"]["worker"]["verdict"] == "broken"
+
+
+def test_drift_seen_by_the_runtime_is_its_own_status_naming_the_service(shop, capsys):
+    """No deploy recorded, the runtime runs the commit before a fix to api: DRIFT names api, its
+    commit and HEAD's, in state, in DEPLOYMENT_STATE.md, and with --no-observe from the stored answer."""
+    repo, project, c1 = shop
+    c2 = repo.commit("fix api", {"api/app.py": "fixed\n"})
+    running = {n: Observation(n, "compose", f"compose:shop/{n}", "running", revision=c1)
+               for n in ("api", "worker", "cache")}
+    with use("compose", FakePlatform(name="compose", observations=running)):
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--deadline", "20")
+    assert data["status"] == "DRIFT"
+    assert data["reason"] == f"committed, not running: api runs {c1[:10]}, HEAD's code for api is {c2[:10]}"
+    # cache has no paths, so whether it runs HEAD's code is unknown
+    assert [s["observed"]["verdict"] for s in data["services"]] == ["not_head", "unknown", "runs_head"]
+    text = project.state_file.read_text()
+    assert "**Status: DRIFT** — committed, not running: api runs" in text
+    # the runtime now unreachable: --no-observe and a failing runtime both use the stored answer, with its age
+    with use("compose", FakePlatform(name="compose", errors={f"observe:{n}": PlatformUnreachable("engine down")
+                                                             for n in ("api", "worker", "cache")})):
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--deadline", "20")
+        assert data["status"] == "DRIFT" and data["observed"]["api"]["error"] == "engine down"
+        code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--deadline", "20")
+    assert " ago; not answering now: engine down" in out and "Status: DRIFT" in out
+    code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--no-observe")
+    assert "Status: DRIFT" in out and "--no-observe: showing what the runtimes said " in out
 
 
 def test_state_without_state_dir_says_to_run_init(git_repo, capsys):

@@ -36,7 +36,8 @@ def test_summary_puts_status_first_then_drift_then_problems(git_repo, project):
     assert "UNVERIFIED web" in body
     data = result.structured_content
     assert data["status"] == "BROKEN"
-    assert data["drift"] == [{"service": "web", "running_commit": first, "files": ["web/app.py"], "count": 1}]
+    assert data["drift"] == [{"service": "web", "running_commit": first, "files": ["web/app.py"], "count": 1,
+                              "source": "ledger"}]
     assert {(p["service"], p["state"]) for p in data["problems"]} == {("worker", "BROKEN"), ("web", "UNVERIFIED")}
 
 
@@ -162,12 +163,13 @@ def test_session_start_prompt_walks_through_reading_state(project):
     assert [p.name for p in prompts.prompts] == ["session_start"]
     message = prompt.messages[0].content.text
     assert message.startswith("Your goal: fix checkout")
-    assert message.index("Before touching anything") < message.index("Status: OK")
+    # the prompt reads the stored observation only, and the runtimes were never asked: unknown, not OK
+    assert message.index("Before touching anything") < message.index("Status: UNKNOWN")
     assert "check_attempt" in message and "end_session" in message
 
 
 def test_observe_shows_what_each_runtime_really_runs_next_to_head(git_repo):
-    """observe=true asks the runtime: the web process reports the old commit (committed, not running)."""
+    """By default the runtime is asked: the web process reports the old commit (committed, not running)."""
     from tests.server.mcp_support import CONFIG, make_project
 
     first_files = {"web/app.py": "print('v1')\n"}
@@ -178,10 +180,16 @@ def test_observe_shows_what_each_runtime_really_runs_next_to_head(git_repo):
                             f'observe_cmd = ["echo", "{{\\"state\\": \\"running\\", \\"revision\\": \\"{old}\\"}}"]')
     proj = make_project(git_repo, config)
     git_repo.commit("web v2", {"web/app.py": "print('v2')\n"})
-    result = _call(proj, "read_deployment_state", {"observe": True})
+    result = _call(proj, "read_deployment_state")
     assert not result.is_error
-    lines = {s["name"]: s for s in result.structured_content["services"]}
-    assert lines["web"]["runtime_revision"] == old
-    assert lines["web"]["runtime_vs_head"].startswith("committed, not running")
+    data = result.structured_content
+    lines = {s["name"]: s for s in data["services"]}
+    assert lines["web"]["runtime_revision"] == old and lines["web"]["runtime"] == "not_head"
+    assert data["status"] == "DRIFT" and data["reason"].startswith(f"committed, not running: web runs {old[:10]}")
+    assert data["drift"] == [{"service": "web", "running_commit": old, "files": ["web/app.py"], "count": 1,
+                              "source": "runtime"}]
     assert lines["worker"]["runtime_revision"] is None  # no observe command: nothing invented
-    assert f"runtime runs {old[:10]}" in text(result)
+    assert f"[runtime: not_head — web runs {old[:10]}" in text(result)
+    # observe=false: the stored observation, with its age
+    again = _call(proj, "read_deployment_state", {"observe": False}).structured_content
+    assert again["status"] == "DRIFT" and again["observed_at"] == data["observed_at"]
