@@ -22,6 +22,7 @@ from deploystate.state.ids import iso, utc_now
 from .base import Observation, Progress, RestartResult, ServiceRef
 from .compose_cli import ComposeCli, tail
 from .compose_drift import changes_since_created, short_id
+from .compose_label import build_commit, stamped
 from .docker_images import image_id, images_for_revision, split_ref
 from .docker_view import observation_of, readings_for
 from .dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
@@ -93,7 +94,7 @@ class ComposePlatform:
             raise InputError(f"strategy {strategy!r} does not apply to compose", "use restart, recreate or auto")
         started, t0, deadline = utc_now(), time.monotonic(), Deadline(timeout)
         cfg, service = _cfg(svc)
-        project, spec = self._spec(cfg, svc.root, service, deadline)
+        project, spec, model = self._spec(cfg, svc.root, service, deadline)
         containers = self._containers(project, service, deadline)
         changes = self._changes(cfg, svc.root, project, service, spec, containers, deadline)
         chosen, why = _choose(strategy, cfg, changes, containers)
@@ -111,7 +112,9 @@ class ComposePlatform:
                 warnings.append("the build context changed but build = false: recreate reuses the existing "
                                 "image; set build = true or build the image first")
             flags = (["--build"] if cfg.build else []) + (["--pull", "always"] if cfg.pull else [])
-            ok, message = self._up(cfg, svc.root, service, spec, flags, deadline, progress)
+            labelled, unlabelled = self._stamp(cfg, svc.root, service, spec, model, rebuilding=cfg.build)
+            warnings += [unlabelled] if unlabelled else []
+            ok, message = self._up(cfg, svc.root, service, spec, flags, deadline, progress, labelled)
         if why:
             message = f"{message} ({why})"
         return RestartResult(svc.name, chosen, ok, message, self._ids(project, service, cfg, deadline),
@@ -126,7 +129,7 @@ class ComposePlatform:
         proc.option_safe(to, "revision")
         started, t0, deadline = utc_now(), time.monotonic(), Deadline(timeout)
         cfg, service = _cfg(svc)
-        project, spec = self._spec(cfg, svc.root, service, deadline)
+        project, spec, _ = self._spec(cfg, svc.root, service, deadline)
         ref = str(spec.get("image") or f"{project}-{service}")
         repository, tag = split_ref(ref)
         if tag is None:
@@ -150,13 +153,25 @@ class ComposePlatform:
         return RestartResult(svc.name, "rollback", ok, message, ids, warnings, iso(started),
                              round(time.monotonic() - t0, 3))
 
-    def _spec(self, cfg: ComposeService, root: Path, service: str, deadline: Deadline) -> tuple[str, dict[str, Any]]:
+    def _spec(self, cfg: ComposeService, root: Path, service: str,
+              deadline: Deadline) -> tuple[str, dict[str, Any], dict[str, Any]]:
         model = self.cli.model(cfg, root, deadline.left())
         services = model.get("services") or {}
         if service not in services:
             raise TargetNotFound(f"compose service {service!r} is not in {', '.join(cfg.compose_files)}",
                                  f"compose services there: {', '.join(sorted(services)) or '(none)'}")
-        return str(model.get("name", "")), services[service]
+        return str(model.get("name", "")), services[service], model
+
+    @staticmethod
+    def _stamp(cfg: ComposeService, root: Path, service: str, spec: dict[str, Any], model: dict[str, Any],
+               rebuilding: bool) -> tuple[dict[str, Any] | None, str | None]:
+        """The model whose build of ``service`` carries HEAD where the revision source reads it (compose_label)."""
+        if not isinstance(spec.get("build"), dict):
+            return None, None
+        commit, why = build_commit(root, spec)
+        if commit is None:
+            return None, why
+        return stamped(model, service, cfg.revision, commit, rebuilding)
 
     def _changes(self, cfg: ComposeService, root: Path, project: str, service: str, spec: dict[str, Any],
                  containers: list[dict[str, Any]], deadline: Deadline) -> list[tuple[str, str]]:
@@ -186,7 +201,8 @@ class ComposePlatform:
                 client.api.restart(attrs["Id"], timeout=max(0, min(grace, int(left) - 1)))
 
     def _up(self, cfg: ComposeService, root: Path, service: str, spec: dict[str, Any], flags: list[str],
-            deadline: Deadline, progress: Progress | None) -> tuple[bool, str]:
+            deadline: Deadline, progress: Progress | None,
+            model: dict[str, Any] | None = None) -> tuple[bool, str]:
         health = spec.get("healthcheck") or {}
         wait = self.wait if self.wait is not None else bool(health) and not health.get("disable")
         left = deadline.check(f"recreating {service}")
@@ -195,7 +211,7 @@ class ComposePlatform:
         args = ["up", "-d", "--no-deps", "--force-recreate", *flags, service]
         if progress:
             progress(f"docker compose {' '.join(args)}")
-        done = self.cli.run(cfg, root, args, left, "up")
+        done = self.cli.run(cfg, root, args, left, "up", model=model)
         if done.ok:
             return True, f"recreated {service} (docker compose up -d --no-deps --force-recreate)"
         return False, f"docker compose up failed (exit {done.returncode}): {tail(done.stderr or done.stdout)}"

@@ -84,9 +84,15 @@ class ComposeCli:
         return argv
 
     def run(self, cfg: ComposeService, root: Path, args: list[str], timeout: float,
-            what: str) -> proc.Completed:
+            what: str, model: dict[str, Any] | None = None) -> proc.Completed:
+        """``model``: run on this resolved model (given on stdin) instead of the compose files."""
+        if model is None:
+            argv, data = [*self.base(cfg), *args], None
+        else:  # `config` output has absolute paths and the project name; compose reads `-f -` from stdin
+            argv = [*self.argv(), "--project-directory", str(root), "-f", "-", *args]
+            data = json.dumps(model)
         try:
-            done = proc.run([*self.base(cfg), *args], timeout=max(timeout, 0.5), cwd=root, env=self.env or None)
+            done = proc.run(argv, timeout=max(timeout, 0.5), cwd=root, env=self.env or None, input=data)
         except CommandTimeout as exc:
             raise PlatformError(f"docker compose {what} did not finish within {timeout:.0f}s",
                                 "check the engine and the build; raise restart_timeout for slow builds") from exc
