@@ -43,13 +43,6 @@ def _unread(obs: dict[str, Any]) -> str | None:
     return next((p for p in obs.get("problems") or [] if "revision" in p), None)
 
 
-def revision_waiver(project: Project, name: str) -> str | None:
-    """The configured reason for not checking this service's running revision, if any."""
-    body = ((project.raw.get("services") or {}).get(name) or {}) if isinstance(project.raw, dict) else {}
-    waiver = body.get("revision_waiver") if isinstance(body, dict) else None
-    return str(waiver) if isinstance(waiver, str) and waiver.strip() else None
-
-
 def build_view(project: Project, *, head: str | None = None, now: datetime | None = None,
                generated_by: str = "deploystate render", use_git: bool = True,
                observed: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -67,6 +60,7 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
     seen = observed if observed is not None else observations.load(project.state_dir)
     stored = seen.get("services") or {}
     judge: Judge | None = None
+    waivers = project.revision_waivers()
     services = []
     for name in names:
         svc = state["services"].get(name) or {}
@@ -88,7 +82,7 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
                 rule = judge.judge(name, obs.get("revision"), _unread(obs))
             services[-1]["observed"] = observations.assess(
                 name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
-                waiver=revision_waiver(project, name), now=now)
+                waiver=waivers.get(name), now=now)
     # The chain verdict is cached beside the ledger (chainmark): only appended records are re-hashed.
     chain_status = chainmark.check(project.ledger)
     status, reason = observations.status(*projection.status(state, threshold, chain_ok=chain_status.ok), services)
@@ -104,5 +98,5 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "open_sessions": sorted(state["sessions"]["open"]), "overrides": list(reversed(state["overrides"])),
         "preflight": state.get("preflight"), "records": state["records"],
         "problems": problems, "observed_at": seen.get("at"),
-        "waivers": {n: w for n in sorted(configured) if (w := revision_waiver(project, n))},
+        "waivers": {n: w for n, w in waivers.items() if n in configured},
     }

@@ -154,3 +154,26 @@ def test_an_unwritable_state_directory_is_a_clear_error_not_a_traceback(tmp_path
     code = main(["--root", str(tmp_path), "attempt", "add", "--summary", "try", "--outcome", "failed"])
     err = capsys.readouterr().err
     assert code in (1, 2) and "Traceback" not in err and err.startswith("deploystate: ")
+
+
+def test_a_revision_waiver_is_a_standing_warning_on_every_state_output(shop, capsys):
+    """A waived revision check is announced by state, DEPLOYMENT_STATE.md and read_deployment_state,
+    and lets an unreadable revision pass only for that service."""
+    from tests.server.test_mcp_state_tools import _call
+
+    repo, project, c1 = shop
+    toml = repo.path / "deploystate.toml"
+    toml.write_text(toml.read_text().replace('[services.api]\n', '[services.api]\n'
+                                             'revision_waiver = "the vendor image carries no revision"\n', 1))
+    repo.commit("waive api")
+    fake = FakePlatform(name="compose", observations={
+        n: Observation(n, "compose", f"compose:shop/{n}", "running", revision=None) for n in ("api", "worker")})
+    with use("compose", fake):
+        code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--deadline", "20")
+        code, data = ds_json(capsys, "--root", str(repo.path), "state", "--deadline", "20")
+        result = _call(Project.discover(repo.path), "read_deployment_state")
+    warning = "api's running revision is not checked (waived: the vendor image carries no revision)"
+    assert f"WARNING: {warning}" in out
+    assert data["observed"]["api"]["verdict"] == "runs_head" and data["observed"]["worker"]["verdict"] == "unknown"
+    assert "`api`'s running revision is not checked (waived: the vendor image" in project.state_file.read_text()
+    assert result.structured_content["warnings"] == [warning]
