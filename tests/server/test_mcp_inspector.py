@@ -55,4 +55,4 @@ def test_inspector_accepts_a_tool_error_and_a_success(project, tmp_path):
     rc, out, err = _inspect(tmp_path, project.root, "read_deployment_state")
     assert rc == 0, (rc, out, err)
     result = _result(out)
-    assert not result.get("isError") and result["structuredContent"]["status"] == "OK"
+    assert not result.get("isError") and result["structuredContent"]["status"] == "UNKNOWN"  # no observe_cmd
