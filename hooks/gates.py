@@ -90,7 +90,15 @@ def deploy_gate(state: dict, threshold: int, chain_ok: bool, chain_problems: lis
     services = state["services"]
     out += [_failed(name, services[name]) for name in projection.failed(state)]
     out += [_unverified(name, services[name]) for name in projection.unverified(state)]
+    out += [_runtime(name, why) for name, why in sorted((state.get("runtime") or {}).items())
+            if "not working" in why and name not in projection.failed(state)]
     return out
+
+
+def _runtime(name: str, why: str) -> Refusal:
+    """The stored runtime observation (hooks never ask a runtime) says ``name`` is not deployed."""
+    return Refusal(f"`{name}`: {why}", f"`deploystate state` to see what runs now, then `deploystate restart "
+                                       f"{name}` and `deploystate verify {name}`.", name)
 
 
 def running_verified(state: dict, names: list[str] | None = None) -> list[Refusal]:
@@ -122,6 +130,10 @@ def running_verified(state: dict, names: list[str] | None = None) -> list[Refusa
                                f"`deploystate verify {name}`.", name, svc["running_commit"]))
         elif dep and ver["id"] < dep["id"]:
             out.append(_unverified(name, svc))
+    runtime = state.get("runtime") or {}
+    refused = {r.service for r in out}
+    out += [_runtime(name, runtime[name]) for name in (list(names) if names else sorted(runtime))
+            if name in runtime and name not in refused]
     return out
 
 

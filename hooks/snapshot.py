@@ -13,7 +13,7 @@ from deploystate.state import cache
 from deploystate.state.errors import DeploystateError
 from deploystate.state.project import Project
 
-from deploystate.state import chainmark
+from deploystate.state import chainmark, observations
 
 
 class Snapshot:
@@ -37,11 +37,13 @@ class Snapshot:
 
 
 def take(root: str | Path | None = None) -> Snapshot:
-    """Load the projection (rebuilding the cache if stale) and the chain's verdict."""
+    """Load the projection (rebuilding the cache if stale), the chain's verdict, and what the last stored
+    runtime observation says is not deployed (``state["runtime"]``: service -> why; no runtime is asked)."""
     try:
         project = Project.discover(root)
         loaded = cache.load(project.ledger)
-        return Snapshot(project, loaded.state, chainmark.check(project.ledger))
+        state = {**loaded.state, "runtime": observations.findings(project, loaded.state)}
+        return Snapshot(project, state, chainmark.check(project.ledger))
     except (DeploystateError, OSError, ValueError, KeyError) as exc:
         return Snapshot(None, None, None, " ".join(str(exc).split())[:300])
 

@@ -217,3 +217,32 @@ def status(ledger_status: str, ledger_reason: str, services: list[dict[str, Any]
     if unknown:
         return "UNKNOWN", "what runs is not known for " + "; ".join(unknown)
     return ledger_status, ledger_reason
+
+
+def findings(project: Any, state: dict[str, Any]) -> dict[str, str]:
+    """service -> why its stored runtime answer says it is not deployed (broken, or not running HEAD's
+    code), for the hooks: the stored file only, never a runtime. Answers older than the service's last
+    deploy record are left out (that deploy may have changed what runs)."""
+    from .headcode import NOT_HEAD, Judge
+
+    stored = load(project.state_dir).get("services") or {}
+    configured = project.service_paths()
+    out: dict[str, str] = {}
+    judge = None
+    for name, entry in sorted(stored.items()):
+        obs, at = (entry or {}).get("obs"), (entry or {}).get("at")
+        since = (((state.get("services") or {}).get(name) or {}).get("deploy") or {}).get("ts")
+        if name not in configured or not obs or not at or (since and at < since):
+            continue
+        when = f"its runtime said at {at[:16].replace('T', ' ')} UTC"
+        why = broken_reason(obs, at)
+        if why:
+            out[name] = f"{when} that it is not working: {why}."
+            continue
+        if obs.get("revision"):
+            judge = judge or Judge.for_project(project)
+            rule = judge.judge(name, obs["revision"])
+            if rule.status == NOT_HEAD:
+                out[name] = (f"{when} that it runs {_short(rule.running)}, and HEAD's code for {name} is "
+                             f"{_short(rule.head)}: committed, not running.")
+    return out
