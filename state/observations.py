@@ -209,8 +209,8 @@ def status(ledger_status: str, ledger_reason: str, services: list[dict[str, Any]
         parts = ([ledger_reason] if ledger_status == "BROKEN" else []) + \
             (["the runtime says " + "; ".join(broken)] if broken else [])
         return "BROKEN", "; ".join(parts + drifting)
-    if drift:
-        return "DRIFT", drifting[0]
+    if drift:   # what the ledger also says (a pending or unverified deploy) stays in the reason
+        return "DRIFT", drifting[0] + (f"; {ledger_reason}" if ledger_status != "OK" else "")
     if ledger_status != "OK":
         return ledger_status, ledger_reason
     unknown = [f"{n} ({o.get('reason')})" for n, o in seen if o.get("verdict") in ("never", "unknown")]

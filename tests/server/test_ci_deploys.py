@@ -82,7 +82,8 @@ def test_a_push_ci_deploys_is_pending_and_refuses_the_next_push(shop, capsys):
     assert dep["payload"]["commit"] == b and dep["payload"]["performed_by"] == "ci"
     code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--json")
     data = json.loads(out)
-    assert data["status"] == "UNVERIFIED" and "CI deploy pending" in data["reason"] and "api" in data["reason"]
+    # the runtime still runs A: committed, not running (DRIFT) outranks the pending deploy, which stays in the reason
+    assert data["status"] == "DRIFT" and "CI deploy pending" in data["reason"] and "api runs" in data["reason"]
     repo.commit("C: another api change", {"api/app.py": "v3\n"})
     again = _push(repo)
     assert again.returncode != 0 and "refusing to push main" in again.stderr and "api" in again.stderr
@@ -130,7 +131,11 @@ def test_verify_wait_sees_the_old_code_then_the_new_then_passes(shop, capsys):
     ver = _records(repo, "verification")[-1]
     assert ver["payload"]["verdict"] == "pass" and ver["payload"]["deploy_id"] == deploys[-1]["id"]
     code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--json")
-    assert json.loads(out)["status"] == "OK"
+    data = json.loads(out)
+    assert data["observed"]["api"]["verdict"] == "runs_head"
+    # docs has no observe_cmd, so what it runs is unknown: the only thing short of OK
+    assert data["status"] == "UNKNOWN" and data["reason"].startswith("what runs is not known for docs (")
+    assert "api" not in data["reason"]
 
 
 def test_a_ci_that_never_deploys_fails_naming_what_still_runs(shop, capsys):

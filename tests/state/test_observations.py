@@ -90,7 +90,7 @@ def test_status_is_never_ok_while_the_runtime_disagrees():
     assert ob.status(*ok, [_svc("api", "stale", drift="committed, not running")])[0] == "DRIFT"
     assert ob.status(*ok, [_svc("api", "stale")]) == ok
     assert ob.status("UNVERIFIED", "restarted", [_svc("api", "never")]) == ("UNVERIFIED", "restarted")
-    assert ob.status("UNVERIFIED", "restarted", [_svc("api", "not_head")])[0] == "DRIFT"
+    assert ob.status("UNVERIFIED", "restarted", [_svc("api", "not_head", "w")]) == ("DRIFT", "committed, not running: w; restarted")
     status, reason = ob.status(*ok, [_svc("api", "broken", "api-1 was OOM-killed"), _svc("web", "not_head", "w")])
     assert status == "BROKEN" and "api (api-1 was OOM-killed)" in reason and "committed, not running: w" in reason
     assert ob.status("DOOM LOOP", "3 failed", [_svc("api", "broken")]) == ("DOOM LOOP", "3 failed")
