@@ -12,6 +12,7 @@ deploys as for deploystate's own restarts.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -21,12 +22,16 @@ from deploystate.state import store
 from deploystate.state.config import Config
 from deploystate.state.errors import DeploystateError
 from deploystate.state.headcode import Judge, short
+from deploystate.state.ids import iso, parse_iso
 from deploystate.state.project import Project
 from deploystate.state.redact import redact
 
 OBSERVE_TIMEOUT = 10.0
 DEFAULT_INTERVAL = 5.0
 MAX_IDS = 10
+# A runtime stamps an instance's start after its process began: the first lines it logs can carry an
+# earlier time (seen with dockerd: "Traceback" at start was missed). Logs are read from this much before.
+START_SLACK = timedelta(seconds=2)
 
 Say = Callable[[str], None]
 
@@ -119,6 +124,16 @@ def platform_ids(obs: Observation) -> dict[str, Any]:
     return ids
 
 
+def _earlier(stamp: str | None) -> str:
+    """The instance start less START_SLACK, as ISO (empty when the runtime gave none)."""
+    if not stamp:
+        return ""
+    try:
+        return iso(parse_iso(stamp) - START_SLACK)
+    except ValueError:
+        return ""
+
+
 def record_rollouts(project: Project, config: Config, rollouts: list[Rollout], *, head: str,
                     author: dict[str, Any] | None = None) -> None:
     """A ``deploy`` record per rolled-out service, observed from the runtime and performed by CI."""
@@ -130,7 +145,7 @@ def record_rollouts(project: Project, config: Config, rollouts: list[Rollout], *
             "service": r.service, "commit": r.running or head, "strategy": "ci", "performed_by": "ci",
             "platform": config.services[r.service].platform, "platform_ids": platform_ids(obs),
             "status": "restarted", "warnings": [], "forced": False, "reason": "",
-            "started_at": obs.started_at or "", "duration": round(r.waited, 1),
+            "started_at": _earlier(obs.started_at), "duration": round(r.waited, 1),
             "message": f"observed after CI: {r.reason}"[:300]}, commit=r.running or head, author=author)
         r.record_id = rec["id"]
 
