@@ -6,7 +6,11 @@
 2. the hook processes alone: deploystate's commit-msg shim on a plain message and on a
    "deployed" claim (reads the 100k-record state), the pre-push hook judging a push to main
    (warm cache and chain mark; then a cold chain mark; then a cold projection cache), and
-   `python -c pass` (target: the commit-msg hook process <= 3x `python -c pass`).
+   `python -c pass` (target: the commit-msg hook process <= 3x `python -c pass`). The git hooks run
+   as installed: `python -I` (isolated mode);
+3. the agent pre-tool hook as a client runs it, whole process: the installed command line
+   (`sh -c` launcher -> `deploystate-hook`) with Claude Code's JSON on stdin, per command
+   (target <= 2x `python -c pass`), and `deploystate-hook` alone.
 
 Run: /tmp/venv/bin/python bench/bench_hooks.py [--records 100000] [--rounds 25]
 Prints figures only; nothing is asserted. Needs `pre-commit` (the `test` extra) for item 1's third case.
@@ -24,7 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from deploystate.hooks import install
+import json
+
+from deploystate.hooks import agent_install, install
 from deploystate.state import chainmark  # moved from hooks to state (commit 91da4de)
 from deploystate.state import cache
 from deploystate.state.ledger import Ledger
@@ -55,6 +61,11 @@ PRE_COMMIT_CONFIG = """repos:
     pass_filenames: false
     always_run: true
 """
+# What an agent runs, through the pre-tool hook: allowed at once, a bypass denied by parsing, a push to a
+# deploy branch (reads the 100k-record state).
+PRE_TOOL_COMMANDS = [("npm test", "npm test"), ("git status", "git status"),
+                     ("sh -c 'git push --no-verify' (denied)", "sh -c 'git push --no-verify origin main'"),
+                     ("git push origin main (judged)", "git push origin main")]
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "b@example.test", "GIT_COMMITTER_NAME": "Bench",
        "GIT_COMMITTER_EMAIL": "b@example.test", "GIT_CONFIG_NOSYSTEM": "1"}
 for var in ("DEPLOYSTATE_OVERRIDE", "DEPLOYSTATE_ROOT", "DEPLOYSTATE_STATE_DIR", "PRE_COMMIT"):
@@ -199,11 +210,21 @@ def main() -> int:
         shim = str(ours / ".git" / "hooks" / "commit-msg")
         head = sh("git", "rev-parse", "HEAD", cwd=ours).stdout.strip()
         refs = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
-        push = [PY, "-m", "deploystate.hooks", "pre-push", "origin", "url"]
+        push = [PY, "-I", "-m", "deploystate.hooks", "pre-push", "origin", "url"]  # as the shim runs it
         cases.update({"commit-msg hook alone (plain message)": ([shim, str(msg)], ours, None),
                       "commit-msg hook alone (claim: reads state)": ([shim, str(claim)], ours, None),
                       "pre-push hook alone (main, warm)": (push, ours, refs),
                       "python -c pass": ([PY, "-c", "pass"], ours, None)})
+        launcher = str(Path(PY).with_name(agent_install.LAUNCHER))
+        pre_tool = ["/bin/sh", "-c", agent_install.command("claude", "pre-tool", launcher)]
+        for label, command in PRE_TOOL_COMMANDS:
+            payload = json.dumps({"session_id": "bench", "cwd": str(ours), "tool_name": "Bash",
+                                  "tool_input": {"command": command}})
+            cases[f"pre-tool hook, installed command: {label}"] = (pre_tool, ours, payload)
+        payload = json.dumps({"session_id": "bench", "cwd": str(ours), "tool_name": "Bash",
+                              "tool_input": {"command": "npm test"}})
+        cases["pre-tool: deploystate-hook alone (npm test)"] = ([launcher, "agent", "claude", "pre-tool"], ours,
+                                                                payload)
         print(f"{a.rounds} interleaved rounds...\n")
         times = run_interleaved(cases, a.rounds)
         mark = ours / ".deploystate" / chainmark.MARK
@@ -234,6 +255,9 @@ def main() -> int:
         print(f"  with a claim (reads the state of {a.records} records): "
               f"{t['commit-msg hook alone (claim: reads state)'] / py:.2f}x")
         print(f"pre-push hook process / python -c pass: {t['pre-push hook alone (main, warm)'] / py:.2f}x")
+        for label, _ in PRE_TOOL_COMMANDS:
+            key = f"pre-tool hook, installed command: {label}"
+            print(f"{key} / python -c pass: {t[key] / py:.2f}x (target <= 2x)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

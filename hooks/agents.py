@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import agentio, claims, shellparse
+from . import agentio, shellparse  # claims (regexes) only when a stop hook reads a message
 from .settings import HookSettings, find
 
 DEFAULT_CONTEXT_BUDGET = 6000  # characters; Claude Code caps injected context at 10,000
@@ -113,6 +113,8 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
         return ("deploystate: you deployed in this session and it is not verified:\n" + "\n".join(lines)
                 + "\nVerify before you finish (`deploystate verify " + " ".join(own) + "`). If it fails or "
                 "cannot be verified now, say so plainly: deployed is not working until verification passes.")
+    from . import claims
+
     message = inp.last_message()
     patterns, _ = claims.compile_patterns(settings.claim_patterns())
     claim = claims.find_claim(message, patterns) if message else None
