@@ -42,7 +42,9 @@ from deploystate.state.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.project import CONFIG_NAME, Project
 
+from . import elicit
 from .audit import AuditLog
+from .confirm import Confirmations, Pending, require
 from .progress import LogLevels, Reporter
 from .tool_errors import error_result, validation_message
 from .models import ToolOutput
@@ -62,9 +64,20 @@ class Call:
     ctx: "ToolContext"
     client: str | None = None
     progress: Reporter = field(default_factory=Reporter)  # progress/log notifications (quiet without a client)
+    confirmation: Any = None      # the elicitation outcome (tools registered with confirm=...)
+    request_id: str | None = None
 
     def author(self) -> dict[str, Any]:
         return self.ctx.author(self.client)
+
+    def confirm(self, pending: Pending, token: str | None, undone: str) -> str:
+        """Raise Refused unless the user confirmed ``pending`` (elicitation, or a dry run's token)."""
+        return require(self.ctx.confirmations, self.tool, pending, self.confirmation, self.request_id, token,
+                       undone)
+
+    def confirm_token(self, pending: Pending) -> tuple[str, float]:
+        """The token a dry run returns: it confirms exactly ``pending`` until it expires."""
+        return self.ctx.confirmations.issue(self.tool, pending.digest)
 
 
 def client_name(context: Any) -> str | None:
@@ -87,6 +100,7 @@ class ToolContext:
     session_id: str | None = None  # set by start_session over stdio (one client per process): records carry it
     views: ViewCache = field(default_factory=ViewCache)
     log_levels: LogLevels = field(default_factory=LogLevels)  # logging/setLevel per connection
+    confirmations: Confirmations = field(default_factory=Confirmations)  # destructive calls (server.confirm)
     _project: tuple[Any, Project] | None = None
     _author: dict[str, Any] | None = None
 
@@ -170,13 +184,16 @@ class ToolContext:
     # -- registration -----------------------------------------------------------------------------
     def tool(self, input_model: type[In], output_model: type[Out], *, read_only: bool, destructive: bool = False,
              idempotent: bool = False, open_world: bool = False, title: str | None = None,
-             name: str | None = None) -> Callable[[Handler], Handler]:
+             name: str | None = None, confirm: Callable[[Any], Pending | None] | None = None
+             ) -> Callable[[Handler], Handler]:
         """Register ``handler(args, call) -> output`` as an MCP tool; its docstring is the description.
 
         The hints are published as the tool's annotations: say honestly whether
         the tool changes anything (read_only), can undo or replace state
         (destructive), is safe to repeat (idempotent) and talks to systems
-        outside the repository and state directory (open_world)."""
+        outside the repository and state directory (open_world). ``confirm(args)`` returns the plan a
+        call would run when it needs the user's confirmation (``deploystate.server.confirm``), else None;
+        the handler then calls ``call.confirm(...)`` before acting."""
         def decorator(handler: Handler) -> Handler:
             tool_name = name or handler.__name__
             if not (handler.__doc__ or "").strip():
@@ -184,14 +201,15 @@ class ToolContext:
             annotations = ToolAnnotations(title=title, read_only_hint=read_only,
                                           destructive_hint=destructive if not read_only else False,
                                           idempotent_hint=idempotent or read_only, open_world_hint=open_world)
-            self.server.add_tool(_as_mcp_function(self, tool_name, handler, input_model, output_model),
+            self.server.add_tool(_as_mcp_function(self, tool_name, handler, input_model, output_model, confirm),
                                  name=tool_name, title=title, description=inspect.cleandoc(handler.__doc__),
                                  annotations=annotations, structured_output=True)
             return handler
         return decorator
 
 
-def _signature(input_model: type[BaseModel], output_model: type[BaseModel]) -> tuple[inspect.Signature, dict]:
+def _signature(input_model: type[BaseModel], output_model: type[BaseModel],
+               extra: tuple[inspect.Parameter, Any] | None = None) -> tuple[inspect.Signature, dict]:
     """A keyword-only signature with one parameter per input field, carrying its limits and description."""
     params, annotations = [], {}
     for field_name, info in input_model.model_fields.items():
@@ -207,13 +225,17 @@ def _signature(input_model: type[BaseModel], output_model: type[BaseModel]) -> t
         annotations[field_name] = annotation
     params.append(inspect.Parameter(CONTEXT_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
     annotations[CONTEXT_PARAM] = Context
+    if extra is not None:
+        params.append(extra[0])
+        annotations[extra[0].name] = extra[1]
     returns = Annotated[CallToolResult, output_model]
     annotations["return"] = returns
     return inspect.Signature(params, return_annotation=returns), annotations
 
 
 def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_model: type[BaseModel],
-                     output_model: type[BaseModel]) -> Callable[..., CallToolResult]:
+                     output_model: type[BaseModel], confirm: Callable[[Any], Pending | None] | None = None
+                     ) -> Callable[..., CallToolResult]:
     """The function the SDK registers: validate, call, and turn the result or error into a CallToolResult.
 
     It is synchronous on purpose: the SDK runs it on a worker thread, so git
@@ -221,7 +243,8 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
     def tool_function(**kwargs: Any) -> CallToolResult:
         context = kwargs.pop(CONTEXT_PARAM, None)
         call = Call(tool=tool_name, ctx=ctx, client=client_name(context),
-                    progress=Reporter(context, ctx.log_levels, tool_name) if context is not None else Reporter())
+                    progress=Reporter(context, ctx.log_levels, tool_name) if context is not None else Reporter(),
+                    confirmation=kwargs.pop(elicit.CONFIRM_PARAM, None), request_id=_request_id(context))
         try:
             args = input_model.model_validate(kwargs)
             out = handler(args, call)
@@ -239,10 +262,18 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
         return CallToolResult(content=[TextContent(type="text", text=out.render_text())],
                               structured_content=structured)
 
-    signature, annotations = _signature(input_model, output_model)
+    extra = elicit.parameter(ctx.confirmations, tool_name, input_model, confirm) if confirm else None
+    signature, annotations = _signature(input_model, output_model, extra)
     tool_function.__signature__ = signature  # type: ignore[attr-defined]
     tool_function.__annotations__ = annotations
     tool_function.__name__ = tool_name
     tool_function.__qualname__ = tool_name
     tool_function.__doc__ = handler.__doc__
     return tool_function
+
+
+def _request_id(context: Any) -> str | None:
+    try:
+        return context.request_id if context is not None else None
+    except (AttributeError, ValueError):
+        return None

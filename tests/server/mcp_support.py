@@ -37,6 +37,17 @@ def run(fn: Callable[[], Awaitable[Any]]) -> Any:
     return anyio.run(fn)
 
 
+def elicitation(action: str = "accept", confirm: bool = True, asked: list | None = None):
+    """An elicitation callback answering like a user would (and noting each question in ``asked``)."""
+    from mcp_types import ElicitResult
+
+    async def answer(context: Any, params: Any) -> Any:
+        if asked is not None:
+            asked.append(params.message)
+        return ElicitResult(action=action, content={"confirm": confirm} if action == "accept" else None)
+    return answer
+
+
 def text(result: Any) -> str:
     return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 

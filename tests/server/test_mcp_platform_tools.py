@@ -13,13 +13,13 @@ from deploystate.server.mcp_app import build_server
 from deploystate.state import cache
 from deploystate.state.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
-from tests.server.mcp_support import run, text
+from tests.server.mcp_support import elicitation, run, text
 from tests.server.test_mcp_stdio import deploystate_bin
 
 
 def _calls(root, *calls):
-    async def body():
-        async with Client(build_server(root=str(root))) as client:
+    async def body():  # the user confirms each destructive call when asked (tests/server/test_mcp_confirm.py)
+        async with Client(build_server(root=str(root)), elicitation_callback=elicitation()) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
             return tools, [await client.call_tool(name, args) for name, args in calls]
     return run(body)
