@@ -186,12 +186,37 @@ def push_refs(call: shellparse.GitCall, cwd: Path) -> list[tuple[str, str, str, 
     return refs
 
 
+# git's own sub-commands an agent runs most: never aliases (git refuses to alias a builtin), so no lookup
+_COMMON_SUBCOMMANDS = {"status", "log", "diff", "add", "commit", "push", "pull", "fetch", "merge", "rebase", "show",
+                       "branch", "checkout", "switch", "restore", "reset", "stash", "tag", "remote", "config", "rev-parse",
+                       "clone", "init", "mv", "rm", "grep", "blame", "cherry-pick", "revert", "worktree", "ls-files"}
+
+
+def _alias_findings(calls: list[shellparse.GitCall], cwd: Path) -> list[shellparse.Finding]:
+    """Aliases already in git's config (``git ship`` = ``push --no-verify``): expand them and judge the result."""
+    found = []
+    for call in calls:
+        if call.sub in _COMMON_SUBCOMMANDS or call.sub.startswith("-"):
+            continue
+        value = (_git_lines(cwd / call.cwd if call.cwd else cwd, "config", "--get", f"alias.{call.sub}") or [""])[0]
+        if not value:
+            continue
+        expanded = value[1:] if value.startswith("!") else f"git {value}"
+        inner = shellparse.analyze(expanded + " " + " ".join(call.args)).findings
+        if inner or value.startswith("!") and "git" in value:
+            why = inner[0].detail if inner else "it runs a shell command that calls git"
+            found.append(shellparse.Finding("alias", f"`git {call.sub}` is an alias for `{value}`: {why}"))
+    return found
+
+
 def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
     """Why this shell command must not run, or None. A refusal starts with ``deploystate: denied
     (<category>)`` (see ``shellparse``), so the agent and a test can tell the reasons apart."""
     if not inp.command:
         return None
     analysis = shellparse.analyze(inp.command)
+    if not analysis.findings:
+        analysis.findings += _alias_findings(analysis.calls, Path(inp.cwd))
     if analysis.findings:
         first = analysis.findings[0]
         more = "".join(f"; also ({f.category}) {f.detail}" for f in analysis.findings[1:3])

@@ -163,3 +163,20 @@ def test_the_hook_allows_ordinary_commands(tmp_path):
     for command in ALLOWED:
         res = run_hook(["agent", "claude", "pre-tool"], cwd=tmp_path, input=_tool(tmp_path, command))
         assert res.returncode == 0 and res.stdout == "", (command, res.stdout, res.stderr)
+
+
+@pytest.mark.parametrize("alias,value", [("ship", "push --no-verify"), ("sp", "send-pack"),
+                                         ("yolo", "!git push --no-verify origin main")])
+def test_an_alias_already_in_git_config_is_expanded(shop, alias, value):
+    """`git ship` where git's config says ship = push --no-verify is denied as an alias, naming it."""
+    shop.git("config", f"alias.{alias}", value)
+    res = run_hook(["agent", "claude", "pre-tool"], cwd=shop.path, input=_tool(shop.path, f"git {alias} origin main"))
+    reason = json.loads(res.stdout)["hookSpecificOutput"]["permissionDecisionReason"]
+    assert reason.startswith(f"deploystate: denied (alias): `git {alias}` is an alias for `{value}`")
+
+
+def test_a_harmless_alias_is_allowed(shop):
+    """An alias that expands to an ordinary command stays allowed."""
+    shop.git("config", "alias.st", "status -sb")
+    res = run_hook(["agent", "claude", "pre-tool"], cwd=shop.path, input=_tool(shop.path, "git st"))
+    assert res.returncode == 0 and res.stdout == ""
