@@ -163,3 +163,29 @@ def test_ids_minted_after_the_same_record_differ() -> None:
     future = new_id(now_ns=4_000_000_000_000_000_000)  # a previous id from a clock far ahead
     ids = {id_after(future) for _ in range(1000)}
     assert len(ids) == 1000 and all(i > future for i in ids)
+
+
+@pytest.mark.parametrize("field, edit", [
+    ("author", lambda r: r["author"].update(name="Someone Else")),
+    ("author.kind", lambda r: r["author"].update(kind="human")),
+    ("id", lambda r: r.update(id=r["id"][:-1] + ("0" if r["id"][-1] != "0" else "1"))),
+    ("ts", lambda r: r.update(ts="2000-01-01T00:00:00.000000Z")),
+    ("kind", lambda r: r.update(kind="note")),
+    ("commit", lambda r: r.update(commit="0" * 40)),
+    ("payload", lambda r: r["payload"].update(summary="edited")),
+    ("prev", lambda r: r.update(prev="0" * 64)),
+    ("a new field", lambda r: r.update(approved_by="ops")),
+])
+def test_an_edit_to_any_field_of_a_record_breaks_the_chain(tmp_path: Path, field: str, edit) -> None:  # noqa: ANN001
+    """Not only the verdict: editing who wrote a record, when, its kind, commit, payload or parent is detected."""
+    led = Ledger(tmp_path)
+    for i in range(3):
+        led.append("verification", {"service": "web", "verdict": "fail", "summary": f"run {i}"},
+                   author={"kind": "agent", "name": "claude", "client": "cli", "session": "s1"}, commit="a" * 40)
+    lines = _lines(led)
+    record = json.loads(lines[1])
+    edit(record)
+    lines[1] = json.dumps(record) + "\n"   # the stored hash kept: a hand edit, not a re-seal
+    led.path.write_text("".join(lines), encoding="utf-8")
+    problems = led.verify().problems
+    assert problems and problems[0].line == 2, (field, [str(p) for p in problems])

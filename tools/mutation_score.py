@@ -1,0 +1,204 @@
+"""Mutation score of the rule modules: every mutant of a rule must make a test fail.
+
+    .venv/bin/python tools/mutation_score.py              # every group
+    .venv/bin/python tools/mutation_score.py chain redaction
+    .venv/bin/python tools/mutation_score.py --list       # the groups, their modules and tests
+
+Mutants come from cosmic-ray (a maintained mutation tool that works with this repository's package-dir
+layout because it edits the source files in place and restores them; mutmut 3 copies the sources into
+mutants/ and finds them through sys.path, which the deploystate.* mapping bypasses). Each group runs only the
+fast unit tests that pin its rules. On top of cosmic-ray's operators, HAND_MUTANTS are the rule breaks a review
+found that no test caught (issue 15); each must be killed too.
+
+The files are edited in place: run this in a clean checkout (it refuses when a module it mutates has
+uncommitted changes) and run nothing else in that checkout meanwhile. Mutants listed in
+tools/mutation_equivalent.txt (one "module:line operator" per line, with a reason) are equivalent: they
+change no behaviour and are left out of the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess  # noqa: S404 - a developer tool, not product code (product code goes through state/proc)
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PYTEST = [PY, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--timeout", "120"]
+
+# group -> (modules to mutate, the tests that pin their rules)
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "verdicts": (["verify/result.py", "verify/soak.py"],
+                 ["tests/verify/test_verdict_logic.py", "tests/verify/test_mutation_kills.py"]),
+    "runner": (["verify/runner.py"], ["tests/verify/test_runner.py"]),
+    "revision": (["verify/checks/revision.py", "state/headcode.py"],
+                 ["tests/verify/test_verdict_logic.py", "tests/verify/test_mutation_kills.py",
+                  "tests/state/test_headcode.py"]),
+    "doom loop": (["state/projection.py"], ["tests/state/test_projection.py"]),
+    "chain": (["state/chain.py"], ["tests/state/test_ledger.py", "tests/verify/test_mutation_kills.py"]),
+    "redaction": (["state/redact.py"], ["tests/state/test_redact.py"]),
+    "hook decisions": (["hooks/gates.py"], ["tests/hooks/test_logic.py"]),
+    "mark-deployed": (["verify/marking.py"], ["tests/verify/test_rules.py"]),
+}
+
+# (group, file, original text, mutated text, why this break matters): applied one at a time.
+HAND_MUTANTS: list[tuple[str, str, str, str, str]] = [
+    ("verdicts", "verify/service.py", "verdict=worst(v.verdict for v in verdicts)",
+     "verdict=verdicts[-1].verdict if verdicts else 'inconclusive'",
+     "the overall verdict taken from the last service only"),
+    ("revision", "verify/checks/revision.py", "return len(short) >= MIN_PREFIX and long_.startswith(short)",
+     "return len(short) >= MIN_PREFIX and long_[:7] == short[:7]",
+     "the revision compared on its first 7 hex digits only"),
+    ("revision", "verify/checks/revision.py", '''    if not obs.revision:
+        return inconclusive(''', '''    if not obs.revision:
+        return passed(''',
+     "an unreadable revision counted as pass"),
+    ("chain", "state/chain.py", "body = {k: v for k, v in record.items() if k != HASH_FIELD}",
+     'body = {k: v for k, v in record.items() if k not in (HASH_FIELD, "author")}',
+     "an edited author field of a record undetected"),
+]
+
+
+def _equivalent() -> dict[str, str]:
+    path = ROOT / "tools" / "mutation_equivalent.txt"
+    out: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                key, _, why = line.partition(" # ")
+                out[key.strip()] = why.strip()
+    return out
+
+
+def _clean(modules: list[str]) -> None:
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", *modules], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    if dirty:
+        sys.exit(f"mutation: uncommitted changes in {dirty.split()[-1]} (and maybe more): commit or stash them, "
+                 "this tool edits the modules in place and must restore them exactly")
+
+
+def _drop_bytecode(modules: list[str]) -> None:
+    """A mutant of the same size written within the same second could be served from a stale .pyc."""
+    for module in modules:
+        cache = (ROOT / module).parent / "__pycache__"
+        for pyc in cache.glob(Path(module).stem + ".*.pyc"):
+            pyc.unlink()
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEPLOYSTATE_", "GIT_", "COV_CORE"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("COVERAGE_PROCESS_START", None)
+    return env
+
+
+def run_group(name: str, workdir: Path) -> dict:
+    modules, tests = GROUPS[name]
+    tests = [t for t in tests if (ROOT / t).exists()]
+    _clean(modules)
+    _drop_bytecode(modules)
+    config = workdir / f"{name.replace(' ', '_')}.toml"
+    session = workdir / f"{name.replace(' ', '_')}.sqlite"
+    command = " ".join([*PYTEST, *tests])
+    config.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps(modules)}\n"
+        "timeout = 300.0\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(command)}\n"
+        "[cosmic-ray.distributor]\nname = \"local\"\n")
+    cr = [str(Path(PY).with_name("cosmic-ray"))]
+    started = time.monotonic()
+    subprocess.run([*cr, "init", str(config), str(session), "--force"], cwd=ROOT, check=True, env=_env())
+    subprocess.run([*cr, "exec", str(config), str(session)], cwd=ROOT, check=True, env=_env())
+    dump = subprocess.run([*cr, "dump", str(session)], cwd=ROOT, check=True, capture_output=True, text=True,
+                          env=_env()).stdout
+    equivalent = _equivalent()
+    killed, survivors, skipped = 0, [], []
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        if not result or result.get("worker_outcome") != "normal":
+            continue
+        mutation = item["mutations"][0]
+        key = f"{mutation['module_path']}:{mutation['start_pos'][0]} {mutation['operator_name']}"
+        if result["test_outcome"] == "killed":
+            killed += 1
+        elif key in equivalent:
+            skipped.append(key)
+        else:
+            survivors.append((key, result.get("diff", "")))
+    hand = [h for h in HAND_MUTANTS if h[0] == name]
+    for _, path, old, new, why in hand:
+        ok = _hand_mutant(path, old, new, tests)
+        killed += ok
+        if not ok:
+            survivors.append((f"{path} (hand) {why}", ""))
+    subprocess.run(["git", "diff", "--quiet", "--", *modules, *{h[1] for h in hand}], cwd=ROOT, check=True)
+    return {"group": name, "modules": modules, "killed": killed, "survived": len(survivors),
+            "equivalent": len(skipped), "survivors": survivors, "seconds": round(time.monotonic() - started)}
+
+
+def _hand_mutant(path: str, old: str, new: str, tests: list[str]) -> bool:
+    """Apply one hand-written mutant; True when a test fails (killed)."""
+    file = ROOT / path
+    original = file.read_text()
+    if old not in original:
+        print(f"mutation: hand mutant no longer applies to {path}: {old[:60]!r} (update HAND_MUTANTS)")
+        return False
+    try:
+        file.write_text(original.replace(old, new, 1))
+        _drop_bytecode([path])
+        res = subprocess.run([*PYTEST, *tests], cwd=ROOT, capture_output=True, text=True, env=_env(), timeout=600)
+        return res.returncode != 0
+    finally:
+        file.write_text(original)
+        _drop_bytecode([path])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help=f"groups to run (default: all): {', '.join(GROUPS)}")
+    parser.add_argument("--list", action="store_true", help="show the groups and exit")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (modules, tests) in GROUPS.items():
+            print(f"{name}: {' '.join(modules)}  <-  {' '.join(tests)}")
+        return 0
+    unknown = [g for g in args.groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; known: {list(GROUPS)}")
+    if shutil.which("git") is None:
+        sys.exit("mutation: git is needed (to check the modules are restored)")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="deploystate-mutation-") as tmp:
+        for name in args.groups or list(GROUPS):
+            results.append(run_group(name, Path(tmp)))
+            r = results[-1]
+            print(f"mutation: {name}: {r['killed']} killed, {r['survived']} survived, {r['equivalent']} equivalent "
+                  f"({r['seconds']}s)", flush=True)
+    total_killed = sum(r["killed"] for r in results)
+    total = total_killed + sum(r["survived"] for r in results)
+    score = 100.0 * total_killed / total if total else 0.0
+    if args.json:
+        print(json.dumps({"score": round(score, 1), "groups": results}, indent=2))
+    else:
+        for r in results:
+            for key, diff in r["survivors"]:
+                print(f"SURVIVED {r['group']}: {key}")
+                if diff:
+                    print("  " + "\n  ".join(line for line in diff.splitlines() if line[:1] in "+-"
+                                             and not line.startswith(("+++", "---"))))
+        print(f"mutation score: {score:.1f}% ({total_killed} of {total} non-equivalent mutants killed)")
+    return 0 if total and total_killed == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
