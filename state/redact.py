@@ -63,7 +63,7 @@ _NOT_A_VALUE = frozenset({"error", "exception", "id", "name", "file", "path", "t
 _HINT = re.compile(r"(?i)key|token|secret|pass|pwd|credential")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # pragma: no mutate (a cache size: behaviour is the same)
 def secret_name(name: str) -> bool:
     """True for OPENAI_API_KEY, db.password, accessToken, PGPASSWORD, X-Api-Key, DB_PASS; false for
     monkey, keyboard, KeyError, tokens_used_total or api_key_id (a name ending in error/id/file...
