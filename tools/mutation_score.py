@@ -104,6 +104,7 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEPLOYSTATE_", "GIT_", "COV_CORE"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("COVERAGE_PROCESS_START", None)
+    env.pop("COVERAGE_PROCESS_CONFIG", None)
     return env
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -25,8 +26,10 @@ json.dump({"rc": rc, "modules": sorted(sys.modules)}, open(out, "w"))
 
 def _modules(shop, tmp_path, args: list[str], stdin: str = "") -> tuple[int, list[str]]:
     out = tmp_path / "modules.json"
+    # Not under coverage (tools/test.sh measures subprocesses): coverage itself imports tomllib and more.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
     res = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), stdin, str(out)], cwd=shop.path,
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())
     return data["rc"], data["modules"]
