@@ -30,6 +30,33 @@ def _maybe_comment(claim: str) -> bool:
     return bool(first) and not first.isalnum() and not first.isspace() and first not in "\"'([{*-`"
 
 
+def _patterns_untrusted(settings, bad: list) -> bool:  # noqa: ANN001
+    """The claim patterns cannot be read as configured: TOML broken, wrong type, or a bad regex.
+    (Other config problems do not change what this hook decides, so they do not block commits.)"""
+    if "commit_msg_patterns" not in settings.text:  # defaults in use; a claim still meets the full check
+        return False
+    settings.raw()
+    value = settings._hooks().get("commit_msg_patterns", [])
+    typed = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return bool(bad or settings.error or not typed)
+
+
+def _full_problem(settings) -> str:  # noqa: ANN001
+    from deploystate.state.configcheck import problem
+
+    root = settings.root
+    return (settings.config_problem() or problem(settings.raw(), settings.text, root / "deploystate.toml")
+            or "invalid commit_msg_patterns")
+
+
+def gates_report_bad_config(bad: str) -> str:
+    from .gates import Refusal, report
+
+    return report("refusing this commit: deploystate cannot tell whether its message claims a deployment.",
+                  [Refusal(f"deploystate.toml is invalid ({bad}).", "fix that key, then commit again.")],
+                  "none while the config is invalid (an override is recorded from it); fix the key")
+
+
 def run(hook: str, args: list[str]) -> int:
     settings = find()
     if not settings.configured:
@@ -46,6 +73,10 @@ def run(hook: str, args: list[str]) -> int:
         print(f"deploystate: ignoring invalid commit_msg_patterns entry {b}", file=sys.stderr)
     claim = claims.find_claim(claims.strip_commit_message(text), patterns)
     if claim is None:
+        bad_config = _full_problem(settings) if _patterns_untrusted(settings, bad) else None
+        if bad_config:  # the claim patterns themselves are broken: it cannot tell, so it refuses
+            sys.stderr.write(gates_report_bad_config(bad_config))
+            return 1
         return 0
     message = claims.strip_commit_message(text)
     if _maybe_comment(claim):  # a line like "; deployed" may be a comment under a custom comment char
@@ -55,7 +86,7 @@ def run(hook: str, args: list[str]) -> int:
             return 0
     from . import gates, override, snapshot
 
-    snap = snapshot.take(settings.root)
+    snap = snapshot.take(settings.root)  # an invalid deploystate.toml is an error here: a claim is refused
     if snap.error:
         refusals = [gates.Refusal(f"deploystate could not read its state ({snap.error}).",
                                   "`deploystate state` to see the problem and fix it.")]

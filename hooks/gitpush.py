@@ -107,6 +107,19 @@ def sync_first(settings: HookSettings, remote: str) -> None:
         print(f"deploystate: offline: using local state (sync failed: {exc})", file=sys.stderr)
 
 
+def _refuse_bad_config(bad: str, refs: list, args: list[str]) -> int:
+    """No override here: an override is a ledger record, and nothing is written from a bad config."""
+    from .gates import Refusal, report
+
+    remote = args[0] if args else "origin"
+    refusal = Refusal(f"deploystate.toml is invalid ({bad}), so deploystate cannot tell which pushes deploy "
+                      "or whether what runs was verified.",
+                      "fix that key (`deploystate config validate` or `deploystate doctor` shows it), then push again.")
+    sys.stderr.write(report(f"refusing to push to {remote}.", [refusal],
+                            "none while the config is invalid (an override is recorded from it); fix the key"))
+    return 1
+
+
 def run(hook: str, args: list[str]) -> int:
     settings = find()
     if not settings.configured:
@@ -114,6 +127,9 @@ def run(hook: str, args: list[str]) -> int:
     refs = refs_from_pre_commit(dict(os.environ))
     if not refs and not sys.stdin.isatty():
         refs = parse_refs(sys.stdin.read())
+    bad = settings.config_problem()
+    if bad:  # which pushes deploy is itself read from the config: refuse every push until it is fixed
+        return _refuse_bad_config(bad, refs, args)
     deploy, tags = classify(refs, settings.deploy_branches(), settings.tag_pattern())
     if not deploy and not tags:
         return 0

@@ -24,6 +24,46 @@ DEFAULT_TAG_PATTERN = "deployed/*"
 DEFAULT_DEPLOY_BRANCHES = ("main",)
 
 
+# Key tables, equal to state.config's models and state.configcheck's (a test keeps them equal).
+TOP_KEYS = frozenset({"project", "services", "all_services", "preflight"})
+PROJECT_KEYS = frozenset({"name", "deploy_branches", "state_dir", "state_file", "state_file_budget", "recheck_after",
+                          "doom_loop_after", "backend", "alert_webhook", "verify_deadline", "hooks"})
+HOOKS_KEYS = frozenset({"commit_msg_patterns", "deployed_tag_pattern", "sync_before", "sync_timeout"})
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _routing_problem(raw: dict) -> tuple[tuple[str, ...], str] | None:
+    """(key path, what is wrong) for the keys that decide which pushes and messages a hook judges."""
+    for table, allowed, loc in ((raw, TOP_KEYS, ()), (raw.get("project"), PROJECT_KEYS, ("project",)),
+                                ((raw.get("project") or {}).get("hooks") if isinstance(raw.get("project"), dict)
+                                 else None, HOOKS_KEYS, ("project", "hooks"))):
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            return loc, "must be a table"
+        for key in table:
+            if key not in allowed:
+                return (*loc, key), f"unknown key {key!r}; valid keys: {', '.join(sorted(allowed))}"
+    project = raw.get("project") or {}
+    hooks = project.get("hooks") or {}
+    for loc, value, ok, want in (
+            (("project", "deploy_branches"), project.get("deploy_branches", []), _strings, "a list of strings"),
+            (("project", "hooks", "commit_msg_patterns"), hooks.get("commit_msg_patterns", []), _strings,
+             "a list of strings"),
+            (("project", "hooks", "deployed_tag_pattern"), hooks.get("deployed_tag_pattern", ""),
+             lambda v: isinstance(v, str), "a string"),
+            (("project", "hooks", "sync_before"), hooks.get("sync_before", False),
+             lambda v: isinstance(v, bool), "a boolean")):
+        if not ok(value):
+            return loc, f"must be {want} (got {value!r:.80})"
+    if not isinstance(raw.get("services", {}), dict):
+        return ("services",), "must be a table of [services.NAME] tables"
+    return None
+
+
 class HookSettings:
     """Where the project is and what its [project] / [project.hooks] tables say."""
 
@@ -48,6 +88,24 @@ class HookSettings:
                 except tomllib.TOMLDecodeError as exc:
                     self.error = f"{CONFIG_NAME} is not valid TOML: {exc}"
         return self._raw
+
+    def config_problem(self) -> str | None:
+        """Why the parts of deploystate.toml that route a hook (TOML syntax, the top level, [project]
+        and [project.hooks] keys and types) are wrong, or None. Standard library only and cheap: it
+        runs on every push. The full stdlib check (``state.configcheck``) runs where a hook decides
+        (``snapshot.take``). A hook that cannot trust its routing refuses instead (fail closed)."""
+        if not self.text or self.root is None:
+            return None
+        raw = self.raw()
+        if self.error:
+            return f"{self.root / CONFIG_NAME}: {self.error.removeprefix(CONFIG_NAME + ' ')}"
+        found = _routing_problem(raw)
+        if found is None:
+            return None
+        loc, msg = found
+        from deploystate.state.tomllines import line_of  # only on the refusal path
+        line = line_of(self.text, list(loc))
+        return f"{self.root / CONFIG_NAME}{f':{line}' if line else ''}: {'.'.join(loc) or '(top level)'}: {msg}"
 
     def _project(self) -> dict:
         value = self.raw().get("project")

@@ -36,11 +36,22 @@ class Snapshot:
         return list(self.chain.problems) if self.chain else []
 
 
+def _config_problem(project: Project) -> str | None:
+    from deploystate.state.configcheck import problem
+
+    if not project.config_path.is_file():
+        return None
+    return problem(project.raw, project.config_path.read_text(encoding="utf-8"), project.config_path)
+
+
 def take(root: str | Path | None = None) -> Snapshot:
     """Load the projection (rebuilding the cache if stale), the chain's verdict, and what the last stored
     runtime observation says is not deployed (``state["runtime"]``: service -> why; no runtime is asked)."""
     try:
         project = Project.discover(root)
+        bad = _config_problem(project)
+        if bad:  # nothing is decided (or written) from a config the schema would reject
+            return Snapshot(None, None, None, f"deploystate.toml is invalid: {bad}")
         loaded = cache.load(project.ledger)
         state = {**loaded.state, "runtime": observations.findings(project, loaded.state)}
         return Snapshot(project, state, chainmark.check(project.ledger))

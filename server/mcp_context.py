@@ -118,6 +118,10 @@ class ToolContext:
                                "run `deploystate init` at the root of the repository, or start the server with "
                                "`deploystate serve --root DIR`") from exc
         key = self._config_key(found.config_path)
+        if key is not None:  # a config the schema rejects fails every tool (file, line, key), writing nothing
+            from deploystate.state.config import load_config
+
+            load_config(found.config_path)
         if key is None:
             raise StateMissing(f"no {CONFIG_NAME} in {found.root}",
                                "run `deploystate init` there (it writes a starter config and the state directory), "

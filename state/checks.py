@@ -7,9 +7,10 @@ runner in ``deploystate.verify``; the loader does not change.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, WithJsonSchema, field_validator
 
 from .ids import parse_duration
 
@@ -25,6 +26,18 @@ def _seconds(v: Any) -> float:
 DURATION_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0},
                              {"type": "string", "pattern": r"^\s*([0-9.]+(ms|s|m|h|d))+\s*$"}]}
 Duration = Annotated[float, BeforeValidator(_seconds), WithJsonSchema(DURATION_SCHEMA)]
+
+
+def _regex(v: str) -> str:
+    """Compile when the config loads: a bad pattern is a config error, not a check that errors later."""
+    try:
+        re.compile(v)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {v!r}: {exc}") from exc
+    return v
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
 
 
 class Strict(BaseModel):
@@ -52,7 +65,7 @@ class HttpCheck(CheckBase):
     method: Literal["GET", "HEAD", "POST"] = "GET"
     expect_status: int = 200
     body_contains: str | None = None
-    body_regex: str | None = None
+    body_regex: Regex | None = None
     headers: dict[str, str] = Field(default_factory=dict)          # sent with the request
     expect_headers: dict[str, str] = Field(default_factory=dict)   # response header -> substring it must hold
     retries: int = Field(3, ge=0, le=100)                          # extra attempts while the answer is wrong
@@ -61,8 +74,8 @@ class HttpCheck(CheckBase):
 
 class LogsCheck(CheckBase):
     type: Literal["logs"] = "logs"
-    must_match: list[str] = Field(default_factory=list)
-    must_not_match: list[str] = Field(default_factory=lambda: [r"(?i)\btraceback\b", r"(?i)\berror\b"])
+    must_match: list[Regex] = Field(default_factory=list)
+    must_not_match: list[Regex] = Field(default_factory=lambda: [r"(?i)\btraceback\b", r"(?i)\berror\b"])
     window: Duration = 300.0          # how far back from now, never before the restart
     previous: bool = False            # also read the previous container instance (after a crash)
 
@@ -117,7 +130,7 @@ class CommandCheck(CheckBase):
     type: Literal["command"] = "command"
     argv: list[str] = Field(min_length=1)
     expect_exit: int = 0
-    stdout_regex: str | None = None
+    stdout_regex: Regex | None = None
 
     @field_validator("argv")
     @classmethod

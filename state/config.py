@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .checks import CHECK_TYPES, Check, Duration
+from .checks import CHECK_TYPES, Check, Duration, Regex
 from .errors import ConfigError, StateMissing
 from .mapping import GlobError, compile_glob
 from .tomllines import line_of
@@ -40,7 +40,7 @@ class Revision(Strict):
 
     source: Literal["label", "env", "image_tag", "http", "worktree"] = "label"
     name: str = "org.opencontainers.image.revision"   # label or environment variable name
-    pattern: str = r"(?P<rev>[0-9a-f]{7,40})$"          # for image_tag: a regex with a 'rev' group
+    pattern: Regex = r"(?P<rev>[0-9a-f]{7,40})$"          # for image_tag: a regex with a 'rev' group
     url: str | None = None                              # for http: a /version-style endpoint
     json_key: str | None = None                         # for http: read this key from a JSON body
     # worktree (compose/docker with the code bind-mounted from this checkout): the running code is the
@@ -168,7 +168,7 @@ class AllServicesRule(Strict):
 
 
 class HooksSettings(Strict):
-    commit_msg_patterns: list[str] = Field(default_factory=lambda: [
+    commit_msg_patterns: list[Regex] = Field(default_factory=lambda: [
         r"(?i)\bdeployed\b", r"(?i)\bis (now )?live\b", r"(?i)\bverified (working|in prod)",
         r"(?i)\bworking in prod(uction)?\b", r"(?i)\blive in prod(uction)?\b"])
     deployed_tag_pattern: str = "deployed/*"

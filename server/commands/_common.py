@@ -13,7 +13,20 @@ RAW = argparse.RawDescriptionHelpFormatter
 
 
 def project_from(args: argparse.Namespace) -> Project:
-    return Project.discover(getattr(args, "root", None))
+    """The project, with its deploystate.toml validated first: a config the schema rejects stops
+    every command here (ConfigError, exit 2, naming file, line and key) before anything is written."""
+    project = Project.discover(getattr(args, "root", None))
+    validated(project)
+    return project
+
+
+def validated(project: Project):  # noqa: ANN201 (Config | None; pydantic is imported lazily)
+    """Validate the project's deploystate.toml with the full schema; None when there is no file."""
+    if not project.config_path.is_file():
+        return None
+    from deploystate.state.config import load_config
+
+    return load_config(project.config_path)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

@@ -181,9 +181,13 @@ def diagnose(project: Project, fix: bool = False) -> list[dict[str, Any]]:
         return items
     items.append(_item("state directory", [], str(project.state_dir)))
     chain_item = check_chain(project)
-    items += [chain_item, check_backend(project, chain_item), check_quarantine(project),
-              check_projection(project, fix), check_state_file(project, fix)]
-    return items
+    items += [chain_item, check_backend(project, chain_item), check_quarantine(project)]
+    if not items[0]["ok"] and project.config_path.is_file():
+        # A config the schema rejects changes nothing: the derived files are neither rebuilt nor
+        # rendered (they depend on the services it declares) until it is fixed.
+        skipped = "skipped until deploystate.toml validates (nothing was written)"
+        return items + [_item("projection cache", [], skipped), _item("state file", [], skipped)]
+    return items + [check_projection(project, fix), check_state_file(project, fix)]
 
 
 def _discover(args: argparse.Namespace) -> tuple[Project | None, list[dict[str, Any]]]:
@@ -221,4 +225,5 @@ def run(args: argparse.Namespace) -> int:
     problems = sum(1 for it in items if not it["ok"])
     emit(args, {"root": str(project.root) if project else None, "healthy": problems == 0, "problems": problems,
                 "checks": items}, _text(project.root if project else None, items, problems))
-    return 0 if problems == 0 else 1
+    bad_config = project is not None and project.config_path.is_file() and not items[0]["ok"]
+    return 2 if bad_config else 0 if problems == 0 else 1  # 2: bad config, like every other command

@@ -87,11 +87,27 @@ class BearerToken:
         await self.app(scope, receive, send)
 
 
+def _refuse_bad_config(root: str | None) -> None:
+    """A deploystate.toml the schema rejects stops the server before it serves (exit 2); with no
+    project at all the server still starts, and each tool says how to create one."""
+    from deploystate.state.errors import StateMissing
+    from deploystate.state.project import Project
+
+    from ._common import validated
+
+    try:
+        project = Project.discover(root)
+    except StateMissing:
+        return
+    validated(project)
+
+
 def run(args: argparse.Namespace) -> int:
     root = args.serve_root or getattr(args, "root", None)
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if args.http:
         check_bind(args.host, args.port, token)
+    _refuse_bad_config(root)
     from deploystate.server.mcp_app import build_server  # the SDK loads only when serving
 
     if args.read_only and args.mode not in (None, "read-only"):

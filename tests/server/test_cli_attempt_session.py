@@ -23,6 +23,7 @@ name = "shop"
 platform = "command"
 paths = ["worker/**"]
 restart = "restart"
+restart_cmd = ["true"]
 """
 
 

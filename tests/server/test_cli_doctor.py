@@ -128,7 +128,7 @@ def test_doctor_reports_config_errors_and_a_missing_state_dir(git_repo, capsys):
     """A bad config and a missing state directory are problems with hints; doctor itself does not fail."""
     git_repo.write("deploystate.toml", '[services.api]\nplatform = "nomad"\n')
     code, out, _ = ds(capsys, "--root", str(git_repo.path), "doctor")
-    assert code == 1
+    assert code == 2  # a bad config is exit 2 on every command; doctor still reports the rest
     assert "unknown platform 'nomad'" in out and "deploystate.toml:2" in out
     assert "no state directory" in out and "run `deploystate init`" in out
     assert not (git_repo.path / ".deploystate").exists()
@@ -139,6 +139,6 @@ def test_doctor_reports_unparsable_toml_and_keeps_checking(shop, capsys):
     repo, project = shop
     (repo.path / "deploystate.toml").write_text("[services.api\n")
     code, data = ds_json(capsys, "--root", str(repo.path), "doctor")
-    assert code == 1
+    assert code == 2
     assert "not valid TOML" in checks(data)["config"]["problems"][0]
     assert checks(data)["ledger chain"]["ok"] and checks(data)["ledger chain"]["records"] == 3

@@ -1,0 +1,57 @@
+"""The hooks' standard-library config check agrees with the pydantic schema and names file, line and key."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from deploystate.hooks import settings
+from deploystate.state import configcheck
+from deploystate.state.checks import CheckBase
+from deploystate.state.config import (SERVICE_MODELS, AllServicesRule, Config, HooksSettings, ProjectSettings,
+                                      ServiceBase, validate_config)
+from deploystate.state.errors import ConfigError
+from tests.server.test_bad_config_matrix import BAD, GOOD
+
+
+def test_key_tables_equal_the_schema() -> None:
+    """Every key table of the stdlib check (and the hooks' routing check) equals the pydantic models."""
+    assert configcheck.TOP_KEYS == set(Config.model_fields) == settings.TOP_KEYS
+    assert configcheck.PROJECT_KEYS == set(ProjectSettings.model_fields) == settings.PROJECT_KEYS
+    assert configcheck.HOOKS_KEYS == set(HooksSettings.model_fields) == settings.HOOKS_KEYS
+    assert configcheck.SERVICE_KEYS == set(ServiceBase.model_fields)
+    assert set(configcheck.PLATFORMS) == set(SERVICE_MODELS)
+    for platform, model in SERVICE_MODELS.items():
+        assert configcheck.PLATFORM_KEYS[platform] == set(model.model_fields) - set(ServiceBase.model_fields), platform
+    assert configcheck.CHECK_KEYS == set(CheckBase.model_fields)
+    assert {"paths", "reason"} == set(AllServicesRule.model_fields)
+
+
+def test_a_good_config_passes_both() -> None:
+    """The valid config the matrix starts from passes the schema and the stdlib check."""
+    validate_config(tomllib.loads(GOOD), GOOD)
+    assert configcheck.problem(tomllib.loads(GOOD), GOOD, "deploystate.toml") is None
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_configs_are_refused_by_both_with_line_and_key(name: str) -> None:
+    """Each bad config of the matrix is rejected by the schema and by the stdlib check, at the same key."""
+    text, key, line = BAD[name]
+    with pytest.raises(ConfigError) as exc:
+        validate_config(tomllib.loads(text), text, Path("deploystate.toml"))
+    assert exc.value.key.startswith(key) and exc.value.line == line, (exc.value.key, exc.value.line)
+    found = configcheck.problem(tomllib.loads(text), text, "deploystate.toml")
+    assert found is not None and found.startswith(f"deploystate.toml:{line}: {key}: "), found
+
+
+@pytest.mark.parametrize("field,value", [("body_regex", "(unclosed"), ("stdout_regex", "[z-a]")])
+def test_check_regexes_are_compiled_when_the_config_loads(field: str, value: str) -> None:
+    """body_regex and stdout_regex are compiled at load time, not when the check first runs."""
+    kind, extra = ("http", 'url = "http://x"') if field == "body_regex" else ("command", 'argv = ["true"]')
+    text = GOOD + f'\n[[services.api.checks]]\ntype = "{kind}"\n{extra}\n{field} = "{value}"\n'
+    with pytest.raises(ConfigError) as exc:
+        validate_config(tomllib.loads(text), text, Path("deploystate.toml"))
+    assert exc.value.key == f"services.api.checks.0.{field}" and "invalid regex" in exc.value.message
+    assert "invalid regex" in (configcheck.problem(tomllib.loads(text), text, "deploystate.toml") or "")
