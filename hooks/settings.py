@@ -27,7 +27,8 @@ DEFAULT_DEPLOY_BRANCHES = ("main",)
 # Key tables, equal to state.config's models and state.configcheck's (a test keeps them equal).
 TOP_KEYS = frozenset({"project", "services", "all_services", "preflight"})
 PROJECT_KEYS = frozenset({"name", "deploy_branches", "state_dir", "state_file", "state_file_budget", "recheck_after",
-                          "doom_loop_after", "backend", "alert_webhook", "verify_deadline", "hooks"})
+                          "doom_loop_after", "backend", "alert_webhook", "verify_deadline", "hooks",
+                          "deployed_by", "observe_deadline"})
 HOOKS_KEYS = frozenset({"commit_msg_patterns", "deployed_tag_pattern", "sync_before", "sync_timeout"})
 
 

@@ -22,9 +22,11 @@ SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 TOP_KEYS = frozenset({"project", "services", "all_services", "preflight"})
 PROJECT_KEYS = frozenset({"name", "deploy_branches", "state_dir", "state_file", "state_file_budget", "recheck_after",
-                          "doom_loop_after", "backend", "alert_webhook", "verify_deadline", "hooks"})
+                          "doom_loop_after", "backend", "alert_webhook", "verify_deadline", "hooks",
+                          "deployed_by", "observe_deadline"})
 HOOKS_KEYS = frozenset({"commit_msg_patterns", "deployed_tag_pattern", "sync_before", "sync_timeout"})
-SERVICE_KEYS = frozenset({"platform", "paths", "restart", "checks", "revision", "restart_timeout", "revision_waiver"})
+SERVICE_KEYS = frozenset({"platform", "paths", "restart", "checks", "revision", "restart_timeout", "revision_waiver",
+                          "deployed_by"})
 PLATFORM_KEYS: dict[str, frozenset[str]] = {
     "compose": frozenset({"service", "compose_files", "project_name", "build", "pull", "env_files"}),
     "docker": frozenset({"container", "label"}),
