@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import found_build as fb
-from .found import Discovery, compose_services, qualify, share_files
+from .found import Discovery, compose_services, link_built_elsewhere, qualify, share_files
 from .found_workloads import ecs_service, kubernetes_service
 from .found_k8s import TEMPLATED, collect, kustomization, strip_helm, workload_docs
 
@@ -122,6 +122,10 @@ def discover(root: Path, only: list[str] | None = None) -> Discovery:
                                  qualifier=name or posixpath.basename(stack_dir) or root.name)
         extra = sorted(set(files.stacks[stack_dir]) - set(chosen))
         for f in found:
+            source = fb.source_for([f.image], [], links, files.dockerfiles) if f.image and "build" not in f.target \
+                else None
+            if source is not None and not (f.revision and f.revision.table.get("source") == "worktree"):
+                link_built_elsewhere(f, source.context, source.origin)
             if extra:
                 f.notes.append("also found " + ", ".join(extra) + " here: add it to compose_files if you deploy with it")
             if qualified and not f.qualifier:
@@ -138,7 +142,7 @@ def discover(root: Path, only: list[str] | None = None) -> Discovery:
             source = fb.Source(w.name, None, f"a top-level folder named {w.name} (guessed: check)", True)
         result.services.append(kubernetes_service(w, source))
     for rel in files.json:
-        _read_json(root, rel, result)
+        _read_json(root, rel, result, links, files.dockerfiles)
     qualify(result.services)
     result.candidates = len(result.services)
     if only:
@@ -213,13 +217,21 @@ def _helm(root: Path, rel: str, text: str, result: Discovery) -> list[Any] | Non
     return docs
 
 
-def _read_json(root: Path, rel: str, result: Discovery) -> None:
+def _read_json(root: Path, rel: str, result: Discovery, links: list[fb.BuildLink], dockerfiles: list[str]) -> None:
     try:
         doc = json.loads((root / rel).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return  # plenty of JSON files are not task definitions; unreadable ones are not ours to report
     found = ecs_service(doc, rel)
     if found:
+        source = fb.source_for([found.image], [found.target["service"]], links, dockerfiles) if found.image else None
+        if source is not None:
+            glob = "**" if source.context == "" else f"{source.context}/**"
+            found.paths.insert(0, glob)
+            found.origins[glob] = source.origin
+            if glob == "**":
+                found.warnings.append("its image is built from the repository root, so paths = [\"**\"]: every "
+                                      "change affects it; narrow it to what the Dockerfile copies")
         result.services.append(found)
 
 

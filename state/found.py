@@ -31,6 +31,7 @@ class Found:
     revision: RevisionPlan | None = None               # [services.X.revision] and what the user must add
     origins: dict[str, str] = field(default_factory=dict)  # field or path -> where it came from (--dry-run)
     warnings: list[str] = field(default_factory=list)  # printed by init, not only written as comments
+    image: str | None = None                           # the image it runs when it names one
     bare: str = ""                                     # the name before qualifying (compose/k8s name)
     qualifier: str = ""                                # what tells it apart: compose project, namespace
 
@@ -112,7 +113,8 @@ def compose_services(doc: dict[str, Any], stack_dir: str, files: list[str], has_
         body = body if isinstance(body, dict) else {}
         name = safe_name(str(raw_name), taken)
         taken.add(name)
-        found = Found(name, "compose", files[0], restart="recreate", bare=name, qualifier=qualifier)
+        found = Found(name, "compose", files[0], restart="recreate", bare=name, qualifier=qualifier,
+                      image=body.get("image") if isinstance(body.get("image"), str) else None)
         found.target["service"] = str(raw_name)
         found.target["compose_files"] = list(files)
         found.origins["service"] = f"{files[0]} services.{raw_name}"
@@ -162,6 +164,22 @@ def _compose_revision(found: Found, body: dict[str, Any], stack_dir: str, comman
         found.revision.why = f"image {body.get('image')} is not built from this repository"
         found.notes.append(THIRD_PARTY.format(image=body.get("image")))
     found.origins["revision"] = found.revision.why
+
+
+def link_built_elsewhere(found: Found, context: str, origin: str) -> None:
+    """An image-only service whose image this repository builds elsewhere (CI, skaffold): its source
+    folder joins its paths and the revision label becomes a to-do for that build."""
+    glob = _dir_glob(context)
+    if glob in found.paths:
+        return
+    found.paths.insert(0, glob)
+    found.origins[glob] = origin
+    found.notes = [n for n in found.notes if not n.startswith("no code of this repository")]
+    found.revision = label_plan(False, found.image)
+    found.origins["revision"] = found.revision.why
+    if context == "":
+        found.warnings.append("its image is built from the repository root, so paths = [\"**\"]: every change "
+                              "affects it; narrow it to what the Dockerfile copies")
 
 
 def _compose_build(found: Found, build: Any, stack_dir: str) -> None:

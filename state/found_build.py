@@ -115,7 +115,8 @@ def _links_from_argv(argv: list[str], base: str, origin: str) -> list[BuildLink]
     if rel is None:
         return []
     df = _rel(base, file) if file else None
-    return [BuildLink(repo_of(t), rel, df, origin) for t in tags if t and "$" not in repo_of(t)]
+    # A registry path with $PROJECT_ID-style substitutions still names the image by its last segment.
+    return [BuildLink(repo_of(t), rel, df, origin) for t in tags if t and "$" not in short_name(t)]
 
 
 def cloudbuild_links(doc: Any, path: str) -> list[BuildLink]:
@@ -145,7 +146,7 @@ def actions_links(doc: Any, path: str) -> list[BuildLink]:
                 tags = [t.strip() for t in str(with_.get("tags") or "").replace(",", "\n").splitlines() if t.strip()]
                 df = _rel("", with_["file"]) if isinstance(with_.get("file"), str) else None
                 out += [BuildLink(repo_of(t), ctx, df, f"{where} {uses.split('@')[0]}")
-                        for t in tags if ctx is not None and "$" not in repo_of(t)]
+                        for t in tags if ctx is not None and "$" not in short_name(t)]
             elif isinstance(step.get("run"), str):
                 for line in step["run"].replace("\\\n", " ").splitlines():
                     try:

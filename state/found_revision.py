@@ -19,9 +19,9 @@ ENV_NAMES = re.compile(r"^(GIT_(COMMIT|SHA|REVISION|HASH)(_SHORT)?|(COMMIT|SOURC
                        r"VERSION|COMMIT)|VCS_REF|REVISION|COMMIT(_SHA)?|SHA|SOURCE_COMMIT|RENDER_GIT_COMMIT)$", re.I)
 COMMIT_TAG = re.compile(r"(?:^|[^0-9a-z])[0-9a-f]{7,40}$")
 # Commands that reload changed files by themselves (file watchers, dev servers).
-WATCHERS = re.compile(r"\b(nodemon|ts-node-dev|node --watch|tsx watch|react-scripts start|next dev|vite|webpack "
+WATCHERS = re.compile(r"(?<![\w-])(nodemon|ts-node-dev|node --watch|tsx watch|react-scripts start|next dev|vite|webpack "
                       r"(serve|--watch)|ng serve|watchmedo|--reload|runserver|flask run|air|reflex|cargo watch|"
-                      r"dotnet watch|entr|watchexec|gunicorn .*--reload|rails s(erver)?)\b")
+                      r"dotnet watch|entr|watchexec|gunicorn .*--reload|rails s(erver)?)(?![\w-])")
 DATA_DIR = re.compile(r"(?i)(^|/)(data|db|database|mysql|postgres|pgdata|redis|logs?|tmp|cache|storage|uploads)(/|$)")
 
 

@@ -85,8 +85,9 @@ def ecs_service(doc: Any, source: str, taken: Iterable[str] = ()) -> Found | Non
             and isinstance(doc.get("family"), str) and doc["family"]):
         return None
     family = doc["family"]
+    images = [str(c["image"]) for c in doc["containerDefinitions"] if isinstance(c, dict) and c.get("image")]
     found = Found(safe_name(family, taken), "ecs", source, restart="force_new_deployment", paths=[source],
-                  bare=safe_name(family))
+                  bare=safe_name(family), image=images[0] if images else None)
     found.target["cluster"] = "default"
     found.target["service"] = family
     found.origins[source] = "the task definition"

@@ -176,3 +176,35 @@ def test_only_matching_nothing_is_an_input_error(git_repo, capsys):
     code, out, err = ds(capsys, "--root", str(git_repo.path), "init", "--only", "nope*")
     assert code == 2 and "matches none of the 2 services" in err and "--dry-run" in err
     assert not (git_repo.path / "deploystate.toml").exists()
+
+
+def test_more_than_twenty_workloads_on_a_terminal_asks_which(git_repo):
+    """On a tty init lists the candidates and writes only the services matching the globs typed in."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _many(git_repo, 21)
+    exe = Path(sys.executable).with_name("deploystate")
+    primary, secondary = os.openpty()
+    child = subprocess.Popen([str(exe), "--root", str(git_repo.path), "init"], stdin=secondary, stdout=secondary,
+                             stderr=secondary, close_fds=True)
+    os.close(secondary)
+    os.write(primary, b"svc1*\n")                       # read by input() once it asks; the tty buffers it
+    try:
+        assert child.wait(timeout=120) == 0
+    finally:
+        output = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        os.close(primary)
+    text = output.decode(errors="replace")
+    assert "found 21 candidate workloads" in text and "globs of the services to configure" in text
+    assert sorted(load_config(git_repo.path / "deploystate.toml").services) == [f"svc{i}" for i in range(10, 20)]
