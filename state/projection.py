@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-VERSION = 2
+VERSION = 3  # 3: the timeline of recent events
 RECENT_ATTEMPTS = 50
 RECENT_SESSIONS = 10
 RECENT_OVERRIDES = 20
@@ -20,7 +20,8 @@ OPEN_SESSIONS = 50  # an agent that dies leaves its session open; keep the newes
 def empty() -> dict[str, Any]:
     return {"version": VERSION, "records": 0, "last_id": "", "last_ts": "", "services": {},
             "doom": {"streak": 0, "failures": []}, "attempts": {"total": 0, "failed": 0, "recent": []},
-            "sessions": {"open": {}, "recent": []}, "overrides": [], "preflight": None, "counts": {}}
+            "sessions": {"open": {}, "recent": []}, "overrides": [], "preflight": None, "counts": {},
+            "timeline": []}
 
 
 def _service(state: dict, name: str) -> dict:
@@ -139,6 +140,18 @@ _HANDLERS = {
 }
 
 
+TIMELINE_KINDS = frozenset({"deploy", "rollback", "verification", "mark_deployed", "override"})
+TIMELINE_KEEP = 200  # newest events kept for the state file's last-day timeline (it shows at most 48)
+
+
+def _timeline(state: dict, rec: dict) -> None:
+    p = rec.get("payload") or {}
+    _push(state.setdefault("timeline", []),
+          {"ts": rec.get("ts", ""), "kind": rec["kind"], "service": p.get("service"),
+           "verdict": p.get("verdict"), "status": p.get("status"), "recheck": bool(p.get("recheck"))},
+          TIMELINE_KEEP)
+
+
 def apply(state: dict, rec: dict) -> None:
     """Fold one record into ``state``; records of unknown kinds are counted and otherwise ignored."""
     kind = rec.get("kind", "")
@@ -146,6 +159,8 @@ def apply(state: dict, rec: dict) -> None:
     try:
         if handler:
             handler(state, rec)
+        if kind in TIMELINE_KINDS:
+            _timeline(state, rec)
     except (KeyError, TypeError, AttributeError):
         kind = "malformed"  # a record missing fields it should have: counted, never fatal
     state["counts"][kind] = state["counts"].get(kind, 0) + 1

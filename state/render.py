@@ -176,6 +176,15 @@ def _overrides(view: dict[str, Any]) -> list[str]:
     return out + [""]
 
 
+def _timeline(view: dict[str, Any], attempts_limit: int) -> list[str]:
+    """The last day per service as a Mermaid block (dropped first when the file must shrink)."""
+    block = view.get("timeline") or []
+    if not block or attempts_limit <= 2:
+        return []
+    return ["## The last 24 hours", "", "Restarts, verdicts, rechecks and overrides per service (UTC).", "",
+            *block, ""]
+
+
 def render(view: dict[str, Any], budget: int = DEFAULT_BUDGET) -> str:
     """The whole file; shrinks the attempts list until it fits ``budget`` characters."""
     for limit in (15, 10, 5, 2, 0):
@@ -201,7 +210,8 @@ def _render(view: dict[str, Any], attempts_limit: int) -> str:
         "Committed is not running; \"deployment successful\" is not \"system working\".",
         "",
     ]
-    lines += _services(view) + _problems(view) + _tried(view, attempts_limit) + _sessions(view) + _overrides(view)
+    lines += _services(view) + _timeline(view, attempts_limit) + _problems(view) + _tried(view, attempts_limit) \
+        + _sessions(view) + _overrides(view)
     lines += ["## Next steps", ""] + [f"{i}. {s}" for i, s in enumerate(next_steps(view), 1)] + [""]
     return "\n".join(lines)
 

@@ -45,11 +45,15 @@ def _parse(ts: str) -> datetime | None:
         return None
 
 
-def mermaid(events: Iterable[dict[str, Any]], now: datetime) -> list[str]:
-    """Lines of a ```mermaid gantt block for the events of the last day, or [] when there are none.
+def day_rows(events: Iterable[dict[str, Any]], now: datetime) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Per service (the newest MAX_SERVICES), its last-day events as (HH:MM, label, level), oldest first;
+    level is "bad", "good", "warn" or "" (the terminal's colours; the gantt's crit/done/active)."""
+    level = {"crit, ": "bad", "done, ": "good", "active, ": "warn", "": ""}
+    return [(name, [(f"{w:%H:%M}", label, level[tags]) for w, label, tags in items])
+            for name, items in _collect(events, now)]
 
-    An event is ``{"ts": ISO, "kind", "service", "verdict"|"status", "recheck"}`` (a projection's
-    recent list); ``now`` is naive UTC or aware (its wall time is used)."""
+
+def _collect(events: Iterable[dict[str, Any]], now: datetime) -> list[tuple[str, list[tuple[datetime, str, str]]]]:
     now = now.replace(tzinfo=None, second=0, microsecond=0)
     since = now - WINDOW
     per: dict[str, list[tuple[datetime, str, str]]] = {}
@@ -60,15 +64,24 @@ def mermaid(events: Iterable[dict[str, Any]], now: datetime) -> list[str]:
         if when is None or look is None or not (since <= when <= now):
             continue
         per.setdefault(service, []).append((when, *look))
-    if not per:
-        return []
     # the services with the newest activity, each with its newest events, shown oldest first
     names = sorted(per, key=lambda n: (max(per[n])[0], n), reverse=True)[:MAX_SERVICES]
-    out = ["```mermaid", "gantt", "    title Last 24 hours (UTC)", "    dateFormat YYYY-MM-DDTHH:mm",
+    return [(name, sorted(per[name])[-MAX_EVENTS:]) for name in sorted(names)]
+
+
+def mermaid(events: Iterable[dict[str, Any]], now: datetime) -> list[str]:
+    """Lines of a ```mermaid gantt block for the events of the last day, or [] when there are none.
+
+    An event is ``{"ts": ISO, "kind", "service", "verdict"|"status", "recheck"}`` (a projection's
+    recent list); ``now`` is naive UTC or aware (its wall time is used)."""
+    sections = _collect(events, now)
+    if not sections:
+        return []
+    out = ["```mermaid", "gantt", "    title Last 24 hours (UTC)", "    dateFormat YYYY-MM-DD HH:mm",
            "    axisFormat %H:%M"]
-    for name in sorted(names):
+    for name, items in sections:
         out.append(f"    section {name}")
-        for when, label, tags in sorted(per[name])[-MAX_EVENTS:]:
-            out.append(f"    {label} :{tags}milestone, {when:%Y-%m-%dT%H:%M}, 0m")
+        for when, label, tags in items:
+            out.append(f"    {label} :{tags}milestone, {when:%Y-%m-%d %H:%M}, 0m")
     out.append("```")
     return out

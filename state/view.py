@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import cache, chainmark, gitinfo, observations, projection
+from . import cache, chainmark, gitinfo, observations, projection, timeline
 from .errors import DeploystateError
 from .headcode import Judge
 from .ids import iso, parse_iso
@@ -99,4 +99,6 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "preflight": state.get("preflight"), "records": state["records"],
         "problems": problems, "observed_at": seen.get("at"),
         "waivers": {n: w for n, w in waivers.items() if n in configured},
+        "timeline": timeline.mermaid(state.get("timeline") or [], now) if now else [],
+        "day": timeline.day_rows(state.get("timeline") or [], now) if now else [],
     }

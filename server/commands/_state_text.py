@@ -1,15 +1,52 @@
-"""The compact terminal rendering of ``deploystate state`` (pure: a view in, text out)."""
+"""The compact terminal rendering of ``deploystate state`` (pure: a view in, text out).
+
+``paint(text, level)`` colours a cell by meaning ("bad", "warn", "good", "head"); the default paints
+nothing, so piped output, ``NO_COLOR`` and ``--color=never`` get the same text without escapes.
+Columns are padded before colouring, so the escapes never skew the table.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from deploystate.state.render import day, next_steps, observed_as, short
 
+Paint = Callable[[str, str], str]
+ANSI = {"bad": "31;1", "warn": "33", "good": "32", "head": "1"}
 
-def _table(rows: list[list[str]]) -> list[str]:
+
+def plain(text: str, level: str) -> str:
+    return text
+
+
+def ansi(text: str, level: str) -> str:
+    code = ANSI.get(level)
+    return f"\033[{code}m{text}\033[0m" if code and text.strip() else text
+
+
+def level_of(text: str) -> str:
+    """The meaning of a status or verdict cell, for its colour (pure)."""
+    t = text.upper()
+    if any(w in t for w in ("BROKEN", "FAIL", "DOOM", "TAMPERED")):
+        return "bad"
+    if any(w in t for w in ("UNVERIFIED", "INCONCLUSIVE", "DRIFT", "UNKNOWN", "COMMITTED, NOT RUNNING",
+                            "NEVER", "OVERDUE", "PENDING", "STALE")):
+        return "warn"
+    if t.startswith(("OK", "PASS", "RUNS HEAD", "RUNNING HEAD")):
+        return "good"
+    return ""
+
+
+def _table(rows: list[list[str]], paint: Paint = plain, colour_cols: tuple[int, ...] = ()) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    out = []
+    for n, r in enumerate(rows):
+        cells = []
+        for i, (c, w) in enumerate(zip(r, widths)):
+            level = "head" if n == 0 else level_of(c) if i in colour_cols else ""
+            cells.append((paint(c, level) if level else c) + " " * (w - len(c)))
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
 
 
 def _verdict(s: dict[str, Any]) -> str:
@@ -42,14 +79,14 @@ def observed_cell(o: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
-def services_lines(view: dict[str, Any]) -> list[str]:
+def services_lines(view: dict[str, Any], paint: Paint = plain) -> list[str]:
     if not view["services"]:
         return ["  no services configured: add [services.<name>] to deploystate.toml (docs/config.md)"]
     rows = [["SERVICE", "RUNNING (LEDGER)", "VS HEAD", "LAST VERDICT", "RECHECK DUE"]]
     for s in view["services"]:
         drift = s["drift"]["state"] + (f" ({s['drift']['count']} files)" if s["drift"]["count"] else "")
         rows.append([s["name"], short(s["running_commit"]), drift, _verdict(s), _recheck(s)])
-    out = _table(rows)
+    out = _table(rows, paint, (2, 3, 4))
     for s in view["services"]:
         if s["drift"]["files"]:
             more = s["drift"]["count"] - len(s["drift"]["files"])
@@ -59,8 +96,21 @@ def services_lines(view: dict[str, Any]) -> list[str]:
     if seen:
         out += ["", "Runtime (what each runtime says it runs" + (f", asked {day(view['observed_at'])}"
                                                                  if view.get("observed_at") else "") + "):"]
-        out += _table([[s["name"], observed_cell(s["observed"])] for s in seen])
+        runtime = _table([["", ""]] + [[s["name"], observed_cell(s["observed"])] for s in seen], paint, (1,))
+        out += runtime[1:]  # no header row: the line above says what the column is
     return out
+
+
+def day_lines(view: dict[str, Any], paint: Paint = plain) -> list[str]:
+    """The last 24 hours per service, one line each (the state file shows the same as a Mermaid chart)."""
+    rows = view.get("day") or []
+    if not rows:
+        return []
+    width = max(len(name) for name, _ in rows)
+    out = ["Last 24 hours (UTC):"]
+    for name, events in rows:
+        out.append(f"  {name.ljust(width)}  " + " · ".join(f"{hhmm} {paint(label, lvl)}" for hhmm, label, lvl in events))
+    return out + [""]
 
 
 def problem_lines(view: dict[str, Any]) -> list[str]:
@@ -91,15 +141,16 @@ def problem_lines(view: dict[str, Any]) -> list[str]:
     return out
 
 
-def state_text(view: dict[str, Any], notes: list[str] | None = None) -> str:
+def state_text(view: dict[str, Any], notes: list[str] | None = None, paint: Paint = plain) -> str:
     """What is running, what is broken, what was tried, what to do next: one screen."""
     lines = [f"deploystate · {view['project']} · HEAD {short(view['head'])} · {view['records']} ledger records"
              f" · now {day(view['now'])}",
-             f"Status: {view['status']} — {view['reason']}", ""]
+             f"Status: {paint(view['status'], level_of(view['status']))} — {view['reason']}", ""]
     lines += [f"note: {n}" for n in notes or []]
     lines += [f"WARNING: {n}'s running revision is not checked (waived: {w})" for n, w in
               (view.get("waivers") or {}).items()]
-    lines += ["Services:"] + services_lines(view) + [""]
+    lines += ["Services:"] + services_lines(view, paint) + [""]
+    lines += day_lines(view, paint)
     problems = problem_lines(view)
     if problems:
         lines += ["Broken / unverified:"] + problems + [""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from deploystate.state.ids import utc_now
 from deploystate.state.render import next_steps
@@ -54,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     view = build_view(project, now=utc_now(), generated_by="deploystate state", observed=observed)
     data = {**view, "next_steps": next_steps(view), "observed": {s["name"]: s["observed"] for s in view["services"]
                                                                  if "observed" in s}, "notes": notes}
-    emit(args, data, state_text(view, notes))
+    from deploystate.server.colour import enabled
+
+    from ._state_text import ansi, plain
+
+    emit(args, data, state_text(view, notes, ansi if enabled(sys.stdout) else plain))
     return 0
 

@@ -140,3 +140,28 @@ def test_negation_in_paths_is_a_clear_config_error(git_repo, capsys):
                                        'paths = ["**", "!web/**"]\n')
     code, out, err = ds(capsys, "--root", str(git_repo.path), "config", "validate")
     assert code == 2 and "negation" in err and "!web/**" in err
+
+
+def test_state_in_a_terminal_is_a_coloured_table_with_the_last_day(git_repo, capsys):
+    """`state --color=always` colours status and verdicts by meaning and lists the day per service;
+    --color=never gives the same text with no escapes."""
+    import re
+
+    from deploystate.state.project import Project
+    from deploystate.state.store import record
+
+    git_repo.write("deploystate.toml", '[services.api]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["api/**"]\n')
+    head = git_repo.commit("cfg")
+    project = Project.discover(git_repo.path)
+    dep = record(project, "deploy", {"service": "api", "commit": head, "status": "restarted"}, commit=head)
+    record(project, "verification", {"service": "api", "commit": head, "verdict": "fail", "summary": "HTTP 500",
+                                     "deploy_id": dep["id"]}, commit=head)
+    root = str(git_repo.path)
+    code, coloured, _ = ds(capsys, "state", "--root", root, "--no-observe", "--color", "always")
+    assert "Status: \033[31;1mBROKEN\033[0m" in coloured
+    assert "\033[31;1mFAIL " in coloured           # the verdict cell, red
+    assert re.search(r"Last 24 hours \(UTC\):\n  api  \d\d:\d\d restart · \d\d:\d\d \033\[31;1mverify FAIL", coloured)
+    code, bare, _ = ds(capsys, "state", "--root", root, "--no-observe", "--color", "never")
+    assert "\033[" not in bare
+    assert re.sub(r"\033\[[0-9;]*m", "", coloured) == bare  # colour never changes the text or its alignment
+    colour.set_mode(None)

@@ -23,10 +23,10 @@ def test_restarts_verdicts_rechecks_and_overrides_become_milestones_per_service(
     ], NOW)
     assert lines[0] == "```mermaid" and lines[1] == "gantt" and lines[-1] == "```"
     body = "\n".join(lines)
-    assert "    section api\n    restart :milestone, 2026-12-01T14:02, 0m\n" in body
-    assert "    verify FAIL :crit, milestone, 2026-12-01T14:05, 0m" in body
-    assert "    recheck pass :done, milestone, 2026-12-01T15:00, 0m" in body
-    assert "    section worker\n    override :crit, milestone, 2026-12-01T16:00, 0m" in body
+    assert "    section api\n    restart :milestone, 2026-12-01 14:02, 0m\n" in body
+    assert "    verify FAIL :crit, milestone, 2026-12-01 14:05, 0m" in body
+    assert "    recheck pass :done, milestone, 2026-12-01 15:00, 0m" in body
+    assert "    section worker\n    override :crit, milestone, 2026-12-01 16:00, 0m" in body
 
 
 def test_only_the_last_day_is_shown_and_nothing_means_no_block():
@@ -45,7 +45,7 @@ def test_the_block_is_bounded_in_services_and_events():
     assert len(sections) == timeline.MAX_SERVICES
     milestones = [l for l in lines if "milestone" in l]
     assert len(milestones) == timeline.MAX_SERVICES * timeline.MAX_EVENTS
-    assert all(", 2026-12-01T" in l for l in milestones)
+    assert all(", 2026-12-01 " in l for l in milestones)
 
 
 def test_it_is_deterministic_whatever_the_order_of_events():
@@ -69,3 +69,21 @@ def test_unknown_kinds_are_ignored():
     """Attempts, notes and sessions are not timeline events."""
     assert timeline.mermaid([ev("2026-12-01T14:02:00Z", "attempt", "api"),
                              ev("2026-12-01T14:03:00Z", "note", "api")], NOW) == []
+
+
+def test_the_state_file_of_a_real_ledger_shows_the_days_events(git_repo):
+    """Records written through the store appear as the state file's Mermaid section, newest day only."""
+    from deploystate.state.project import Project
+    from deploystate.state.render import render
+    from deploystate.state.store import record
+    from deploystate.state.view import build_view
+
+    git_repo.write("deploystate.toml", '[services.api]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["a/**"]\n')
+    head = git_repo.commit("c")
+    project = Project.discover(git_repo.path)
+    dep = record(project, "deploy", {"service": "api", "commit": head, "status": "restarted"}, commit=head)
+    record(project, "verification", {"service": "api", "commit": head, "verdict": "fail", "summary": "x",
+                                     "deploy_id": dep["id"]}, commit=head)
+    text = render(build_view(project, head=head, use_git=False, observed={}))
+    assert "## The last 24 hours" in text and "```mermaid" in text
+    assert "    section api" in text and "verify FAIL :crit, milestone" in text
