@@ -96,15 +96,37 @@ def sync_first(settings: HookSettings, remote: str) -> None:
     if not wanted or settings.root is None:
         return
     from deploystate.state.project import Project
-    from deploystate.state.sync_git import sync
 
     try:
         project = Project.discover(settings.root)
+        backend = project.settings.get("backend")
+        if isinstance(backend, str) and backend.startswith("s3://"):
+            print(f"deploystate: {_sync_s3(project.root, backend, timeout)}", file=sys.stderr)
+            return  # an S3 team ledger never touches the git remote
+        from deploystate.state.sync_git import sync
+
         res = sync(project.root, project.ledger, remote if not remote.startswith("-") else "origin",
                    timeout=timeout, retries=2)
         print(f"deploystate: {res.message}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - a sync problem must not block or crash the push decision
         print(f"deploystate: offline: using local state (sync failed: {exc})", file=sys.stderr)
+
+
+STARTUP_GRACE = 15.0  # the child's interpreter start and boto3 import; the sync itself keeps `timeout`
+
+
+def _sync_s3(root, backend: str, timeout: float) -> str:  # noqa: ANN001
+    """Sync an S3 team ledger through the CLI in a child process: a hook must not import boto3.
+    The child ends its sync within ``timeout`` (exit 3 when S3 does not answer); the parent only
+    bounds the child's start-up on top of that."""
+    from deploystate.state.proc import run
+
+    done = run([sys.executable, "-m", "deploystate.server.cli", "--root", str(root), "sync",
+                "--timeout", f"{timeout:g}"], timeout=timeout + STARTUP_GRACE, cwd=root)
+    lines = (done.stdout.strip() or done.stderr.strip() or f"sync exited {done.returncode}").splitlines()
+    if done.returncode == 0:
+        return lines[0]
+    return f"offline: using local state ({backend}: {' '.join(lines)[:300]})"
 
 
 def _refuse_bad_config(bad: str, refs: list, args: list[str]) -> int:

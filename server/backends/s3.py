@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from deploystate.state.ledger import Ledger
 from deploystate.state.merge import missing_records
 
 STATUS_FILE = "s3.json"
-SKEW_MS = 10 * 60 * 1000  # re-list this far behind the newest pulled id: writers' clocks differ
+# The incremental listing starts this far behind the newest pulled id (writers' clocks differ). It is
+# only the fast path: a head counting records this copy lacks always triggers the full listing.
+SKEW_MS = 10 * 60 * 1000
 
 
 @dataclass
@@ -36,6 +39,7 @@ class S3SyncResult:
     head: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     at: str = ""
+    full_listing: bool = False   # every record was listed (asked for, or the head disagreed with this copy)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +76,8 @@ class S3Ledger:
                                   region_name=region, config=Config(connect_timeout=timeout, read_timeout=timeout,
                                                                     retries={"max_attempts": 3, "mode": "standard"}))
         self.s3 = client
+        self.timeout = timeout
+        self._cancelled = threading.Event()  # set when sync's deadline passed: the worker stops at its next call
         self._seen: list[Any] = []  # (count, last_id) of head.json as this copy last knew it complete
 
     def _key(self, name: str) -> str:
@@ -80,6 +86,8 @@ class S3Ledger:
     def _call(self, op: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if self._cancelled.is_set():
+            raise PlatformUnreachable(f"S3 sync with {self.url} was stopped at its deadline ({op} not sent)")
         try:
             return getattr(self.s3, op)(Bucket=self.bucket, **kwargs)
         except ClientError:
@@ -149,10 +157,11 @@ class S3Ledger:
         status["pushed_upto"] = newest
         _save_status(ledger, status)
 
-    def pull(self, ledger: Ledger, result: S3SyncResult, full: bool = False) -> set[str]:
+    def pull(self, ledger: Ledger, result: S3SyncResult, full: bool = False,
+             head: tuple[dict[str, Any], str | None] | None = None) -> set[str]:
         """Fetch records this copy lacks; returns the ids listed on S3 (so push can skip them)."""
         status = _load_status(ledger)
-        head, _ = self.read_head()
+        head, _ = head or self.read_head()
         self._seen = _head_key(head)
         if not full and status.get("seen_head") == self._seen and self._seen != _head_key({}):
             return set()  # head.json is what it was after our last sync: nothing new to list
@@ -195,20 +204,75 @@ class S3Ledger:
         return listed
 
     def sync(self, ledger: Ledger, *, full: bool = False) -> S3SyncResult:
-        result = S3SyncResult(backend=self.url)
+        """Pull, push, and check the head's count against this copy; the whole sync ends within
+        ``timeout`` seconds (botocore's own timeouts apply per request and retry, so a server that
+        hangs would otherwise hold a sync for several times the timeout)."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["result"] = self._sync(ledger, full)
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="deploystate-s3-sync", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            self._cancelled.set()
+            raise PlatformUnreachable(f"S3 at {self.url} did not finish the sync within {self.timeout:g}s",
+                                      "check network access to the bucket; the local ledger is used meanwhile "
+                                      "(nothing is lost: the next sync sends and fetches what this one did not)")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    def _sync(self, ledger: Ledger, full: bool) -> S3SyncResult:
+        result = S3SyncResult(backend=self.url, full_listing=full)
         listed = self.pull(ledger, result, full=full)
         self.push(ledger, result, listed)
-        result.head = result.head or self.read_head()[0]
+        head, etag = self.read_head()
+        # Every record object on S3 was counted into head.json when it was created, and after the push
+        # every local record is on S3. A head counting more records than this copy holds means some
+        # were skipped by the incremental listing (a writer that was offline, or a skewed clock): list
+        # everything. No time window can hide a record from this check.
+        if not full and head.get("count", 0) > _distinct(ledger):
+            result.full_listing = True
+            listed = self.pull(ledger, result, full=True, head=(head, etag))
+            self.push(ledger, result, listed)
+            head, etag = self.read_head()
+        if result.full_listing and head.get("count", 0) != len(listed) and not result.pushed:
+            self._correct_head(head, etag, len(listed), result)
+        result.head = head if not result.head or head.get("count", 0) >= result.head.get("count", 0) else result.head
         result.at = iso(utc_now())
         status = _load_status(ledger)
         status.update(last_sync=result.at, head=result.head, seen_head=self._seen)
         _save_status(ledger, status)
         return result
 
+    def _correct_head(self, head: dict[str, Any], etag: str | None, listed: int, result: S3SyncResult) -> None:
+        """A full listing counted the records: fix a head that drifted (a bump lost to contention).
+        If-Match: when another writer moved the head meanwhile, leave it to the next sync."""
+        from botocore.exceptions import ClientError
+
+        new = {**head, "count": listed, "updated": iso(utc_now())}
+        cond = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        try:
+            self._call("put_object", Key=self._key("head.json"), Body=json.dumps(new).encode(), **cond)
+            result.problems.append(f"head.json counted {head.get('count', 0)} records, the listing {listed}: corrected")
+            self._seen = _head_key(new)
+            result.head = new
+        except ClientError:
+            pass
+
     def is_current(self, ledger: Ledger) -> bool:
         """True when the head names no record this copy lacks."""
         head, _ = self.read_head()
         return head.get("last_id", "") <= (_load_status(ledger).get("pulled_upto") or "") or not head.get("last_id")
+
+
+def _distinct(ledger: Ledger) -> int:
+    return len({r["id"] for r in ledger.read(include_archive=True).records})
 
 
 def _head_key(head: dict[str, Any]) -> list[Any]:

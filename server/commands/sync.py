@@ -15,11 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "every branch, so reset/checkout/clean cannot rewind or wipe it.\n"
                     "S3: [project] backend = \"s3://bucket/prefix\"; one object per record written with\n"
                     "If-None-Match, a head object updated with If-Match; credentials from the AWS chain.",
-        epilog="exit codes: 0 synced, 1 problems found (an edited record), 3 offline (local state used)\n"
+        epilog="exit codes: 0 synced, 1 problems found (an edited record), 3 offline or unreachable within\n"
+               "--timeout (local state used; nothing lost)\n"
                "example: deploystate sync --remote origin")
     p.add_argument("--remote", default="origin", help="git remote to sync with (default: origin)")
     p.add_argument("--full", action="store_true", help="S3: list every record, not only the recent ones")
-    p.add_argument("--timeout", type=float, default=20.0, help="seconds per network step (default 20)")
+    p.add_argument("--timeout", type=float, default=20.0,
+                   help="git: seconds per network step; S3: seconds for the whole sync (default 20)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -30,11 +32,19 @@ def run(args: argparse.Namespace) -> int:
     backend = project.settings.get("backend")
     if isinstance(backend, str) and backend.startswith("s3://"):
         from deploystate.server.backends.s3 import S3Ledger
+        from deploystate.state.errors import PlatformUnreachable
 
-        s3 = S3Ledger(backend, timeout=args.timeout).sync(project.ledger, full=args.full)
+        try:
+            s3 = S3Ledger(backend, timeout=args.timeout).sync(project.ledger, full=args.full)
+        except PlatformUnreachable as exc:  # offline: said, exit 3, the local ledger stays the state
+            emit(args, {"backend": backend, "offline": True, "error": exc.message, "hint": exc.hint},
+                 f"offline: {exc.message}\n  local state is used; next: {exc.hint}")
+            return 3
         data = s3.to_dict()
         text = (f"synced with {backend}: {s3.pulled} records in, {s3.pushed} out "
-                f"(head: {s3.head.get('count', '?')} records)")
+                f"(head: {s3.head.get('count', '?')} records)"
+                + ("; listed every record (the head counted records this copy lacked)"
+                   if s3.full_listing and not args.full else ""))
         problems, offline = s3.problems, False
     else:
         from deploystate.state.sync_git import sync
