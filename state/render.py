@@ -52,11 +52,18 @@ def next_steps(view: dict[str, Any]) -> list[str]:
         steps.append(f"`{name}` failed verification: read its evidence (`deploystate state --json`), "
                      "record what you try with `deploystate attempt add`, then restart and `deploystate verify "
                      f"{name}`.")
+    pending = {p["service"]: p for p in view.get("pending") or []}
     for name in view["unverified"]:
-        steps.append(f"`{name}` is restarted but unverified: run `deploystate verify {name}`.")
-    drifted = [s["name"] for s in view["services"] if (s.get("observed") or {}).get("verdict") == "not_head"
+        if name in pending:
+            p = pending[name]
+            steps.append(f"`{name}`: pushed {short(p['commit'])} {day(p['ts'])}, CI deploy pending (running "
+                         f"{short(p['running']) if p.get('running') else 'an unknown revision'}): wait for it and "
+                         f"verify with `deploystate verify --wait {name}` (MCP: verify_deploy with wait_for_ci).")
+        else:
+            steps.append(f"`{name}` is restarted but unverified: run `deploystate verify {name}`.")
+    drifted = [s["name"] for s in view["services"] if s["name"] not in pending and ( (s.get("observed") or {}).get("verdict") == "not_head"
                or (s["drift"]["state"] == "committed, not running"
-                   and (s.get("observed") or {}).get("verdict") != "runs_head")]
+                   and (s.get("observed") or {}).get("verdict") != "runs_head"))]
     if drifted:
         steps.append("Committed is not running for " + ", ".join(f"`{n}`" for n in drifted)
                      + ": run `deploystate restart --affected`, then `deploystate verify`.")

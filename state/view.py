@@ -43,6 +43,17 @@ def _unread(obs: dict[str, Any]) -> str | None:
     return next((p for p in obs.get("problems") or [] if "revision" in p), None)
 
 
+def _pending(state: dict[str, Any], services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pushes CI has yet to roll out: service, pushed commit, since when, what its runtime last ran."""
+    seen = {s["name"]: (s.get("observed") or {}).get("revision") for s in services}
+    out = []
+    for name in projection.pending(state):
+        dep = state["services"][name]["deploy"]
+        out.append({"service": name, "commit": dep.get("commit"), "ts": dep.get("ts"),
+                    "running": seen.get(name) or state["services"][name].get("running_commit")})
+    return out
+
+
 def build_view(project: Project, *, head: str | None = None, now: datetime | None = None,
                generated_by: str = "deploystate render", use_git: bool = True,
                observed: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -101,4 +112,5 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "waivers": {n: w for n, w in waivers.items() if n in configured},
         "timeline": timeline.mermaid(state.get("timeline") or [], now) if now else [],
         "day": timeline.day_rows(state.get("timeline") or [], now) if now else [],
+        "pending": _pending(state, services),
     }

@@ -3,6 +3,8 @@ Thin wrappers over ``deploystate.verify``; the rules (worst-of verdict, soak, de
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from deploystate.verify.health import HealthReport
@@ -24,6 +26,12 @@ class VerifyDeployInput(ToolInput):
                                        description="Overall deadline in seconds (max 1800); default: the project's "
                                                    "verify_deadline (300). The verdict arrives by then even if a "
                                                    "check hangs (that check is inconclusive).")
+    wait_for_ci: bool = Field(False, description="After a push that CI deploys (a pending deploy): first wait "
+                                                 "until each service's runtime runs HEAD's code, then verify. "
+                                                 "Default services: those with a pending CI deploy. A service "
+                                                 "CI never rolls out fails ('CI did not deploy it').")
+    ci_wait_seconds: float = Field(600.0, gt=0, le=3600, description="With wait_for_ci: how long CI may take to "
+                                                                      "roll out (default 600, max 3600).")
 
 
 class MarkDeployedInput(ToolInput):
@@ -43,6 +51,10 @@ class HealthInput(ToolInput):
 
 
 class VerifyDeployOutput(ToolOutput, VerifyReport):
+    rollouts: list[dict[str, Any]] = Field(default_factory=list,
+                                           description="With wait_for_ci: per service, whether CI rolled it out "
+                                                       "(rolled_out, running, waited, reason).")
+
     def render_text(self) -> str:
         from deploystate.verify.text import verify_text
         return verify_text(self)
@@ -89,6 +101,15 @@ def register(server: object, ctx: ToolContext) -> None:
 
         project = ctx.require_state()
         ctx.check_services(project, args.services)
+        if args.wait_for_ci:
+            from deploystate.verify.cideploy import verify_with_wait
+
+            report, rollouts = verify_with_wait(project, _config(project), args.services or None,
+                                                wait_timeout=args.ci_wait_seconds, deadline=args.wait_seconds,
+                                                author=call.author(), progress=call.progress.checks,
+                                                say=call.progress.step)
+            return VerifyDeployOutput.model_validate({**report.model_dump(),
+                                                      "rollouts": [r.to_dict() for r in rollouts]})
         report = verify_services(project, _config(project), args.services or None, deadline=args.wait_seconds,
                                  author=call.author(), progress=call.progress.checks)
         return VerifyDeployOutput.model_validate(report.model_dump())

@@ -176,3 +176,34 @@ def test_commit_must_be_head(shop, capsys):
     code, _, err = ds(capsys, "--root", str(repo.path), "verify", "--wait", "--commit", a)
     assert code == 2 and "is not HEAD" in err and "check out" in err
     assert len(_records(repo, "verification")) == 1  # only the fixture's
+
+
+def test_the_agent_sees_the_pending_push_and_verifies_it_with_wait_over_stdio(shop):
+    """Over real stdio: read_deployment_state names the pending push and the next step; verify_deploy with
+    wait_for_ci waits for CI, records the observed deploy and passes."""
+    from mcp.client import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from .mcp_support import run, text
+    from .test_mcp_stdio import deploystate_bin
+
+    repo, bare, a = shop
+    ci_play.install(bare, repo.path, "deploy", delay=2.0)
+    b = repo.commit("B: fix api", {"api/app.py": "v2\n"})
+    assert _push(repo).returncode == 0
+    params = StdioServerParameters(command=deploystate_bin(), args=["serve", "--root", str(repo.path)],
+                                   cwd=str(repo.path))
+
+    async def body():
+        async with Client(params, read_timeout_seconds=300) as client:
+            before = await client.call_tool("read_deployment_state", {})
+            verified = await client.call_tool("verify_deploy", {"wait_for_ci": True, "ci_wait_seconds": 240})
+            return before, verified
+
+    before, verified = run(body)
+    steps = before.structured_content["next_steps"]
+    assert any(f"`api`: pushed {b[:10]}" in s and "CI deploy pending" in s and "wait_for_ci" in s for s in steps), steps
+    assert not verified.is_error, text(verified)
+    out = verified.structured_content
+    assert out["verdict"] == "pass" and out["rollouts"][0]["rolled_out"] and out["rollouts"][0]["running"] == b
+    assert _records(repo, "deploy")[-1]["payload"]["performed_by"] == "ci"
