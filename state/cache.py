@@ -9,11 +9,13 @@ a full replay: correct first, fast when possible.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from . import projection
+from . import anchor, projection
 from .chain import Problem
 from .ledger import Ledger, hash_ending_at
 
@@ -28,10 +30,40 @@ class Loaded:
     applied: int = 0
 
 
-def read_cache(ledger: Ledger) -> dict | None:
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _recorded(ledger: Ledger) -> str | None:
+    section = anchor.read(ledger).get("cache")
+    return section.get("sha256") if isinstance(section, dict) else None
+
+
+def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | None:
+    """The cache, only when its bytes are the ones deploystate wrote (their digest is in the anchor,
+    out of the work tree); an edited cache is reported in ``problems`` and not used."""
+    path = ledger.dir / CACHE
     try:
-        data = json.loads((ledger.dir / CACHE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    recorded = _recorded(ledger)
+    if recorded != _digest(raw):
+        try:
+            with anchor._locked(ledger) if ledger.anchor_dir.is_dir() else nullcontext():
+                # a writer may have been between its two renames: judge again under its lock
+                raw = path.read_bytes()
+                recorded = _recorded(ledger)
+        except OSError:
+            return None
+        if recorded != _digest(raw):
+            if recorded is not None and problems is not None:
+                problems.append(Problem(str(path), 0, "", "the projection cache was edited (it is not what "
+                                                           "deploystate wrote): rebuilt from the ledger"))
+            return None  # no digest at all: never trusted, simply rebuilt
+    try:
+        data = json.loads(raw)
+    except ValueError:
         return None
     if not isinstance(data, dict) or data.get("version") != projection.VERSION:
         return None
@@ -41,11 +73,13 @@ def read_cache(ledger: Ledger) -> dict | None:
 def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, lines: int) -> None:
     path = ledger.dir / CACHE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    raw = json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,
+                      "last_hash": last_hash, "state": state}, separators=(",", ":")).encode("utf-8")
     try:
-        tmp.write_text(json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,
-                                   "last_hash": last_hash, "state": state}, separators=(",", ":")),
-                       encoding="utf-8")
-        os.replace(tmp, path)
+        with anchor._locked(ledger):  # the file and its digest change together
+            tmp.write_bytes(raw)
+            os.replace(tmp, path)
+            anchor.update_locked(ledger, "cache", {"sha256": _digest(raw)})
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only state dir still reads; it just replays each time
 
@@ -53,12 +87,13 @@ def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, l
 def load(ledger: Ledger, *, write: bool = True) -> Loaded:
     """Current state, from the cache when it is fresh, incrementally when it is behind."""
     size = ledger.path.stat().st_size if ledger.path.exists() else 0
-    cached = read_cache(ledger)
+    edited: list[Problem] = []
+    cached = read_cache(ledger, edited)
     if cached is not None:
         csize, chash = cached.get("ledger_size", -1), cached.get("last_hash")
         if 0 <= csize <= size and hash_ending_at(ledger.path, csize) == chash:
             if csize == size:
-                return Loaded(cached["state"])
+                return Loaded(cached["state"])  # (edited is empty: a used cache is an unedited one)
             res = ledger.read(start=csize, start_line=cached.get("ledger_lines"))
             state = cached["state"]
             if all(r["id"] > state["last_id"] for r in res.records) and not res.problems:
@@ -71,4 +106,4 @@ def load(ledger: Ledger, *, write: bool = True) -> Loaded:
     state = projection.build(res.records)
     if write and ledger.dir.exists():
         write_cache(ledger, state, res.size, hash_ending_at(ledger.path, res.size), res.line_count)
-    return Loaded(state, res.problems, rebuilt=True, applied=len(res.records))
+    return Loaded(state, edited + res.problems, rebuilt=True, applied=len(res.records))

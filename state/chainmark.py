@@ -50,7 +50,7 @@ def _serious(problems: list[chain.Problem]) -> list[str]:
 
 def _read_mark(ledger: Ledger) -> dict | None:
     try:
-        data = json.loads((ledger.dir / MARK).read_text(encoding="utf-8"))
+        data = json.loads((ledger.anchor_dir / MARK).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
@@ -58,9 +58,9 @@ def _read_mark(ledger: Ledger) -> dict | None:
 
 def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list[int] | None, tail: str | None,
                 ok: bool, problems: list[str], lines: int | None = None) -> None:
-    if live is None or not ledger.dir.is_dir():
+    if live is None or not ledger.anchor_dir.is_dir():
         return
-    path = ledger.dir / MARK
+    path = ledger.anchor_dir / MARK  # beside the anchor: out of the work tree even for an in-tree state_dir
     tmp = path.with_name(f".{MARK}.{os.getpid()}.tmp")
     body = {"version": VERSION, "live": [size, live[1], live[2]], "archive": archive, "tail": tail, "ok": ok,
             "problems": problems[:MAX_PROBLEMS], "lines": lines}

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import cache, chain, memindex, projection, store
+from . import anchor, cache, chain, memindex, projection, store
 from .errors import InputError, Refused
 from .ids import iso, parse_duration, utc_now
 from .ledger import Ledger
@@ -174,6 +174,7 @@ def _repair_archive_tail(ledger: Ledger) -> None:
 def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, int, int]:
     ledger._repair_tail()  # we hold the lock: torn tails are quarantined here, not by read()
     _repair_archive_tail(ledger)
+    held = ledger.guard()  # never compact (and re-anchor) a ledger that no longer matches its anchor
     report = ledger.verify()
     if not report.ok:
         raise Refused(f"the ledger does not verify ({len(report.problems)} problems): {report.problems[0]}",
@@ -190,6 +191,7 @@ def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, i
     tmp = ledger.path.with_name(f"{ledger.path.name}.{os.getpid()}.tmp")
     _write_lines(tmp, result.live, "w")
     os.replace(tmp, ledger.path)
+    anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))  # our own rewrite: the new head
     return result, before, ledger.path.stat().st_size
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import chain
-from .errors import InputError, LedgerError
+from . import anchor, chain
+from .durable import append_whole
+from .errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 
 LEDGER = "ledger.jsonl"
@@ -34,7 +35,7 @@ KINDS = frozenset({
 
 GITATTRIBUTES = "# deploystate: records are append-only lines, so merges keep both sides.\n*.jsonl merge=union\n"
 GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
-             "chain.verified.json\nsync.json\ns3.json\n")  # hooks' cached chain verdict; per-clone sync status
+             "chain.verified.json\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
 
 
 @dataclass
@@ -71,8 +72,13 @@ def hash_ending_at(path: Path, end: int) -> str | None:
 class Ledger:
     """Append and read records in ``state_dir``."""
 
-    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, state_dir: str | os.PathLike[str], *, anchor_dir: str | os.PathLike[str] | None = None,
+                 key: str | None = None) -> None:
         self.dir = Path(state_dir)
+        # where the anchor, chain mark and cache digest live (the git common dir for a project);
+        # ``key`` is how the config named the state dir, so a changed state_dir is seen as a move
+        self.anchor_dir = Path(anchor_dir) if anchor_dir is not None else self.dir
+        self.key = key if key is not None else str(self.dir)
         self.path = self.dir / LEDGER
         self.archive_path = self.dir / ARCHIVE
         self.quarantine_path = self.dir / QUARANTINE
@@ -124,6 +130,7 @@ class Ledger:
         out = []
         with self.locked():
             self._repair_tail()
+            held = self.guard()
             tail = self._tail_record()
             prev, last_id = (tail["hash"], tail["id"]) if tail else (None, None)
             lines = []
@@ -139,13 +146,22 @@ class Ledger:
                                      "shorten the evidence or summary and try again")
                 lines.append(line)
                 out.append(rec)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            before, _after = append_whole(self.path, "".join(lines).encode("utf-8"))
             try:
-                os.write(fd, "".join(lines).encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                anchor.set_head(self, anchor.head_now(self, held.get("chain"), len(lines), before))
+            except OSError:
+                pass  # the records are durable; the anchor lags behind them, which still verifies
         return out
+
+    def guard(self) -> dict:
+        """Refuse to write on a ledger that no longer matches its anchor (appending would launder
+        the damage into a new anchor). Call with the lock held; returns the anchor read."""
+        held = anchor.read(self)
+        bad = anchor.problems(self, held)
+        if bad:
+            raise ChainBroken(bad[0], "run `deploystate doctor`: restore the ledger from a copy (the git ref "
+                                      "refs/deploystate/ledger, a backup, the team remote) and nothing is lost")
+        return held
 
     def _tail_record(self) -> dict | None:
         size = self.path.stat().st_size if self.path.exists() else 0
@@ -240,8 +256,10 @@ class Ledger:
         if data and not data.endswith(b"\n"):
             cut = data.rfind(b"\n") + 1
             torn_line = line_no + data.count(b"\n", 0, cut) + 1
-            if self.repair() is None:  # another process fixed it first; re-read cleanly
-                pass
+            try:
+                self.repair()  # None: another process fixed it first
+            except (OSError, LedgerError):
+                pass  # a full disk cannot take the quarantine line: still readable, the torn line is skipped
             result.problems.append(chain.Problem(str(path), torn_line, "",
                                                  f"torn last line moved to {self.quarantine_path.name}"))
             data = data[:cut]

@@ -13,12 +13,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, StateMissing
+from . import location
+from .errors import ConfigError, DeploystateError, StateMissing
 from .ledger import Ledger
 
 CONFIG_NAME = "deploystate.toml"
 STATE_FILE = "DEPLOYMENT_STATE.md"
-DEFAULT_STATE_DIR = ".deploystate"
+DEFAULT_STATE_DIR = ".deploystate"  # only outside git; in a repository the ledger lives in its common dir
+DEFAULT_KEY = "(git common dir)"
 
 
 def find_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -72,10 +74,33 @@ class Project:
         return self.raw.get("project") or {}
 
     @cached_property
+    def anchor_dir(self) -> Path:
+        """Where the anchor lives: the git common directory, out of the work tree's reach."""
+        return location.anchor_home(self.root) or self.state_dir
+
+    @cached_property
     def state_dir(self) -> Path:
-        env = os.environ.get("DEPLOYSTATE_STATE_DIR")
-        d = Path(env or self.settings.get("state_dir") or DEFAULT_STATE_DIR).expanduser()
+        chosen = os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")
+        if not chosen:
+            return location.anchor_home(self.root) or self.root / DEFAULT_STATE_DIR
+        d = Path(chosen).expanduser()
         return d if d.is_absolute() else self.root / d
+
+    @property
+    def state_dir_key(self) -> str:
+        """How the state dir is named in the anchor: relative to the root when inside it, so a
+        ``cp -a`` of the repository is not a move; a changed ``state_dir`` is."""
+        if not (os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")) \
+                and location.anchor_home(self.root):
+            return DEFAULT_KEY
+        try:
+            return str(self.state_dir.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(self.state_dir.resolve())
+
+    @property
+    def state_dir_in_work_tree(self) -> bool:
+        return location.inside(self.state_dir, self.root)
 
     @property
     def state_file(self) -> Path:
@@ -84,7 +109,15 @@ class Project:
 
     @cached_property
     def ledger(self) -> Ledger:
-        return Ledger(self.state_dir)
+        ledger = Ledger(self.state_dir, anchor_dir=self.anchor_dir, key=self.state_dir_key)
+        legacy = self.root / location.LEGACY_STATE_DIR
+        if self.state_dir_key == DEFAULT_KEY and legacy.is_dir():
+            from .migrate import import_legacy
+            try:
+                import_legacy(ledger, legacy)
+            except (OSError, DeploystateError):
+                pass  # read-only, full or TAMPERED: the old records stay where they are (integrity says why)
+        return ledger
 
     @property
     def doom_loop_after(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import cache, gitinfo
+from . import anchor, cache, gitinfo
 from .author import current_author
 from .errors import DeploystateError
 from .project import Project
@@ -22,14 +22,24 @@ def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str 
     head = gitinfo.head(project.root)  # once: the record's commit and the state file's HEAD
     rec = project.ledger.append(kind, payload, author=author or current_author(),
                                 commit=commit if commit is not None else head)
+    if "config" not in anchor.read(project.ledger):
+        # the settings a later change is judged by (integrity.config_changes), from the first write on
+        from .integrity import acknowledged
+        anchor.update(project.ledger, "config", acknowledged(project))
     if refresh:
-        try:
-            cache.load(project.ledger)
-            write_state_file(project, head=head)
-        except (OSError, DeploystateError) as exc:
-            print(f"deploystate: recorded {rec['id']} but could not refresh {project.state_file.name}: {exc}",
-                  file=sys.stderr)
+        refresh_derived(project, rec["id"], head)
     return rec
+
+
+def refresh_derived(project: Project, rid: str = "", head: str | None = None) -> None:
+    """Bring the cache and DEPLOYMENT_STATE.md up to date; a problem is said, never raised."""
+    try:
+        cache.load(project.ledger)
+        write_state_file(project, head=head)
+    except (OSError, DeploystateError) as exc:
+        print(f"deploystate: recorded {rid} but could not refresh {project.state_file.name}: {exc}",
+              file=sys.stderr)
+
 
 
 def state_file_text(project: Project, *, head: str | None = None, generated_by: str | None = None) -> str:

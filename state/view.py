@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from . import cache, chainmark, gitinfo, observations, projection, timeline
+from . import cache, gitinfo, integrity, observations, projection, timeline
 from .errors import DeploystateError
 from .headcode import Judge
 from .ids import iso, parse_iso
@@ -94,10 +94,12 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
             services[-1]["observed"] = observations.assess(
                 name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
                 waiver=waivers.get(name), now=now)
-    # The chain verdict is cached beside the ledger (chainmark): only appended records are re-hashed.
-    chain_status = chainmark.check(project.ledger)
-    status, reason = observations.status(*projection.status(state, threshold, chain_ok=chain_status.ok), services)
-    problems = list(dict.fromkeys([str(p) for p in loaded.problems] + chain_status.problems))
+    # Anchor, chain (cached by chainmark: only appended records are re-hashed) and config escapes.
+    trust = integrity.status(project)
+    status, reason = observations.status(*projection.status(state, threshold, chain_ok=trust.ok), services)
+    if not trust.ok:
+        reason = f"{reason} ({trust.problems[0]})"
+    problems = list(dict.fromkeys([str(p) for p in loaded.problems] + trust.problems + trust.warnings))
     failed_attempts = [a for a in reversed(state["attempts"]["recent"]) if a["outcome"] == "failed"]
     return {
         "project": project.settings.get("name") or project.root.name,

@@ -1,0 +1,197 @@
+"""The ledger's anchor: its head (size, record count, last hash) kept where the work tree cannot reach.
+
+The chain alone cannot tell an honest ledger from one that was emptied, cut at
+its tail, or re-hashed from an edit onward: each of those still verifies. The
+anchor remembers where the ledger ended the last time deploystate wrote it, so
+any of them is seen as TAMPERED: the bytes up to the anchored end must still end
+with the anchored record. By default it sits in the git common directory
+(``location.anchor_home``), which no git operation on the work tree touches.
+
+One JSON file, sections written by different parts under ``anchor.lock``:
+``chain`` (the ledger, on every append, sync merge and compaction), ``mark``
+(chainmark's verified verdict), ``cache`` (the projection cache's digest),
+``config`` (state_dir / deploy_branches as last acknowledged), ``legacy``
+(what was imported from an old in-tree ``.deploystate``). Standard library only.
+Lock order: ``ledger.lock`` before ``anchor.lock``, never the other way round.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
+
+ANCHOR = "anchor.json"
+LOCK = "anchor.lock"
+VERSION = 1
+TAMPERED = "TAMPERED"
+
+
+def path_of(ledger: "Ledger") -> Path:
+    return ledger.anchor_dir / ANCHOR
+
+
+def read(ledger: "Ledger") -> dict[str, Any]:
+    """The anchor, {} when there is none. An unreadable anchor is kept as a marker, never ignored."""
+    try:
+        raw = path_of(ledger).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        return {"unreadable": str(exc)}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {"unreadable": "not valid JSON"}
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        return {"unreadable": "unknown format"}
+    return data
+
+
+def _write(ledger: "Ledger", data: dict[str, Any]) -> None:
+    path = path_of(ledger)
+    tmp = path.with_name(f".{ANCHOR}.{os.getpid()}.tmp")
+    body = json.dumps({**data, "version": VERSION}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _locked(ledger: "Ledger") -> Iterator[None]:
+    ledger.anchor_dir.mkdir(parents=True, exist_ok=True)
+    with open(ledger.anchor_dir / LOCK, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def update_locked(ledger: "Ledger", section: str, value: Any) -> None:
+    """``update`` for a caller that holds ``anchor.lock`` already."""
+    data = read(ledger)
+    if "unreadable" not in data:
+        data[section] = value
+        _write(ledger, data)
+
+
+def update(ledger: "Ledger", section: str, value: Any, *, quiet: bool = True) -> bool:
+    """Replace one section. ``quiet``: a read-only or full disk is not an error (caches only)."""
+    try:
+        with _locked(ledger):
+            data = read(ledger)
+            if "unreadable" in data:
+                return False  # never overwrite evidence: doctor reports it
+            data[section] = value
+            _write(ledger, data)
+        return True
+    except OSError:
+        if quiet:
+            return False
+        raise
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _names(ledger: "Ledger", what: str) -> str:
+    return f"{ledger.path.name if what == 'live' else ledger.archive_path.name} in {ledger.dir}"
+
+
+def problems(ledger: "Ledger", data: dict[str, Any] | None = None) -> list[str]:
+    """What changed under the anchor: a file shorter than anchored, or not ending where it did."""
+    from .ledger import hash_ending_at
+
+    data = read(ledger) if data is None else data
+    if "unreadable" in data:
+        return [f"{TAMPERED}: the ledger's anchor {path_of(ledger)} is unreadable ({data['unreadable']})"]
+    head = data.get("chain")
+    if not isinstance(head, dict):
+        return []
+    out = []
+    if head.get("dir") not in (None, ledger.key):
+        out.append(f"{TAMPERED}: the ledger moved: it was anchored at state_dir {head.get('dir')!r}, "
+                   f"now {ledger.key!r} is read")
+    for what, path in (("live", ledger.path), ("archive", ledger.archive_path)):
+        end, tail, count = head.get(f"{what}_size") or 0, head.get(f"{what}_tail"), head.get(f"{what}_lines")
+        size = _size(path)
+        if not end:
+            continue
+        if size == 0:
+            out.append(f"{TAMPERED}: {_names(ledger, what)} was emptied or removed: it held {count} records "
+                       f"({end} bytes) at its anchor")
+        elif size < end:
+            out.append(f"{TAMPERED}: {_names(ledger, what)} is shorter than its anchor: {size} bytes, anchored "
+                       f"at {end} bytes ({count} records): records were deleted or its tail was cut")
+        elif hash_ending_at(path, end) != tail:
+            out.append(f"{TAMPERED}: {_names(ledger, what)} diverges from its anchor: the record ending at byte "
+                       f"{end} (record {count}) is no longer {str(tail)[:12]}: records were edited, re-hashed "
+                       "or replaced")
+    return out
+
+
+def head_now(ledger: "Ledger", previous: dict[str, Any] | None, appended_lines: int = 0,
+             before: int | None = None) -> dict[str, Any]:
+    """The head to anchor after a write. ``before``: the live size before this append (lines are
+    then counted incrementally); without it the files are counted (first anchor, compaction)."""
+    from .ledger import hash_ending_at
+
+    head: dict[str, Any] = {"dir": ledger.key}
+    for what, path in (("live", ledger.path), ("archive", ledger.archive_path)):
+        size = _size(path)
+        prev = previous or {}
+        if what == "live" and before is not None and prev.get("live_size") is not None \
+                and prev["live_size"] <= before:
+            lines = (prev.get("live_lines") or 0) + _count(path, prev["live_size"], before) + appended_lines
+        elif what == "archive" and prev.get("archive_size") == size:
+            lines = prev.get("archive_lines") or 0
+        else:
+            lines = _count(path, 0, size)
+        head.update({f"{what}_size": size, f"{what}_tail": hash_ending_at(path, size), f"{what}_lines": lines})
+    return head
+
+
+def _count(path: Path, start: int, end: int) -> int:
+    if end <= start:
+        return 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        left, n = end - start, 0
+        while left > 0:
+            chunk = fh.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            n += chunk.count(b"\n")
+            left -= len(chunk)
+    return n
+
+
+def set_head(ledger: "Ledger", head: dict[str, Any]) -> None:
+    """Anchor ``head``. Called with ``ledger.lock`` held (appends, merges, compaction)."""
+    with _locked(ledger):
+        data = read(ledger)
+        if "unreadable" in data:
+            return
+        data["chain"] = head
+        _write(ledger, data)

@@ -1,0 +1,51 @@
+"""Acknowledged means on disk: append bytes whole or not at all (standard library only).
+
+``os.write`` may write fewer bytes than asked (a full disk, a signal) and says so
+only in its return value; ENOSPC may come on the first byte or the last. Either
+way the caller must not hand out a record id, and the file must not keep half a
+line that the next reader would have to set aside.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from .errors import LedgerError
+
+
+def append_whole(path: str | os.PathLike[str], data: bytes) -> tuple[int, int]:
+    """Append ``data`` to ``path`` and fsync; returns (size before, size after).
+
+    On a short write or any OSError the file is cut back to its size before the
+    call (and fsynced) and LedgerError is raised: nothing was recorded."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        before = os.fstat(fd).st_size  # the caller holds the ledger lock: nobody else appends
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                if n <= 0:
+                    raise OSError(errno.EIO, "the write made no progress")
+                view = view[n:]
+            os.fsync(fd)
+        except OSError as exc:
+            _cut_back(fd, before)
+            why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror or str(exc)
+            raise LedgerError(f"could not write to {path}: {why}; nothing was recorded",
+                              "free some space (or fix the state directory's permissions) and run the "
+                              "command again") from exc
+        return before, before + len(data)
+    finally:
+        os.close(fd)
+
+
+def _cut_back(fd: int, size: int) -> None:
+    # Shrinking needs no free blocks, so this works on a full disk; if it cannot, the torn
+    # line is quarantined by the next writer (Ledger._repair_tail) and never read as a record.
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        pass

@@ -1,0 +1,136 @@
+"""One question every decision asks first: can this ledger be trusted? (standard library only)
+
+``check(project)`` returns the problems that make deploystate refuse: the hooks,
+``mark-deployed``, the deciding MCP tools and ``doctor`` all call it, so none of
+them can be talked into a decision the others would refuse. It combines
+
+- the anchor (``anchor.py``): a ledger shorter than its anchored head, not ending
+  with the anchored record (edited, re-hashed from an edit onward, replaced),
+  emptied, or read from another state_dir than the one anchored (moved);
+- the hash chain (``chainmark``): a record changed, deleted or moved above its parent;
+- config escapes: ``deploy_branches`` differing from what was last acknowledged
+  (narrowing it would let a push to the old deploy branch skip every check).
+
+``warnings(project)`` are said loudly but decide nothing (a clone that never synced
+with its configured team ledger may lack history nobody here can see).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import anchor, chainmark
+from .project import Project
+
+ACCEPT = "deploystate doctor --accept-config"
+
+
+def acknowledged(project: Project) -> dict[str, Any]:
+    """The config settings as last acknowledged, for the anchor's ``config`` section."""
+    return {"state_dir": project.state_dir_key, "deploy_branches": sorted(project.deploy_branches)}
+
+
+def config_changes(project: Project, data: dict[str, Any] | None = None) -> dict[str, list]:
+    """{setting: [acknowledged, now]} for each escape-relevant setting that changed."""
+    data = anchor.read(project.ledger) if data is None else data
+    seen = data.get("config")
+    if not isinstance(seen, dict):
+        return {}
+    now = acknowledged(project)
+    return {k: [seen.get(k), v] for k, v in now.items() if k in seen and seen.get(k) != v}
+
+
+def _config_problems(project: Project, data: dict[str, Any]) -> list[str]:
+    out = []
+    for key, (was, now) in config_changes(project, data).items():
+        if key == "state_dir" and (data.get("chain") or {}).get("dir") not in (None, now):
+            continue  # anchor.problems already names the move
+        out.append(f"{anchor.TAMPERED}: {key} changed from {was!r} to {now!r} and the change was never "
+                   f"recorded: run `{ACCEPT}` to record it in the ledger")
+    return out
+
+
+def check(project: Project) -> list[str]:
+    """Every reason to refuse, worded for the user; [] when the ledger can be trusted."""
+    ledger = project.ledger
+    data = anchor.read(ledger)
+    problems = anchor.problems(ledger, data)
+    problems += [p for p in chainmark.check(ledger).problems if p not in problems]
+    problems += _config_problems(project, data)
+    if "config" not in data and "unreadable" not in data and (data.get("chain") or ledger.path.exists()):
+        anchor.update(ledger, "config", acknowledged(project))  # first sight: what later changes are judged by
+    return problems
+
+
+def warnings(project: Project) -> list[str]:
+    """Loud, non-deciding: a configured team ledger this clone has never synced with."""
+    settings = project.settings
+    hooks = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
+    backend = settings.get("backend")
+    team = (isinstance(backend, str) and backend not in ("", "files")) or hooks.get("sync_before") is True
+    if not team:
+        return []
+    import json
+
+    synced = False
+    for name in ("sync.json", "s3.json"):
+        try:
+            data = json.loads((project.ledger.dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and (data.get("last_sync") or any(
+                isinstance(v, dict) and v.get("last_ok") for v in data.values())):
+            synced = True
+    if synced:
+        return []
+    return ["this clone has never synced with its team ledger: records written elsewhere (a failed "
+            "verification, an attempt) may be missing here; run `deploystate sync`"]
+
+
+class Status:
+    """``chainmark.ChainStatus``'s shape (ok, problems, how), for callers that took a chain verdict."""
+
+    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
+        self.problems, self.warnings = problems, list(warnings or [])
+        self.ok, self.how, self.records = not problems, "integrity", 0
+
+    def __repr__(self) -> str:
+        return f"integrity.Status(ok={self.ok}, problems={self.problems!r})"
+
+
+def status(project: Project) -> Status:
+    return Status(check(project), warnings(project))
+
+
+def accept_config(project: Project) -> dict[str, list] | None:
+    """Record changed settings as a ``note`` record and acknowledge them; None when nothing changed.
+
+    A moved state_dir is accepted only when the new ledger still holds the anchored history
+    (it was moved, not emptied); its records are otherwise left for the user to bring over."""
+    from . import store
+    from .errors import Refused
+
+    ledger = project.ledger
+    data = anchor.read(ledger)
+    changes = config_changes(project, data)
+    head = data.get("chain") or {}
+    moved = head.get("dir") not in (None, project.state_dir_key)
+    if moved:
+        changes.setdefault("state_dir", [head.get("dir"), project.state_dir_key])
+    if not changes:
+        return None
+    if moved:
+        fake = {**head, "dir": project.state_dir_key}
+        lost = anchor.problems(ledger, {"version": anchor.VERSION, "chain": fake})
+        if lost:
+            raise Refused(f"state_dir changed to {project.state_dir_key!r} but that ledger lacks the anchored "
+                          f"history ({lost[0]})", f"move the ledger from {head.get('dir')!r} there first (records "
+                          "are never dropped), or set state_dir back")
+        anchor.update(ledger, "chain", fake, quiet=False)
+    # recorded first, acknowledged after: a refused append (a TAMPERED ledger) acknowledges nothing
+    store.record(project, "note", {"event": "config_change", "changes": changes,
+                                   "text": "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changes.items())},
+                 refresh=False)
+    anchor.update(ledger, "config", acknowledged(project), quiet=False)
+    store.refresh_derived(project)
+    return changes
