@@ -76,6 +76,8 @@ def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, l
     raw = json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,
                       "last_hash": last_hash, "state": state}, separators=(",", ":")).encode("utf-8")
     try:
+        if not ledger.anchor_dir.is_dir():
+            return  # nothing anchored yet (a read-only copy such as the example): replayed each time
         with anchor._locked(ledger):  # the file and its digest change together
             tmp.write_bytes(raw)
             os.replace(tmp, path)

@@ -130,7 +130,10 @@ class Ledger:
         out = []
         with self.locked():
             self._repair_tail()
-            held = self.guard()
+            held = anchor.read(self)
+            # On a ledger that no longer matches its anchor the records are still written (nothing is
+            # lost) but the anchor stays where it was: an append must never launder the damage.
+            trusted = not anchor.problems(self, held)
             tail = self._tail_record()
             prev, last_id = (tail["hash"], tail["id"]) if tail else (None, None)
             lines = []
@@ -148,14 +151,15 @@ class Ledger:
                 out.append(rec)
             before, _after = append_whole(self.path, "".join(lines).encode("utf-8"))
             try:
-                anchor.set_head(self, anchor.head_now(self, held.get("chain"), len(lines), before))
+                if trusted:
+                    anchor.set_head(self, anchor.head_now(self, held.get("chain"), len(lines), before))
             except OSError:
                 pass  # the records are durable; the anchor lags behind them, which still verifies
         return out
 
     def guard(self) -> dict:
-        """Refuse to write on a ledger that no longer matches its anchor (appending would launder
-        the damage into a new anchor). Call with the lock held; returns the anchor read."""
+        """Refuse a rewrite (compaction) of a ledger that no longer matches its anchor: it would launder
+        the damage into a new anchor. Call with the lock held; returns the anchor read."""
         held = anchor.read(self)
         bad = anchor.problems(self, held)
         if bad:

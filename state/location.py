@@ -71,22 +71,11 @@ def anchor_home(root: Path) -> Path | None:
 def inside(path: Path, root: Path) -> bool:
     """Is ``path`` inside the work tree at ``root`` (where git operations can erase it)?"""
     try:
-        path.resolve().relative_to(root.resolve())
+        rel = path.resolve().relative_to(root.resolve())
     except ValueError:
         return False
-    return True
+    found = git_dirs(root)
+    if found is not None and path.resolve().is_relative_to(found[1]):
+        return False  # the git dir sits in the top folder but no work-tree operation touches it
+    return not rel.parts or rel.parts[0] != ".git"
 
-
-def anchored_branches(root: Path) -> list[str]:
-    """deploy_branches as last acknowledged in the anchor, for the pre-push hook's fast path: narrowing
-    ``deploy_branches`` in the work tree must not let a push skip every check (json only, no state import)."""
-    home = anchor_home(root)
-    if home is None:
-        return []
-    import json
-    try:
-        data = json.loads((home / "anchor.json").read_text(encoding="utf-8"))
-        value = data["config"]["deploy_branches"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -82,7 +82,15 @@ class Project:
     def state_dir(self) -> Path:
         chosen = os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")
         if not chosen:
-            return location.anchor_home(self.root) or self.root / DEFAULT_STATE_DIR
+            home = location.anchor_home(self.root)
+            if home is None:
+                return self.root / DEFAULT_STATE_DIR
+            if (self.root / location.LEGACY_STATE_DIR).is_dir() and not home.is_dir():
+                try:  # an old in-tree ledger: its records move in on first use (``ledger``), so the state exists
+                    home.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    pass
+            return home
         d = Path(chosen).expanduser()
         return d if d.is_absolute() else self.root / d
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                               "re-render the state file; never touches the ledger)")
     p.add_argument("--fix", action="store_true",
                    help="rebuild the projection cache and re-render DEPLOYMENT_STATE.md (derived files only)")
+    p.add_argument("--accept-config", action="store_true",
+                   help="record a changed state_dir or deploy_branches in the ledger and acknowledge it "
+                        "(until then every decision refuses)")
     add_json(p)
     p.set_defaults(func=run)
 
@@ -59,6 +63,23 @@ def check_chain(project: Project) -> dict[str, Any]:
                  records=report.records, forks=report.forks, duplicates=report.duplicates)
 
 
+def check_anchor(project: Project) -> dict[str, Any]:
+    """The anchor in the git common dir: a cut, emptied, re-hashed or moved ledger; a config escape."""
+    from deploystate.state import anchor, integrity
+
+    problems = anchor.problems(project.ledger) + integrity._config_problems(project, anchor.read(project.ledger))
+    head = anchor.read(project.ledger).get("chain") or {}
+    where = f"anchored at {head.get('live_lines', 0)} live + {head.get('archive_lines', 0)} archived lines " \
+            f"in {project.anchor_dir}" if head else f"no anchor yet (written by the next record) in {project.anchor_dir}"
+    if project.state_dir_in_work_tree:
+        where += "; state_dir is inside the work tree: git clean/reset can erase it (the anchor then says so)"
+    notes = integrity.warnings(project)
+    return _item("anchor", problems, where + "".join(f"; WARNING: {w}" for w in notes),
+                 "the ledger no longer holds what the anchor recorded: restore it from a copy (`deploystate sync` "
+                 "brings back what the team remote or refs/deploystate/ledger holds); for a deliberate change of "
+                 "state_dir or deploy_branches run `deploystate doctor --accept-config`", warnings=notes)
+
+
 def check_quarantine(project: Project) -> dict[str, Any]:
     path = project.ledger.quarantine_path
     entries = []
@@ -87,7 +108,12 @@ def check_projection(project: Project, fix: bool) -> dict[str, Any]:
         cache_path.unlink(missing_ok=True)
         cache.load(ledger)
         return _item("projection cache", [], f"rebuilt from {rebuilt['records']} records")
-    if cache.read_cache(ledger) is None:
+    edited: list = []
+    if cache.read_cache(ledger, edited) is None:
+        if edited:
+            return _item("projection cache", [str(p) for p in edited], "",
+                         "nothing decides from it: hooks and mark-deployed rebuild from the ledger; "
+                         "`deploystate doctor --fix` rewrites it now")
         return _item("projection cache", [], "no usable cache: it is rebuilt on the next read")
     current = cache.load(ledger, write=False).state
     if _normal(current) != _normal(rebuilt):
@@ -178,10 +204,12 @@ def diagnose(project: Project, fix: bool = False) -> list[dict[str, Any]]:
         items.append(_item("state directory", [f"no state directory at {project.state_dir}"], "",
                            "run `deploystate init` in the repository root (it creates the ledger directory and "
                            "DEPLOYMENT_STATE.md); with a custom state_dir, check that the path is right"))
+        if (project.anchor_dir / "anchor.json").is_file():
+            items.append(check_anchor(project))  # a ledger was anchored for this project: say where it went
         return items
     items.append(_item("state directory", [], str(project.state_dir)))
     chain_item = check_chain(project)
-    items += [chain_item, check_backend(project, chain_item), check_quarantine(project)]
+    items += [chain_item, check_anchor(project), check_backend(project, chain_item), check_quarantine(project)]
     if not items[0]["ok"] and project.config_path.is_file():
         # A config the schema rejects changes nothing: the derived files are neither rebuilt nor
         # rendered (they depend on the services it declares) until it is fixed.
@@ -215,8 +243,19 @@ def _text(root: Path | None, items: list[dict[str, Any]], problems: int) -> str:
     return "\n".join(lines)
 
 
+def _accept(project: Project) -> None:
+    from deploystate.state import integrity
+
+    changes = integrity.accept_config(project)
+    print("deploystate: " + ("recorded the config change: " + "; ".join(
+        f"{k} {a!r} -> {b!r}" for k, (a, b) in changes.items()) if changes else "no config change to record"),
+        file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     project, items = _discover(args)
+    if project is not None and not items and getattr(args, "accept_config", False):
+        _accept(project)
     if project is not None:
         if items:  # the TOML did not parse: the other checks still run with default settings
             items += diagnose(project, args.fix)[1:]

@@ -155,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
     lines += warnings
     if todo:
         lines += ["so verify can read which commit runs (it is part of every verification), add:"] + todo
-    lines += [f"state directory {project.state_dir} (commit it: the ledger is the history)",
+    where = ("inside the work tree: git clean/reset can erase it" if project.state_dir_in_work_tree
+             else "out of the work tree's reach; share it with `deploystate sync`")
+    lines += [f"state directory {project.state_dir} ({where})",
               f"state file {project.state_file}",
               "next: review paths, restart and checks in deploystate.toml, then `deploystate state` and "
               "`deploystate affected`"]

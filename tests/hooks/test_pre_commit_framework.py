@@ -99,9 +99,7 @@ def test_framework_runs_our_hooks(git_repo, git_remote, tmp_path, monkeypatch):
     assert res.returncode != 0
     assert "refusing to push main to origin" in res.stdout + res.stderr
     shop.verify("api", "pass")
-    res = shop.push()  # the framework stashes the uncommitted verification record while hooks run
-    assert res.returncode != 0 and "commit the state directory" in res.stdout + res.stderr
-    shop.git("add", "-A")
-    assert shop.git("commit", "-m", "record the verification").returncode == 0
+    # the framework stashes unstaged files while hooks run; the ledger lives in the git common dir,
+    # out of the stash's reach, so the verification is seen without committing anything
     res = shop.push()
     assert res.returncode == 0, res.stdout + res.stderr

@@ -55,7 +55,7 @@ def test_attempt_check_exit_codes(repo: Path, capsys) -> None:
     """check exits 1 when a similar attempt failed, 0 when nothing similar failed; it writes nothing."""
     ds(capsys, "attempt", "add", "--summary", "raise worker memory limit to 2Gi", "--outcome", "failed",
        "--evidence", "Last State: Terminated Reason: OOMKilled Exit Code: 137")
-    ledger = repo / ".deploystate" / "ledger.jsonl"
+    ledger = Project.discover(repo).ledger.path
     size = ledger.stat().st_size
     code, out, _ = ds(capsys, "attempt", "check", "--summary", "increase the memory limit of the worker")
     assert code == 1 and "Tried before and FAILED" in out
@@ -85,7 +85,7 @@ def test_attempt_bad_input_exit_2(repo: Path, capsys) -> None:
     assert code == 2 and "summary is" in err and "16384" in err
     code, _, err = ds(capsys, "attempt", "add", "--summary", "ok", "--service", "Not A Service")
     assert code == 2 and "bad service name" in err
-    assert not (repo / ".deploystate" / "ledger.jsonl").exists()
+    assert not Project.discover(repo).ledger.path.exists()
 
 
 def test_session_start_end_handoff(repo: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,10 +125,10 @@ def test_compact_cli_dry_run_and_doctor_clean(repo: Path, capsys) -> None:
             for w in ("redis", "nginx", "kafka", "celery", "gunicorn", "postgres", "vault", "envoy", "istio", "helm")]
     project.ledger.append_sealed(recs, reseal=True)
     code, dry = ds_json(capsys, "compact", "--dry-run")
-    assert code == 0 and dry["archived"] == 10 and not (repo / ".deploystate" / "archive.jsonl").exists()
+    assert code == 0 and dry["archived"] == 10 and not project.ledger.archive_path.exists()
     code, out, _ = ds(capsys, "compact", "--older-than", "30d")
     assert code == 0 and "archived 10 records" in out
-    assert (repo / ".deploystate" / "ledger.jsonl").read_text(encoding="utf-8") == ""
+    assert project.ledger.path.read_text(encoding="utf-8") == ""
     assert project.ledger.verify().ok
     code, res = ds_json(capsys, "attempt", "check", "--summary", "the kafka idea")
     assert res["similar"] and res["similar"][0]["summary"] == "old idea about kafka"

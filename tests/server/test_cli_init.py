@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 from deploystate.state.config import ComposeService, load_config
+from deploystate.state.project import Project
 
 from ._cli import FILES, ds, ds_json, snapshot
 
@@ -53,8 +54,10 @@ def test_init_from_compose_writes_a_valid_config_state_dir_and_state_file(git_re
     assert ("docker-compose.yml",) in rules
     assert "every service" in rules[(".env",)], "compose reads .env for every service of the project"
     assert "worker/worker.env" not in api.paths + cache.paths
-    assert (git_repo.path / ".deploystate" / "ledger.jsonl").is_file()
-    assert (git_repo.path / ".deploystate" / ".gitattributes").read_text().count("merge=union") == 1
+    state_dir = Project.discover(git_repo.path).state_dir
+    assert state_dir == git_repo.path / ".git" / "deploystate"  # out of the work tree's reach
+    assert (state_dir / "ledger.jsonl").is_file()
+    assert (state_dir / ".gitattributes").read_text().count("merge=union") == 1
     assert "# Deployment state:" in (git_repo.path / "DEPLOYMENT_STATE.md").read_text()
     assert "api" in out and "compose" in out
 
@@ -63,7 +66,7 @@ def test_init_refuses_to_overwrite_without_force_and_keeps_the_ledger_with_it(gi
     """A second init exits 2 and writes nothing; --force rewrites the config and keeps the ledger."""
     git_repo.write("docker-compose.yml", "services:\n  web:\n    image: nginx\n")
     assert ds(capsys, "--root", str(git_repo.path), "init")[0] == 0
-    ledger = git_repo.path / ".deploystate" / "ledger.jsonl"
+    ledger = Project.discover(git_repo.path).ledger.path
     ledger.write_text('{"kept": true}\n')
     (git_repo.path / "deploystate.toml").write_text("# mine\n")
     before = snapshot(git_repo.path)

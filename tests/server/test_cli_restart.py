@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.server.cli import main
+from deploystate.state.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
 
 SCRIPT = Path(sys.executable).with_name("deploystate")
@@ -29,7 +30,7 @@ def _version(port: int) -> dict:
 
 
 def _records(root: Path) -> list[dict]:
-    path = root / ".deploystate" / "ledger.jsonl"
+    path = Project.discover(root).ledger.path
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 

@@ -140,7 +140,7 @@ def test_state_without_state_dir_says_to_run_init(git_repo, capsys):
     git_repo.write("deploystate.toml", '[services.api]\nplatform = "compose"\npaths = ["api/**"]\n')
     code, out, _ = ds(capsys, "--root", str(git_repo.path), "state")
     assert code == 0 and "no state directory" in out and "deploystate init" in out
-    assert not (git_repo.path / ".deploystate").exists()
+    assert not (git_repo.path / ".deploystate").exists() and not (git_repo.path / ".git" / "deploystate").exists()
 
 
 def test_an_unwritable_state_directory_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkeypatch):

@@ -1,0 +1,92 @@
+"""Acknowledged means durable: a full disk or a short write records nothing and leaves no half line."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploystate.state import cache, durable
+from deploystate.state.errors import LedgerError
+from deploystate.state.ledger import Ledger
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 64 KiB tmpfs: appends run out of space for real (ENOSPC from the kernel)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True,
+                         text=True, timeout=30)
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {res.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30)
+
+
+def test_enospc_acknowledges_nothing_and_leaves_whole_lines(small_disk: Path):
+    """Filling the disk: every acknowledged record is on disk whole, the failing one raises and left nothing."""
+    ledger = Ledger(small_disk / "state")
+    acked = []
+    with pytest.raises(LedgerError, match="disk is full; nothing was recorded"):
+        for i in range(10_000):
+            acked.append(ledger.append("note", {"text": f"{i} " + "x" * 1500})["id"])
+    data = ledger.path.read_bytes()
+    assert data.endswith(b"\n")
+    res = ledger.read()
+    assert [r["id"] for r in res.records] == acked and not res.problems
+    assert ledger.verify().ok
+    assert not ledger.quarantine_path.exists()
+
+
+def test_state_stays_readable_while_the_disk_is_full(small_disk: Path):
+    """With no space left, the projection still loads (its cache just cannot be written)."""
+    ledger = Ledger(small_disk / "state")
+    ledger.append("deploy", {"service": "api", "commit": "abc", "status": "restarted"})
+    filler = small_disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)  # take every block left
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+    (ledger.dir / cache.CACHE).unlink(missing_ok=True)
+    loaded = cache.load(ledger)
+    assert loaded.state["services"]["api"]["deploy"]["status"] == "restarted"
+    with pytest.raises(LedgerError):
+        ledger.append("note", {"text": "y" * 4000})
+    assert len(ledger.read().records) == 1
+
+
+def test_a_short_write_is_completed_not_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """os.write returning fewer bytes than asked: the rest is written before the append returns."""
+    real = os.write
+    monkeypatch.setattr(durable.os, "write", lambda fd, data: real(fd, bytes(data[:7])))
+    path = tmp_path / "f"
+    assert durable.append_whole(path, b"0123456789abcdef\n") == (0, 17)
+    assert path.read_bytes() == b"0123456789abcdef\n"
+
+
+def test_a_write_that_stops_mid_line_is_cut_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A write that fails after part of the line: LedgerError, and the file is back to its old size."""
+    path = tmp_path / "f"
+    path.write_bytes(b"old\n")
+    real, calls = os.write, []
+
+    def flaky(fd, data):
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, bytes(data[:5]))
+
+    monkeypatch.setattr(durable.os, "write", flaky)
+    with pytest.raises(LedgerError, match="disk is full"):
+        durable.append_whole(path, b"new record line\n")
+    assert path.read_bytes() == b"old\n"
