@@ -65,11 +65,11 @@ def session_context(settings: HookSettings, cwd: str) -> str:
         from deploystate.state.render import render
         from deploystate.state.view import build_view
 
-        from deploystate.state import chainmark
+        from deploystate.state import integrity
 
         project = Project.discover(settings.root)
         view = build_view(project, generated_by="deploystate (session start hook)")
-        chain = chainmark.check(project.ledger)
+        chain = integrity.status(project)
         header = ("deploystate: the deployment state of this repository, from its ledger. Committed is not "
                   "running; \"deployment successful\" is not \"system working\". Verify (`deploystate verify`) "
                   "before you call anything deployed.\n")

@@ -152,7 +152,8 @@ def run(hook: str, args: list[str]) -> int:
     bad = settings.config_problem()
     if bad:  # which pushes deploy is itself read from the config: refuse every push until it is fixed
         return _refuse_bad_config(bad, refs, args)
-    deploy, tags = classify(refs, settings.deploy_branches(), settings.tag_pattern())
+    branches = list(dict.fromkeys(settings.deploy_branches() + settings.anchored_branches()))  # no escape
+    deploy, tags = classify(refs, branches, settings.tag_pattern())
     if not deploy and not tags:
         return 0
     remote = args[0] if args else os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin")

@@ -140,6 +140,20 @@ class HookSettings:
             return [v for v in value if isinstance(v, str)]
         return list(DEFAULT_DEPLOY_BRANCHES)
 
+    def anchored_branches(self) -> list[str]:
+        """deploy_branches as last acknowledged in the ledger's anchor (out of the work tree): a narrowed
+        deploy_branches in deploystate.toml must not let a push skip every check. Same file as
+        ``state.location.anchor_home`` finds (a test keeps them equal), read without importing state."""
+        home = anchor_home(self.root) if self.root is not None else None
+        if home is None:
+            return []
+        import json
+        try:
+            value = json.loads((home / "anchor.json").read_text(encoding="utf-8"))["config"]["deploy_branches"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
     def sync_before(self) -> tuple[bool, float]:
         """([project.hooks] sync_before, sync_timeout seconds): sync the team ledger before judging."""
         if "sync_before" not in self.text:
@@ -160,6 +174,34 @@ class HookSettings:
         return sorted(services) if isinstance(services, dict) else []
 
 
+def anchor_home(root: Path) -> Path | None:
+    """<git common dir>/deploystate[/projects/<rel>]: a copy of state.location.anchor_home for the fast path."""
+    for top in (root, *root.parents):
+        entry = top / ".git"
+        if entry.exists():
+            break
+    else:
+        return None
+    common = entry
+    if entry.is_file():
+        try:
+            text = entry.read_text(encoding="utf-8").strip()
+            gitdir = Path(text[len("gitdir:"):].strip()) if text.startswith("gitdir:") else None
+        except OSError:
+            return None
+        if gitdir is None:
+            return None
+        gitdir = gitdir if gitdir.is_absolute() else entry.parent / gitdir
+        try:
+            rel = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+            common = Path(rel) if Path(rel).is_absolute() else gitdir / rel
+        except OSError:
+            common = gitdir
+    common = common.resolve()
+    parts = root.resolve().relative_to(top.resolve()).parts
+    return common / "deploystate" / "projects" / "__".join(parts) if parts else common / "deploystate"
+
+
 def find(start: str | os.PathLike[str] | None = None) -> HookSettings:
     """The project around ``start`` (default: DEPLOYSTATE_ROOT, else the current directory)."""
     env = os.environ.get("DEPLOYSTATE_ROOT")
@@ -177,6 +219,9 @@ def find(start: str | os.PathLike[str] | None = None) -> HookSettings:
         if (d / ".git").exists():
             state_dir = Path(os.environ.get("DEPLOYSTATE_STATE_DIR") or ".deploystate").expanduser()
             if (state_dir if state_dir.is_absolute() else d / state_dir).is_dir():
+                return HookSettings(d, "")
+            home = anchor_home(d)  # the default ledger, in the git common dir
+            if home is not None and (home / "ledger.jsonl").exists():
                 return HookSettings(d, "")
             break
     return HookSettings(None, "")

@@ -54,7 +54,9 @@ def take(root: str | Path | None = None) -> Snapshot:
             return Snapshot(None, None, None, f"deploystate.toml is invalid: {bad}")
         loaded = cache.load(project.ledger)
         state = {**loaded.state, "runtime": observations.findings(project, loaded.state)}
-        return Snapshot(project, state, chainmark.check(project.ledger))
+        from deploystate.state import integrity  # anchor + chain + config escapes, as everywhere
+
+        return Snapshot(project, state, integrity.status(project))
     except (DeploystateError, OSError, ValueError, KeyError) as exc:
         return Snapshot(None, None, None, " ".join(str(exc).split())[:300])
 
