@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache, store
+from deploystate.state import cache, integrity, store
 from deploystate.state.config import Config
 from deploystate.state.errors import InputError, Refused
 from deploystate.state.project import Project
@@ -64,6 +64,11 @@ def mark_deployed(project: Project, config: Config, names: list[str] | None, not
     """Append one ``mark_deployed`` record per service, or raise Refused (writing nothing)."""
     if len(note) > MAX_NOTE:
         raise InputError(f"the note is {len(note)} characters", f"keep it under {MAX_NOTE}")
+    problems = integrity.check(project)  # the same refusal the hooks make: never mark from a doubtful ledger
+    if problems:
+        raise Refused(f"the ledger cannot be trusted, so nothing is marked deployed: {problems[0]}"
+                      + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                      "run `deploystate doctor` to see what changed and how to restore it")
     state = cache.load(project.ledger).state
     if names:
         for name in names:
