@@ -255,7 +255,8 @@ def _accept(project: Project) -> None:
 def run(args: argparse.Namespace) -> int:
     project, items = _discover(args)
     if project is not None and not items and getattr(args, "accept_config", False):
-        _accept(project)
+        if check_config(project)["ok"]:  # a config the schema rejects changes nothing
+            _accept(project)
     if project is not None:
         if items:  # the TOML did not parse: the other checks still run with default settings
             items += diagnose(project, args.fix)[1:]
