@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")
     p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port with --http (default {DEFAULT_PORT})")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a Host name clients use to reach the server (repeatable; e.g. the machine's DNS name). "
+                        "Host and Origin headers are checked on every request whatever the bind: loopback "
+                        "names and the bound address are always allowed")
     p.add_argument("--token", help=f"bearer token every HTTP request must carry (or set {TOKEN_ENV}; the "
                                    "variable keeps it out of the process list); required off loopback")
     p.add_argument("--mode", choices=("read-only", "verify", "full"), default=None,
@@ -67,17 +71,59 @@ def check_bind(host: str, port: int, token: str | None) -> None:
                          "use a long random token, e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe())'`")
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_BINDS = ("0.0.0.0", "::", "[::]", "")
+
+
+def allowed_hosts(bind: str, extra: list[str]) -> list[str]:
+    """Host header values accepted (pure): loopback names, the bound address, and the names given.
+
+    Why: DNS rebinding lets a web page reach a server by a name the attacker controls; checking Host
+    (and Origin) on every request, not only on a loopback bind, is what stops it. A wildcard bind
+    adds nothing by itself: name the hosts clients use with --allowed-host."""
+    names = list(LOOPBACK_NAMES)
+    if bind not in WILDCARD_BINDS and bind not in ("localhost",):
+        names.append(f"[{bind.strip('[]')}]" if ":" in bind.strip("[]") else bind)
+    for name in extra:
+        name = name.strip().lower()
+        if not name or any(c in name for c in "/ @*"):
+            raise InputError(f"--allowed-host {name!r} is not a host name", "pass a bare name such as mcp.example")
+        names.append(name)
+    out: list[str] = []
+    for name in dict.fromkeys(names):
+        out += [name, f"{name}:*"]
+    return out
+
+
+def transport_security(bind: str, extra: list[str]) -> Any:
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts = allowed_hosts(bind, extra)
+    bare = [h for h in hosts if not h.endswith(":*")]
+    origins = [f"{scheme}://{h}{port}" for h in bare for scheme in ("http", "https") for port in ("", ":*")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                     allowed_origins=origins)
+
+
+def bearer_matches(header: bytes, token: bytes) -> bool:
+    """``Authorization: <scheme> <token>`` with the scheme compared case-insensitively (RFC 9110) (pure)."""
+    scheme, _, value = header.strip().partition(b" ")
+    ok_scheme = scheme.lower() == b"bearer"
+    # Compared whatever the scheme, in constant time: no guessing by timing.
+    return hmac.compare_digest(value.strip(), token) and ok_scheme
+
+
 class BearerToken:
     """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <token>``."""
 
     def __init__(self, app: Any, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode("utf-8")
+        self.expected = token.encode("utf-8")
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             given = next((v for k, v in scope.get("headers", []) if k == b"authorization"), b"")
-            if not hmac.compare_digest(given, self.expected):  # constant time: no guessing by timing
+            if not bearer_matches(given, self.expected):
                 body = b'{"error":"missing or wrong bearer token","hint":"send Authorization: Bearer <token>"}'
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
@@ -107,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if args.http:
         check_bind(args.host, args.port, token)
+        allowed_hosts(args.host, args.allowed_host)  # a bad --allowed-host is refused before anything starts
     _refuse_bad_config(root)
     from deploystate.server.mcp_app import build_server  # the SDK loads only when serving
 
@@ -119,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    app: Any = server.streamable_http_app(host=args.host)
+    app: Any = server.streamable_http_app(host=args.host,
+                                          transport_security=transport_security(args.host, args.allowed_host))
     if token:
         app = BearerToken(app, token)
     print(f"deploystate: MCP server on http://{args.host}:{args.port}/mcp"

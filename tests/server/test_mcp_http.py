@@ -30,8 +30,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def http_server(root, *extra: str, env: dict | None = None) -> Iterator[str]:
-    port = _free_port()
+def http_server(root, *extra: str, env: dict | None = None, port: int | None = None) -> Iterator[str]:
+    port = port or _free_port()
+    bind = extra[extra.index("--host") + 1] if "--host" in extra else "127.0.0.1"
+    reach = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
     proc = subprocess.Popen([deploystate_bin(), "serve", "--http", "--port", str(port), "--root", str(root), *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
@@ -41,13 +43,13 @@ def http_server(root, *extra: str, env: dict | None = None) -> Iterator[str]:
             if proc.poll() is not None:
                 pytest.fail(f"deploystate serve --http exited {proc.returncode}: {proc.stderr.read()}")
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                socket.create_connection((reach, port), timeout=0.2).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     pytest.fail("deploystate serve --http did not start listening within 20 s")
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield f"http://{reach}:{port}/mcp"
     finally:
         proc.terminate()
         try:
@@ -66,6 +68,12 @@ def _post_status(url: str, headers: dict[str, str]) -> int:
             return resp.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def _passed(status: int) -> bool:
+    """Past the gates (token 401, Origin 403, Host 421): a bare ping then gets the transport's own answer
+    (400: no MCP session yet)."""
+    return status not in (401, 403, 421)
 
 
 def test_http_on_loopback_serves_the_tools(project):
@@ -101,3 +109,32 @@ def test_non_loopback_bind_without_token_is_refused(project):
                          capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 2
     assert "without a bearer token" in out.stderr and "DEPLOYSTATE_MCP_TOKEN" in out.stderr
+
+
+def test_host_and_origin_are_checked_on_a_wildcard_bind_with_a_token(project):
+    """On 0.0.0.0 with a token, a foreign Host (421) or Origin (403) is refused even with the right token."""
+    port = _free_port()
+    with http_server(project.root, "--host", "0.0.0.0", "--allowed-host", "mcp.example", port=port,
+                     env={"DEPLOYSTATE_MCP_TOKEN": TOKEN}) as url:
+        auth = {"authorization": f"Bearer {TOKEN}"}
+        assert _post_status(url, {**auth, "host": "evil.example"}) == 421
+        assert _post_status(url, {**auth, "host": f"evil.example:{port}"}) == 421
+        assert _post_status(url, {**auth, "origin": "http://evil.example"}) == 403
+        assert _passed(_post_status(url, {**auth, "host": f"mcp.example:{port}", "origin": "https://mcp.example"}))
+        assert _passed(_post_status(url, {**auth, "origin": f"http://127.0.0.1:{port}"}))
+
+
+def test_host_is_checked_on_a_named_bind(project):
+    """Binding a named loopback address still refuses a Host header naming anything else."""
+    with http_server(project.root, "--host", "127.0.0.2") as url:
+        assert "127.0.0.2" in url and _post_status(url, {"host": "evil.example"}) == 421
+        assert _passed(_post_status(url, {}))
+
+
+def test_the_bearer_scheme_is_case_insensitive(project):
+    """'bearer', 'BEARER' and 'Bearer' all carry the token; another scheme with the same token does not."""
+    with http_server(project.root, env={"DEPLOYSTATE_MCP_TOKEN": TOKEN}) as url:
+        for scheme in ("bearer", "BEARER", "Bearer"):
+            assert _passed(_post_status(url, {"authorization": f"{scheme} {TOKEN}"})), scheme
+        assert _post_status(url, {"authorization": f"Basic {TOKEN}"}) == 401
+        assert _post_status(url, {"authorization": TOKEN}) == 401
