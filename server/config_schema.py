@@ -23,22 +23,9 @@ def build() -> dict[str, Any]:
 
     schema = Config.model_json_schema(mode="validation")
     defs = schema.setdefault("$defs", {})
-    checks = []
-    for kind in sorted(CHECK_TYPES):  # a check is chosen by its type key, like a service by its platform
-        model = CHECK_TYPES[kind]
-        part = model.model_json_schema(mode="validation")
-        defs.update(part.pop("$defs", {}))
-        part["required"] = sorted(set(part.get("required", [])) | {"type"})
-        defs[model.__name__] = part
-        checks.append({"$ref": f"#/$defs/{model.__name__}"})
-    variants = []
-    for platform in sorted(SERVICE_MODELS):
-        model = SERVICE_MODELS[platform]
-        part = model.model_json_schema(mode="validation")
-        defs.update(part.pop("$defs", {}))
-        part["required"] = sorted(set(part.get("required", [])) | {"platform"})
-        defs[model.__name__] = part
-        variants.append({"$ref": f"#/$defs/{model.__name__}"})
+    # a check is chosen by its type key, like a service by its platform
+    checks = _variants(CHECK_TYPES, "type", defs)
+    variants = _variants(SERVICE_MODELS, "platform", defs)
     _replace_ref(schema, "#/$defs/CheckBase", {"oneOf": checks})
     defs.pop("CheckBase", None)
     schema["properties"]["services"] = {
@@ -47,6 +34,19 @@ def build() -> dict[str, Any]:
         "additionalProperties": {"oneOf": variants}, "default": {}}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
             "title": "deploystate.toml", **schema}
+
+
+def _variants(models: dict[str, Any], key: str, defs: dict[str, Any]) -> list[dict[str, str]]:
+    """Each model's schema into ``defs`` (``key`` required), and the $refs of a oneOf over them."""
+    refs = []
+    for name in sorted(models):
+        model = models[name]
+        part = model.model_json_schema(mode="validation")
+        defs.update(part.pop("$defs", {}))
+        part["required"] = sorted(set(part.get("required", [])) | {key})
+        defs[model.__name__] = part
+        refs.append({"$ref": f"#/$defs/{model.__name__}"})
+    return refs
 
 
 def _replace_ref(node: Any, ref: str, by: dict[str, Any]) -> None:
