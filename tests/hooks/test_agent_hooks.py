@@ -227,3 +227,13 @@ def test_pre_tool_judges_deployed_tags(shop):
     reason = _denied("gemini", _agent(shop, "gemini", "pre-tool",
                                       _tool_input("gemini", shop.path, "git push origin deployed/today")))
     assert reason and "tag `deployed/today`" in reason
+
+
+def test_stop_refuses_a_claim_when_the_config_is_invalid(shop):
+    """With a bad deploystate.toml, even a claim that a pass would allow is blocked, naming file, line and key."""
+    shop.deploy("api", author=AGENT)
+    shop.verify("api", "pass")
+    config = (shop.path / "deploystate.toml").read_text()
+    shop.change("deploystate.toml", config.replace('platform = "command"', 'platform = "nomad"', 1), "typo")
+    out = _agent(shop, "claude", "stop", _stop_input("claude", shop.path, "api is deployed and verified working."))
+    assert out is not None and "deploystate.toml:" in json.dumps(out) and "services.api.platform" in json.dumps(out)
