@@ -23,7 +23,7 @@ ROOT_HELP = "repository root holding deploystate.toml (default: search upward fr
 # Order is the order ``--help`` lists them in.
 COMMANDS = (
     "demo", "init", "state", "affected", "restart", "verify", "mark-deployed", "rollback",
-    "preflight", "health", "attempt", "session", "hooks", "serve", "sync", "render", "doctor", "compact",
+    "preflight", "health", "logs", "attempt", "session", "hooks", "serve", "sync", "render", "doctor", "compact",
     "config", "completion",
 )
 

@@ -35,6 +35,7 @@ TOOL_MODULES = (
     "deploystate.server.tools.memory",
     "deploystate.server.tools.verify",
     "deploystate.server.tools.platform",
+    "deploystate.server.tools.logs",
 )
 
 INSTRUCTIONS = """\
