@@ -79,11 +79,13 @@ def deploy_gate(state: dict, threshold: int, chain_ok: bool, chain_problems: lis
         out.append(Refusal(f"the ledger's hash chain does not verify ({_one_line(first, 200)}), so no verdict "
                            "in it can be trusted.", "`deploystate doctor` to see what was changed and repair it."))
     if projection.doom_loop(state, threshold):
-        doom = state["doom"]
-        last = doom["failures"][-1] if doom["failures"] else {}
+        looping = projection.doom_services(state, threshold)
+        fails = projection.doom_failures(state, threshold)
+        last = fails[-1] if fails else {}
         latest = (f" Latest: `{last.get('service')}` at {short(last.get('commit'))} on {day(last.get('ts'))}"
                   f" — {_one_line(last.get('summary'), 120)}." if last else "")
-        out.append(Refusal(f"DOOM LOOP: {doom['streak']} verifications failed in a row with no pass between "
+        said = ", ".join(f"`{n}` {state['services'][n]['fail_streak']}" for n in looping)
+        out.append(Refusal(f"DOOM LOOP: verifications failed in a row with no pass between: {said} "
                            f"(threshold {threshold}).{latest}",
                            "stop. Read 'What was tried and failed' in DEPLOYMENT_STATE.md, then check your next "
                            "idea with `deploystate attempt check --summary \"...\"` before changing anything."))

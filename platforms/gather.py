@@ -1,8 +1,10 @@
-"""The facts a restart plan needs, gathered from git, the ledger and (only where the ledger knows
-nothing) the platforms: per service, the commit it runs and the files changed since then.
+"""The facts a restart plan needs, gathered from git, the ledger and the platforms: per service, the base
+of "what changed" (``state.affect.bases``: last verified deploy, else what the runtime reports, else HEAD~1)
+and the files changed since then.
 
-Services sharing a running commit share one ``git diff``; a service whose running
-commit is unknown or missing from this clone is reported as unknown, never as unchanged.
+Services sharing a base share one ``git diff``; a service whose base is the HEAD~1 guess is reported as
+unknown too (so it is never refused as "unchanged"). A deploy record alone is never a base: a ``restart`` that
+did not pick up the new image must not read as running HEAD's code.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from deploystate.state import cache, gitinfo
-from deploystate.state.affect import affected_by_base
+from deploystate.state.affect import affected_by_base, base_known
+from deploystate.state.affect import bases as affect_bases
 from deploystate.state.config import Config, ServiceBase
 from deploystate.state.errors import DeploystateError
 from deploystate.state.mapping import Change, Match, affected
@@ -51,25 +54,29 @@ def observed_revision(project: Project, name: str, cfg: ServiceBase) -> str | No
     return resolve_commit(project, obs.revision)
 
 
-def _bases(project: Project, config: Config, base: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
-    names = sorted(config.services)
-    if base is not None:
-        return {n: gitinfo.resolve(project.root, base) for n in names}, {}
-    state = cache.load(project.ledger, write=False).state if project.ledger.path.exists() else {"services": {}}
-    bases: dict[str, str | None] = {}
-    unknown: dict[str, str] = {}
-    never = [n for n in names if not (state["services"].get(n) or {}).get("running_commit")]
-    for n in names:
-        if n not in never:
-            bases[n] = state["services"][n]["running_commit"]
-    if never:
-        with ThreadPoolExecutor(max_workers=min(8, len(never))) as pool:
-            seen = dict(zip(never, pool.map(lambda n: observed_revision(project, n, config.services[n]), never)))
-        for n in never:
-            bases[n] = seen[n]
-            if seen[n] is None:
-                unknown[n] = "never deployed through deploystate and its platform reports no known commit"
-    return bases, unknown
+def reported_revisions(project: Project, config: Config, names: list[str]) -> dict[str, str | None]:
+    """What each runtime reports it runs (as reported, unresolved), asked concurrently; None on any trouble."""
+    def one(name: str) -> str | None:
+        try:
+            obs = registry.get_platform(config.services[name].platform).observe(
+                ServiceRef(name, config.services[name], project.root), timeout=OBSERVE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - unreachable, unknown adapter: this source has nothing to say
+            return None
+        return obs.revision
+
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        return dict(zip(names, pool.map(one, names)))
+
+
+def _bases(project: Project, config: Config, head: str, base: str | None
+           ) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The one base rule (``state.affect.bases``); a HEAD~1 guess is also "unknown" so it is never refused."""
+    chosen = affect_bases(project, sorted(config.services), head, base,
+                          lambda names: reported_revisions(project, config, names))
+    unknown = {n: why for n, (_commit, why) in chosen.items() if not base_known(why)}
+    return {n: commit for n, (commit, _why) in chosen.items()}, unknown
 
 
 def _dirty(project: Project) -> list[Change]:
@@ -108,7 +115,7 @@ def _rel(project: Project, path: object) -> str | None:
 def gather(project: Project, config: Config, *, head: str, base: str | None = None) -> Found:
     """Running commits, affected files per service (from each one's own running commit) and dirty files."""
     found = Found()
-    found.bases, found.unknown = _bases(project, config, base)
+    found.bases, found.unknown = _bases(project, config, head, base)
     paths = {n: list(cfg.paths) for n, cfg in config.services.items()}
     rules = [(list(r.paths), r.reason) for r in config.all_services]
     known = {n: c for n, c in found.bases.items() if c}
@@ -116,7 +123,7 @@ def gather(project: Project, config: Config, *, head: str, base: str | None = No
     found.affected = {n: ms for n, ms in hits.items() if ms}
     for n, commit in known.items():
         if commit in failed:
-            found.unknown[n] = f"its running commit {commit[:12]} is not in this clone (git fetch?)"
+            found.unknown[n] = f"its base commit {commit[:12]} could not be compared with HEAD (git fetch?)"
     dirty = _dirty(project)
     if dirty:
         hit = affected(dirty, paths, rules)

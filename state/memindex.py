@@ -25,7 +25,8 @@ from . import similarity
 from .ledger import Ledger, hash_ending_at
 from .memrecords import apply_activity, signature_of_verification
 
-VERSION = 2
+MAX_SERVICES_PER_SIGNATURE = 200
+VERSION = 3  # 3: signatures keep a per-service history (a service's output speaks only of its own)
 INDEX_DIR = "cache"
 INDEX_FILE = "memory.json"
 SAVE_EVERY = 256  # records applied in memory before the file is rewritten (it is rebuilt from the ledger anyway)
@@ -106,7 +107,7 @@ class MemoryIndex:
                 sig = signature_of_verification(payload)
                 if sig:
                     self._seen(sig, rec, "verification", f"{payload.get('service')}: {payload.get('summary', '')}",
-                               "fail")
+                               "fail", [payload.get("service")])
             apply_activity(self.sessions, rec, payload, author)
         except (TypeError, AttributeError, ValueError):
             pass  # a malformed record is counted by the projection; it must not break memory
@@ -126,13 +127,23 @@ class MemoryIndex:
         self.add_doc(Doc(rec["id"], rec.get("ts", ""), outcome, summary[:SUMMARY_CHARS],
                          sys.intern(session) if isinstance(session, str) else None, sig, toks, files, services))
         if sig:
-            self._seen(sig, rec, "attempt", summary, outcome)
+            self._seen(sig, rec, "attempt", summary, outcome, p.get("services") or [])
 
-    def _seen(self, sig: str, rec: dict, kind: str, summary: str, outcome: str) -> None:
+    def _seen(self, sig: str, rec: dict, kind: str, summary: str, outcome: str, services: list) -> None:
         entry = self.signatures.get(sig)
         if entry is None:
             entry = self.signatures[sig] = {"count": 0, "first_ts": rec.get("ts", ""), "first_id": rec["id"],
                                             "attempts": 0, "verifications": 0}
+        self._count(entry, rec, kind, summary, outcome)
+        per = entry.setdefault("by_service", {})
+        for name in dict.fromkeys(s for s in services[:50] if isinstance(s, str) and s):
+            if name not in per and len(per) >= MAX_SERVICES_PER_SIGNATURE:
+                continue
+            self._count(per.setdefault(name, {"count": 0, "first_ts": rec.get("ts", ""), "first_id": rec["id"],
+                                              "attempts": 0, "verifications": 0}), rec, kind, summary, outcome)
+
+    @staticmethod
+    def _count(entry: dict, rec: dict, kind: str, summary: str, outcome: str) -> None:
         entry["count"] += 1
         entry["attempts" if kind == "attempt" else "verifications"] += 1
         if rec.get("ts", "") < entry["first_ts"]:

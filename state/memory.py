@@ -97,13 +97,17 @@ def similar_attempts(project: Project, *, summary: str, hypothesis: str | None =
                   _services(services), signature, max(1, min(int(limit), 50)), float(min_score))
 
 
-def signature_seen(project: Project, signature: str | None) -> dict | None:
-    """How often and since when a failure signature was seen in attempts and failed verifications."""
+def signature_seen(project: Project, signature: str | None, service: str | None = None) -> dict | None:
+    """How often and since when a failure signature was seen in attempts and failed verifications;
+    with ``service``, only in that service's own history (its verifications, attempts naming it)."""
     if not signature:
         return None
     entry = memindex.load(project.ledger).signatures.get(signature)
+    if entry and service is not None:
+        entry = (entry.get("by_service") or {}).get(service)
     if not entry:
         return None
+    entry = {k: v for k, v in entry.items() if k != "by_service"}
     text = (f"seen {entry['count']} time{'s' if entry['count'] != 1 else ''} since {_day(entry['first_ts'])}, "
             f"last tried: \"{entry.get('last_summary', '')[:120]}\" ({entry.get('last_kind')}, "
             f"{entry.get('last_outcome')}, {_day(entry.get('last_ts'))})")

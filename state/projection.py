@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-VERSION = 3  # 3: the timeline of recent events
+VERSION = 4  # 3: the timeline of recent events; 4: the doom loop is counted per service
 RECENT_ATTEMPTS = 50
 RECENT_SESSIONS = 10
 RECENT_OVERRIDES = 20
@@ -19,7 +19,7 @@ OPEN_SESSIONS = 50  # an agent that dies leaves its session open; keep the newes
 
 def empty() -> dict[str, Any]:
     return {"version": VERSION, "records": 0, "last_id": "", "last_ts": "", "services": {},
-            "doom": {"streak": 0, "failures": []}, "attempts": {"total": 0, "failed": 0, "recent": []},
+            "doom": {"streak": 0, "failures": [], "services": {}}, "attempts": {"total": 0, "failed": 0, "recent": []},
             "sessions": {"open": {}, "recent": []}, "overrides": [], "preflight": None, "counts": {},
             "timeline": []}
 
@@ -27,7 +27,7 @@ def empty() -> dict[str, Any]:
 def _service(state: dict, name: str) -> dict:
     return state["services"].setdefault(name, {
         "running_commit": None, "deploy": None, "verification": None, "verified": None,
-        "marked_deployed": None, "fail_streak": 0})
+        "marked_deployed": None, "fail_streak": 0, "failures": []})
 
 
 def _brief(rec: dict) -> dict:
@@ -63,16 +63,26 @@ def _on_verification(state: dict, rec: dict) -> None:
              "recheck_due": p.get("recheck_due"), "failed_checks": (p.get("failed_checks") or [])[:10],
              "signature": p.get("signature")}
     svc["verification"] = entry
-    doom = state["doom"]
     if verdict == "pass":
         svc["verified"] = {"id": rec["id"], "ts": rec.get("ts", ""), "commit": entry["commit"]}
-        svc["fail_streak"] = 0
-        doom["streak"], doom["failures"] = 0, []
+        svc["fail_streak"], svc["failures"] = 0, []
     elif verdict == "fail":
+        # Only this service's streak moves: another service's pass or failure says nothing about this one's
+        # fixes. An inconclusive verdict (a missing revision label, an unreachable runtime) is not a failed fix.
         svc["fail_streak"] += 1
-        doom["streak"] += 1
-        _push(doom["failures"], {"id": rec["id"], "ts": rec.get("ts", ""), "service": p["service"],
-                                 "commit": entry["commit"], "summary": entry["summary"][:300]}, RECENT_FAILURES)
+        _push(svc.setdefault("failures", []), {"id": rec["id"], "ts": rec.get("ts", ""), "service": p["service"],
+                                               "commit": entry["commit"], "summary": entry["summary"][:300]},
+              RECENT_FAILURES)
+    _doom_summary(state)
+
+
+def _doom_summary(state: dict) -> None:
+    """``doom``: the longest per-service streak, every streak, and the failures of the current streaks."""
+    streaks = {name: svc.get("fail_streak", 0) for name, svc in state["services"].items() if svc.get("fail_streak")}
+    failures = sorted((f for name in streaks for f in state["services"][name].get("failures") or []),
+                      key=lambda f: f["id"])
+    state["doom"] = {"streak": max(streaks.values(), default=0), "failures": failures[-RECENT_FAILURES:],
+                     "services": dict(sorted(streaks.items()))}
 
 
 def _on_mark_deployed(state: dict, rec: dict) -> None:
@@ -218,14 +228,27 @@ def failed(state: dict) -> list[str]:
     return out
 
 
+def doom_services(state: dict, threshold: int) -> list[str]:
+    """Services whose own verifications failed ``threshold`` times in a row (one per verify run)."""
+    return sorted(name for name, svc in state["services"].items() if svc.get("fail_streak", 0) >= max(1, threshold))
+
+
+def doom_failures(state: dict, threshold: int) -> list[dict]:
+    """The failed verifications of the services in a doom loop, oldest first."""
+    looping = set(doom_services(state, threshold))
+    return [f for f in state["doom"]["failures"] if f.get("service") in looping]
+
+
 def doom_loop(state: dict, threshold: int) -> bool:
-    return state["doom"]["streak"] >= max(1, threshold)
+    return bool(doom_services(state, threshold))
 
 
 def status(state: dict, threshold: int, chain_ok: bool = True) -> tuple[str, str]:
     """The one-line status (OK / UNVERIFIED / BROKEN / DOOM LOOP) and its reason."""
-    if doom_loop(state, threshold):
-        return "DOOM LOOP", (f"{state['doom']['streak']} verifications failed in a row with no pass between; "
+    looping = doom_services(state, threshold)
+    if looping:
+        said = ", ".join(f"{n} ({state['services'][n]['fail_streak']} in a row)" for n in looping)
+        return "DOOM LOOP", (f"verification failed again and again with no pass between for {said}; "
                              "stop and read what was tried before changing anything")
     if not chain_ok:
         return "BROKEN", "the ledger's hash chain does not verify: run `deploystate doctor`"

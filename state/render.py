@@ -133,8 +133,8 @@ def _problems(view: dict[str, Any]) -> list[str]:
                        f"{dep.get('author') or 'unknown'} ({dep.get('strategy') or 'restart'}), no verification since"
                        + warn)
     if view["status"] == "DOOM LOOP":
-        out.append(f"- **DOOM LOOP**: {view['doom']['streak']} failed verifications in a row "
-                   f"(threshold {view['doom_threshold']}):")
+        looping = ", ".join(f"`{n}` {k} failed verifications in a row" for n, k in view["doom"]["looping"].items())
+        out.append(f"- **DOOM LOOP**: {looping} (threshold {view['doom_threshold']}):")
         for f in reversed(view["doom"]["failures"][-10:]):
             out.append(f"  - {day(f['ts'])} `{f['service']}` at {short(f['commit'])}: {_cell(f['summary'], 200)}")
     for p in view["problems"][:10]:

@@ -32,6 +32,8 @@ def what_to_add(service: str, platform: str, source: str = "label", name: str = 
                + f" when deploying (CI: {name}={COMMIT})")
     elif source == "image_tag":
         how = f"tag the image with the commit (e.g. app:{COMMIT}) so the revision pattern finds it"
-    else:
+    elif source == "http":
         how = f"make {url or 'the version endpoint'} answer with the commit the process was built from"
+    else:
+        how = f"configure [services.{service}.revision] with a source this platform ({platform}) can read"
     return f"{service} does not report the commit it runs: {how}.{waiver}"

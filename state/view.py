@@ -54,6 +54,14 @@ def _pending(state: dict[str, Any], services: list[dict[str, Any]]) -> list[dict
     return out
 
 
+def _doom(state: dict, threshold: int) -> dict:
+    """The doom loop per service: who is looping (with their own streaks) and only their failures."""
+    looping = projection.doom_services(state, threshold)
+    doom = state["doom"]
+    return {**doom, "looping": {n: doom["services"].get(n, 0) for n in looping},
+            "failures": projection.doom_failures(state, threshold) if looping else doom["failures"]}
+
+
 def build_view(project: Project, *, head: str | None = None, now: datetime | None = None,
                generated_by: str = "deploystate render", use_git: bool = True,
                observed: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "generated_by": generated_by, "as_of": state["last_ts"] or None, "now": iso(now) if now else None,
         "head": head, "status": status, "reason": reason, "doom_threshold": threshold,
         "services": services, "broken": projection.failed(state), "unverified": projection.unverified(state),
-        "doom": state["doom"], "failed_attempts": failed_attempts, "attempts_total": state["attempts"]["total"],
+        "doom": _doom(state, threshold), "failed_attempts": failed_attempts, "attempts_total": state["attempts"]["total"],
         "attempts_failed": state["attempts"]["failed"], "sessions": list(reversed(state["sessions"]["recent"])),
         "open_sessions": sorted(state["sessions"]["open"]), "overrides": list(reversed(state["overrides"])),
         "preflight": state.get("preflight"), "records": state["records"],

@@ -25,8 +25,10 @@ class CheckContext:
     platform: Platform | None = None
     platform_error: str | None = None          # why the platform adapter could not be loaded
     deploy: dict[str, Any] | None = None       # the projection's latest deploy entry for the service
-    expected_commit: str | None = None         # what should be running
-    expected_source: str = ""                  # "deploy record abc123…" / "HEAD (no deploy recorded)"
+    expected_commit: str | None = None         # what should be running: HEAD (its code, per state.headcode)
+    expected_source: str = ""                  # "HEAD abc123…"
+    head: str | None = None                    # HEAD when the verification started
+    judge: Any = None                          # state.headcode.Judge shared by the run (one diff per commit)
     restart_time: datetime | None = None       # logs and instance starts are judged from here
     restart_source: str = ""
     restart_baseline: int | None = None        # restart count recorded with the deploy, if the adapter gave one

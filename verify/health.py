@@ -165,7 +165,7 @@ def system_health(project: Project, config: Config, *, window: float = WINDOW, d
             "last_verdicts": {n: {"verdict": (s.get("verification") or {}).get("verdict"),
                                   "ts": (s.get("verification") or {}).get("ts")}
                               for n, s in sorted(state["services"].items()) if s.get("verification")},
-            "preflight": state.get("preflight"), "doom_failures": state["doom"]["failures"][-threshold:] if doom else []}
+            "preflight": state.get("preflight"), "doom_failures": projection.doom_failures(state, threshold) if doom else []}
     return HealthReport(headline=word, reason=reason, window=window, services=services, runtime=runtime,
                         unverified=unverified,
                         broken=broken, overdue_rechecks=overdue, status=status, status_reason=status_reason,

@@ -1,5 +1,6 @@
-""""Deployed" only after a pass: ``mark_deployed`` refuses unless the latest verification of the *running*
-commit passed (no restart since, no failed or inconclusive verdict after it), and says what to run instead.
+""""Deployed" only after a pass: ``mark_deployed`` refuses unless the latest verification passed (no restart
+since, no failed or inconclusive verdict after it) AND, asked again at the moment of marking, the runtime runs
+HEAD's code for the service (``state.headcode``), whatever the ledger says. It says what to run instead.
 All or nothing: when any service is refused, nothing is written."""
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from pydantic import BaseModel, Field
 
 from deploystate.state import cache, integrity, store
 from deploystate.state.config import Config
-from deploystate.state.errors import InputError, Refused
+from deploystate.state.errors import DeploystateError, InputError, Refused
+from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge
 from deploystate.state.project import Project
 from deploystate.state.redact import redact
 
+from .identity import assess
+
 MAX_NOTE = 2000
+OBSERVE_TIMEOUT = 20.0  # one observation per service at the moment of marking
 
 
 class Decision(BaseModel):
@@ -25,6 +30,8 @@ class Decision(BaseModel):
     reason: str = ""
     next: str = ""
     already: bool = False
+    running: str | None = None     # the commit the runtime reported at the moment of marking
+    waived: str | None = None      # revision_waiver reason when the running revision could not be read
 
 
 class MarkOutcome(BaseModel):
@@ -51,16 +58,37 @@ def decide(state: dict[str, Any], name: str) -> Decision:
                         reason=f"the latest verification was {str(ver['verdict']).upper()}: {ver.get('summary', '')}",
                         next=f"make the checks able to look (see the INCONCLUSIVE lines), then `{verify}`")
     commit = ver.get("commit")
-    if running and commit and running != commit:
-        return Decision(service=name, ok=False,
-                        reason=f"the pass was for {commit[:10]} but {running[:10]} is running",
-                        next=f"run `{verify}`")
+    # Which commit runs is not taken from the ledger here: mark_deployed re-reads it from the runtime.
     already = (svc.get("marked_deployed") or {}).get("verification_id") == ver["id"]
     return Decision(service=name, ok=True, commit=commit or running, verification_id=ver["id"], already=already)
 
 
+def live(project: Project, config: Config, d: Decision, judge: Judge, timeout: float) -> Decision:
+    """``d`` re-decided on what the runtime reports right now: refused unless it runs HEAD's code."""
+    from deploystate.platforms.base import ServiceRef
+    from deploystate.platforms.registry import get_platform
+
+    cfg = config.service(d.service)
+    svc = ServiceRef(d.service, cfg, project.root)
+    verify = f"deploystate verify {d.service}"
+    try:
+        obs = get_platform(cfg.platform).observe(svc, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - unreachable, unknown platform: cannot tell, so refuse
+        why = exc.message if isinstance(exc, DeploystateError) else f"{type(exc).__name__}: {exc}"
+        return d.model_copy(update={"ok": False, "reason": f"could not ask the runtime what runs now: {why}",
+                                    "next": f"make the runtime reachable, then `{verify}`"})
+    found = assess(obs, svc, judge)
+    if found.status == RUNS_HEAD:
+        return d.model_copy(update={"commit": judge.head, "running": found.running})
+    if found.status == UNKNOWN and cfg.revision_waiver:
+        return d.model_copy(update={"commit": judge.head, "waived": cfg.revision_waiver})
+    nxt = (f"restart it so it runs HEAD's code (`deploystate restart {d.service}`), then `{verify}`"
+           if found.status in (NOT_HEAD, "missing") else f"make {d.service} report its commit, then `{verify}`")
+    return d.model_copy(update={"ok": False, "reason": f"the runtime, asked now: {found.reason}", "next": nxt})
+
+
 def mark_deployed(project: Project, config: Config, names: list[str] | None, note: str = "", *,
-                  author: dict[str, Any] | None = None) -> MarkOutcome:
+                  author: dict[str, Any] | None = None, timeout: float = OBSERVE_TIMEOUT) -> MarkOutcome:
     """Append one ``mark_deployed`` record per service, or raise Refused (writing nothing)."""
     if len(note) > MAX_NOTE:
         raise InputError(f"the note is {len(note)} characters", f"keep it under {MAX_NOTE}")
@@ -81,6 +109,8 @@ def mark_deployed(project: Project, config: Config, names: list[str] | None, not
             raise InputError("nothing to mark: no service has been deployed or verified",
                              "restart and verify first: `deploystate verify SERVICE`")
     decisions = [decide(state, n) for n in dict.fromkeys(names)]
+    judge = Judge.for_project(project)
+    decisions = [live(project, config, d, judge, timeout) if d.ok else d for d in decisions]
     refused = [d for d in decisions if not d.ok]
     if refused:
         lines = "; ".join(f"{d.service}: {redact(d.reason)[:300]}" for d in refused)
@@ -92,8 +122,9 @@ def mark_deployed(project: Project, config: Config, names: list[str] | None, not
             outcome.already.append(d.service)
             continue
         rec = store.record(project, "mark_deployed", {"service": d.service, "commit": d.commit,
-                                                      "verification_id": d.verification_id, "note": note},
+                                                      "verification_id": d.verification_id, "note": note,
+                                                      "running_revision": d.running, "revision_waiver": d.waived},
                            commit=d.commit, author=author)
         outcome.marked.append({"service": d.service, "commit": d.commit, "verification_id": d.verification_id,
-                               "record_id": rec["id"]})
+                               "record_id": rec["id"], "running_revision": d.running, "revision_waiver": d.waived})
     return outcome

@@ -1,8 +1,10 @@
 """Verify services: build each one's context from the ledger (what was deployed, when it restarted), run its
 checks together under one deadline, and append a ``verification`` record per service.
 
-A service with no ``checks`` configured gets ``rollout`` and ``revision``: the least that tells "restarted"
-from "running the deployed code".
+A service with no ``checks`` configured gets ``rollout`` and ``revision``; a configured list always gets
+``revision`` too: every verdict says whether the runtime runs HEAD's code for that service
+(``state.headcode``), never only whether it restarted. ``revision_waiver`` is the one way past an unreadable
+revision, and it is reported on every verification as a standing warning.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from deploystate.state.checks import CheckBase, RevisionCheck, RolloutCheck
 from deploystate.state.config import Config, ServiceBase
 from deploystate.state.errors import InputError
 from deploystate.state.extras import require_services
+from deploystate.state.headcode import Judge
 from deploystate.state.ids import iso, parse_iso, utc_now
 from deploystate.state.signature import failure_signature
 from deploystate.state.project import Project
@@ -46,6 +49,7 @@ class ServiceVerdict(BaseModel):
     recheck: bool = False
     recheck_due: str | None = None
     seen_before: str | None = None  # "seen N times since <date>, last tried: ..." for a known failure
+    revision_waiver: str | None = None  # the configured reason the running revision is not checked
 
 
 class VerifyReport(BaseModel):
@@ -55,19 +59,24 @@ class VerifyReport(BaseModel):
     status_reason: str = ""
     doom_loop: bool = False
     doom_failures: list[dict[str, Any]] = Field(default_factory=list)
+    doom_services: list[str] = Field(default_factory=list)  # the services whose own verifications keep failing
     deadline: float = 0.0
     duration: float = 0.0
     next_steps: list[str] = Field(default_factory=list)
     alert_problems: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # standing warnings (revision waivers)
 
 
 def default_checks() -> list[CheckBase]:
     return [RolloutCheck(), RevisionCheck()]
 
 
-def context_for(project: Project, name: str, cfg: ServiceBase, state: dict, head: str | None) -> CheckContext:
+def context_for(project: Project, name: str, cfg: ServiceBase, state: dict, head: str | None,
+                judge: Judge | None = None) -> CheckContext:
     """Everything the checks of one service need to know about its last deploy (pure apart from the
-    platform lookup, which may fail: the checks that need it then say why, inconclusively)."""
+    platform lookup, which may fail: the checks that need it then say why, inconclusively).
+
+    What should run is HEAD's code, whatever the ledger says was deployed (``state.headcode``)."""
     ref = ServiceRef(name, cfg, project.root)
     try:
         platform, platform_error = get_platform(cfg.platform), None
@@ -75,13 +84,10 @@ def context_for(project: Project, name: str, cfg: ServiceBase, state: dict, head
         platform, platform_error = None, f"{type(exc).__name__}: {exc}"
     entry = (state.get("services") or {}).get(name) or {}
     deploy = entry.get("deploy")
-    running = entry.get("running_commit")
-    if running:
-        expected, why = running, f"deploy record {deploy['id'] if deploy else '?'} ({running[:10]})"
-    elif head:
-        expected, why = head, f"HEAD {head[:10]} (no deploy recorded)"
+    if head:
+        expected, why = head, f"HEAD {head[:10]} (its code for {name})"
     else:
-        expected, why = None, "nothing (no deploy recorded, no git HEAD)"
+        expected, why = None, "nothing (no git HEAD)"
     restart_time, restart_source, baseline = None, "", None
     if deploy and deploy.get("status") != "failed":
         stamp = deploy.get("started_at") or deploy.get("ts")
@@ -94,7 +100,15 @@ def context_for(project: Project, name: str, cfg: ServiceBase, state: dict, head
         baseline = count if isinstance(count, int) and not isinstance(count, bool) else None
     return CheckContext(root=project.root, service=ref, platform=platform, platform_error=platform_error,
                         deploy=deploy, expected_commit=expected, expected_source=why, restart_time=restart_time,
-                        restart_source=restart_source, restart_baseline=baseline)
+                        restart_source=restart_source, restart_baseline=baseline, head=head, judge=judge)
+
+
+def checks_of(cfg: ServiceBase) -> list[CheckBase]:
+    """The service's checks, always with ``revision``: an explicit list never drops revision identity."""
+    listed = list(cfg.checks) or default_checks()
+    if not any(c.type == "revision" for c in listed):
+        listed.append(RevisionCheck())
+    return listed
 
 
 def conclude(results: list[CheckResult]) -> tuple[Result, str, list[str]]:
@@ -120,14 +134,14 @@ def signature_of(results: list[CheckResult]) -> str | None:
         return None
 
 
-def _seen_before(project: Project, signature: str | None) -> str | None:
-    """The memory's answer to "has this exact failure happened before?" (never fatal to a verdict)."""
+def _seen_before(project: Project, signature: str | None, service: str) -> str | None:
+    """The memory's answer to "has this exact failure happened before to this service?" (never fatal)."""
     if not signature:
         return None
     try:
         from deploystate.state.memory import signature_seen
 
-        seen = signature_seen(project, signature)
+        seen = signature_seen(project, signature, service)
     except Exception:  # noqa: BLE001 - the verdict stands without the history
         return None
     return seen["text"] if seen else None
@@ -151,8 +165,13 @@ def _payload(sv: ServiceVerdict, deploy: dict | None, signature: str | None, dea
 
 def _running_revision(results: list[CheckResult]) -> str | None:
     for r in results:
-        if r.type == "revision" and isinstance(r.evidence.get("running"), str):
+        if r.type != "revision":
+            continue
+        if isinstance(r.evidence.get("running"), str):
             return r.evidence["running"]
+        judged = r.evidence.get("judged")
+        if isinstance(judged, dict) and judged:
+            return str(next(iter(judged)))
     return None
 
 
@@ -171,12 +190,14 @@ def verify_services(project: Project, config: Config, names: list[str] | None = 
     require_services(config, names)  # a missing optional SDK is exit 2 before anything runs or is recorded
     state = cache.load(project.ledger).state
     head = gitinfo.head(project.root)
+    judge = Judge.for_project(project, head=head)  # one diff per distinct running commit, for every service
     t0 = time.monotonic()
     contexts, jobs = {}, []
     for name, cfg in cfgs.items():
-        ctx = contexts[name] = context_for(project, name, cfg, state, head)
-        for i, check in enumerate(cfg.checks or default_checks()):
-            jobs.append(Job(f"{name}/{check.label()}" + (f"#{i}" if _dup(cfg.checks, check) else ""),
+        ctx = contexts[name] = context_for(project, name, cfg, state, head, judge)
+        listed = checks_of(cfg)
+        for i, check in enumerate(listed):
+            jobs.append(Job(f"{name}/{check.label()}" + (f"#{i}" if _dup(listed, check) else ""),
                             check, ctx.fork(), name))
     results = run_jobs(jobs, deadline=deadline, progress=progress)
     verdicts = []
@@ -187,9 +208,10 @@ def verify_services(project: Project, config: Config, names: list[str] | None = 
         due = iso(now() + timedelta(seconds=config.project.recheck_after)) if verdict == "pass" else None
         sv = ServiceVerdict(service=name, commit=ctx.expected_commit, expected_from=ctx.expected_source,
                             running_revision=_running_revision(mine), verdict=verdict, summary=summary,
-                            failed_checks=lines, checks=mine, recheck=recheck, recheck_due=due)
+                            failed_checks=lines, checks=mine, recheck=recheck, recheck_due=due,
+                            revision_waiver=cfgs[name].revision_waiver)
         signature = signature_of(mine) if verdict == "fail" else None
-        sv.seen_before = _seen_before(project, signature)  # asked before recording: earlier sightings only
+        sv.seen_before = _seen_before(project, signature, name)  # asked before recording: earlier sightings only
         if record:
             rec = store.record(project, "verification", _payload(sv, ctx.deploy, signature, deadline),
                                commit=ctx.expected_commit, author=author)
@@ -197,6 +219,9 @@ def verify_services(project: Project, config: Config, names: list[str] | None = 
         verdicts.append(sv)
     report = VerifyReport(verdict=worst(v.verdict for v in verdicts), services=verdicts, deadline=deadline,
                           duration=round(time.monotonic() - t0, 3))
+    report.warnings = [f"{sv.service}: the running revision is NOT checked (revision_waiver: "
+                       f"{sv.revision_waiver}); a pass does not prove HEAD's code runs"
+                       for sv in verdicts if sv.revision_waiver]
     _add_status(project, report)
     if alert and report.verdict != "pass":
         problem = alerts.send(config.project.alert_webhook, alert_text(project, report))
@@ -214,7 +239,8 @@ def _add_status(project: Project, report: VerifyReport) -> None:
     threshold = project.doom_loop_after
     report.status, report.status_reason = projection.status(state, threshold)
     report.doom_loop = projection.doom_loop(state, threshold)
-    report.doom_failures = list(reversed(state["doom"]["failures"][-threshold:])) if report.doom_loop else []
+    report.doom_services = projection.doom_services(state, threshold)
+    report.doom_failures = list(reversed(projection.doom_failures(state, threshold)))[:threshold * 3]
     for sv in report.services:
         if sv.verdict == "pass":
             report.next_steps.append(f"`deploystate mark-deployed {sv.service}` (recheck due {sv.recheck_due})")
@@ -226,14 +252,15 @@ def _add_status(project: Project, report: VerifyReport) -> None:
             report.next_steps.append(f"{sv.service} is inconclusive: fix what kept the checks from looking "
                                      f"(see each INCONCLUSIVE line), then `deploystate verify {sv.service}`")
     if report.doom_loop:
-        report.next_steps.insert(0, "DOOM LOOP: stop. Read what was tried before (DEPLOYMENT_STATE.md, "
-                                    "`deploystate attempt list`) before changing anything.")
+        report.next_steps.insert(0, f"DOOM LOOP on {', '.join(report.doom_services)}: stop. Read what was tried "
+                                    "before (DEPLOYMENT_STATE.md, `deploystate attempt list`) before changing "
+                                    "anything.")
 
 
 def alert_text(project: Project, report: VerifyReport) -> str:
     name = project.settings.get("name") or project.root.name
     lines = [f"deploystate [{name}]: verification {report.verdict.upper()}"
-             + (" — DOOM LOOP" if report.doom_loop else "")]
+             + (f" — DOOM LOOP on {', '.join(report.doom_services)}" if report.doom_loop else "")]
     for sv in report.services:
         if sv.verdict != "pass":
             lines.append(f"{sv.service} @ {(sv.commit or '?')[:10]}: {sv.verdict.upper()}")

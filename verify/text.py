@@ -30,8 +30,10 @@ def verify_text(report: VerifyReport) -> str:
         if sv.record_id:
             lines.append(f"  recorded as {sv.record_id}")
     lines += ["", f"Status: {report.status} — {report.status_reason}"]
+    if report.warnings:
+        lines += ["", "Standing warnings:"] + [f"  ! {w}" for w in report.warnings]
     if report.doom_loop:
-        lines.append("Failed verifications in a row:")
+        lines.append(f"DOOM LOOP on {', '.join(report.doom_services)}: failed verifications in a row:")
         lines += [f"  - {f.get('ts', '')[:16]} {f.get('service')} at {str(f.get('commit') or '?')[:10]}: "
                   f"{f.get('summary', '')[:200]}" for f in report.doom_failures]
     if report.alert_problems:

@@ -135,8 +135,8 @@ def problem_lines(view: dict[str, Any]) -> list[str]:
             out.append(f"  UNVERIFIED {name}: restarted at {short(dep['commit'])} {day(dep['ts'])}, no verification "
                        "since")
     if view["status"] == "DOOM LOOP":
-        out.append(f"  DOOM LOOP: {view['doom']['streak']} failed verifications in a row "
-                   f"(threshold {view['doom_threshold']})")
+        looping = ", ".join(f"{n} {k} failed verifications in a row" for n, k in view["doom"]["looping"].items())
+        out.append(f"  DOOM LOOP: {looping} (threshold {view['doom_threshold']})")
     out += [f"  LEDGER {p}" for p in view["problems"][:10]]
     return out
 

@@ -15,11 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("affected", formatter_class=RAW, help="list the services a change affects, and why",
                        description="Map the files changed between a base and HEAD to services (their `paths` globs "
                                    "and the [[all_services]] rules). Without --base each service is compared from "
-                                   "the commit it is running (from the ledger); a service never deployed is "
-                                   "compared from HEAD~1. Renames count for both names; deletions count.",
+                                   "its last verified deploy, else from the commit its runtime reports, else from "
+                                   "HEAD~1 with a warning (the same base as the restart plan). Renames count for "
+                                   "both names; deletions count.",
                        epilog="examples:\n  deploystate affected\n  deploystate affected --base origin/main\n"
                               "  deploystate affected --base v1.4.0 --head HEAD --json")
-    p.add_argument("--base", help="compare every service from this revision (default: its running commit)")
+    p.add_argument("--base", help="compare every service from this revision (default: last verified deploy, "
+                                  "else what its runtime reports, else HEAD~1)")
     p.add_argument("--head", help="compare up to this revision (default: HEAD)")
     add_json(p)
     p.set_defaults(func=run)
@@ -47,6 +49,7 @@ def text(result: dict[str, Any]) -> str:
     if result["unmatched"]:
         lines.append(f"unmatched (changed, but no service's paths or [[all_services]] rule covers them): "
                      f"{', '.join(result['unmatched'][:30])}" + (" …" if len(result["unmatched"]) > 30 else ""))
+    lines += [w if w.startswith("WARNING") else f"WARNING: {w}" for w in result.get("warnings", [])]
     if result["affected"]:
         lines.append("next: deploystate restart --affected, then deploystate verify")
     return "\n".join(lines)
@@ -55,8 +58,10 @@ def text(result: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config import load_config
 
+    from deploystate.platforms.gather import reported_revisions
+
     project = project_from(args)
-    load_config(project.config_path)  # the paths below are only trusted once the schema accepts them
-    result = compute(project, args.head, args.base)
+    config = load_config(project.config_path)  # the paths below are only trusted once the schema accepts them
+    result = compute(project, args.head, args.base, lambda names: reported_revisions(project, config, names))
     emit(args, result, text(result))
     return 0

@@ -11,10 +11,11 @@ from ._common import RAW, add_json, emit, project_from
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mark-deployed", formatter_class=RAW,
                        help="record that a verified deploy is done (refused without a passing verification)",
-                       description="Append a mark_deployed record for each service whose latest verification of "
-                                   "the running commit passed. Refuses (exit 1, nothing written) if any service "
-                                   "was never verified, restarted since, or failed/was inconclusive, and says "
-                                   "what to run instead.",
+                       description="Append a mark_deployed record for each service whose latest verification "
+                                   "passed and whose runtime, asked again at the moment of marking, runs HEAD's "
+                                   "code for it. Refuses (exit 1, nothing written) if any service was never "
+                                   "verified, restarted since, failed/was inconclusive, or runs other code than "
+                                   "HEAD's, and says what to run instead.",
                        epilog="examples:\n  deploystate mark-deployed backend --note \"stop-loss fix, verified\"\n"
                               "  deploystate mark-deployed          (every deployed or verified service)")
     p.add_argument("services", nargs="*", metavar="SERVICE",
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     _announce_sync(project)
     outcome = mark_deployed(project, config, args.services or None, args.note)
     lines = [f"marked deployed: {m['service']} at {(m['commit'] or '?')[:10]} (verification {m['verification_id']})"
-             for m in outcome.marked]
+             + (f" — WARNING: running revision not checked (revision_waiver: {m['revision_waiver']})"
+                if m.get("revision_waiver") else "") for m in outcome.marked]
     lines += [f"already marked: {name} (same verification)" for name in outcome.already]
     emit(args, outcome.model_dump(mode="json"), "\n".join(lines) or "nothing to mark")
     return 0

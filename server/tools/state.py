@@ -54,8 +54,12 @@ def compute_affected(project: Project, base: str | None, head: str | None) -> Af
     if not project.service_paths():
         raise ConfigError("deploystate.toml configures no services",
                           "add [services.<name>] tables with paths globs, then ask again")
+    from deploystate.platforms.gather import reported_revisions
+    from deploystate.state.config import load_config
+
+    config = load_config(project.config_path)
     try:
-        result = compute(project, head, base)
+        result = compute(project, head, base, lambda names: reported_revisions(project, config, names))
     except GlobError as exc:
         raise ConfigError(f"deploystate.toml has a bad path pattern: {exc}",
                           "fix the glob in [services.<name>].paths or [[all_services]]") from exc
@@ -101,13 +105,13 @@ def register(server: Any, ctx: ToolContext) -> None:
         out.mode = ctx.mode  # what this server lets the agent call
         return out
 
-    @ctx.tool(AffectedInput, AffectedOutput, read_only=True, title="Services a change affects")
+    @ctx.tool(AffectedInput, AffectedOutput, read_only=True, open_world=True, title="Services a change affects")
     def affected_services(args: AffectedInput, call: Call) -> AffectedOutput:
         """Which services a change affects, and why (the changed files and the path patterns they match).
-        By default each service is compared from the commit it is running (from the ledger) to HEAD, so the
-        answer is "what this service still needs"; pass base= (and head=) to compare two revisions instead.
-        A service never deployed through deploystate, or whose running commit is not in this clone, is
-        reported as unknown rather than guessed."""
+        By default each service is compared to HEAD from its last verified deploy, else from the commit its
+        runtime reports (asked now), the same base as the restart plan, so the answer is "what this service
+        still needs"; pass base= (and head=) to compare two revisions instead. With neither, the comparison
+        from HEAD~1 is only a guess and the service is reported as unknown, saying so."""
         return compute_affected(ctx.require_state(), args.base, args.head)
 
     @server.resource("deploystate://state", name="deployment_state", title="DEPLOYMENT_STATE.md",

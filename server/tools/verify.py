@@ -117,9 +117,10 @@ def register(server: object, ctx: ToolContext) -> None:
     @ctx.tool(MarkDeployedInput, MarkDeployedOutput, read_only=False, destructive=False, idempotent=True,
               title="Mark a verified deploy as deployed")
     def mark_deployed(args: MarkDeployedInput, call: Call) -> MarkDeployedOutput:
-        """Record that services are deployed. Refused (nothing written) unless the latest verification of
-        the running commit passed for every service named: never verified, restarted since, failed or
-        inconclusive all refuse, with what to run instead (usually verify_deploy)."""
+        """Record that services are deployed. Refused (nothing written) unless, for every service named, the
+        latest verification passed and the runtime, asked again now, runs HEAD's code for that service:
+        never verified, restarted since, failed, inconclusive, or running other code all refuse, with what to
+        run instead (usually a restart, then verify_deploy)."""
         from deploystate.verify.marking import mark_deployed as mark
 
         from deploystate.server.backends import sync_before_deciding

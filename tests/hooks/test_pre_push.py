@@ -97,7 +97,7 @@ def test_doom_loop_refuses_push(shop):
     shop.change("api/app.py", "print('v4')\n")
     res = shop.push()
     assert res.returncode != 0
-    assert "DOOM LOOP: 3 verifications failed in a row" in res.stderr
+    assert "DOOM LOOP: verifications failed in a row with no pass between: `api` 3" in res.stderr
     assert "attempt 2 still crashes" in res.stderr
     assert "deploystate attempt check" in res.stderr
 

@@ -61,7 +61,7 @@ def test_state_shows_doom_loop_failed_attempts_and_sessions(shop, capsys):
               "--next", "profile the import job")[0] == 0
     code, out, _ = ds(capsys, *root, "state")
     assert code == 0
-    assert "Status: DOOM LOOP" in out and "DOOM LOOP: 3 failed verifications in a row (threshold 3)" in out
+    assert "Status: DOOM LOOP" in out and "DOOM LOOP: worker 3 failed verifications in a row (threshold 3)" in out
     assert "BROKEN worker" in out and "rollout: exit 137 OOMKilled (try 2)" in out
     assert "raise worker memory to 3Gi" in out and "Failed attempts (1 of 1" in out
     assert "next: profile the import job" in out and "stop the worker crash loop" in out

@@ -51,6 +51,39 @@ def test_three_failed_verifications_raise_doom_loop_and_a_pass_clears_it() -> No
     assert not projection.doom_loop(st_, 3)
 
 
+def test_doom_loop_is_per_service_and_names_it() -> None:
+    """worker fails three times while web passes each time: DOOM LOOP for worker only; web's passes
+    do not reset worker's streak, and the reason names worker."""
+    recs, i = [], 0
+    for _ in range(3):
+        recs += [rec(i, "verification", service="worker", verdict="fail", summary=f"fix {i}"),
+                 rec(i + 1, "verification", service="web", verdict="pass")]
+        i += 2
+    st_ = projection.build(recs)
+    assert projection.doom_services(st_, 3) == ["worker"]
+    status, reason = projection.status(st_, 3)
+    assert status == "DOOM LOOP" and "worker" in reason and "web" not in reason
+    assert [f["service"] for f in projection.doom_failures(st_, 3)] == ["worker"] * 3
+    assert st_["services"]["web"]["fail_streak"] == 0 and st_["services"]["worker"]["fail_streak"] == 3
+
+
+def test_one_run_failing_three_services_is_not_a_doom_loop() -> None:
+    """One verify run failing three services is one failure each, not three in a row."""
+    st_ = projection.build([rec(i, "verification", service=name, verdict="fail")
+                            for i, name in enumerate(["a", "b", "c"])])
+    assert not projection.doom_loop(st_, 3) and projection.status(st_, 3)[0] == "BROKEN"
+    assert st_["doom"]["streak"] == 1
+
+
+def test_inconclusive_between_failures_neither_counts_nor_resets() -> None:
+    """A missing revision label (inconclusive) is no failed fix: two fails around it are a streak of two."""
+    st_ = projection.build([rec(1, "verification", service="web", verdict="fail"),
+                            rec(2, "verification", service="web", verdict="inconclusive", summary="no label"),
+                            rec(3, "verification", service="web", verdict="fail")])
+    assert st_["services"]["web"]["fail_streak"] == 2 and not projection.doom_loop(st_, 3)
+    assert projection.doom_loop(st_, 2)
+
+
 def test_sessions_end_and_open() -> None:
     """A session_end closes its session with did/broke/next; an unended one stays open."""
     st_ = projection.build([rec(1, "session_start", session_id="a", goal="g"), rec(2, "session_start", session_id="b"),

@@ -16,7 +16,7 @@ from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.docker import DockerPlatform
 from deploystate.platforms.registry import use
 from deploystate.state.checks import LogsCheck, RevisionCheck, RolloutCheck
-from deploystate.state.config import DockerService
+from deploystate.state.config import DockerService, load_config
 from deploystate.state.ids import iso, utc_now
 from deploystate.verify.context import CheckContext
 from deploystate.verify.runner import Job, run_jobs
@@ -28,7 +28,6 @@ from tests.verify.support import ledger_text, make_project, record_deploy
 pytestmark = pytest.mark.docker
 
 OLD = "0ld0" + "0" * 35 + "1"
-NEW = "9e70" + "0" * 35 + "2"
 # First start: the fallback path; every later start (docker restart keeps /tmp): the model path.
 FLIP = ('if [ -f /tmp/started ]; then echo "RL model made decision BUY"; else touch /tmp/started; '
         'echo "ERROR endpoint failed; using fallback"; fi; echo "token=Bearer abcdefghijklmnop1234"; exec sleep 3600')
@@ -154,6 +153,7 @@ DOCKER_CONFIG = """\
 [services.api]
 platform = "docker"
 container = "{name}"
+paths = ["app/**"]
 
 [[services.api.checks]]
 type = "revision"
@@ -168,18 +168,24 @@ must_not_match = ["using fallback"]
 
 
 def test_incident1_docker_restart_keeps_the_old_image(dockerd: DockerEngine, docker_images: ImageBuilder,
-                                                      image: str, containers: list[str], git_repo: GitRepo) -> None:
-    """The deploy recorded NEW but the container still runs the OLD image (restart, not recreate): verify fails
-    on the revision label, the failure is in the ledger with the deploy it verified."""
-    name = start(docker_images, image, containers, "echo started; exec sleep 3600")
-    project, config = make_project(git_repo, DOCKER_CONFIG.format(name=name))
+                                                      containers: list[str], git_repo: GitRepo) -> None:
+    """A fix committed and a deploy recorded at HEAD, but the container still runs the image labelled with the
+    commit before the fix (restart, not recreate): verify fails on the revision check, naming the changed file."""
+    project, config = make_project(git_repo, DOCKER_CONFIG.format(name="{name}"))
+    before = git_repo.head()
+    old_image = docker_images.build(f"{docker_images.name('verify')}:before-{before[:8]}", before)
+    name = start(docker_images, old_image, containers, "echo started; exec sleep 3600")
+    (git_repo.path / "deploystate.toml").write_text(DOCKER_CONFIG.format(name=name))
+    fixed = git_repo.commit("fix", {"app/main.py": "print('v2')\n"})
+    config = load_config(project.config_path)
     started = iso(utc_now())
     docker_images.client.api.restart(name, timeout=0)
-    deploy = record_deploy(project, "api", NEW, started_at=started)
+    deploy = record_deploy(project, "api", fixed, started_at=started)
     with use("docker", DockerPlatform(docker_host=dockerd.host)):
         report = verify_services(project, config, ["api"], deadline=30, alert=False)
     sv = report.services[0]
-    assert sv.verdict == "fail" and sv.commit == NEW and sv.running_revision == OLD
-    by = {c.type: c.result for c in sv.checks}
-    assert by == {"revision": "fail", "rollout": "pass", "logs": "pass"}
+    assert sv.verdict == "fail" and sv.commit == fixed and sv.running_revision == before
+    by = {c.type: c for c in sv.checks}
+    assert {t: c.result for t, c in by.items()} == {"revision": "fail", "rollout": "pass", "logs": "pass"}
+    assert "app/main.py" in by["revision"].summary and "committed, not running" in by["revision"].summary
     assert deploy["id"] in ledger_text(project) and '"verdict":"fail"' in ledger_text(project).replace(" ", "")

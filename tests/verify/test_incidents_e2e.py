@@ -62,7 +62,7 @@ def test_incident1_restart_without_new_code_fails_the_revision_check(app: App) -
     app.restart()                                   # restart without a rebuild: still the old code
     code, out, err = app.verify("web", "--deadline", "30")
     assert code == 1 and "VERIFY FAIL" in out
-    assert "committed is not running" in out and fixed[:10] in out
+    assert "committed, not running" in out and fixed[:10] in out and "app/main.py" in out
     assert "revision" in err                        # live progress per check on stderr
     code, out, err = app.cli("mark-deployed", "web", "--note", "fix is live")
     assert code == 1 and "FAILED" in err and "deploystate verify web" in err
@@ -123,7 +123,7 @@ def test_incident6_doom_loop_after_three_failed_verifications(app: App) -> None:
         code, out, _ = app.verify("web")
         assert code == 1
         outs.append(out)
-    assert "Status: DOOM LOOP" in out and "Failed verifications in a row" in out
+    assert "Status: DOOM LOOP" in out and "DOOM LOOP on web: failed verifications in a row" in out
     # the same failure, across sessions: the first is new, the later ones say how often it was seen
     assert "this failure was seen" not in outs[0]
     assert "this failure was seen 2 times since" in outs[2]

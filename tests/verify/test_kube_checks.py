@@ -17,7 +17,7 @@ from tests.fixtures.kube import DEPLOYMENTS, FakeCluster, crash_loop, oom_killed
 from tests.verify.support import make_project, record_deploy
 from tests.timing import GENEROUS
 
-COMMIT = "3333333ccccccccccccccccccccccccccccccccc"
+COMMIT = "set by _running_commit"  # a real commit of the test repository, older than HEAD
 WEB, WORKER = "web", "celery-worker"
 
 CONFIG = """\
@@ -25,6 +25,7 @@ CONFIG = """\
 platform = "kubernetes"
 deployment = "app"
 host = "{host}"
+paths = ["app/**"]
 revision = {{ source = "image_tag" }}
 
 [[services.app.checks]]
@@ -41,6 +42,13 @@ configmap = "app-config"
 type = "logs"
 must_not_match = ["using fallback"]
 """
+
+
+@pytest.fixture(autouse=True)
+def _running_commit(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pods run a commit before HEAD whose app/ is HEAD's: HEAD's code for the service, not HEAD itself."""
+    monkeypatch.setattr(__import__(__name__, fromlist=["x"]), "COMMIT",
+                        git_repo.commit("app v1", {"app/main.py": "print('v1')\n"}))
 
 
 def containers(env: list[dict[str, Any]] | None = None, env_from: list[dict[str, Any]] | None = None) -> list[dict]:

@@ -11,10 +11,21 @@ from deploystate.platforms.fake import FakePlatform
 from deploystate.state.checks import CommandCheck, LogsCheck, RevisionCheck
 from deploystate.state.config import CommandService
 from deploystate.state.errors import PlatformUnreachable
+from deploystate.state.headcode import decide
 from deploystate.verify.context import CheckContext
 from deploystate.verify.result import Measurement, failed, passed
 from deploystate.verify.runner import Job, run_jobs
 from tests.timing import GENEROUS, HANG
+
+
+class SameAsHead:
+    """A stand-in for state.headcode.Judge with no repository: HEAD is ``head``, nothing else changed."""
+
+    def __init__(self, head: str) -> None:
+        self.head = head
+
+    def judge(self, service: str, reported: str | None, why: str | None = None):  # noqa: ANN201
+        return decide(service, reported, self.head, [], ["**"], why=why)
 
 
 def cmd(name: str, **kw) -> CommandCheck:
@@ -131,7 +142,8 @@ def test_platform_stopping_mid_verify_is_inconclusive() -> None:
     fake = FakePlatform(name="command")
     fake.observations["web"] = Observation("web", "command", "web", "running", revision="abcdef1234")
     svc = ServiceRef("web", CommandService(restart_cmd=["true"]), Path("."))
-    ctx = CheckContext(root=Path("."), service=svc, platform=fake, expected_commit="abcdef1234")
+    ctx = CheckContext(root=Path("."), service=svc, platform=fake, expected_commit="abcdef1234",
+                       judge=SameAsHead("abcdef1234"))
 
     def stop_after_first(_key: str, event: str, _text: str) -> None:   # the engine stops after one look
         if event == "measure":

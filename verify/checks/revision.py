@@ -1,18 +1,25 @@
-"""``revision``: committed is running: the revision the platform reads from the running service equals the
-commit that was deployed. A revision that cannot be read, or no known commit, is inconclusive."""
+"""``revision``: the service runs HEAD's code. Part of every service's verification, configured or not.
+
+The commit each running instance reports is judged by the one rule (``state.headcode``): same content as
+HEAD for the service's paths and the all-services paths. Not the last deploy record: a fix committed after
+the last deploy and never restarted fails here. A revision that cannot be read, or a commit this clone does
+not have, is inconclusive, unless ``revision_waiver`` gives a reason (then it passes, saying it is waived).
+"""
 
 from __future__ import annotations
 
 from deploystate.state.checks import RevisionCheck
+from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, Judge
 
 from ..context import CheckContext
+from ..identity import assess
 from ..result import Measurement, failed, inconclusive, passed
 
-MIN_PREFIX = 7  # image tags and labels often carry a short sha
+MIN_PREFIX = 7  # kept for callers that compare abbreviations for display; the verdict uses headcode
 
 
 def same_commit(a: str, b: str) -> bool:
-    """Equal commits, allowing one to be an abbreviation (>= 7 hex digits) of the other."""
+    """Equal commits, allowing one to be an abbreviation (>= 7 hex digits) of the other (display only)."""
     a, b = a.strip().lower(), b.strip().lower()
     if not a or not b:
         return False
@@ -20,33 +27,25 @@ def same_commit(a: str, b: str) -> bool:
     return len(short) >= MIN_PREFIX and long_.startswith(short)
 
 
+def judge_of(ctx: CheckContext) -> Judge:
+    """The run's shared Judge (one diff per distinct running commit), or one made for this check."""
+    if ctx.judge is None:
+        from deploystate.state.project import Project
+
+        ctx.judge = Judge.for_project(Project.discover(ctx.root), head=ctx.head)
+    return ctx.judge
+
+
 def measure(check: RevisionCheck, ctx: CheckContext, timeout: float) -> Measurement:
     svc, platform = ctx.need_service()
     obs = platform.observe(svc, timeout=timeout)
-    expected = ctx.expected_commit
-    evidence = {"expected": expected, "expected_from": ctx.expected_source, "running": obs.revision,
-                "source": obs.revision_source or svc.config.revision.source, "target": obs.target}
-    if obs.state == "missing":
-        return failed(f"{obs.target} is not running (missing)", **evidence)
-    if not expected:
-        return inconclusive("no commit to compare with: no deploy recorded and no git HEAD", **evidence)
-    per_instance = {i.name: i.revision for i in obs.instances if i.revision}
-    stale = {name: rev for name, rev in per_instance.items() if not same_commit(rev, expected)}
-    if per_instance:
-        evidence["instances"] = per_instance
-    if stale:
-        revisions = sorted({r[:10] for r in stale.values()})
-        if len(stale) == len(per_instance) and len(revisions) == 1:
-            return failed(f"running {revisions[0]} but {expected[:10]} was deployed ({ctx.expected_source}): "
-                          "committed is not running", **evidence)
-        return failed(f"{len(stale)} of {len(per_instance)} instance(s) run another revision than "
-                      f"{expected[:10]} (" + ", ".join(f"{n}={r[:10]}" for n, r in list(stale.items())[:5])
-                      + "): committed is not running", **evidence)
-    if not obs.revision:
-        return inconclusive(f"the running revision of {obs.target} could not be read "
-                            f"(revision source {evidence['source']!r}); set [services.{svc.name}.revision]",
-                            **evidence)
-    if not same_commit(obs.revision, expected):
-        return failed(f"running {obs.revision[:10]} but {expected[:10]} was deployed ({ctx.expected_source}): "
-                      "committed is not running", **evidence)
-    return passed(f"running {obs.revision[:10]} = {ctx.expected_source}", **evidence)
+    found = assess(obs, svc, judge_of(ctx))
+    evidence = {**found.evidence, **({"missing_revision": True} if found.missing_revision else {})}
+    if found.status == RUNS_HEAD:
+        return passed(found.reason, **evidence)
+    if found.status in (NOT_HEAD, "missing"):
+        return failed(found.reason, **evidence)
+    waiver = svc.config.revision_waiver
+    if waiver:  # the one way past an unreadable revision: said on the check, and as a standing warning
+        return passed(f"revision check WAIVED ({waiver}): {found.reason}", waived=waiver, **evidence)
+    return inconclusive(found.reason, **evidence)
