@@ -25,9 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="see deploystate work end to end on a tiny local app (no cloud, no containers)",
                        description="Build a git repository with a tiny application (an HTTP api and a worker, run "
                                    "as local processes), its deploystate.toml, a bare remote and the git hooks, "
-                                   "then play six steps: a committed fix that is not running, a targeted restart, "
+                                   "then play seven steps: a committed fix that is not running, a targeted restart, "
                                    "a verification that fails on evidence, the right fix verified and pushed, a "
-                                   "doom loop, and the final DEPLOYMENT_STATE.md. Each step checks its outcome.")
+                                   "pushed fix that is not running until restarted, a doom loop, and the final DEPLOYMENT_STATE.md. Each step checks its outcome.")
     p.add_argument("--dir", type=Path, metavar="DIR", help="build here (a new or empty directory; kept afterwards)")
     p.add_argument("--step", action="store_true", help="pause between steps (only at a terminal)")
     p.add_argument("--platform", choices=("command", "compose"), default="command",

@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 
+TOTAL_STEPS = 7   # the story's steps (story.STEPS)
+
+
 @dataclass
 class Expectation:
     what: str
@@ -51,7 +54,7 @@ class DemoResult:
     @property
     def ok(self) -> bool:
         return (self.setup_error is None and self.interrupted is None and not self.left_running
-                and len(self.steps) == 6 and not self.failed_steps)
+                and len(self.steps) == TOTAL_STEPS and not self.failed_steps)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "steps": [s.to_dict() for s in self.steps], "ok": self.ok,
@@ -119,7 +122,8 @@ class Narrator:
     def summary(self, result: DemoResult) -> None:
         self._out()
         if result.ok:
-            self._out(self._c(f"Demo complete: all 6 steps behaved as described ({result.duration:.1f}s).", "1;32"))
+            self._out(self._c(f"Demo complete: all {TOTAL_STEPS} steps behaved as described "
+                              f"({result.duration:.1f}s).", "1;32"))
             return
         if result.setup_error:
             self._out(self._c(f"The demo could not set up: {result.setup_error}", "1;31"))
@@ -129,8 +133,8 @@ class Narrator:
             bad = [e.what for e in s.expectations if not e.ok] or [s.error or "no outcome checked"]
             self._out(self._c(f"Step {s.number} ({s.title}) did not behave as described: " + "; ".join(bad),
                               "1;31"))
-        if len(result.steps) < 6 and not result.setup_error:
-            self._out(self._c(f"Only {len(result.steps)} of 6 steps ran.", "1;31"))
+        if len(result.steps) < TOTAL_STEPS and not result.setup_error:
+            self._out(self._c(f"Only {len(result.steps)} of {TOTAL_STEPS} steps ran.", "1;31"))
         if result.left_running:
             self._out(self._c(f"Processes still running: {result.left_running}", "1;31"))
 

@@ -144,6 +144,15 @@ class Scene:
 
         return build_view(self.project, now=utc_now(), generated_by="deploystate demo")
 
+    def observed_view(self) -> dict[str, Any]:
+        """What ``deploystate state`` shows: every runtime asked first (the answers kept), then the view."""
+        from deploystate.platforms.observing import deadline_of, refresh
+        from deploystate.state.ids import utc_now
+        from deploystate.state.view import build_view
+
+        observed = refresh(self.project, dict(self.config.services), deadline_of(self.config))
+        return build_view(self.project, now=utc_now(), generated_by="deploystate demo", observed=observed)
+
     def service_view(self, name: str) -> dict[str, Any]:
         return next(s for s in self.view()["services"] if s["name"] == name)
 

@@ -1,4 +1,4 @@
-"""Steps 5-6: three failed fixes in a row raise DOOM LOOP (and the memory flags a near-duplicate
+"""Steps 6-7: three failed fixes in a row raise DOOM LOOP (and the memory flags a near-duplicate
 attempt), then the DEPLOYMENT_STATE.md that the next session reads first."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ FIXES: list[tuple[str, str, Callable[[ModuleType, str], str]]] = [
 
 
 def step_doom_loop(scene: Scene, step: StepResult) -> None:
-    """5. Three failed fixes in a row: DOOM LOOP; the third attempt is flagged as a near-duplicate."""
+    """6. Three failed fixes in a row: DOOM LOOP; the third attempt is flagged as a near-duplicate."""
     ws, say, worker_file = scene.ws, scene.say, scene.variant.worker_file
     say.say("Now the worker is slow on big jobs. Three quick fixes, each restarted and verified:")
     attempts: list[dict] = []
@@ -61,7 +61,7 @@ def step_doom_loop(scene: Scene, step: StepResult) -> None:
 
 
 def step_state_file(scene: Scene, step: StepResult) -> None:
-    """6. The final DEPLOYMENT_STATE.md: what the next session (human or agent) reads first."""
+    """7. The final DEPLOYMENT_STATE.md: what the next session (human or agent) reads first."""
     scene.end_session(did="api: the model path fixed, verified and marked deployed",
                       broke="worker: three fixes in a row failed verification (every job fails: a batch size of "
                             "0): DOOM LOOP",

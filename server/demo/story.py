@@ -1,4 +1,4 @@
-"""Play the whole story: set the scene, run the six steps (each checks its outcome), and stop every
+"""Play the whole story: set the scene, run the seven steps (each checks its outcome), and stop every
 process the demo started, also on failure, Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .report import DemoResult, Narrator, StepResult
 from .scene import Scene
 from .steps_fix import step_commit, step_restart, step_right_fix, step_verify_fails
 from .steps_loop import step_doom_loop, step_state_file
+from .steps_pushed import step_pushed_not_running
 from .variants import variant_for
 from .workspace import Workspace, demo_environment
 
@@ -27,6 +28,7 @@ STEPS: list[tuple[str, Callable[[Scene, StepResult], None]]] = [
     ("Restart only what the change touched", step_restart),
     ("Verification fails, with its evidence", step_verify_fails),
     ("The right fix: verified, marked deployed, pushed", step_right_fix),
+    ("Committed and pushed is not running: state, verify and mark-deployed say so", step_pushed_not_running),
     ("Three failed fixes in a row: DOOM LOOP", step_doom_loop),
     ("The state file the next session reads first", step_state_file),
 ]

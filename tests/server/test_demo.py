@@ -33,10 +33,39 @@ EXPECTED = {
     3: ["the verification of api FAILS", "the logs check failed with the fallback lines as evidence"],
     4: ["the verification of api PASSES (health, decisions by the RL model, revision)", "mark-deployed succeeds",
         "the push goes through"],
-    5: ["DOOM LOOP after the third failure in a row", "the third attempt is flagged as a near-duplicate of the "
+    5: ["the push goes through", "state says DRIFT: committed, not running, naming worker and HEAD's commit",
+        "verify says worker does not run HEAD's code (the revision check does not pass)",
+        "mark-deployed refuses worker", "only worker is restarted", "now the verification of worker PASSES"],
+    6: ["DOOM LOOP after the third failure in a row", "the third attempt is flagged as a near-duplicate of the "
         "second", "the pre-push hook refuses the push with DOOM LOOP"],
-    6: ["DEPLOYMENT_STATE.md exists", "it flags the DOOM LOOP", "it lists the failed attempts"],
+    7: ["DEPLOYMENT_STATE.md exists", "it flags the DOOM LOOP", "it lists the failed attempts"],
 }
+PUSHED_FIX = "worker: say in which order jobs are taken"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _pushed_fix_was_not_running_until_restarted(repo: Path, remote: Path, records: list[dict]) -> None:
+    """From the ledger and git: the worker fix reached the remote; the worker's verification after it did not
+    pass on the revision and nothing marked it deployed; only then a restart at that commit (a new worker
+    process), then a pass."""
+    fix = _git(repo, "log", "--format=%H", "-1", "--grep", PUSHED_FIX, "main")
+    assert fix and _git(remote, "merge-base", "--is-ancestor", fix, "main") == ""   # pushed
+    worker = sorted((r for r in records if (r.get("payload") or {}).get("service") == "worker"), key=lambda r: r["id"])
+    restart = next(r for r in worker if r["kind"] == "deploy" and r["payload"]["commit"] == fix)
+    before = [r for r in worker if r["id"] < restart["id"]]
+    check = before[-1]
+    assert check["kind"] == "verification" and check["payload"]["verdict"] != "pass", check["payload"]
+    assert [c["result"] for c in check["payload"]["checks"] if c["type"] == "revision"] in (["fail"],
+                                                                                            ["inconclusive"])
+    assert not [r for r in worker if r["kind"] == "mark_deployed"]   # refused: nothing was written
+    earlier = [r for r in before if r["kind"] == "deploy"][-1]
+    pids = (earlier["payload"]["platform_ids"].get("pid"), restart["payload"]["platform_ids"].get("pid"))
+    assert all(pids) and pids[0] != pids[1]   # a new worker process runs the fix only after that restart
+    after = next(r for r in worker if r["id"] > restart["id"] and r["kind"] == "verification")
+    assert after["payload"]["verdict"] == "pass" and after["payload"]["commit"] == fix
 
 
 def _gone(pid: int) -> bool:
@@ -66,14 +95,14 @@ def _clean_env() -> dict[str, str]:
 
 
 def test_demo_plays_every_step_and_stops_its_processes(tmp_path: Path) -> None:
-    """The installed CLI plays all six steps (each checked), exits 0, and every process it started is gone."""
+    """The installed CLI plays all seven steps (each checked), exits 0, and every process it started is gone."""
     target = tmp_path / "demo"
     res = subprocess.run([DEPLOYSTATE, "demo", "--json", "--step", "--dir", str(target)], capture_output=True,
                          text=True, timeout=120, stdin=subprocess.DEVNULL, env=_clean_env(), cwd=tmp_path)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     data = json.loads(res.stdout)
     assert data["ok"] and data["failed_steps"] == [] and data["platform"] == "command"
-    assert [s["number"] for s in data["steps"]] == [1, 2, 3, 4, 5, 6]
+    assert [s["number"] for s in data["steps"]] == [1, 2, 3, 4, 5, 6, 7]
     for step in data["steps"]:
         seen = {e["what"]: e["ok"] for e in step["expectations"]}
         assert step["ok"] and all(seen.values()), step
@@ -81,9 +110,10 @@ def test_demo_plays_every_step_and_stops_its_processes(tmp_path: Path) -> None:
             assert seen.get(what) is True, (step["number"], what, sorted(seen))
     repo = target / "demo-shop"
     # The processes, from /proc and the control script's own pid file: api x3 (start, fix 1, fix 2) and
-    # worker x4 (start, three fixes), every one of them gone, and nothing else running from the demo's folder.
+    # worker x5 (start, the pushed fix, three fixes), every one of them gone, and nothing else running from the
+    # demo's folder.
     started = [int(line.split()[0]) for line in (repo / "run" / "started.pids").read_text().splitlines()]
-    assert len(started) == 7 and sorted(started) == sorted(data["pids"])
+    assert len(started) == 8 and sorted(started) == sorted(data["pids"])
     assert [p for p in started if not _gone(p)] == []
     assert _running_from(target) == []
     assert data["kept"] is True and repo.is_dir()
@@ -92,25 +122,29 @@ def test_demo_plays_every_step_and_stops_its_processes(tmp_path: Path) -> None:
     assert project.ledger.verify().ok
     records = project.ledger.read().records
     verdicts = [(r["payload"]["service"], r["payload"]["verdict"]) for r in records if r["kind"] == "verification"]
-    # the opening (worker verified), api's broken fix then the right one, then worker's three failed fixes
-    assert verdicts == [("worker", "pass"), ("api", "fail"), ("api", "pass")] + [("worker", "fail")] * 3
+    # the opening (worker verified), api's broken fix then the right one, the pushed worker fix before its
+    # restart (not a pass) and after it, then worker's three failed fixes
+    assert verdicts[:3] == [("worker", "pass"), ("api", "fail"), ("api", "pass")]
+    assert verdicts[3] in (("worker", "fail"), ("worker", "inconclusive"))
+    assert verdicts[4:] == [("worker", "pass")] + [("worker", "fail")] * 3
     api_pass = [r for r in records if r["kind"] == "verification" and r["payload"]["verdict"] == "pass"][-1]
     marks = [r for r in records if r["kind"] == "mark_deployed"]
     assert [(m["payload"]["service"], m["payload"]["verification_id"]) for m in marks] == [("api", api_pass["id"])]
     deploys = [r["payload"]["service"] for r in records if r["kind"] == "deploy"]
-    assert deploys == ["api", "worker", "api", "api", "worker", "worker", "worker"]   # api's fixes left worker be
+    # api's fixes left worker be; the pushed worker fix ran only after its own restart
+    assert deploys == ["api", "worker", "api", "api", "worker", "worker", "worker", "worker"]
     failed = [r for r in records if r["kind"] == "attempt" and r["payload"]["outcome"] == "failed"]
     assert [a["payload"]["services"] for a in failed][-3:] == [["worker"]] * 3
     assert projection.doom_loop(cache.load(project.ledger).state, 3)
     # DEPLOYMENT_STATE.md as the next session reads it.
     state_text = (repo / "DEPLOYMENT_STATE.md").read_text()
     assert "DOOM LOOP" in state_text and "retry failed worker jobs 3 times" in state_text
-    # The remote: the verified fix was pushed, nothing later (the doom-loop pushes were refused).
-    pushed = subprocess.run(["git", "rev-parse", "main"], cwd=target / "remote.git", capture_output=True, text=True)
-    fix = subprocess.run(["git", "log", "-1", "--format=%s", pushed.stdout.strip()], cwd=repo, capture_output=True,
-                         text=True)
-    assert fix.stdout.strip() == "api: load the model from models/rl.json"  # the verified fix, nothing later
-    assert api_pass["commit"] == pushed.stdout.strip()
+    # The remote: the verified api fix, then the worker fix, nothing later (the doom-loop pushes were refused).
+    pushed = _git(target / "remote.git", "rev-parse", "main")
+    assert _git(repo, "log", "-1", "--format=%s", pushed) == PUSHED_FIX
+    assert _git(repo, "log", "-1", "--format=%s", pushed + "~1") == "api: load the model from models/rl.json"
+    assert api_pass["commit"] == _git(repo, "rev-parse", pushed + "~1")
+    _pushed_fix_was_not_running_until_restarted(repo, target / "remote.git", records)
 
 
 def _one_broken_step(scene, step: StepResult) -> None:
@@ -125,7 +159,7 @@ def test_demo_names_the_step_that_misbehaved(monkeypatch: pytest.MonkeyPatch, ca
     assert cli.main(["demo"]) == 1
     out = capsys.readouterr().out
     assert "Step 1 (A step that misbehaves) did not behave as described: something the story promised" in out
-    assert "Only 1 of 6 steps ran." in out
+    assert "Only 1 of 7 steps ran." in out
     assert list(tmp_path.iterdir()) == []  # the temporary directory is removed without --keep
 
 
@@ -215,21 +249,21 @@ def test_evidence_samples_and_hook_lines_pick_what_matters() -> None:
     assert hook_lines("noise\ndeploystate: refusing\n  1. x\n") == "deploystate: refusing\n  1. x"
 
 
-def test_demo_result_is_ok_only_when_all_six_steps_passed() -> None:
-    """The result is ok only with six passing steps, no error, and nothing left running."""
-    steps = [StepResult(n, f"s{n}") for n in range(1, 7)]
+def test_demo_result_is_ok_only_when_all_seven_steps_passed() -> None:
+    """The result is ok only with seven passing steps, no error, and nothing left running."""
+    steps = [StepResult(n, f"s{n}") for n in range(1, 8)]
     for s in steps:
         expect(s, "x", True)
     result = DemoResult("command", "/tmp/x", False, steps=steps)
     assert result.ok
-    assert not DemoResult("command", "/tmp/x", False, steps=steps[:5]).ok
+    assert not DemoResult("command", "/tmp/x", False, steps=steps[:6]).ok
     assert not DemoResult("command", "/tmp/x", False, steps=steps, left_running=[123]).ok
-    assert not DemoResult("command", "/tmp/x", False, steps=[*steps[:5], StepResult(6, "empty")]).ok
+    assert not DemoResult("command", "/tmp/x", False, steps=[*steps[:6], StepResult(7, "empty")]).ok
 
 
 @pytest.mark.docker
 def test_demo_on_compose_plays_every_step_and_removes_its_containers(dockerd, compose_bin, tmp_path: Path) -> None:
-    """--platform compose plays the same six steps on a real engine and leaves no container or image behind."""
+    """--platform compose plays the same seven steps on a real engine and leaves no container or image behind."""
     from deploystate.server.demo.variants import static_busybox
     from deploystate.state.errors import PlatformError
     from tests.fixtures.parts import missing
@@ -243,7 +277,7 @@ def test_demo_on_compose_plays_every_step_and_removes_its_containers(dockerd, co
                          capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL, env=env, cwd=tmp_path)
     data = json.loads(res.stdout) if res.stdout.strip().startswith("{") else {}
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    assert data["ok"] and data["platform"] == "compose" and [s["ok"] for s in data["steps"]] == [True] * 6
+    assert data["ok"] and data["platform"] == "compose" and [s["ok"] for s in data["steps"]] == [True] * 7
     assert data["pids"] and data["left_running"] == []   # container ids seen during the story, all removed
     import docker
 
