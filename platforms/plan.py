@@ -136,10 +136,11 @@ def _item(name: str, cfg: ServiceBase, matches: Sequence[Match], base: str | Non
     reasons = _file_reasons(matches)
     item = PlanItem(service=name, platform=cfg.platform, strategy=resolve_strategy(cfg), action="restart",
                     why="", base=base, files=reasons[:MAX_FILES_SHOWN], file_count=len(reasons))
-    if reasons:
+    if unknown_why:  # the base is a guess: what changed since it is shown, but proves nothing either way
+        item.why = f"running commit unknown ({unknown_why}): cannot show its code is unchanged" + (
+            f"; since that guess: {_changed_why(reasons, base)}" if reasons else "")
+    elif reasons:
         item.why = _changed_why(reasons, base)
-    elif unknown_why:
-        item.why = f"running commit unknown ({unknown_why}): cannot show its code is unchanged"
     elif explicit and force:
         item.why = f"code unchanged since {_short(base)}; forced: {reason}"
         item.forced, item.reason = True, reason

@@ -105,7 +105,7 @@ def register(server: Any, ctx: ToolContext) -> None:
         out.mode = ctx.mode  # what this server lets the agent call
         return out
 
-    @ctx.tool(AffectedInput, AffectedOutput, read_only=True, open_world=True, title="Services a change affects")
+    @ctx.tool(AffectedInput, AffectedOutput, read_only=True, title="Services a change affects")
     def affected_services(args: AffectedInput, call: Call) -> AffectedOutput:
         """Which services a change affects, and why (the changed files and the path patterns they match).
         By default each service is compared to HEAD from its last verified deploy, else from the commit its

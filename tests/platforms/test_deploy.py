@@ -55,6 +55,12 @@ def shop(git_repo):
     return git_repo
 
 
+def runtime(commit: str, **kw) -> RefPlatform:
+    """A fake runtime whose api and worker report ``commit`` (what a real adapter reads from the instances)."""
+    return RefPlatform(observations={n: Observation(n, "command", n, "running", revision=commit)
+                                     for n in ("api", "worker")}, **kw)
+
+
 def _project(repo) -> Project:
     return Project.discover(repo.path)
 
@@ -84,11 +90,12 @@ def test_restart_records_a_deploy_per_service_with_the_documented_payload(shop):
 
 
 def test_plan_compares_each_service_from_its_running_commit(shop):
-    """After a deploy, only the service whose files changed since its running commit is restarted."""
+    """After a deploy, only the service whose files changed since the commit its runtime reports is restarted."""
     project = _project(shop)
+    v1 = shop.head()
     _restart(project, ["api", "worker"])
     shop.commit("api change", {"api/app.py": "v2"})
-    plan, outcomes = _restart(project)
+    plan, outcomes = _restart(project, platform=runtime(v1))
     assert [o.service for o in outcomes] == ["api"]
     assert {i.service: i.action for i in plan.items} == {"api": "restart", "worker": "skip"}
     assert plan.items[0].files[0].file == "api/app.py"
@@ -97,13 +104,15 @@ def test_plan_compares_each_service_from_its_running_commit(shop):
 def test_refused_plan_restarts_nothing_and_records_nothing(shop):
     """Naming a service whose code did not change raises Refused before any restart."""
     project = _project(shop)
+    v1 = shop.head()
     _restart(project, ["api", "worker"])
     shop.commit("api change", {"api/app.py": "v2"})
-    fake = RefPlatform()
+    fake = runtime(v1)
     with pytest.raises(Refused, match="worker"):
         _restart(project, ["api", "worker"], platform=fake)
     assert fake.restarts == [] and len(project.ledger.read().records) == 2
-    _plan, [forced] = _restart(project, ["worker"], force=True, reason="pick up rotated secret")
+    _plan, [forced] = _restart(project, ["worker"], platform=runtime(v1), force=True,
+                               reason="pick up rotated secret")
     record = project.ledger.read().records[-1]["payload"]
     assert forced.status == "restarted" and record["forced"] is True and record["reason"] == "pick up rotated secret"
 
@@ -138,9 +147,23 @@ def test_uncommitted_changes_in_a_service_are_warned_about(shop):
     plan, _ = _restart(project, ["api", "worker"])
     assert "uncommitted" in plan.items[0].why and "api/app.py" in plan.items[0].why
     (shop.path / "worker" / "w.py").write_text("edited after the deploy, not committed")
-    plan = deploy.make_plan(project, deploy.config_of(project))
+    with registry.use("command", runtime(shop.head())):
+        plan = deploy.make_plan(project, deploy.config_of(project))
     worker = next(i for i in plan.items if i.service == "worker")
     assert worker.action == "skip" and "commit them first" in worker.why
+
+
+def test_a_restart_that_kept_the_old_code_is_not_unchanged(shop):
+    """A deploy at HEAD is recorded but the runtime still reports the old commit (restart kept the image):
+    the plan restarts it again (not "unchanged"), and naming it is not refused without --force."""
+    project = _project(shop)
+    v1 = shop.head()
+    shop.commit("api change", {"api/app.py": "v2"})
+    _restart(project, ["api"], platform=runtime(v1))            # recorded at HEAD; the runtime kept v1
+    assert cache.load(project.ledger).state["services"]["api"]["running_commit"] == shop.head()
+    plan, outcomes = _restart(project, ["api"], platform=runtime(v1))
+    assert plan.items[0].action == "restart" and plan.items[0].files[0].file == "api/app.py"
+    assert [o.status for o in outcomes] == ["restarted"]
 
 
 def _verify(project, service, commit, deploy_id):

@@ -6,7 +6,7 @@ import pytest
 
 from deploystate.state.project import Project
 
-from ._cli import FILES, deploy, ds, ds_json
+from ._cli import FILES, deploy, ds, ds_json, verify
 
 
 @pytest.fixture
@@ -18,24 +18,27 @@ def shop(git_repo, capsys):
     return git_repo, Project.discover(git_repo.path), c1
 
 
-def test_bases_are_running_commits_or_head_parent_for_never_deployed(shop, capsys):
-    """A deployed service is compared from its running commit; a never-deployed one from HEAD~1, said so."""
+def test_bases_are_last_verified_deploys_or_head_parent_with_a_warning(shop, capsys):
+    """A service with a verified deploy is compared from it; one with only an unverified deploy (a restart
+    that may not have picked up the image) and no runtime answer is compared from HEAD~1, with a warning."""
     repo, project, c1 = shop
-    deploy(project, "api", c1)
+    verify(project, "api", c1, "pass", deploy(project, "api", c1))
     repo.commit("api change", {"api/app.py": "v2\n"})
     c3 = repo.commit("readme", {"README.md": "more\n"})
+    deploy(project, "worker", c3)                     # restarted at HEAD, never verified: not a base
     code, data = ds_json(capsys, "--root", str(repo.path), "affected")
     assert code == 0 and data["head"] == c3
     api, worker = data["services"]["api"], data["services"]["worker"]
-    assert api["base"] == c1 and api["base_reason"] == "running commit (from the ledger)"
+    assert api["base"] == c1 and api["base_reason"] == "last verified deploy" and api["base_known"]
     assert api["affected"] and [m["file"] for m in api["matches"]] == ["api/app.py"]
-    assert worker["base_reason"] == "never deployed: comparing from HEAD~1" and not worker["affected"]
+    assert worker["base_reason"].startswith("WARNING: comparing from HEAD~1: no verified deploy")
+    assert not worker["base_known"] and worker["base"] != c3 and not worker["affected"]
     assert data["affected"] == ["api"] and data["unmatched"] == ["README.md"]
+    assert any(w.startswith("worker: WARNING: comparing from HEAD~1") for w in data["warnings"])
     code, out, _ = ds(capsys, "--root", str(repo.path), "affected")
-    assert "api: AFFECTED (base" in out and "running commit (from the ledger)" in out
+    assert "api: AFFECTED (base" in out and "last verified deploy" in out
     assert "api/app.py [modified] matches 'api/**' (paths)" in out
-    assert "worker: not affected" in out and "never deployed: comparing from HEAD~1" in out
-    assert "unmatched (changed, but no service's paths or [[all_services]] rule covers them): README.md" in out
+    assert "worker: not affected" in out and "WARNING: comparing from HEAD~1" in out
 
 
 def test_renames_count_for_both_sides_and_deletions_count(shop, capsys):
@@ -77,15 +80,16 @@ def test_first_commit_compares_from_the_empty_tree(git_repo, capsys):
     assert data["services"]["api"]["matches"][0]["status"] == "A"
 
 
-def test_running_commit_missing_from_the_clone_falls_back_and_says_so(shop, capsys):
-    """A running commit this clone does not have (another machine's) falls back to HEAD~1, with the reason."""
+def test_verified_commit_missing_from_the_clone_falls_back_and_says_so(shop, capsys):
+    """A verified commit this clone does not have (another machine's) falls back to HEAD~1, with the reason."""
     repo, project, c1 = shop
-    deploy(project, "api", "f" * 40)
+    verify(project, "api", "f" * 40, "pass", deploy(project, "api", "f" * 40))
     repo.commit("api", {"api/app.py": "v2\n"})
     code, data = ds_json(capsys, "--root", str(repo.path), "affected")
     api = data["services"]["api"]
-    assert api["base"] == c1 and api["affected"]
-    assert api["base_reason"] == "running commit ffffffffff is not in this clone: comparing from HEAD~1"
+    assert api["base"] == c1 and api["affected"] and not api["base_known"]
+    assert api["base_reason"].startswith("WARNING: comparing from HEAD~1: its last verified commit ffffffffff "
+                                         "is not in this clone")
 
 
 def test_deploystate_own_files_are_not_reported_unmatched(shop, capsys):

@@ -89,12 +89,15 @@ def test_summary_is_bounded_and_says_what_it_left_out(git_repo, project):
     assert len(text(full)) > SUMMARY_BUDGET
 
 
-def test_affected_defaults_to_each_services_running_commit(git_repo, project):
-    """Without base, each service is compared from its own running commit, with files and patterns as reasons."""
+def test_affected_defaults_to_each_services_last_verified_deploy(git_repo, project):
+    """Without base, each service is compared from its own last verified deploy, with files and patterns as
+    reasons."""
     first = git_repo.head()
     deploy(project, "web", first)
+    verify(project, "web", first, "pass")
     git_repo.commit("worker change", {"shared/util.py": "X = 2\n", "docs/notes.md": "n\n"})
     deploy(project, "worker", git_repo.head())
+    verify(project, "worker", git_repo.head(), "pass")
     git_repo.commit("web change", {"web/app.py": "print('v3')\n"})
     result = _call(project, "affected_services")
     services = {s["name"]: s for s in result.structured_content["services"]}
@@ -114,9 +117,10 @@ def test_affected_with_explicit_base_and_unknown_states(git_repo, project):
     services = {s["name"]: s for s in given.structured_content["services"]}
     assert services["worker"]["affected"] is True and services["web"]["affected"] is False
     assert services["worker"]["matches"][0]["pattern"] == "shared/*.py"
+    deploy(project, "web", git_repo.head())             # restarted, never verified: no base
     default = _call(project, "affected_services")
     assert all(s["affected"] is None for s in default.structured_content["services"])
-    assert "never deployed" in text(default)
+    assert "WARNING: comparing from HEAD~1: no verified deploy" in text(default)
 
 
 def test_affected_rejects_bad_revisions_readably(project):
