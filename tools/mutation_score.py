@@ -39,7 +39,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "revision": (["verify/checks/revision.py", "state/headcode.py"],
                  ["tests/verify/test_verdict_logic.py", "tests/state/test_headcode.py"]),
     "doom loop": (["state/projection.py"], ["tests/state/test_projection.py"]),
-    "chain": (["state/chain.py"], ["tests/state/test_ledger.py"]),
+    "chain": (["state/chain.py"], ["tests/state/test_chain.py", "tests/state/test_ledger.py"]),
     "redaction": (["state/redact.py"], ["tests/state/test_redact.py"]),
     "hook decisions": (["hooks/gates.py"], ["tests/hooks/test_logic.py"]),
     "mark-deployed": (["verify/marking.py"], ["tests/verify/test_rules.py"]),
@@ -82,6 +82,31 @@ def _equivalent() -> dict[str, str]:
                 key, _, why = line.partition(" # ")
                 out[key.strip()] = why.strip()
     return out
+
+
+def _annotations(module: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the type annotations of ``module`` are: with ``from __future__ import annotations`` they are
+    never evaluated, so a mutant inside one (``set[str] | None`` -> ``set[str] + None``) is equivalent."""
+    import ast
+
+    spans = []
+    for node in ast.walk(ast.parse((ROOT / module).read_text())):
+        found = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            found.append(node.returns)
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            found.append(node.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        for ann in found:
+            spans.append(((ann.lineno, ann.col_offset), (ann.end_lineno or ann.lineno, ann.end_col_offset or 0)))
+    return spans
+
+
+def _in_annotation(module: str, pos: list[int], cache: dict[str, list]) -> bool:
+    spans = cache.setdefault(module, _annotations(module))
+    where = (pos[0], pos[1])
+    return any(start <= where < end for start, end in spans)
 
 
 def _clean(modules: list[str]) -> None:
@@ -137,6 +162,7 @@ def run_group(name: str, workdir: Path) -> dict:
     dump = subprocess.run([*cr, "dump", str(session)], cwd=ROOT, check=True, capture_output=True, text=True,
                           env=_env()).stdout
     equivalent = _equivalent()
+    spans: dict[str, list] = {}
     killed, survivors, skipped = 0, [], []
     for line in dump.splitlines():
         item, result = json.loads(line)
@@ -146,7 +172,7 @@ def run_group(name: str, workdir: Path) -> dict:
         key = f"{mutation['module_path']}:{mutation['start_pos'][0]} {mutation['operator_name']}"
         if result["test_outcome"] == "killed":
             killed += 1
-        elif key in equivalent:
+        elif key in equivalent or _in_annotation(mutation["module_path"], mutation["start_pos"], spans):
             skipped.append(key)
         else:
             survivors.append((key, result.get("diff", "")))

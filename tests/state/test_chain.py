@@ -1,0 +1,89 @@
+"""The hash chain's rules on in-memory records (state/chain.py): what each field, each count and each message
+of a ChainReport means. Written to kill the mutants tools/mutation_score.py found surviving."""
+
+from __future__ import annotations
+
+import json
+
+from deploystate.state import chain
+
+
+def _records(n: int) -> list[dict]:
+    out, prev = [], None
+    for i in range(n):
+        rec = chain.seal({"id": f"{i:04d}", "kind": "note", "payload": {"i": i}, "prev": prev})
+        out.append(rec)
+        prev = rec["hash"]
+    return out
+
+
+def _lines(records: list[dict]) -> list[tuple[str, int, dict]]:
+    return [("ledger.jsonl", i + 1, r) for i, r in enumerate(records)]
+
+
+def test_the_hash_ignores_key_order_and_the_stored_hash() -> None:
+    """The same record with its keys in another order, or a stale hash field, hashes the same."""
+    rec = {"id": "1", "kind": "note", "payload": {"b": 1, "a": 2}, "prev": None}
+    shuffled = {"prev": None, "payload": {"a": 2, "b": 1}, "kind": "note", "id": "1"}
+    assert chain.record_hash(rec) == chain.record_hash(shuffled) == chain.record_hash({**rec, "hash": "stale"})
+    assert chain.canonical({"b": 1, "a": 2}) == '{"a":2,"b":1}'
+
+
+def test_a_record_read_back_from_json_seals_to_the_same_hash() -> None:
+    """Sealing a record parsed from a ledger line (keys are fresh strings, not literals) gives its own hash."""
+    rec = _records(1)[0]
+    again = chain.seal(json.loads(json.dumps(rec)))
+    assert again["hash"] == rec["hash"] and chain.verify(_lines([again])).ok
+
+
+def test_every_record_is_counted() -> None:
+    """records counts every line given, good or bad."""
+    recs = _records(5)
+    assert chain.verify(_lines(recs)).records == 5
+    recs[2] = {**recs[2], "payload": {"i": 99}}
+    assert chain.verify(_lines(recs)).records == 5
+
+
+def test_every_edited_record_is_reported_not_only_the_first() -> None:
+    """Two hand edits in one file: both lines are named, and the records after them still verify."""
+    recs = _records(6)
+    recs[1] = {**recs[1], "payload": {"i": "edited"}}
+    recs[3] = {**recs[3], "payload": {"i": "edited too"}}
+    report = chain.verify(_lines(recs))
+    assert [p.line for p in report.problems] == [2, 4]
+    assert all("changed after it was written" in p.message for p in report.problems)
+
+
+def test_three_clones_appending_at_once_are_two_forks() -> None:
+    """Three records naming the same parent (three clones merged) count as two forks, and verify."""
+    root = _records(1)[0]
+    children = [chain.seal({"id": f"c{i}", "kind": "note", "payload": {"side": i}, "prev": root["hash"]})
+                for i in range(3)]
+    report = chain.verify(_lines([root, *children]))
+    assert report.ok and report.forks == 2 and report.duplicates == 0
+
+
+def test_two_different_records_with_one_id_are_refused_in_either_order() -> None:
+    """The same id on two different records is a problem whichever of them sorts first by hash."""
+    a = chain.seal({"id": "same", "kind": "note", "payload": {"v": 1}, "prev": None})
+    b = chain.seal({"id": "same", "kind": "note", "payload": {"v": 2}, "prev": None})
+    for first, second in ((a, b), (b, a)):
+        report = chain.verify(_lines([first, second]))
+        assert report.duplicates == 0 and len(report.problems) == 1
+        assert "two different records share the id same" in report.problems[0].message
+    twice = chain.verify(_lines([a, a]))
+    assert twice.ok and twice.duplicates == 1
+
+
+def test_a_problem_names_its_file_and_line() -> None:
+    """A problem prints as file:line: message, or file: message when it is not tied to a line."""
+    assert str(chain.Problem("ledger.jsonl", 3, "r1", "record r1 was changed")) == "ledger.jsonl:3: record r1 was changed"
+    assert str(chain.Problem("ledger.jsonl", 0, "r1", "fork")) == "ledger.jsonl: fork"
+
+
+def test_known_parents_from_an_archive_are_not_missing() -> None:
+    """A record whose parent was verified elsewhere (the archive) is fine; without it, a deletion."""
+    recs = _records(3)
+    assert chain.verify(_lines(recs[1:]), known={recs[0]["hash"]}).ok
+    problems = chain.verify(_lines(recs[1:])).problems
+    assert len(problems) == 1 and "a record was deleted" in problems[0].message
