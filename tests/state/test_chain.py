@@ -87,3 +87,38 @@ def test_known_parents_from_an_archive_are_not_missing() -> None:
     assert chain.verify(_lines(recs[1:]), known={recs[0]["hash"]}).ok
     problems = chain.verify(_lines(recs[1:])).problems
     assert len(problems) == 1 and "a record was deleted" in problems[0].message
+
+
+def test_the_canonical_form_is_stable_across_versions() -> None:
+    """The hash of a fixed record is pinned: ledgers written by earlier versions must still verify
+    (sorted keys, compact separators, UTF-8 kept as is)."""
+    rec = {"id": "1", "kind": "note", "payload": {"city": "Zürich", "b": 1, "a": 2}, "prev": None}
+    assert chain.canonical(rec["payload"]) == '{"a":2,"b":1,"city":"Zürich"}'
+    assert chain.record_hash(rec) == "26178ca9fe0365e0404a171434e9a8d0b9a74f6c82f449edfee7a7869d13a3a6"
+
+
+def test_a_duplicate_does_not_stop_the_check_of_later_records() -> None:
+    """After a harmless duplicate, an edited record further down is still found."""
+    recs = _records(4)
+    edited = {**recs[3], "payload": {"i": "edited"}}
+    report = chain.verify(_lines([recs[0], recs[1], recs[1], recs[2], edited]))
+    assert report.duplicates == 1 and [p.line for p in report.problems] == [5]
+
+
+def test_a_missing_parent_is_named_by_its_first_twelve_hex_digits() -> None:
+    """The deletion message names the missing parent's hash prefix of exactly 12 characters."""
+    recs = _records(3)
+    problem = chain.verify(_lines([recs[0], recs[2]])).problems[0]
+    assert f"names parent {recs[1]['hash'][:12]} that is nowhere" in problem.message
+
+
+def test_problems_are_frozen_values() -> None:
+    """A Problem cannot be changed after the check made it (reports are shared between readers)."""
+    import dataclasses
+
+    import pytest
+
+    problem = chain.Problem("f", 1, "r", "m")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        problem.line = 2  # type: ignore[misc]
+    assert chain.ChainReport().records == 0 and chain.ChainReport().problems == []
