@@ -34,7 +34,8 @@ PYTEST = [PY, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:ra
 
 # group -> (modules to mutate, the tests that pin their rules)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
-    "verdicts": (["verify/result.py", "verify/soak.py"], ["tests/verify/test_verdict_logic.py"]),
+    "verdicts": (["verify/result.py", "verify/soak.py"], ["tests/verify/test_verdict_logic.py",
+                                                         "tests/verify/test_soak_exact.py"]),
     "runner": (["verify/runner.py"], ["tests/verify/test_runner.py"]),
     "revision": (["verify/checks/revision.py", "state/headcode.py"],
                  ["tests/verify/test_verdict_logic.py", "tests/state/test_headcode.py"]),
