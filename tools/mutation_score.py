@@ -41,7 +41,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                  ["tests/verify/test_verdict_logic.py", "tests/state/test_headcode.py"]),
     "doom loop": (["state/projection.py"], ["tests/state/test_projection.py"]),
     "chain": (["state/chain.py"], ["tests/state/test_chain.py", "tests/state/test_ledger.py"]),
-    "redaction": (["state/redact.py"], ["tests/state/test_redact.py"]),
+    "redaction": (["state/redact.py"], ["tests/state/test_redact.py", "tests/state/test_redact_edges.py"]),
     "hook decisions": (["hooks/gates.py"], ["tests/hooks/test_logic.py"]),
     "mark-deployed": (["verify/marking.py"], ["tests/verify/test_rules.py"]),
 }
