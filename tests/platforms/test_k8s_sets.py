@@ -80,14 +80,16 @@ def test_verify_passes_on_the_expected_revision_and_fails_on_the_old_one(kube_cl
                    'paths = ["db/**"]\nrevision = { source = "env", name = "GIT_COMMIT" }\n'
                    '[[services.db.checks]]\ntype = "rollout"\n[[services.db.checks]]\ntype = "revision"\n')
     project, config = make_project(git_repo, config_text)
-    record_deploy(project, "db", NEW)
+    head = git_repo.head()  # the rule compares what runs with HEAD's code: the new revision is HEAD
+    record_deploy(project, "db", head)
     with use("kubernetes", KubernetesPlatform()):
         stale = verify_services(project, config, ["db"], deadline=20, alert=False).services[0]
-        assert stale.verdict == "fail" and stale.running_revision == OLD
-        set_commit(kube_cluster, kind, NEW)
+        # OLD is not a commit of this clone: the rule cannot compare it with HEAD, so never a pass
+        assert stale.verdict == "inconclusive" and stale.running_revision == OLD
+        set_commit(kube_cluster, kind, head)
         set_step(kube_cluster, kind, "db")
         fresh = verify_services(project, config, ["db"], deadline=20, alert=False).services[0]
-    assert fresh.verdict == "pass" and fresh.running_revision == NEW, fresh
+    assert fresh.verdict == "pass" and fresh.running_revision == head, fresh
 
 
 def test_on_delete_refuses_a_restart_that_would_replace_nothing(kube_cluster: FakeCluster) -> None:

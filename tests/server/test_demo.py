@@ -127,7 +127,8 @@ def test_demo_plays_every_step_and_stops_its_processes(tmp_path: Path) -> None:
     assert verdicts[:3] == [("worker", "pass"), ("api", "fail"), ("api", "pass")]
     assert verdicts[3] in (("worker", "fail"), ("worker", "inconclusive"))
     assert verdicts[4:] == [("worker", "pass")] + [("worker", "fail")] * 3
-    api_pass = [r for r in records if r["kind"] == "verification" and r["payload"]["verdict"] == "pass"][-1]
+    api_pass = [r for r in records if r["kind"] == "verification" and r["payload"]["verdict"] == "pass"
+                and r["payload"]["service"] == "api"][-1]
     marks = [r for r in records if r["kind"] == "mark_deployed"]
     assert [(m["payload"]["service"], m["payload"]["verification_id"]) for m in marks] == [("api", api_pass["id"])]
     deploys = [r["payload"]["service"] for r in records if r["kind"] == "deploy"]

@@ -4,6 +4,8 @@ mark-deployed is refused (the revision check is part of every verification, list
 
 from __future__ import annotations
 
+from deploystate.state.project import Project
+
 import uuid
 from typing import Any, Iterator
 
@@ -75,6 +77,6 @@ def test_config_from_init_catches_old_code_running(stack: tuple[GitRepo, str, st
         assert commit_a[:7] in out + err
         code, out, err = _cli(capsys, repo, "mark-deployed", "backend", "--note", "fix is live")
         assert code != 0, out + err
-    marked = [line for line in (repo.path / ".deploystate" / "ledger.jsonl").read_text().splitlines()
+    marked = [line for line in Project.discover(repo.path).ledger.path.read_text().splitlines()
               if '"mark_deployed"' in line]
     assert not marked and commit_b
