@@ -1,57 +1,40 @@
-"""Similar-attempt search at 10k and 100k attempts: query latency, index build/load time and memory.
+"""Similar-attempt search over a ``bench/make_ledger.py`` ledger (100k and 1M records by default).
 
-Plain script (figures printed, nothing asserted). Target: a query over 100k
-attempts <= 50 ms p50 in process. Usage: python bench/bench_similarity.py [N ...]
+Plain script (figures printed, nothing asserted). For each size it prints, beside the target and the
+search as it was before issue 13 (``bench/recall_before.py``, timed alternately in the same run):
+the in-process p50 of a query of six common domain words (each names ~15% of the attempts, so they
+all nominate candidates: the hard case), the hidden-paraphrase recall and false alarms over the fixed
+set in ``bench/paraphrases.py`` (its earlier attempts hidden among the ledger's, ~5% of the records
+appended after them), and the index's rebuild, cold load and size. Targets: p50 <= 10 ms at 100k
+records, <= 50 ms at 1M; recall no worse than before.
+
+    python bench/bench_similarity.py [--records 100000 1000000] [--queries 200] [--dir DIR]
+
+With ``--dir`` the repositories are kept there and reused by the next run (1M takes minutes to build).
 """
 
 from __future__ import annotations
 
-import gc
-import os
+import argparse
 import random
+import shutil
 import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
-from deploystate.state import memindex, memory
-from deploystate.state.project import Project
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_ledger  # noqa: E402
+import recall_before  # noqa: E402
+from bench_mcp import WORDS  # noqa: E402
+from paraphrases import PARAPHRASES  # noqa: E402
 
-VERBS = ["restart", "recreate", "raise", "lower", "pin", "revert", "rollback", "patch", "bump", "disable", "enable",
-         "rebuild", "redeploy", "add", "remove", "rename", "increase", "decrease", "retry", "reset"]
-THINGS = ["celery worker", "beat scheduler", "api pod", "gunicorn timeout", "prefetch multiplier", "memory limit",
-          "cpu request", "configmap key", "secret mount", "image tag", "eventbridge rule", "model endpoint",
-          "redis connection pool", "rabbitmq queue", "database url", "readiness probe", "liveness probe",
-          "max tasks per child", "soft time limit", "log level", "feature flag", "nginx buffer", "ecs task def"]
-SYMPTOMS = ["event loop closed", "OOMKilled", "fallback path used", "tasks dropped", "timeout on webhook",
-            "crash loop", "stale code running", "missing env var", "schedule disabled", "connection refused",
-            "slow responses", "duplicate messages", "import error", "502 from load balancer", "disk full"]
-SERVICES = ["api", "worker", "worker2", "beat", "web", "scheduler", "model", "gateway"]
+from deploystate.state import memindex, memory, recall, similarity  # noqa: E402
+from deploystate.state.project import Project  # noqa: E402
 
-
-def _pseudo_words(rng: random.Random, n: int) -> list[str]:
-    letters = "bcdfghjklmnprstvwz"
-    vowels = "aeiou"
-    return ["".join(rng.choice(letters) + rng.choice(vowels) for _ in range(rng.randint(2, 4))) for _ in range(n)]
-
-
-def make_attempts(n: int, seed: int = 7) -> list[dict]:
-    rng = random.Random(seed)
-    vocab = _pseudo_words(rng, 8000)  # project-specific jargon: keeps the vocabulary realistic in size
-    out = []
-    for i in range(n):
-        summary = (f"{rng.choice(VERBS)} {rng.choice(THINGS)} to fix {rng.choice(SYMPTOMS)} "
-                   f"{' '.join(rng.sample(vocab, rng.randint(1, 4)))}")
-        out.append({"id": "", "ts": "", "kind": "attempt", "commit": None,
-                    "author": {"kind": "agent", "name": "bench", "client": "bench", "session": f"s{i // 40}"},
-                    "payload": {"summary": summary, "hypothesis": None,
-                                "files": [f"svc/{rng.choice(SERVICES)}/{rng.choice(vocab)}.py"],
-                                "services": rng.sample(SERVICES, rng.randint(1, 2)),
-                                "outcome": rng.choice(["failed", "failed", "tried", "worked", "unknown"]),
-                                "evidence": None, "signature": None, "similar_to": []}})
-    return out
+TARGET_MS = {100_000: 10.0, 1_000_000: 50.0}
+AUTHOR = {"kind": "agent", "name": "bench", "client": "bench", "session": None}
 
 
 def rss_mb() -> float:
@@ -62,73 +45,125 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def bench(n: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        (root / "deploystate.toml").write_text('[project]\nname = "bench"\n', encoding="utf-8")
+def build(root: Path, n: int) -> tuple[Project, float]:
+    """make_ledger's repository plus the paraphrase set's earlier attempts, hidden under more records."""
+    started = time.perf_counter()
+    if not (root / "deploystate.toml").exists():
+        make_ledger.make(root, n)
         project = Project.discover(root)
-        records = make_attempts(n)
-        t = time.perf_counter()
-        for i in range(0, n, 5000):
-            project.ledger.append_sealed(records[i:i + 5000], reseal=True)
-        write_s = time.perf_counter() - t
-        del records
-        gc.collect()
-
-        memindex._LOADED.clear()
-        rss0 = rss_mb()
-        t = time.perf_counter()
-        index = memindex.load(project.ledger)  # rebuild from the ledger + save
-        rebuild_s = time.perf_counter() - t
-        rss_rebuilt = rss_mb()
-        size_mb = (project.state_dir / "cache" / "memory.json").stat().st_size / 2**20
-        del index
-        memindex._LOADED.clear()
-        gc.collect()
-        rss1 = rss_mb()
-        t = time.perf_counter()
-        memindex.load(project.ledger)  # a fresh process: from the index file
-        cold_s = time.perf_counter() - t
-        rss_loaded = rss_mb()
-
-        rng = random.Random(3)
-        queries = [f"{rng.choice(VERBS)}ing the {rng.choice(THINGS)} because of {rng.choice(SYMPTOMS)}"
-                   for _ in range(200)]
-        times = []
-        found = 0
-        for q in queries:
-            t = time.perf_counter()
-            hits = memory.similar_attempts(project, summary=q, services=[rng.choice(SERVICES)])
-            times.append((time.perf_counter() - t) * 1000)
-            found += bool(hits)
-        times.sort()
-        memory.record_attempt(project, summary="warm the projection cache", outcome="tried")
-        t = time.perf_counter()
-        memory.record_attempt(project, summary="restart celery worker to fix event loop", outcome="failed")
-        record_ms = (time.perf_counter() - t) * 1000
-        memindex._LOADED.clear()
-        gc.collect()
-        tracemalloc.start()
-        memindex.load(project.ledger)
-        held_mb = tracemalloc.get_traced_memory()[0] / 2**20
-        tracemalloc.stop()
-        print(f"n={n:>7,}: ledger write {write_s:5.2f}s | index rebuild {rebuild_s:5.2f}s "
-              f"(+{rss_rebuilt - rss0:5.0f} MB RSS) | index file {size_mb:5.1f} MB, cold load {cold_s:5.2f}s "
-              f"(+{rss_loaded - rss1:5.0f} MB RSS)")
-        print(f"           query p50 {statistics.median(times):6.2f} ms  p95 {times[int(len(times) * .95)]:6.2f} ms  "
-              f"max {times[-1]:6.2f} ms  ({found}/{len(queries)} queries found similar attempts) | "
-              f"record_attempt incl. render {record_ms:6.1f} ms")
-        print(f"           memory held by the index: {held_mb:5.1f} MB (tracemalloc)")
+        planted = [{"id": "", "ts": "", "kind": "attempt", "author": AUTHOR, "commit": None,
+                    "payload": {"summary": earlier, "hypothesis": None, "files": [], "services": [],
+                                "outcome": "failed", "evidence": None, "signature": None, "similar_to": []}}
+                   for earlier in dict.fromkeys(e for e, _, _ in PARAPHRASES)]
+        project.ledger.append_sealed(planted, reseal=True)
+        rnd = random.Random(11)
+        head = make_ledger._git(root, "rev-parse", "HEAD")
+        after = [make_ledger._record(i, rnd, head, AUTHOR) for i in range(n // 20)]
+        for i in range(0, len(after), make_ledger.BATCH):
+            project.ledger.append_sealed(after[i:i + make_ledger.BATCH], reseal=True)
+    project = Project.discover(root)
+    return project, time.perf_counter() - started
 
 
-def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
-    t = time.perf_counter()
-    os.system(f"{sys.executable} -c pass")
-    print(f"python -c pass: {(time.perf_counter() - t) * 1000:.0f} ms (for scale)")
-    for n in sizes:
-        bench(n)
+def planted_ids(index: memindex.MemoryIndex) -> dict[str, str]:
+    wanted = {e for e, _, _ in PARAPHRASES}
+    return {d.summary: d.id for d in index.docs if d.summary in wanted}
+
+
+def _query(search, index: memindex.MemoryIndex, text: str) -> list[str]:
+    hits = search(index, tokens=similarity.tokens(text), limit=5, min_score=0.35)
+    return [doc.id for _, _, doc in hits]
+
+
+def measure_recall(search, index: memindex.MemoryIndex, ids: dict[str, str]) -> tuple[int, int, int, int]:
+    found = alarms = pos = neg = 0
+    for earlier, later, same in PARAPHRASES:
+        hit = ids[earlier] in _query(search, index, later)
+        if same:
+            pos, found = pos + 1, found + hit
+        else:
+            neg, alarms = neg + 1, alarms + hit
+    return found, pos, alarms, neg
+
+
+def bench(workdir: Path, n: int, queries: int) -> list[str]:
+    root = workdir / f"sim-{n}"
+    project, build_s = build(root, n)
+    memindex.drop(project.ledger)  # time a rebuild from the ledger, not a load of an earlier run's file
+    rss0 = rss_mb()
+    started = time.perf_counter()
+    index = memindex.load(project.ledger)
+    rebuild_s = time.perf_counter() - started
+    rss_rebuilt = rss_mb() - rss0
+    size_mb = (project.ledger.dir / "cache" / "memory.json").stat().st_size / 2**20
+    del index
+    memindex._LOADED.clear()
+    started = time.perf_counter()
+    index = memindex.load(project.ledger)
+    cold_s = time.perf_counter() - started
+    attempts = len(index.docs)
+    ids = planted_ids(index)
+
+    rng = random.Random(5)
+    texts = [" ".join(rng.sample(WORDS, 6)) for _ in range(queries)]
+    started = time.perf_counter()
+    _query(recall.search, index, texts[0])
+    first_ms = (time.perf_counter() - started) * 1000  # builds the bit sets of the words' long lists
+    for text in texts[:10]:  # warm both paths alike
+        _query(recall.search, index, text)
+        _query(recall_before.search, index, text)
+    now, before, api, same = [], [], [], 0
+    for text in texts:  # alternated, so both see the same machine load
+        started = time.perf_counter()
+        old_ids = _query(recall_before.search, index, text)
+        before.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        new_ids = _query(recall.search, index, text)
+        now.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        memory.similar_attempts(project, summary=text)
+        api.append((time.perf_counter() - started) * 1000)
+        same += old_ids == new_ids
+    r_before = measure_recall(recall_before.search, index, ids)
+    r_now = measure_recall(recall.search, index, ids)
+    bits_mb = sum((v.bit_length() + 7) // 8 for v, _ in index.bits.values()) / 2**20
+    p50, b50, a50 = statistics.median(now), statistics.median(before), statistics.median(api)
+    p95 = sorted(now)[int(len(now) * 0.95)]
+    target = TARGET_MS.get(n)
+    verdict = "" if target is None else f" (target <= {target:g} ms: {'met' if p50 <= target else 'MISSED'})"
+    lines = [
+        f"n={n:,} records ({attempts:,} attempts): built in {build_s:.1f} s | index rebuild {rebuild_s:.2f} s "
+        f"(+{rss_rebuilt:.0f} MB RSS), file {size_mb:.1f} MB, cold load {cold_s:.2f} s",
+        f"  six common words, p50: now {p50:.2f} ms (p95 {p95:.2f}), before {b50:.2f} ms, "
+        f"ratio now/before {p50 / b50:.2f}{verdict}",
+        f"  similar_attempts() p50 {a50:.2f} ms; first query {first_ms:.1f} ms (builds bit sets, "
+        f"{len(index.bits)} kept, {bits_mb:.1f} MB); answers identical to before {same}/{len(texts)}",
+        f"  hidden-paraphrase recall: before {r_before[0]}/{r_before[1]}, now {r_now[0]}/{r_now[1]} "
+        f"({'no worse' if r_now[0] >= r_before[0] else 'WORSE'}); false alarms before "
+        f"{r_before[2]}/{r_before[3]}, now {r_now[2]}/{r_now[3]}",
+    ]
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--dir", type=Path, help="keep the repositories here (reused by the next run)")
+    args = parser.parse_args()
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="bench-sim-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as fh:
+            print(f"load average at start: {fh.read().strip()}")
+        for n in args.records:
+            bench(workdir, n, args.queries)
+    finally:
+        if args.dir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -82,6 +82,7 @@ class MemoryIndex:
     live_lines: int | None = None  # lines up to live_size: spares re-counting a large ledger on each read
     archive_size: int = 0
     unsaved: int = 0
+    bits: dict = field(default_factory=dict, repr=False, compare=False)  # recall's bit sets of long lists
 
     # -- building ------------------------------------------------------------
     def add_doc(self, doc: Doc) -> None:
