@@ -4,6 +4,10 @@ Every refusal names the service, the commit and when, and the exact next
 command, because a refusal an agent cannot act on just teaches it --no-verify.
 Until a verification record exists for a deploy, that deploy counts as
 unverified: "no passing verification" is the default state of everything.
+
+Whether a passing verification still covers HEAD is the one rule of ``state.headcode`` (same content for
+the service's paths, not the same commit id), judged by ``snapshot.take`` into ``state["headcode"]`` (the
+git part); a passing service with no such verdict is refused: nothing shows it runs HEAD's code.
 """
 
 from __future__ import annotations
@@ -103,6 +107,19 @@ def _runtime(name: str, why: str) -> Refusal:
                                        f"{name}` and `deploystate verify {name}`.", name)
 
 
+def _not_head(name: str, ver: dict, rule: dict) -> Refusal:
+    """The passing verification of ``name`` does not cover HEAD's code for it (or nothing shows it does)."""
+    said = f"`{name}` passed verification at {short(ver.get('commit'))} on {day(ver.get('ts'))}"
+    if rule.get("status") == "not_head":
+        files = ", ".join(rule.get("files") or [])[:200]
+        return Refusal(f"{said}, but HEAD changed {files or 'its files'} for `{name}` since: committed, not "
+                       "running.", f"`deploystate restart {name}` then `deploystate verify {name}`.", name,
+                       ver.get("commit"))
+    why = _one_line(rule.get("reason") or "its verified commit was not compared with HEAD", 200)
+    return Refusal(f"{said}, but it cannot be told whether that is HEAD's code for `{name}`: {why}.",
+                   f"`deploystate verify {name}`.", name, ver.get("commit"))
+
+
 def running_verified(state: dict, names: list[str] | None = None) -> list[Refusal]:
     """Services (``names``, default: every deployed one) whose running commit lacks a passing verification."""
     services = state["services"]
@@ -126,12 +143,10 @@ def running_verified(state: dict, names: list[str] | None = None) -> list[Refusa
             out.append(_unverified(name, svc))
         elif ver["verdict"] != "pass":
             out.append(_unverified(name, svc))
-        elif svc.get("running_commit") and not same_commit(ver.get("commit"), svc["running_commit"]):
-            out.append(Refusal(f"`{name}` runs {short(svc['running_commit'])} but its passing verification "
-                               f"(on {day(ver.get('ts'))}) is of {short(ver.get('commit'))}.",
-                               f"`deploystate verify {name}`.", name, svc["running_commit"]))
         elif dep and ver["id"] < dep["id"]:
             out.append(_unverified(name, svc))
+        elif (rule := (state.get("headcode") or {}).get(name) or {}).get("status") != "runs_head":
+            out.append(_not_head(name, ver, rule))
     runtime = state.get("runtime") or {}
     refused = {r.service for r in out}
     out += [_runtime(name, runtime[name]) for name in (list(names) if names else sorted(runtime))

@@ -44,16 +44,37 @@ def _config_problem(project: Project) -> str | None:
     return problem(project.raw, project.config_path.read_text(encoding="utf-8"), project.config_path)
 
 
+def verified_code(project: Project, state: dict) -> dict[str, dict]:
+    """service -> the one rule's verdict (``state.headcode``, as a dict) for the commit its latest passing
+    verification vouched for, judged against HEAD now: a pass still covers HEAD only while none of the
+    service's files changed since. Git trouble leaves a service out (the gate then refuses it)."""
+    from deploystate.state.headcode import Judge
+
+    judge, out = None, {}
+    for name, svc in sorted((state.get("services") or {}).items()):
+        ver = svc.get("verification") or {}
+        if ver.get("verdict") != "pass":
+            continue
+        try:
+            judge = judge or Judge.for_project(project)
+            out[name] = judge.judge(name, ver.get("commit")).as_dict()
+        except (DeploystateError, OSError):
+            continue
+    return out
+
+
 def take(root: str | Path | None = None) -> Snapshot:
     """Load the projection (rebuilding the cache if stale), the chain's verdict, and what the last stored
-    runtime observation says is not deployed (``state["runtime"]``: service -> why; no runtime is asked)."""
+    runtime observation says is not deployed (``state["runtime"]``: service -> why; no runtime is asked) and
+    whether each passing verification still covers HEAD's code (``state["headcode"]``)."""
     try:
         project = Project.discover(root)
         bad = _config_problem(project)
         if bad:  # nothing is decided (or written) from a config the schema would reject
             return Snapshot(None, None, None, f"deploystate.toml is invalid: {bad}")
         loaded = cache.load(project.ledger)
-        state = {**loaded.state, "runtime": observations.findings(project, loaded.state)}
+        state = {**loaded.state, "runtime": observations.findings(project, loaded.state),
+                 "headcode": verified_code(project, loaded.state)}
         from deploystate.state import integrity  # anchor + chain + config escapes, as everywhere
 
         return Snapshot(project, state, integrity.status(project))

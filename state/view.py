@@ -102,6 +102,12 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
             services[-1]["observed"] = observations.assess(
                 name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
                 waiver=waivers.get(name), now=now)
+            seen_files = services[-1]["observed"].get("files") or []
+            if services[-1]["observed"]["verdict"] == "not_head":
+                # The runtime outranks the ledger: a restart that kept the old image left a deploy record
+                # of HEAD, and "running HEAD's code" from that record would be the false "deployed".
+                services[-1]["drift"] = {"state": "committed, not running", "files": seen_files[:MAX_DRIFT_FILES],
+                                         "count": len(seen_files)}
     # Anchor, chain (cached by chainmark: only appended records are re-hashed) and config escapes.
     trust = integrity.status(project)
     status, reason = observations.status(*projection.status(state, threshold, chain_ok=trust.ok), services)

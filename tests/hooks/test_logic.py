@@ -115,13 +115,21 @@ def test_gates_treat_every_unverified_deploy_as_unverified():
     assert gates.running_verified(state) and gates.commit_verdict(state, "a" * 40) is None
 
 
-def test_gates_pass_only_for_the_running_commit():
-    """A pass for another commit does not cover the one running."""
-    state = _state(_rec(1, "verification", {"service": "api", "commit": "b" * 40, "verdict": "pass"}),
-                   _rec(2, "mark_deployed", {"service": "api", "commit": "b" * 40}))
-    state["services"]["api"]["running_commit"] = "c" * 40
+def test_gates_judge_a_pass_by_the_headcode_verdict_not_the_deploy_record():
+    """A pass covers HEAD only by the one rule's verdict: runs_head passes whatever commit the deploy record
+    has; not_head names the files; no verdict at all (nothing compared it with HEAD) is refused."""
+    state = _state(_rec(1, "deploy", {"service": "api", "commit": "a" * 40, "status": "restarted"}),
+                   _rec(2, "verification", {"service": "api", "commit": "b" * 40, "verdict": "pass"}))
+    assert state["services"]["api"]["running_commit"] == "a" * 40      # the deploy record says A
+    state["headcode"] = {"api": {"status": "runs_head", "files": []}}
+    assert gates.running_verified(state, ["api"]) == []
+    state["headcode"] = {"api": {"status": "not_head", "files": ["api/app.py"]}}
     (refusal,) = gates.running_verified(state, ["api"])
-    assert "runs cccccccccc but its passing verification" in refusal.what
+    assert "HEAD changed api/app.py for `api`" in refusal.what and "committed, not running" in refusal.what
+    for missing in ({}, {"api": {"status": "unknown", "reason": "not in this clone"}}):
+        state["headcode"] = missing
+        (refusal,) = gates.running_verified(state, ["api"])
+        assert "cannot be told whether that is HEAD's code" in refusal.what
     assert gates.commit_verdict(state, "bbbbbbb") == "pass"
 
 
