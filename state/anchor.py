@@ -54,7 +54,7 @@ def read(ledger: "Ledger") -> dict[str, Any]:
     return data
 
 
-def _write(ledger: "Ledger", data: dict[str, Any]) -> None:
+def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None:
     path = path_of(ledger)
     tmp = path.with_name(f".{ANCHOR}.{os.getpid()}.tmp")
     body = json.dumps({**data, "version": VERSION}, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -64,7 +64,8 @@ def _write(ledger: "Ledger", data: dict[str, Any]) -> None:
             view = memoryview(body)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -84,12 +85,13 @@ def _locked(ledger: "Ledger") -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def update_locked(ledger: "Ledger", section: str, value: Any) -> None:
-    """``update`` for a caller that holds ``anchor.lock`` already."""
+def update_locked(ledger: "Ledger", section: str, value: Any, *, durable: bool = True) -> None:
+    """``update`` for a caller that holds ``anchor.lock`` already. ``durable=False`` for a digest of a
+    derived cache: losing it in a crash only means the cache is distrusted and rebuilt."""
     data = read(ledger)
     if "unreadable" not in data:
         data[section] = value
-        _write(ledger, data)
+        _write(ledger, data, durable)
 
 
 def update(ledger: "Ledger", section: str, value: Any, *, quiet: bool = True) -> bool:

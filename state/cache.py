@@ -81,7 +81,7 @@ def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, l
         with anchor._locked(ledger):  # the file and its digest change together
             tmp.write_bytes(raw)
             os.replace(tmp, path)
-            anchor.update_locked(ledger, "cache", {"sha256": _digest(raw)})
+            anchor.update_locked(ledger, "cache", {"sha256": _digest(raw)}, durable=False)
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only state dir still reads; it just replays each time
 

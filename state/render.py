@@ -223,8 +223,9 @@ def _render(view: dict[str, Any], attempts_limit: int) -> str:
     return "\n".join(lines)
 
 
-def write_atomic(path: Path, text: str) -> bool:
-    """Write via a temp file and rename; return False (and change nothing) when the text is unchanged."""
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> bool:
+    """Write via a temp file and rename; return False (and change nothing) when the text is unchanged.
+    ``durable=False`` for a derived file that any render rewrites: no fsync (one per record otherwise)."""
     try:
         if path.read_text(encoding="utf-8") == text:
             return False
@@ -233,7 +234,8 @@ def write_atomic(path: Path, text: str) -> bool:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
     return True

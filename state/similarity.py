@@ -135,9 +135,11 @@ def text_score(query: Sequence[str], doc: Sequence[str], weight: Mapping[str, fl
     q, d = set(query), set(doc)
     if not q or not d:
         return 0.0
-    w = (lambda t: weight.get(t, 1.0)) if weight is not None else (lambda t: 1.0)
-    inter = sum(w(t) for t in q & d)
-    return 2.0 * inter / (sum(w(t) for t in q) + sum(w(t) for t in d))
+    if weight is None:
+        return 2.0 * len(q & d) / (len(q) + len(d))
+    get = weight.get  # list sums: the same additions in the same order as a generator, at half the cost
+    inter = sum([get(t, 1.0) for t in q & d])
+    return 2.0 * inter / (sum([get(t, 1.0) for t in q]) + sum([get(t, 1.0) for t in d]))
 
 
 # How much each part counts when both sides have it; absent parts are left out, not counted as zero.

@@ -49,4 +49,6 @@ def state_file_text(project: Project, *, head: str | None = None, generated_by: 
 
 
 def write_state_file(project: Project, *, head: str | None = None, generated_by: str | None = None) -> bool:
-    return write_atomic(project.state_file, state_file_text(project, head=head, generated_by=generated_by))
+    # derived from the ledger and re-rendered by every write: not fsynced (the ledger append is)
+    return write_atomic(project.state_file, state_file_text(project, head=head, generated_by=generated_by),
+                        durable=False)

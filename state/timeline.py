@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Iterable
 
 MAX_SERVICES = 8
@@ -38,6 +39,7 @@ def _label(event: dict[str, Any]) -> tuple[str, str] | None:
     return _UNSAFE.sub(" ", label).strip(), tags
 
 
+@lru_cache(maxsize=4096)  # the same recent events are parsed on every render (strptime is slow)
 def _parse(ts: str) -> datetime | None:
     try:
         return datetime.strptime(ts[:16], "%Y-%m-%dT%H:%M")

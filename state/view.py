@@ -3,6 +3,7 @@ rendering is pure in ``render.py``). Standard library only, so hooks can use it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,28 @@ from .mapping import affected
 from .project import Project
 
 MAX_DRIFT_FILES = 10
+# Diffs between two full commit ids, per repository root: commits never change, so neither does their diff,
+# and the MCP server renders the state file after every record (two git processes each time without this).
+_DIFFS: dict[tuple[str, str, str], list] = {}
+_DIFFS_KEPT = 64
+_FULL_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def _changes(project: Project, running: str, head: str) -> list | None:
+    key = (str(project.root), running, head)
+    kept = _DIFFS.get(key)
+    if kept is not None:
+        return list(kept)
+    try:
+        under = gitinfo.relative_root(project.root)
+        changes = gitinfo.changed_files(project.root, running, head, under=under)
+    except DeploystateError:
+        return None
+    if _FULL_ID.fullmatch(running) and _FULL_ID.fullmatch(head):
+        if len(_DIFFS) >= _DIFFS_KEPT:
+            del _DIFFS[next(iter(_DIFFS))]
+        _DIFFS[key] = list(changes)
+    return changes
 
 
 def _drift(project: Project, head: str | None, running: str | None, service: str,
@@ -23,11 +46,7 @@ def _drift(project: Project, head: str | None, running: str | None, service: str
     if not head:
         return {"state": "unknown (no git HEAD)", "files": [], "count": 0}
     if running not in diffs:
-        try:
-            under = gitinfo.relative_root(project.root)
-            diffs[running] = gitinfo.changed_files(project.root, running, head, under=under)
-        except DeploystateError:
-            diffs[running] = None
+        diffs[running] = _changes(project, running, head)
     changes = diffs[running]
     if changes is None:
         return {"state": "unknown (running commit not in this clone)", "files": [], "count": 0}
