@@ -182,7 +182,7 @@ def assess(name: str, entry: dict[str, Any] | None, head: str | None, rule: Any,
                    f", HEAD's code for {name} is {_short(head)}", files=list(getattr(rule, "files", ()))[:10])
     elif rule is not None and getattr(rule, "ok", False):
         out.update(verdict="runs_head", reason=str(getattr(rule, "reason", "") or "runs HEAD's code"))
-    elif waiver:
+    elif waiver and not obs.get("revision"):   # a waiver covers an unreadable revision, never an unknown one
         out.update(verdict="runs_head", reason=f"running revision not checked (waived: {_text(waiver, 160)})")
     else:
         out.update(verdict="unknown", reason=str(getattr(rule, "reason", "") or f"the running revision of {name} "

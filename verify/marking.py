@@ -80,7 +80,7 @@ def live(project: Project, config: Config, d: Decision, judge: Judge, timeout: f
     found = assess(obs, svc, judge)
     if found.status == RUNS_HEAD:
         return d.model_copy(update={"commit": judge.head, "running": found.running})
-    if found.status == UNKNOWN and cfg.revision_waiver:
+    if found.status == UNKNOWN and found.missing_revision and cfg.revision_waiver:  # unreadable, not unknown
         return d.model_copy(update={"commit": judge.head, "waived": cfg.revision_waiver})
     nxt = (f"restart it so it runs HEAD's code (`deploystate restart {d.service}`), then `{verify}`"
            if found.status in (NOT_HEAD, "missing") else f"make {d.service} report its commit, then `{verify}`")

@@ -70,6 +70,8 @@ def test_assess_judges_the_observed_revision_with_the_head_rule():
     assert ob.assess("api", _entry(revision=None), B, unread)["verdict"] == "unknown"
     assert ob.assess("api", _entry(revision=None), B, unread, waiver="served by CI")["verdict"] == "runs_head"
     assert ob.assess("api", _entry(), B, not_head, waiver="served by CI")["verdict"] == "not_head"
+    not_here = HeadCode(UNKNOWN, "api", None, B, "the running commit ffffffffffff is not in this clone")
+    assert ob.assess("api", _entry(revision="f" * 40), B, not_here, waiver="served by CI")["verdict"] == "unknown"
     assert ob.assess("api", _entry(state="stopped"), B, not_head)["verdict"] == "broken"
     assert ob.assess("api", _entry(), B, not_head, since="2026-12-01T11:58:00.000000Z")["verdict"] == "stale"
     assert ob.assess("api", None, B, None)["verdict"] == "never"

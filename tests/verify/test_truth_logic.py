@@ -110,6 +110,20 @@ def test_waiver_does_not_hide_a_known_stale_revision(git_repo: GitRepo) -> None:
     assert run(project, config, fake, ["api"]).verdict == "fail"
 
 
+def test_waiver_does_not_cover_a_read_revision_naming_no_commit_here(git_repo: GitRepo) -> None:
+    """A revision that is read but is not in this clone (maybe old code) stays inconclusive under a waiver,
+    and mark-deployed, re-reading it, refuses although the last verification passed."""
+    project, config, fake, _a, b = setup(git_repo, 'revision_waiver = "vendor image, no labels possible"')
+    fake.observations["api"] = Observation("api", "command", "api", "running", revision=b)
+    assert run(project, config, fake, ["api"]).verdict == "pass"
+    fake.observations["api"] = Observation("api", "command", "api", "running", revision="f" * 40)
+    with use("command", fake), pytest.raises(Refused) as exc:
+        mark_deployed(project, config, ["api"], "x")
+    assert "not in this clone" in str(exc.value)
+    report = run(project, config, fake, ["api"])
+    assert report.verdict == "inconclusive" and not any("WAIVED" in c.summary for c in report.services[0].checks)
+
+
 def test_mark_deployed_rereads_the_runtime(git_repo: GitRepo) -> None:
     """web passed at B, then the runtime switched to a commit whose web/ differs: refused, nothing written."""
     project, config, fake, a, b = setup(git_repo)

@@ -3,7 +3,8 @@
 The commit each running instance reports is judged by the one rule (``state.headcode``): same content as
 HEAD for the service's paths and the all-services paths. Not the last deploy record: a fix committed after
 the last deploy and never restarted fails here. A revision that cannot be read, or a commit this clone does
-not have, is inconclusive, unless ``revision_waiver`` gives a reason (then it passes, saying it is waived).
+not have, is inconclusive; only a revision no instance reports at all can be waived (``revision_waiver`` with a
+reason: then it passes, saying it is waived).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def measure(check: RevisionCheck, ctx: CheckContext, timeout: float) -> Measurem
     if found.status in (NOT_HEAD, "missing"):
         return failed(found.reason, **evidence)
     waiver = svc.config.revision_waiver
-    if waiver:  # the one way past an unreadable revision: said on the check, and as a standing warning
+    # The one way past an UNREADABLE revision (no instance reports one): said on the check, and as a standing
+    # warning. A revision that is read but names no commit here could be old code: the waiver never covers it.
+    if waiver and found.missing_revision:
         return passed(f"revision check WAIVED ({waiver}): {found.reason}", waived=waiver, **evidence)
     return inconclusive(found.reason, **evidence)
