@@ -3,6 +3,9 @@
 1. concurrency: 20 checks that each take about 1 s (10 ``command`` checks running ``sleep 1`` as real
    processes, 10 ``http`` checks against a loopback server that answers after 1 s) run under one deadline;
    prints the verdict time, the slowest check and their ratio (target <= 1.2);
+   the same 20 checks through ``deploystate verify`` as a whole process (a git repository with one
+   command-platform service holding them): wall time / the slowest check run alone (target <= 1.5),
+   beside ``python -c pass``;
 2. a ``logs`` check over 10 MB of log lines in the window, streamed from a file line by line through a
    platform's ``logs()`` iterator (5 patterns; a few forbidden lines planted): time, throughput and peak
    Python memory (tracemalloc; evidence is capped, so memory stays flat while the log grows).
@@ -15,7 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -69,6 +76,59 @@ def bench_concurrency(n: int, seconds: float) -> None:
     verdicts = {r: sum(1 for x in results if x.result == r) for r in ("pass", "fail", "inconclusive")}
     print(f"concurrency: {n} checks of ~{seconds:g}s -> verdict in {total:.3f}s, slowest check {slowest:.3f}s, "
           f"ratio {total / slowest:.3f} (target <= 1.2); results {verdicts}")
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
+           "GIT_COMMITTER_EMAIL": "b@b"}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, timeout=60)
+
+
+def _wall(argv: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, capture_output=True, timeout=600)
+    return time.perf_counter() - started
+
+
+def bench_process(n: int, seconds: float, rounds: int) -> None:
+    """``deploystate verify`` whole process with ``n`` checks of ``seconds`` each, against the slowest alone."""
+    exe = Path(sys.executable).parent / "deploystate"
+    command = str(exe) if exe.exists() else (shutil.which("deploystate") or "deploystate")
+    sleep = shutil.which("sleep") or "sleep"
+    server = slow_server(seconds)
+    url = f"http://127.0.0.1:{server.server_address[1]}/health"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-verify-proc-"))
+    try:
+        def config(checks: list[str]) -> str:
+            return ('[project]\nname = "bench"\n\n[services.web]\nplatform = "command"\npaths = ["web/**"]\n'
+                    'restart_cmd = ["true"]\n\n' + "\n".join(checks))
+        cmd = f'[[services.web.checks]]\ntype = "command"\nargv = ["{sleep}", "{seconds:g}"]\ntimeout = "60s"\n'
+        http = f'[[services.web.checks]]\ntype = "http"\nurl = "{url}"\ntimeout = "60s"\nretries = 0\n'
+        repos = {}
+        for label, checks in (("all", [cmd if i % 2 == 0 else http for i in range(n)]), ("command", [cmd]),
+                              ("http", [http])):
+            root = tmp / label
+            (root / "web").mkdir(parents=True)
+            (root / "web" / "app.py").write_text("# web\n", encoding="utf-8")
+            (root / "deploystate.toml").write_text(config(checks), encoding="utf-8")
+            _git(root, "init", "-q", "-b", "main")
+            _git(root, "add", "-A")
+            _git(root, "commit", "-qm", "web")
+            subprocess.run([command, "init"], cwd=root, capture_output=True, timeout=120)
+            repos[label] = root
+        argv = [command, "verify", "web", "--quiet"]
+        whole, alone, floor = [], [], []
+        for _ in range(rounds):  # interleaved, so all see the same machine load
+            whole.append(_wall(argv, repos["all"]))
+            alone.append(max(_wall(argv, repos["command"]), _wall(argv, repos["http"])))
+            floor.append(_wall([sys.executable, "-c", "pass"], tmp))
+        w, a, f = statistics.median(whole), statistics.median(alone), statistics.median(floor)
+        print(f"process: deploystate verify with {n} checks of ~{seconds:g}s: {w:.3f}s whole process (median of "
+              f"{rounds}); slowest check alone {seconds:g}s -> ratio {w / seconds:.2f} (target <= 1.5); one check "
+              f"through the CLI {a:.3f}s (startup {a - seconds:.3f}s); python -c pass {f * 1000:.0f} ms")
+    finally:
+        server.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class FilePlatform:
@@ -130,8 +190,10 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--log-mb", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=5, help="whole-process runs")
     args = parser.parse_args()
     bench_concurrency(args.checks, args.seconds)
+    bench_process(args.checks, args.seconds, args.rounds)
     bench_logs(args.log_mb)
 
 

@@ -94,9 +94,9 @@ def save(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> bool:
         if not ignore.exists():
             ignore.write_text("# deploystate: the last observation of each runtime, per clone.\n*\n", encoding="utf-8")
         with open(tmp, "w", encoding="utf-8") as fh:
+            # not fsynced: every state read asks the runtimes again, and a file a crash left unreadable
+            # reads as "never asked" (unknown), never as a pass
             json.dump(data, fh, sort_keys=True, separators=(",", ":"))
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, target)
         return True
     except OSError:

@@ -47,12 +47,13 @@ def _parse(ts: str) -> datetime | None:
         return None
 
 
-def day_rows(events: Iterable[dict[str, Any]], now: datetime) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def day_rows(events: Iterable[dict[str, Any]], now: datetime,
+             collected: list | None = None) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """Per service (the newest MAX_SERVICES), its last-day events as (HH:MM, label, level), oldest first;
     level is "bad", "good", "warn" or "" (the terminal's colours; the gantt's crit/done/active)."""
     level = {"crit, ": "bad", "done, ": "good", "active, ": "warn", "": ""}
     return [(name, [(f"{w:%H:%M}", label, level[tags]) for w, label, tags in items])
-            for name, items in _collect(events, now)]
+            for name, items in (collected if collected is not None else _collect(events, now))]
 
 
 def _collect(events: Iterable[dict[str, Any]], now: datetime) -> list[tuple[str, list[tuple[datetime, str, str]]]]:
@@ -61,22 +62,29 @@ def _collect(events: Iterable[dict[str, Any]], now: datetime) -> list[tuple[str,
     per: dict[str, list[tuple[datetime, str, str]]] = {}
     for ev in events:
         when = _parse(str(ev.get("ts") or ""))
-        look = _label(ev)
-        service = _UNSAFE.sub(" ", str(ev.get("service") or "all services")).strip()[:40]
-        if when is None or look is None or not (since <= when <= now):
+        if when is None or not (since <= when <= now):
             continue
+        look = _label(ev)
+        if look is None:
+            continue
+        service = _UNSAFE.sub(" ", str(ev.get("service") or "all services")).strip()[:40]
         per.setdefault(service, []).append((when, *look))
     # the services with the newest activity, each with its newest events, shown oldest first
     names = sorted(per, key=lambda n: (max(per[n])[0], n), reverse=True)[:MAX_SERVICES]
     return [(name, sorted(per[name])[-MAX_EVENTS:]) for name in sorted(names)]
 
 
-def mermaid(events: Iterable[dict[str, Any]], now: datetime) -> list[str]:
+def collect(events: Iterable[dict[str, Any]], now: datetime) -> list:
+    """The sections ``mermaid`` and ``day_rows`` show, for a caller that wants both from one pass."""
+    return _collect(events, now)
+
+
+def mermaid(events: Iterable[dict[str, Any]], now: datetime, collected: list | None = None) -> list[str]:
     """Lines of a ```mermaid gantt block for the events of the last day, or [] when there are none.
 
     An event is ``{"ts": ISO, "kind", "service", "verdict"|"status", "recheck"}`` (a projection's
     recent list); ``now`` is naive UTC or aware (its wall time is used)."""
-    sections = _collect(events, now)
+    sections = collected if collected is not None else _collect(events, now)
     if not sections:
         return []
     out = ["```mermaid", "gantt", "    title Last 24 hours (UTC)", "    dateFormat YYYY-MM-DD HH:mm",

@@ -134,6 +134,8 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         reason = f"{reason} ({trust.problems[0]})"
     problems = list(dict.fromkeys([str(p) for p in loaded.problems] + trust.problems + trust.warnings))
     failed_attempts = [a for a in reversed(state["attempts"]["recent"]) if a["outcome"] == "failed"]
+    events = state.get("timeline") or []
+    collected = timeline.collect(events, now) if now else None  # one pass for the gantt and the day rows
     return {
         "project": project.settings.get("name") or project.root.name,
         "generated_by": generated_by, "as_of": state["last_ts"] or None, "now": iso(now) if now else None,
@@ -145,7 +147,7 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
         "preflight": state.get("preflight"), "records": state["records"],
         "problems": problems, "observed_at": seen.get("at"),
         "waivers": {n: w for n, w in waivers.items() if n in configured},
-        "timeline": timeline.mermaid(state.get("timeline") or [], now) if now else [],
-        "day": timeline.day_rows(state.get("timeline") or [], now) if now else [],
+        "timeline": timeline.mermaid(events, now, collected) if now else [],
+        "day": timeline.day_rows(events, now, collected) if now else [],
         "pending": _pending(state, services),
     }
