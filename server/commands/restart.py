@@ -25,9 +25,9 @@ A restart is recorded as "restarted, unverified": run deploystate verify next.
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("restart", formatter_class=RAW, epilog=EPILOG,
                        help="restart the services a change affects (plan first), and record each restart",
-                       description="Plan, then restart. Each service is compared from the commit it runs (the "
-                                   "ledger's record, or what its platform reports) to HEAD; a service whose code "
-                                   "did not change is refused unless --force comes with --reason. Every restart "
+                       description="Plan, then restart. Each service is compared to HEAD from its last verified "
+                                   "deploy, else the commit its runtime reports, else HEAD~1 with a warning (never "
+                                   "refused then); a service whose code did not change is refused unless --force comes with --reason. Every restart "
                                    "appends a deploy record (commit, strategy, platform ids such as the ECS "
                                    "deployment id, status restarted/failed).")
     p.add_argument("services", nargs="*", metavar="SERVICE", help="services to restart")

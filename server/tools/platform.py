@@ -24,8 +24,8 @@ CONFIRM_DOC = ("The confirm_token a dry run of the same call returned, for clien
 class RestartAffectedInput(ToolInput):
     services: list[ServiceName] = Field(default_factory=list, max_length=SERVICES_MAX,
                                         description="Services to restart (names from deploystate.toml, max 50). "
-                                                    "Empty: every service the commits since its running commit "
-                                                    "affect.")
+                                                    "Empty: every service the commits since its base (last "
+                                                    "verified deploy, else what its runtime reports) affect.")
     dry_run: bool = Field(False, description="Return the plan only; restart nothing, record nothing.")
     force: bool = Field(False, description="Restart named services even though their code did not change. "
                                            "Needs a reason and explicit services.")
@@ -187,7 +187,8 @@ def register(server: object, ctx: ToolContext) -> None:
         """Restart the services your commits affect, on their real runtime (compose, Docker, Kubernetes, ECS,
         or a configured command), and record each restart as "restarted, unverified".
 
-        Each service is compared from the commit it is running to HEAD; the plan says which services, why
+        Each service is compared to HEAD from its last verified deploy, else the commit its runtime reports
+        (else HEAD~1, flagged as a guess and never refused); the plan says which services, why
         (which changed files matched which paths) and with which strategy. Commit first: uncommitted edits
         are not what gets recorded. A named service whose code did not change is refused unless force=true
         with a reason. Use dry_run=true to see the plan. A real restart needs the user's confirmation: clients
