@@ -93,12 +93,15 @@ def sync_first(settings: HookSettings, remote: str) -> None:
     """With [project.hooks] sync_before, bring in the team's records before deciding (short timeout;
     offline is said, never fatal: the decision then uses the local ledger)."""
     wanted, timeout = settings.sync_before()
-    if not wanted or settings.root is None:
+    if settings.root is None:
         return
+    from deploystate.state import integrity
     from deploystate.state.project import Project
 
     try:
         project = Project.discover(settings.root)
+        if not wanted and not (integrity.team_ledger(project) and integrity.never_synced(project)):
+            return  # a fresh clone of a team ledger syncs once before its first decision: it restores
         backend = project.settings.get("backend")
         if isinstance(backend, str) and backend.startswith("s3://"):
             print(f"deploystate: {_sync_s3(project.root, backend, timeout)}", file=sys.stderr)

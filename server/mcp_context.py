@@ -42,7 +42,7 @@ from deploystate.state.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.project import CONFIG_NAME, Project
 
-from . import elicit
+from . import elicit, trust
 from .audit import AuditLog
 from .confirm import Confirmations, Pending, require
 from .progress import LogLevels, Reporter
@@ -205,7 +205,8 @@ class ToolContext:
             annotations = ToolAnnotations(title=title, read_only_hint=read_only,
                                           destructive_hint=destructive if not read_only else False,
                                           idempotent_hint=idempotent or read_only, open_world_hint=open_world)
-            self.server.add_tool(_as_mcp_function(self, tool_name, handler, input_model, output_model, confirm),
+            self.server.add_tool(_as_mcp_function(self, tool_name, handler, input_model, output_model, confirm,
+                                                  read_only),
                                  name=tool_name, title=title, description=inspect.cleandoc(handler.__doc__),
                                  annotations=annotations, structured_output=True)
             return handler
@@ -238,8 +239,8 @@ def _signature(input_model: type[BaseModel], output_model: type[BaseModel],
 
 
 def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_model: type[BaseModel],
-                     output_model: type[BaseModel], confirm: Callable[[Any], Pending | None] | None = None
-                     ) -> Callable[..., CallToolResult]:
+                     output_model: type[BaseModel], confirm: Callable[[Any], Pending | None] | None = None,
+                     read_only: bool = False) -> Callable[..., CallToolResult]:
     """The function the SDK registers: validate, call, and turn the result or error into a CallToolResult.
 
     It is synchronous on purpose: the SDK runs it on a worker thread, so git
@@ -251,6 +252,9 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
                     confirmation=kwargs.pop(elicit.CONFIRM_PARAM, None), request_id=_request_id(context))
         try:
             args = input_model.model_validate(kwargs)
+            distrust = trust.problems(ctx)  # the hooks' question, asked first by every tool
+            if distrust and not read_only:
+                return trust.refusal(tool_name, distrust)
             out = handler(args, call)
         except ValidationError as exc:
             return error_result(validation_message(exc), "fix the arguments named above; the tool's input schema "
@@ -263,8 +267,9 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
                                 "this is a deploystate bug (the traceback is on the server's stderr); retry once, "
                                 "then use the CLI and report it", "InternalError")
         structured = output_model.model_validate(out).model_dump(mode="json")
-        return CallToolResult(content=[TextContent(type="text", text=out.render_text())],
-                              structured_content=structured)
+        result = CallToolResult(content=[TextContent(type="text", text=out.render_text())],
+                                structured_content=structured)
+        return trust.warned(result, distrust) if distrust else result
 
     extra = elicit.parameter(ctx.confirmations, tool_name, input_model, confirm) if confirm else None
     signature, annotations = _signature(input_model, output_model, extra)

@@ -9,7 +9,9 @@ them can be talked into a decision the others would refuse. It combines
   emptied, or read from another state_dir than the one anchored (moved);
 - the hash chain (``chainmark``): a record changed, deleted or moved above its parent;
 - config escapes: ``deploy_branches`` differing from what was last acknowledged
-  (narrowing it would let a push to the old deploy branch skip every check).
+  (narrowing it would let a push to the old deploy branch skip every check);
+- the remote anchor (``remote_anchor``): what the last contact with the team ledger found
+  (this copy diverging from it, or shorter than it), until a later contact finds them agreeing.
 
 ``warnings(project)`` are said loudly but decide nothing (a clone that never synced
 with its configured team ledger may lack history nobody here can see).
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import anchor, chainmark
+from . import anchor, chainmark, remote_anchor
 from .project import Project
 
 ACCEPT = "deploystate doctor --accept-config"
@@ -57,22 +59,24 @@ def check(project: Project) -> list[str]:
     problems = anchor.problems(ledger, data)
     problems += [p for p in chainmark.check(ledger).problems if p not in problems]
     problems += _config_problems(project, data)
+    problems += [p for p in remote_anchor.problems(data) if p not in problems]
     if "config" not in data and "unreadable" not in data and (data.get("chain") or ledger.path.exists()):
         anchor.update(ledger, "config", acknowledged(project))  # first sight: what later changes are judged by
     return problems
 
 
-def warnings(project: Project) -> list[str]:
-    """Loud, non-deciding: a configured team ledger this clone has never synced with."""
+def team_ledger(project: Project) -> bool:
+    """Is a team ledger configured (``backend`` git or s3, or ``[project.hooks] sync_before``)?"""
     settings = project.settings
     hooks = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
     backend = settings.get("backend")
-    team = (isinstance(backend, str) and backend not in ("", "files")) or hooks.get("sync_before") is True
-    if not team:
-        return []
+    return (isinstance(backend, str) and backend not in ("", "files")) or hooks.get("sync_before") is True
+
+
+def never_synced(project: Project) -> bool:
+    """This clone has no record of a sync (a fresh clone, or one whose state directory was lost)."""
     import json
 
-    synced = False
     for name in ("sync.json", "s3.json"):
         try:
             data = json.loads((project.ledger.dir / name).read_text(encoding="utf-8"))
@@ -80,8 +84,13 @@ def warnings(project: Project) -> list[str]:
             continue
         if isinstance(data, dict) and (data.get("last_sync") or any(
                 isinstance(v, dict) and v.get("last_ok") for v in data.values())):
-            synced = True
-    if synced:
+            return False
+    return True
+
+
+def warnings(project: Project) -> list[str]:
+    """Loud, non-deciding: a configured team ledger this clone has never synced with."""
+    if not team_ledger(project) or not never_synced(project):
         return []
     return ["this clone has never synced with its team ledger: records written elsewhere (a failed "
             "verification, an attempt) may be missing here; run `deploystate sync`"]

@@ -5,7 +5,9 @@ The ledger travels as a commit on ``refs/deploystate/ledger`` whose tree holds
 ``git reset``, a checkout of an old commit or a ``git clean`` cannot rewind or
 wipe it: the local copy of the ref restores what the work tree lost.
 Sync = fetch, union-merge by record id, commit, push (fast-forward only),
-retrying when the remote moved in between.
+retrying when the remote moved in between. The commit also carries ``anchor.json``
+(``remote_anchor.summary``); a copy whose records diverge from the remote's is
+TAMPERED and is never pushed, so an edit here cannot overwrite the team's copy.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cache
+from . import cache, remote_anchor
 from .chain import canonical
 from .errors import GitError
 from .ids import iso, utc_now
@@ -35,6 +37,7 @@ class SyncResult:
     restored: int = 0         # records brought back from the local ref (after a reset or clean)
     pushed: bool = False
     offline: bool = False
+    diverged: list[str] = field(default_factory=list)  # ids this copy holds with other content than the remote
     attempts: int = 0
     problems: list[str] = field(default_factory=list)
     message: str = ""
@@ -68,15 +71,28 @@ def _records_at(root: Path, ref: str, timeout: float) -> list[dict] | None:
     return out
 
 
+def remote_anchor_at(root: Path, ref: str, timeout: float) -> dict | None:
+    """The ``anchor.json`` of a ledger commit (None for a commit made before anchors existed)."""
+    res = run(["git", "cat-file", "-p", f"{ref}:anchor.json"], cwd=root, timeout=timeout)
+    try:
+        data = json.loads(res.stdout) if res.ok else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _rev(root: Path, ref: str, timeout: float) -> str | None:
     res = run(["git", "rev-parse", "--verify", "-q", ref], cwd=root, timeout=timeout)
     return res.stdout.strip() or None if res.ok else None
 
 
-def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult) -> int:
+def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult,
+                local: list[dict] | None = None) -> int:
     if not incoming:
         return 0
-    new, problems = missing_records(ledger.read(include_archive=True).records, incoming)  # archived = present
+    if local is None:
+        local = ledger.read(include_archive=True).records  # archived = present
+    new, problems = missing_records(local, incoming)
     result.problems += [str(p) for p in problems]
     if new:
         ledger.append_sealed(new, reseal=False)
@@ -89,7 +105,10 @@ def _commit_ledger(root: Path, ledger: Ledger, parents: list[str], timeout: floa
     records = {r["id"]: r for r in ledger.read(include_archive=True).records}
     text = "".join(canonical(r) + "\n" for r in sorted(records.values(), key=lambda r: r["id"]))
     blob = _git(root, "hash-object", "-w", "--stdin", timeout=timeout, input=text).strip()
-    tree = _git(root, "mktree", timeout=timeout, input=f"100644 blob {blob}\tledger.jsonl\n").strip()
+    mark = json.dumps(remote_anchor.summary(records.values()), sort_keys=True) + "\n"
+    anchored = _git(root, "hash-object", "-w", "--stdin", timeout=timeout, input=mark).strip()
+    tree = _git(root, "mktree", timeout=timeout,
+                input=f"100644 blob {anchored}\tanchor.json\n100644 blob {blob}\tledger.jsonl\n").strip()
     args = ["commit-tree", tree, "-m", "deploystate ledger"]
     for p in dict.fromkeys(parents):
         args += ["-p", p]
@@ -107,6 +126,38 @@ def restore(root: Path, ledger: Ledger, timeout: float = 10.0) -> int:
     return _merge_into(ledger, _records_at(root, REF, timeout), result)
 
 
+def check_remote(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float = 10.0) -> SyncResult:
+    """Fetch the remote's ledger and compare this copy with it, changing nothing but the finding
+    (doctor): records that differ are TAMPERED; records this clone had synced (its own ledger ref)
+    and no longer holds make it shorter than the remote anchor (``deploystate sync`` restores them)."""
+    option_safe(remote, "remote")
+    result = SyncResult(remote=remote, at=iso(utc_now()))
+    tracking = REMOTE_TRACKING.format(remote=remote)
+    fetch = run(["git", "fetch", "-q", "--no-tags", remote, f"+{REF}:{tracking}"], cwd=root, timeout=timeout)
+    if not fetch.ok:
+        result.offline = "couldn't find remote ref" not in fetch.stderr.lower()
+        result.message = ("offline: " if result.offline else "no team ledger on the remote yet: ") \
+            + fetch.stderr.strip()[:200]
+        return result
+    incoming = _records_at(root, tracking, timeout) or []
+    local = ledger.read(include_archive=True).records
+    result.diverged = remote_anchor.diverging(local, incoming)
+    have = {r["id"] for r in local}
+    synced = _records_at(root, REF, timeout) or []
+    lost = sorted(r["id"] for r in synced if r["id"] not in have)
+    found = remote_anchor.findings(remote, result.diverged, [])
+    if lost:
+        found.append(f"TAMPERED: this ledger is shorter than the remote anchor on {remote}: {len(lost)} records "
+                     f"it had synced are gone ({', '.join(lost[:3])}{'…' if len(lost) > 3 else ''}): "
+                     f"{remote_anchor.NEXT}")
+    result.problems = found
+    ahead = sum(1 for r in incoming if r["id"] not in have)
+    result.message = (f"{remote} holds {len(incoming)} records"
+                      + (f", {ahead} not here yet (run `deploystate sync`)" if ahead else ", all here"))
+    remote_anchor.remember(ledger, remote, remote_anchor.summary(incoming), found, result.at)
+    return result
+
+
 def sync(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float = 20.0,
          retries: int = 5) -> SyncResult:
     """Fetch, merge, push; retry when the remote moved. Offline is reported, not raised."""
@@ -114,6 +165,7 @@ def sync(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float =
     result = SyncResult(remote=remote)
     tracking = REMOTE_TRACKING.format(remote=remote)
     result.restored = restore(root, ledger, timeout)
+    remote_view: dict = {}
     for attempt in range(1, retries + 1):
         result.attempts = attempt
         fetch = run(["git", "fetch", "-q", "--no-tags", remote, f"+{REF}:{tracking}"], cwd=root, timeout=timeout)
@@ -123,7 +175,15 @@ def sync(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float =
                              f"({fetch.stderr.strip()[:200]})"
             break
         remote_head = _rev(root, tracking, timeout) if fetch.ok else None
-        result.fetched += _merge_into(ledger, _records_at(root, tracking, timeout) if remote_head else None, result)
+        incoming = _records_at(root, tracking, timeout) if remote_head else None
+        local = ledger.read(include_archive=True).records
+        result.diverged = remote_anchor.diverging(local, incoming or [])
+        remote_view = remote_anchor.summary(incoming or [])
+        result.fetched += _merge_into(ledger, incoming, result, local)  # the team's other records still come in
+        if result.diverged:  # pushing would replace the team's records with the edited ones
+            result.problems += remote_anchor.findings(remote, result.diverged, [])
+            result.message = f"not pushed: this ledger diverges from the remote anchor on {remote}"
+            break
         local_head = _rev(root, REF, timeout)
         commit = _commit_ledger(root, ledger, [c for c in (remote_head, local_head) if c], timeout)
         _git(root, "update-ref", REF, commit, timeout=timeout)
@@ -136,6 +196,9 @@ def sync(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float =
     result.at = iso(utc_now())
     if result.fetched or result.restored:
         cache.load(ledger)
+    if not result.offline:  # a contact: its finding replaces the last one (a clean one clears it)
+        remote_anchor.remember(ledger, remote, remote_view, [p for p in result.problems if "TAMPERED" in p],
+                               result.at)
     _save_status(ledger, result)
     return result
 

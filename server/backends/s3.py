@@ -13,17 +13,19 @@ import json
 import os
 import threading
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from deploystate.state import remote_anchor
 from deploystate.state.chain import canonical
 from deploystate.state.errors import ConfigError, PlatformUnreachable
 from deploystate.state.ids import iso, utc_now
 from deploystate.state.ledger import Ledger
 from deploystate.state.merge import missing_records
 
-STATUS_FILE = "s3.json"
+from . import s3_anchor
+from .s3_status import _b32, _distinct, _head_key, _load_status, _ms, _save_status
+
 # The incremental listing starts this far behind the newest pulled id (writers' clocks differ). It is
 # only the fast path: a head counting records this copy lacks always triggers the full listing.
 SKEW_MS = 10 * 60 * 1000
@@ -51,14 +53,6 @@ def parse_backend(url: str) -> tuple[str, str]:
         raise ConfigError(f"backend {url!r} is not an s3://bucket/prefix URL",
                           'write it as backend = "s3://my-bucket/deploystate/my-project"')
     return parsed.netloc, parsed.path.strip("/")
-
-
-def _ms(record_id: str) -> int:
-    alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-    value = 0
-    for ch in record_id[:10]:
-        value = value * 32 + alphabet.index(ch)
-    return value
 
 
 class S3Ledger:
@@ -108,14 +102,16 @@ class S3Ledger:
             raise
         return json.loads(obj["Body"].read()), obj.get("ETag")
 
-    def bump_head(self, added: int, newest: str, result: S3SyncResult, attempts: int = 10) -> None:
-        """Add ``added`` to the head's count with If-Match; a stale ETag is refused, so re-read and retry."""
+    def bump_head(self, added: int, newest: str, result: S3SyncResult, attempts: int = 10,
+                  hashes: list[str] | None = None) -> None:
+        """Add ``added`` to the head's count (and their ``hashes`` to its digest: the remote anchor) with
+        If-Match; a stale ETag is refused, so re-read and retry."""
         from botocore.exceptions import ClientError
 
         for _ in range(attempts):
             head, etag = self.read_head()
             new = {"count": head.get("count", 0) + added, "last_id": max(head.get("last_id", ""), newest),
-                   "updated": iso(utc_now())}
+                   "updated": iso(utc_now()), **s3_anchor.head_digest(head, hashes or [])}
             cond = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
             try:
                 self._call("put_object", Key=self._key("head.json"), Body=json.dumps(new).encode(), **cond)
@@ -138,12 +134,13 @@ class S3Ledger:
         status = _load_status(ledger)
         upto = status.get("pushed_upto", "")
         mine = [r for r in ledger.read().records if r["id"] > upto and r["id"] not in remote_ids]
-        newest = upto
+        newest, hashes = upto, []
         for rec in sorted(mine, key=lambda r: r["id"]):
             body = canonical(rec).encode()
             try:
                 self._call("put_object", Key=self._key(f"records/{rec['id']}.json"), Body=body, IfNoneMatch="*")
                 result.pushed += 1
+                hashes.append(str(rec.get("hash")))
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
                     raise
@@ -153,7 +150,7 @@ class S3Ledger:
                 result.already_there += 1
             newest = max(newest, rec["id"])
         if result.pushed:
-            self.bump_head(result.pushed, newest, result)
+            self.bump_head(result.pushed, newest, result, hashes=hashes)
         status["pushed_upto"] = newest
         _save_status(ledger, status)
 
@@ -243,12 +240,25 @@ class S3Ledger:
             head, etag = self.read_head()
         if result.full_listing and head.get("count", 0) != len(listed) and not result.pushed:
             self._correct_head(head, etag, len(listed), result)
+        self._judge(ledger, head, listed if result.full_listing else None, result)
         result.head = head if not result.head or head.get("count", 0) >= result.head.get("count", 0) else result.head
         result.at = iso(utc_now())
         status = _load_status(ledger)
         status.update(last_sync=result.at, head=result.head, seen_head=self._seen)
         _save_status(ledger, status)
         return result
+
+    def _judge(self, ledger: Ledger, head: dict[str, Any], listed: set[str] | None, result: S3SyncResult) -> None:
+        """Compare this copy with the S3 anchor; a disagreement seen on a partial view is checked on a full
+        listing before it is called TAMPERED. Kept in the local anchor (a clean contact clears it)."""
+        found = s3_anchor.judge(self, ledger, head, listed)
+        if found and listed is None:
+            listed = self.pull(ledger, result, full=True, head=(head, None))
+            found = s3_anchor.judge(self, ledger, head, listed)
+        if found is not None:
+            result.problems += [p for p in found if p not in result.problems]
+            remote_anchor.remember(ledger, self.url, {"records": head.get("count"), "digest": head.get("digest"),
+                                                      "newest": head.get("last_id")}, found, iso(utc_now()))
 
     def _correct_head(self, head: dict[str, Any], etag: str | None, listed: int, result: S3SyncResult) -> None:
         """A full listing counted the records: fix a head that drifted (a bump lost to contention).
@@ -269,35 +279,3 @@ class S3Ledger:
         """True when the head names no record this copy lacks."""
         head, _ = self.read_head()
         return head.get("last_id", "") <= (_load_status(ledger).get("pulled_upto") or "") or not head.get("last_id")
-
-
-def _distinct(ledger: Ledger) -> int:
-    return len({r["id"] for r in ledger.read(include_archive=True).records})
-
-
-def _head_key(head: dict[str, Any]) -> list[Any]:
-    return [head.get("count", 0), head.get("last_id", "")]
-
-
-def _b32(ms: int) -> str:
-    alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-    out = []
-    for _ in range(10):
-        ms, rem = divmod(ms, 32)
-        out.append(alphabet[rem])
-    return "".join(reversed(out))
-
-
-def _load_status(ledger: Ledger) -> dict[str, Any]:
-    try:
-        return json.loads((ledger.dir / STATUS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_status(ledger: Ledger, status: dict[str, Any]) -> None:
-    ledger.dir.mkdir(parents=True, exist_ok=True)
-    path: Path = ledger.dir / STATUS_FILE
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(status, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)

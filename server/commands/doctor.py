@@ -210,7 +210,19 @@ def check_backend(project: Project, chain_item: dict[str, Any]) -> dict[str, Any
     return _item("backend", [], text, backend="git", remotes=remotes, **info)
 
 
+def check_remote_anchor(project: Project, contact: bool) -> dict[str, Any]:
+    """The team ledger, asked now: does this copy still hold, unchanged, what the remote holds?
+    Without a team ledger (or with a bad config) only the last contact's finding is shown."""
+    from deploystate.server.backends import check_remote
+    from deploystate.state import anchor, remote_anchor
+
+    said = check_remote(project) if contact else "no team ledger configured (local only)"
+    return _item("remote anchor", remote_anchor.problems(anchor.read(project.ledger)), said, remote_anchor.NEXT)
+
+
 def diagnose(project: Project, fix: bool = False, full: bool = False) -> list[dict[str, Any]]:
+    from deploystate.state import integrity
+
     items = [check_config(project)]
     if not project.state_dir.is_dir():
         items.append(_item("state directory", [f"no state directory at {project.state_dir}"], "",
@@ -222,6 +234,7 @@ def diagnose(project: Project, fix: bool = False, full: bool = False) -> list[di
     items.append(_item("state directory", [], str(project.state_dir)))
     chain_item = check_chain(project)
     items += [chain_item, check_anchor(project), check_backend(project, chain_item), check_quarantine(project)]
+    items += [check_remote_anchor(project, contact=items[0]["ok"] and integrity.team_ledger(project))]
     if not items[0]["ok"] and project.config_path.is_file():
         # A config the schema rejects changes nothing: the derived files are neither rebuilt nor
         # rendered (they depend on the services it declares) until it is fixed.

@@ -61,8 +61,8 @@ def test_three_clones_converge_whatever_the_sync_order(clones: list[GitRepo]) ->
     assert states[0]["attempts"]["failed"] == 360
 
 
-def test_an_edited_record_is_reported_after_sync(clones: list[GitRepo]) -> None:
-    """A record edited in one clone shows as a problem when another clone syncs with it."""
+def test_an_edited_record_is_refused_by_sync_and_never_reaches_the_team(clones: list[GitRepo]) -> None:
+    """A record edited in one clone makes its sync TAMPERED and unpushed; the team's copy keeps the true record."""
     a, b = clones[0], clones[1]
     _ledger(a).append("verification", {"service": "web", "verdict": "fail", "summary": "old code"})
     sync(a.path, _ledger(a))
@@ -70,9 +70,10 @@ def test_an_edited_record_is_reported_after_sync(clones: list[GitRepo]) -> None:
     path = _ledger(a).path
     path.write_text(path.read_text().replace('"verdict":"fail"', '"verdict":"pass"'))
     assert not _ledger(a).verify().ok
-    sync(a.path, _ledger(a))  # pushes the edited copy's new ledger snapshot
+    edited = sync(a.path, _ledger(a))
+    assert not edited.pushed and any("diverges from the remote anchor" in p for p in edited.problems), edited
     res = sync(b.path, _ledger(b))
-    assert any("differs" in p or "changed" in p for p in res.problems)
+    assert res.pushed and not res.problems, res.problems
     assert projection.failed(cache.load(_ledger(b)).state) == ["web"]  # b keeps the true record
 
 
