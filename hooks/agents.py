@@ -148,11 +148,18 @@ def push_refs(call: shellparse.GitCall, cwd: Path) -> list[tuple[str, str, str, 
     if spec.skip:
         return []
     where = cwd / call.cwd if call.cwd else cwd
-    local = {}
-    for line in _git_lines(where, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"):
-        sha, _, ref = line.partition(" ")
-        local[ref] = sha
-    head = (_git_lines(where, "symbolic-ref", "-q", "HEAD") or [""])[0]
+    from . import gitrefs
+
+    files = gitrefs.read(where)  # git's own answer read from its files: two processes saved on every push
+    if files is not None:
+        local, head = files
+    else:
+        local = {}
+        for line in _git_lines(where, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads",
+                               "refs/tags"):
+            sha, _, ref = line.partition(" ")
+            local[ref] = sha
+        head = (_git_lines(where, "symbolic-ref", "-q", "HEAD") or [""])[0]
     refs = []
     if spec.all_branches:
         refs += [(r, s, r, Z40) for r, s in local.items() if r.startswith("refs/heads/")]

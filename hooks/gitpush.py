@@ -63,8 +63,6 @@ def classify(refs: list[tuple[str, str, str, str]], branches: list[str], tag_pat
 
 def evaluate(settings: HookSettings, deploy: list, tags: list):
     """(snapshot, refusals) for the judged refs."""
-    from deploystate.state import gitinfo
-
     from . import gates, snapshot
 
     snap = snapshot.take(settings.root)
@@ -76,6 +74,8 @@ def evaluate(settings: HookSettings, deploy: list, tags: list):
     if tags and not snap.chain_ok and not deploy:
         refusals += gates.deploy_gate(snap.state, snap.threshold, False, snap.chain_problems)[:1]
     for _, local_sha, remote_ref, _ in tags:
+        from deploystate.state import gitinfo  # only for tags: a branch push needs no git process here
+
         try:
             commit = gitinfo.resolve(snap.project.root, local_sha)  # peel an annotated tag to its commit
         except Exception:  # noqa: BLE001 - a sha git cannot resolve has, by definition, no verification

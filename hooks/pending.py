@@ -13,9 +13,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from deploystate.state import store
-from deploystate.state.headcode import Judge, short
-
 
 def _known_running(state: dict[str, Any], service: str) -> str | None:
     svc = (state.get("services") or {}).get(service) or {}
@@ -27,6 +24,11 @@ def record(project: Any, state: dict[str, Any], pushes: list[tuple[str, str, str
     services = project.deployed_by_ci()
     if not services:
         return []
+    # Only now: the store and the one rule (git, path rules) cost an allowed push that CI deploys nothing
+    # for ~10 ms it does not need to pay.
+    from deploystate.state import store
+    from deploystate.state.headcode import Judge, short
+
     said = []
     for _, local_sha, remote_ref, _ in pushes:
         if len(local_sha) != 40 or set(local_sha) - set("0123456789abcdef"):

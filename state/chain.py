@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Iterable
 
 HASH_FIELD = "hash"
@@ -34,30 +33,47 @@ def seal(record: dict) -> dict:
     return sealed
 
 
-@dataclass(frozen=True)
+# A plain class, not a dataclass: importing dataclasses (and inspect) costs every hook process ~8 ms.
 class Problem:
     """One thing wrong with a ledger file; ``line`` is 1-based, 0 when not tied to a line."""
 
-    file: str
-    line: int
-    record_id: str
-    message: str
+    def __init__(self, file: str, line: int, record_id: str, message: str) -> None:
+        for name, value in (("file", file), ("line", line), ("record_id", record_id), ("message", message)):
+            object.__setattr__(self, name, value)  # immutable afterwards, as a frozen dataclass
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Problem is immutable (cannot set {name})")
+
+    def _key(self) -> tuple:
+        return (self.file, self.line, self.record_id, self.message)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Problem and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "Problem(file={!r}, line={!r}, record_id={!r}, message={!r})".format(*self._key())
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message}"
 
 
-@dataclass
 class ChainReport:
-    records: int = 0
-    forks: int = 0           # records whose parent already had a child (merged concurrent appends)
-    duplicates: int = 0      # identical records present twice (harmless after a union merge)
-    problems: list[Problem] = None  # type: ignore[assignment]
+    def __init__(self, records: int = 0, forks: int = 0, duplicates: int = 0,
+                 problems: list[Problem] | None = None) -> None:
+        self.records = records
+        self.forks = forks            # records whose parent already had a child (merged concurrent appends)
+        self.duplicates = duplicates  # identical records present twice (harmless after a union merge)
+        self.problems: list[Problem] = [] if problems is None else problems
 
-    def __post_init__(self) -> None:
-        if self.problems is None:
-            self.problems = []
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChainReport) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"ChainReport({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
     @property
     def ok(self) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .ids import parse_duration
-from .mapping import GlobError, compile_glob
+from .globs import GlobError, compile_glob
 from .tomllines import line_of
 
 PLATFORMS = ("compose", "docker", "kubernetes", "ecs", "command")

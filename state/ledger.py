@@ -12,7 +12,6 @@ import fcntl
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -38,13 +37,21 @@ GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\npr
              "chain.verified.json\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
 
 
-@dataclass
+# A plain class, not a dataclass: importing dataclasses (and inspect) costs every hook process ~8 ms.
 class ReadResult:
-    records: list[dict] = field(default_factory=list)
-    problems: list[chain.Problem] = field(default_factory=list)
-    lines: list[tuple[str, int, dict]] = field(default_factory=list)  # (file, line, record) for verification
-    size: int = 0
-    line_count: int = 0  # lines of the live file up to ``size``
+    def __init__(self, records: list[dict] | None = None, problems: list[chain.Problem] | None = None,
+                 lines: list[tuple[str, int, dict]] | None = None, size: int = 0, line_count: int = 0) -> None:
+        self.records: list[dict] = [] if records is None else records
+        self.problems: list[chain.Problem] = [] if problems is None else problems
+        self.lines: list[tuple[str, int, dict]] = [] if lines is None else lines  # (file, line, record) to verify
+        self.size = size
+        self.line_count = line_count  # lines of the live file up to ``size``
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ReadResult) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"ReadResult({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
 def hash_ending_at(path: Path, end: int) -> str | None:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from .ids import parse_iso
-from .redact import redact
 
 DIR, FILE = "observed", "last.json"
 VERSION = 1
@@ -41,6 +40,8 @@ def path(state_dir: str | os.PathLike[str]) -> Path:
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
+    from .redact import redact  # its patterns cost a hook process ~3 ms to compile; only a write needs them
+
     s = redact(" ".join(str(value).split()))
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
@@ -223,8 +224,6 @@ def findings(project: Any, state: dict[str, Any]) -> dict[str, str]:
     """service -> why its stored runtime answer says it is not deployed (broken, or not running HEAD's
     code), for the hooks: the stored file only, never a runtime. Answers older than the service's last
     deploy record are left out (that deploy may have changed what runs)."""
-    from .headcode import NOT_HEAD, Judge
-
     stored = load(project.state_dir).get("services") or {}
     configured = project.service_paths()
     out: dict[str, str] = {}
@@ -240,6 +239,8 @@ def findings(project: Any, state: dict[str, Any]) -> dict[str, str]:
             out[name] = f"{when} that it is not working: {why}."
             continue
         if obs.get("revision"):
+            from .headcode import NOT_HEAD, Judge  # git and the path rules, only for a stored revision
+
             judge = judge or Judge.for_project(project)
             rule = judge.judge(name, obs["revision"])
             if rule.status == NOT_HEAD:

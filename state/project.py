@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -52,12 +51,21 @@ def read_raw(path: Path) -> dict[str, Any]:
                           file=str(path)) from exc
 
 
-@dataclass
+# A plain class, not a dataclass: importing dataclasses (and inspect) costs every hook process ~8 ms.
 class Project:
     """A repository under deploystate: where things are, and its raw (unvalidated) config."""
 
-    root: Path
-    raw: dict[str, Any]
+    def __init__(self, root: Path, raw: dict[str, Any]) -> None:
+        self.root = root
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Project) and (self.root, self.raw) == (other.root, other.raw)
+
+    __hash__ = None  # type: ignore[assignment]  (as a dataclass with eq: mutable, unhashable)
+
+    def __repr__(self) -> str:
+        return f"Project(root={self.root!r}, raw={self.raw!r})"
 
     @classmethod
     def discover(cls, start: str | os.PathLike[str] | None = None) -> "Project":
