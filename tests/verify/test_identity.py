@@ -131,14 +131,20 @@ def test_the_check_passes_head_fails_stale_and_missing() -> None:
 
 
 @pytest.mark.parametrize("revision_seen", [None, ODD])
-def test_the_check_is_inconclusive_when_it_cannot_tell_unless_waived(revision_seen: str | None) -> None:
-    """An unread or unplaceable revision: inconclusive; with revision_waiver it passes, saying WAIVED and why."""
+def test_the_check_is_inconclusive_when_it_cannot_tell(revision_seen: str | None) -> None:
+    """An unread revision or one naming no commit here: inconclusive, the unread one flagged missing_revision."""
     unsure = _measure(obs(revision_seen))
     assert unsure.result == "inconclusive"
     assert unsure.evidence.get("missing_revision", False) is (revision_seen is None)
-    waived = _measure(obs(revision_seen), revision_waiver="vendor image")
+
+
+def test_a_waiver_passes_only_a_revision_no_instance_reports() -> None:
+    """revision_waiver passes an unread revision, saying WAIVED and why; a read one naming no commit here (it
+    could be old code) stays inconclusive."""
+    waived = _measure(obs(None), revision_waiver="vendor image")
     assert waived.result == "pass" and waived.summary.startswith("revision check WAIVED (vendor image): ")
     assert waived.evidence["waived"] == "vendor image"
+    assert _measure(obs(ODD), revision_waiver="vendor image").result == "inconclusive"
 
 
 def test_a_waiver_never_passes_a_stale_revision() -> None:

@@ -123,7 +123,8 @@ def test_live_not_head_or_missing_refuses_and_says_to_restart(git_repo: GitRepo)
 
 
 def test_live_unreadable_revision_refuses_unless_waived(git_repo: GitRepo) -> None:
-    """No revision reported: refused with 'make api report its commit'; with a waiver: ok at HEAD, waived."""
+    """No revision reported: refused ('make api report its commit'); waived: ok at HEAD; a read revision naming
+    no commit here is refused even when waived."""
     project, config, fake, _a, b = _setup(git_repo)
     blind = Observation("api", "command", "api", "running", instances=[Instance("api-1", "running")])
     d = _live(project, config, fake, blind)
@@ -133,6 +134,9 @@ def test_live_unreadable_revision_refuses_unless_waived(git_repo: GitRepo) -> No
         update={"revision_waiver": "vendor image"})
     d = _live(project, waived_config, fake, blind)
     assert (d.ok, d.commit, d.waived, d.running) == (True, b, "vendor image", None)
+    unplaced = Observation("api", "command", "api", "running", revision="f" * 40)   # read, names no commit here
+    d = _live(project, waived_config, fake, unplaced)
+    assert not d.ok and d.waived is None and d.next == "make api report its commit, then `deploystate verify api`"
 
 
 def test_live_a_runtime_that_cannot_be_asked_refuses_with_its_message(git_repo: GitRepo) -> None:
