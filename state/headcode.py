@@ -128,6 +128,8 @@ class Judge:
 
     def _resolve(self, reported: str) -> tuple[str | None, str | None]:
         text = reported.strip().lower()
+        if self.head and text == self.head.lower():  # HEAD's own full id: no git process to resolve it
+            return self.head, None
         if not _hexlike(text):
             return None, f"the running revision {reported[:40]!r} is not a commit id"
         try:

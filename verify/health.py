@@ -68,6 +68,8 @@ class HealthReport(BaseModel):
     status: str = ""
     status_reason: str = ""
     doom_loop: bool = False
+    warnings: list[str] = Field(default_factory=list, description="Standing warnings: services whose running "
+                                "revision is not checked (revision_waiver).")
     everything_else: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -169,4 +171,6 @@ def system_health(project: Project, config: Config, *, window: float = WINDOW, d
     return HealthReport(headline=word, reason=reason, window=window, services=services, runtime=runtime,
                         unverified=unverified,
                         broken=broken, overdue_rechecks=overdue, status=status, status_reason=status_reason,
-                        doom_loop=doom, everything_else=rest)
+                        doom_loop=doom, everything_else=rest,
+                        warnings=[f"{n}'s running revision is not checked (revision_waiver: {w}): its health "
+                                  "says nothing of whether HEAD's code runs" for n, w in view["waivers"].items()])

@@ -57,6 +57,7 @@ def preflight_text(report: PreflightReport) -> str:
 def health_text(report: HealthReport) -> str:
     mins = report.window / 60
     lines = [f"{report.headline}: {report.reason}"]
+    lines += [f"WARNING: {w}" for w in report.warnings]
     if report.runtime:
         lines += ["", "Runtime (what each runtime says):"]
         for r in report.runtime:

@@ -64,7 +64,9 @@ class MarkDeployedOutput(ToolOutput, MarkOutcome):
     synced: str | None = Field(None, description="With sync_before: what syncing the team ledger first did.")
 
     def render_text(self) -> str:
-        lines = [f"marked deployed: {m['service']} at {str(m.get('commit') or '?')[:10]}" for m in self.marked]
+        lines = [f"marked deployed: {m['service']} at {str(m.get('commit') or '?')[:10]}"
+                 + (f" — WARNING: running revision not checked (revision_waiver: {m['revision_waiver']})"
+                    if m.get("revision_waiver") else "") for m in self.marked]
         lines += [f"already marked: {n}" for n in self.already]
         lines += [f"before deciding: {self.synced}"] if self.synced else []
         return "\n".join(lines) or "nothing to mark"

@@ -157,8 +157,8 @@ def test_an_unwritable_state_directory_is_a_clear_error_not_a_traceback(tmp_path
 
 
 def test_a_revision_waiver_is_a_standing_warning_on_every_state_output(shop, capsys):
-    """A waived revision check is announced by state, DEPLOYMENT_STATE.md and read_deployment_state,
-    and lets an unreadable revision pass only for that service."""
+    """A waived revision check is announced by state, DEPLOYMENT_STATE.md, read_deployment_state, health and
+    system_health, and lets an unreadable revision pass only for that service."""
     from tests.server.test_mcp_state_tools import _call
 
     repo, project, c1 = shop
@@ -172,6 +172,11 @@ def test_a_revision_waiver_is_a_standing_warning_on_every_state_output(shop, cap
         code, out, _ = ds(capsys, "--root", str(repo.path), "state", "--deadline", "20")
         code, data = ds_json(capsys, "--root", str(repo.path), "state", "--deadline", "20")
         result = _call(Project.discover(repo.path), "read_deployment_state")
+        _code, health, _ = ds(capsys, "--root", str(repo.path), "health", "--deadline", "20")
+        healthy = _call(Project.discover(repo.path), "system_health")
+    assert "WARNING: api's running revision is not checked (revision_waiver: the vendor image" in health
+    assert [w.split(" (")[0] for w in healthy.structured_content["warnings"]] == [
+        "api's running revision is not checked"]
     warning = "api's running revision is not checked (waived: the vendor image carries no revision)"
     assert f"WARNING: {warning}" in out
     assert data["observed"]["api"]["verdict"] == "runs_head" and data["observed"]["worker"]["verdict"] == "unknown"
