@@ -1,7 +1,11 @@
-"""Fresh virtual environments: the core install runs the demo and names the extra a platform needs."""
+"""Fresh virtual environments: the core install runs the demo and names the extra a platform needs.
+
+Marked ``install``: each test makes a new virtualenv and pip-installs the wheel into it (about a
+minute each, from pip's warm cache); ``-m "not install"`` leaves them out of a quick local run."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.install, pytest.mark.timeout(900)]  # pip under a loaded CI machine
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_CFG = '[services.api]\nplatform = "compose"\nservice = "api"\npaths = ["api/**"]\n'
+KUBE_CFG = '[services.web]\nplatform = "kubernetes"\ndeployment = "shop"\nnamespace = "prod"\npaths = ["web/**"]\n'
+COMMAND_CFG = '[services.api]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["api/**"]\n'
 
 
 def _run(argv: list[str], cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
@@ -40,8 +48,8 @@ def _importable(venv: Path, module: str) -> bool:
     return _run([str(venv / "bin" / "python"), "-c", f"import {module}"]).returncode == 0
 
 
-def _repo(tmp: Path, config: str) -> Path:
-    repo = tmp / "repo"
+def _repo(tmp: Path, config: str, name: str = "repo") -> Path:
+    repo = tmp / name
     repo.mkdir()
     (repo / "deploystate.toml").write_text(config)
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e.test", "GIT_COMMITTER_NAME": "t",
@@ -68,6 +76,36 @@ def test_core_install_has_no_sdks_runs_the_demo_and_names_the_docker_extra(wheel
     assert got.returncode == 2, got.stdout + got.stderr
     assert "pip install 'deploystate[docker]'" in got.stderr
     assert _files(repo) == before, "a refused command wrote files"
+    kube = _repo(tmp_path, KUBE_CFG, "kube")
+    before = _files(kube)
+    got = _run([str(venv / "bin" / "deploystate"), "--root", str(kube), "restart", "web"])
+    assert got.returncode == 2 and "pip install 'deploystate[kubernetes]'" in got.stderr, got.stdout + got.stderr
+    assert _files(kube) == before, "a refused command wrote files"
+
+
+def test_core_install_says_its_version_and_reads_state(wheel, tmp_path):
+    """Core only: `deploystate --version` names the wheel's version; `state` on a command service answers."""
+    from deploystate import __version__
+
+    venv = _venv(tmp_path, str(wheel))
+    got = _run([str(venv / "bin" / "deploystate"), "--version"])
+    assert got.returncode == 0 and got.stdout.strip() == f"deploystate {__version__}", got.stdout + got.stderr
+    repo = _repo(tmp_path, COMMAND_CFG)
+    got = _run([str(venv / "bin" / "deploystate"), "--root", str(repo), "state", "--json"])
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert json.loads(got.stdout)["status"] in ("UNKNOWN", "UNVERIFIED"), got.stdout[:500]
+
+
+def test_all_extra_brings_every_sdk_and_each_platform_gets_past_the_extra_check(wheel, tmp_path):
+    """[all]: docker, kubernetes and boto3 importable; a kubernetes service is tried (unreachable), not refused."""
+    venv = _venv(tmp_path, f"{wheel}[all]")
+    for module in ("docker", "kubernetes", "boto3"):
+        assert _importable(venv, module), f"{module} is missing from [all]"
+    assert _run([str(venv / "bin" / "deploystate"), "--version"]).returncode == 0
+    kube = _repo(tmp_path, KUBE_CFG, "kube")
+    got = _run([str(venv / "bin" / "deploystate"), "--root", str(kube), "verify", "web", "--deadline", "20"],
+               env={"KUBECONFIG": str(tmp_path / "no-kubeconfig")})
+    assert "needs the optional" not in got.stderr and got.returncode in (1, 3), got.stdout + got.stderr
 
 
 def test_docker_extra_brings_the_docker_sdk_and_only_it(wheel, tmp_path):
