@@ -2,10 +2,11 @@
 
 A git repository at ROOT (four command-platform services) whose ledger holds N mixed records
 (attempts, deploys, verifications, sessions), the last verification of each service a pass at
-HEAD, written through the ledger's public API (``Ledger.append_sealed`` in batches: one lock, one
-fsync and one anchor update per batch) so 100k records take seconds, 1M well under a minute.
-The ledger lands where a real project keeps it (the git common dir), anchored, with its cache,
-chain mark and DEPLOYMENT_STATE.md written. Other bench scripts rely on this command line.
+HEAD, written through the store's public bulk append (``store.record_many``: redacted like every
+record, one lock, one fsync and one anchor update per batch of 20k). The ledger lands where a real
+project keeps it (the git common dir), anchored, with its projection cache, chain mark, memory index
+and DEPLOYMENT_STATE.md brought up to date batch by batch, so memory stays bounded at 1M records.
+Other bench scripts rely on this command line.
 """
 
 from __future__ import annotations
@@ -50,13 +51,13 @@ def _record(i: int, rnd: random.Random, head: str, author: dict) -> dict:
     else:
         kind, payload = "session_end", {"session_id": f"s{i - 1}", "did": "restarted", "broke": "",
                                         "next": "verify", "status": "ended"}
-    return {"id": "", "ts": "", "kind": kind, "author": author, "commit": head, "payload": payload}
+    return {"kind": kind, "author": author, "commit": head, "payload": payload}
 
 
-def make(root: Path, n: int, seed: int = 7) -> Path:
-    from deploystate.state import cache, chainmark
+def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
+    from deploystate.state import cache, chainmark, memindex
     from deploystate.state.project import Project
-    from deploystate.state.store import write_state_file
+    from deploystate.state.store import record_many, write_state_file
 
     root.mkdir(parents=True, exist_ok=False)
     _git(root, "init", "-q", "-b", "main")
@@ -69,18 +70,27 @@ def make(root: Path, n: int, seed: int = 7) -> Path:
     head = _git(root, "rev-parse", "HEAD")
     project = Project.discover(root)
     ledger = project.ledger
-    ledger.ensure()
     rnd = random.Random(seed)
     author = {"kind": "agent", "name": "bench", "client": "bench", "session": None}
     body = max(0, n - len(SERVICES))
+    t0 = time.perf_counter()
     for start in range(0, body, BATCH):
-        ledger.append_sealed([_record(i, rnd, head, author) for i in range(start, min(body, start + BATCH))],
-                             reseal=True)
-    ledger.append_sealed([{"id": "", "ts": "", "kind": "verification", "author": author, "commit": head,
+        record_many(project, [_record(i, rnd, head, author) for i in range(start, min(body, start + BATCH))],
+                    refresh=False)
+        # brought up to date batch by batch, as appends do: each reads only the records it has not seen,
+        # and memory stays bounded by a batch at 1M records
+        cache.load(ledger)
+        chainmark.check(ledger)
+        memindex.load(ledger, write=False)  # kept in this process; written once at the end
+        if not quiet:
+            done = min(body, start + BATCH)
+            print(f"  {done} records, {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    record_many(project, [{"kind": "verification", "author": author, "commit": head,
                            "payload": {"service": s, "commit": head, "verdict": "pass", "summary": "ok",
-                                       "failed_checks": []}} for s in SERVICES][: n or None], reseal=True)
+                                       "failed_checks": []}} for s in SERVICES][: n or None], refresh=False)
     cache.load(ledger)
     chainmark.check(ledger)
+    memindex.load(ledger)
     write_state_file(project)
     return ledger.path
 
@@ -89,9 +99,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", type=Path)
     ap.add_argument("n", type=int)
+    ap.add_argument("--progress", action="store_true", help="say how far it got after each batch (stderr)")
     args = ap.parse_args()
     t = time.perf_counter()
-    path = make(args.root, args.n)
+    path = make(args.root, args.n, quiet=not args.progress)
     print(f"{args.n} records in {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
     return 0
 

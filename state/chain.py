@@ -14,11 +14,13 @@ import json
 from typing import Iterable
 
 HASH_FIELD = "hash"
+# json.dumps with these arguments builds a new encoder per call; one built once gives the same text
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def canonical(obj: dict) -> str:
     """The one serialisation used for hashing and for writing lines."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(obj)
 
 
 def record_hash(record: dict) -> str:

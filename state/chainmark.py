@@ -12,10 +12,13 @@ ledger, keyed to the ledger file's size, mtime and inode:
 The key includes the ctime, which ``os.utime`` cannot put back, so an edit that restores size
 and mtime is still seen; ``deploystate doctor`` re-hashes the bytes whatever the stat says.
 
-Keyed on content as well (``content``: the sha256 of the verified bytes): when the stat
-fingerprint no longer matches (a ``cp -a`` of the repository gives new inodes) or when
-doctor asks for a ``deep`` check, the bytes verified before are hashed again (about 0.1 s
-for 100k records) and, if they are the same, only the records after them are verified.
+Keyed on content as well (``content``): when the stat fingerprint no longer matches (a
+``cp -a`` of the repository gives new inodes) or when doctor asks for a ``deep`` check, the
+bytes verified before are hashed again (about 0.1 s for 100k records) and, if they are the
+same, only the records after them are verified. The key is a digest chained over segments
+(``ends``): a segment of at least ``SEGMENT`` bytes is added, after its records were verified
+from those very bytes, whenever the ledger grew that much, so the records a copy or doctor
+re-reads are at most about one segment's worth, however long ago the last full check was.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from . import chain
 from .ledger import Ledger, hash_ending_at
 
 MARK = "chain.verified.json"
-VERSION = 2  # 2: the stat key holds the ctime; content key
+VERSION = 3  # 2: the stat key holds the ctime; content key. 3: the content key is chained over segments
 MAX_PROBLEMS = 5
+SEGMENT = 1 << 20  # bytes: what a content check re-parses at most beyond the last segment end
 
 
 class ChainStatus:
-    def __init__(self, ok: bool, problems: list[str], how: str, records: int = 0) -> None:
+    def __init__(self, ok: bool, problems: list[str], how: str, records: int = 0, reread: int = 0) -> None:
         self.ok, self.problems, self.how, self.records = ok, problems, how, records
+        self.reread = reread  # records parsed and verified by this check
         self.forks = self.duplicates = 0
 
     def __repr__(self) -> str:
@@ -95,17 +100,93 @@ def _appended(lines: list[tuple[str, int, dict]], tail: str | None) -> tuple[boo
     return (not problems, problems)
 
 
-def _digests(ledger: Ledger, size: int) -> tuple[str, str, "hashlib._Hash", bytes] | None:
-    """(sha256 of live[:size], sha256 of the archive, the running live hash, live[size:])."""
+def _fold(digest: str, segment: "hashlib._Hash") -> str:
+    """The content digest after one more segment: sha256(previous digest + sha256(segment))."""
+    return hashlib.sha256(bytes.fromhex(digest) + segment.digest()).hexdigest()
+
+
+_START = hashlib.sha256(b"").hexdigest()  # the digest of no segments
+
+
+def _digests(ledger: Ledger, ends: list[int]) -> tuple[str, str, bytes] | None:
+    """(the chained digest of live's segments ending at ``ends``, sha256 of the archive, live's bytes
+    after the last end); None when the file is shorter. Read in 1 MiB pieces into one buffer: the
+    verified prefix (most of the file) is never copied whole."""
+    digest = _START
     try:
-        data = ledger.path.read_bytes() if ledger.path.exists() else b""
-        archive = ledger.archive_path.read_bytes() if ledger.archive_path.exists() else b""
+        if not ledger.path.exists():
+            return None if ends else (digest, _archive_digest(ledger), b"")
+        with open(ledger.path, "rb") as fh:
+            buf = memoryview(bytearray(1 << 20))
+            at = 0
+            for end in ends:
+                h = hashlib.sha256()
+                while at < end:
+                    got = fh.readinto(buf[: min(end - at, len(buf))])
+                    if not got:
+                        return None  # shorter than the verified prefix
+                    h.update(buf[:got])
+                    at += got
+                digest = _fold(digest, h)
+            rest = fh.read()
+        return digest, _archive_digest(ledger), rest
     except OSError:
         return None
-    if len(data) < size:
+
+
+def _archive_digest(ledger: Ledger) -> str:
+    if not ledger.archive_path.exists():
+        return hashlib.sha256().hexdigest()
+    with open(ledger.archive_path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _ends(content: dict) -> list[int] | None:
+    ends = content.get("ends")
+    if not isinstance(ends, list) or not all(isinstance(e, int) for e in ends) or ends != sorted(set(ends)) \
+            or (ends and ends[-1] != content.get("size")) or (not ends and content.get("size")):
         return None
-    h = hashlib.sha256(data[:size])
-    return h.hexdigest(), hashlib.sha256(archive).hexdigest(), h, data[size:]
+    return ends
+
+
+def _extended(content: dict, raw: bytes) -> dict:
+    """``content`` with one more segment: ``raw`` (the bytes right after it, whole lines), parsed and
+    verified here as a simple extension of its tail. Unchanged when a line does not parse or verify:
+    only bytes verified in this very check ever enter the key."""
+    if len(raw) < SEGMENT or not raw.endswith(b"\n"):
+        return content
+    parsed = []
+    for no, line in enumerate(raw.split(b"\n")[:-1], 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return content
+        if not isinstance(rec, dict) or "id" not in rec:
+            return content
+        parsed.append(("", no, rec))
+    verdict = _appended(parsed, content.get("tail"))
+    if verdict is None or not verdict[0] or not parsed:
+        return content
+    return {**content, "size": content["size"] + len(raw), "ends": [*content["ends"], content["size"] + len(raw)],
+            "live": _fold(content["live"], hashlib.sha256(raw)), "tail": parsed[-1][2].get(chain.HASH_FIELD),
+            "lines": int(content.get("lines") or 0) + raw.count(b"\n"),
+            "records": int(content.get("records") or 0) + len(parsed)}
+
+
+def _advance(ledger: Ledger, content: dict | None, size: int) -> dict | None:
+    """After a check that found the ledger healthy up to ``size``: the content key moved up to it when
+    a whole segment has accumulated past the key (its bytes read, parsed and verified again here)."""
+    if not isinstance(content, dict) or _ends(content) is None or size - int(content["size"]) < SEGMENT:
+        return content
+    try:
+        with open(ledger.path, "rb") as fh:
+            fh.seek(content["size"])
+            raw = fh.read(size - content["size"])
+    except OSError:
+        return content
+    return _extended(content, raw[: raw.rfind(b"\n") + 1])
 
 
 def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: list[int] | None) -> ChainStatus | None:
@@ -113,7 +194,8 @@ def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: lis
     content = mark.get("content") if mark.get("ok") else None
     if not isinstance(content, dict) or not isinstance(content.get("size"), int):
         return None
-    got = _digests(ledger, content["size"])
+    ends = _ends(content)
+    got = _digests(ledger, ends) if ends is not None else None
     if got is None or got[0] != content.get("live") or got[1] != content.get("archive"):
         return None
     res = ledger.read(start=content["size"], start_line=content.get("lines"))
@@ -122,14 +204,12 @@ def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: lis
         return None
     ok, problems = verdict
     problems = _serious(res.problems) + problems
-    h = got[2]
-    h.update(got[3][: res.size - content["size"]])
     tail = res.records[-1].get("hash") if res.records else content.get("tail")
     records = int(content.get("records") or 0) + len(res.records)
-    new = {**content, "size": res.size, "live": h.hexdigest(), "tail": tail, "lines": res.line_count,
-           "records": records} if not problems else content
+    # the key moves on by whole segments only, from the bytes just hashed
+    new = _extended(content, got[2][: res.size - content["size"]]) if not problems else content
     _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count, new)
-    status = ChainStatus(not problems, problems, "content", records)
+    status = ChainStatus(not problems, problems, "content", records, len(res.records))
     status.forks, status.duplicates = int(content.get("forks") or 0), int(content.get("duplicates") or 0)
     return status
 
@@ -149,16 +229,27 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
             and mark["live"][2] == live[2] and mark["live"][0] < live[0]
             and hash_ending_at(ledger.path, mark["live"][0]) == mark.get("tail")):
         # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
+        content = mark.get("content")
+        if (isinstance(content, dict) and content.get("size") == mark["live"][0]
+                and content.get("tail") == mark.get("tail") and live[0] - mark["live"][0] >= SEGMENT):
+            # the key is current and a whole segment was appended (a bulk write): verifying it for the
+            # key is verifying the growth, so it is parsed once
+            moved = _advance(ledger, content, live[0])
+            if moved is not content and moved["size"] == live[0]:
+                _write_mark(ledger, live, live[0], archive, moved["tail"], True, [], moved["lines"], moved)
+                new = int(moved["records"]) - int(content.get("records") or 0)
+                return ChainStatus(True, [], "appended", new, new)
         res = ledger.read(start=mark["live"][0], start_line=mark.get("lines"))  # no re-count of a big file
         verdict = _appended(res.lines, mark.get("tail"))
         if verdict is not None:
             ok, problems = verdict
             problems = _serious(res.problems) + problems
             tail = res.records[-1].get("hash") if res.records else mark.get("tail")
-            # the content key still names the bytes it hashed: the prefix did not change
-            _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count,
-                        mark.get("content"))
-            return ChainStatus(not problems, problems, "appended", len(res.records))
+            # the content key still names the bytes it hashed; once a segment has grown past it, it
+            # moves on (those bytes verified again from what is read for the digest)
+            content = _advance(ledger, mark.get("content"), res.size) if not problems else mark.get("content")
+            _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count, content)
+            return ChainStatus(not problems, problems, "appended", len(res.records), len(res.records))
     if mark:
         reused = _by_content(ledger, mark, live, archive)
         if reused is not None:
@@ -168,10 +259,12 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     problems = _serious(res.problems) + [str(p) for p in report.problems]
     live_lines = [rec for file, _, rec in res.lines if file == str(ledger.path)]
     tail = live_lines[-1].get("hash") if live_lines else None
-    got = _digests(ledger, res.size) if not problems else None
-    content = {"size": res.size, "live": got[0], "archive": got[1], "tail": tail, "lines": res.line_count,
-               "records": report.records, "forks": report.forks, "duplicates": report.duplicates} if got else None
+    ends = [res.size] if res.size else []
+    got = _digests(ledger, ends) if not problems else None
+    content = {"size": res.size, "ends": ends, "live": got[0], "archive": got[1], "tail": tail,
+               "lines": res.line_count, "records": report.records, "forks": report.forks,
+               "duplicates": report.duplicates} if got else None
     _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count, content)
-    status = ChainStatus(not problems, problems, "full", report.records)
+    status = ChainStatus(not problems, problems, "full", report.records, report.records)
     status.forks, status.duplicates = report.forks, report.duplicates
     return status

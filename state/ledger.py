@@ -122,13 +122,23 @@ class Ledger:
     def append(self, kind: str, payload: dict[str, Any], *, author: dict[str, Any] | None = None,
                commit: str | None = None) -> dict:
         """Append one record (payload redacted), chained to the last one; returns the sealed record."""
+        return self.append_many([{"kind": kind, "payload": payload, "author": author, "commit": commit}])[0]
+
+    def append_many(self, items: list[dict[str, Any]]) -> list[dict]:
+        """Append records given as {kind, payload, author, commit} (each redacted, as ``append`` does)
+        under one lock and one fsync, chained in order; returns the sealed records. Acknowledged
+        together: on a failed write none of them is in the file."""
         # Imported here: compiling its patterns costs ~10 ms that readers (the git hooks) never need.
         from .redact import redact_obj
-        if kind not in KINDS:
-            raise InputError(f"unknown record kind {kind!r}", f"use one of: {', '.join(sorted(KINDS))}")
-        record = {"id": "", "ts": "", "kind": kind, "author": redact_obj(author or {}),
-                  "commit": commit, "payload": redact_obj(payload)}
-        return self.append_sealed([record], reseal=True)[0]
+        memo: dict[str, str] = {}  # redaction is pure: a string repeated across the batch is scanned once
+        records = []
+        for item in items:
+            kind = item.get("kind")
+            if kind not in KINDS:
+                raise InputError(f"unknown record kind {kind!r}", f"use one of: {', '.join(sorted(KINDS))}")
+            records.append({"id": "", "ts": "", "kind": kind, "author": redact_obj(item.get("author") or {}, memo),
+                            "commit": item.get("commit"), "payload": redact_obj(item.get("payload"), memo)})
+        return self.append_sealed(records, reseal=True)
 
     def append_sealed(self, records: list[dict], *, reseal: bool) -> list[dict]:
         """Append records under one lock. With ``reseal`` each is chained to the current tail;
@@ -151,7 +161,8 @@ class Ledger:
                     rec = chain.seal({**rec, "id": last_id, "ts": rec.get("ts") or iso(utc_now()), "prev": prev})
                     prev = rec["hash"]
                 line = chain.canonical(rec) + "\n"
-                if len(line.encode("utf-8")) > MAX_LINE_BYTES:
+                # a character is at most 4 bytes: only a line that could be too long is encoded to know
+                if len(line) * 4 > MAX_LINE_BYTES and len(line.encode("utf-8")) > MAX_LINE_BYTES:
                     raise InputError(f"a {rec.get('kind')} record would be larger than {MAX_LINE_BYTES} bytes",
                                      "shorten the evidence or summary and try again")
                 lines.append(line)

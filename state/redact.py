@@ -114,18 +114,26 @@ def redact(text: str) -> str:
     return _AWS_SECRET.sub(_aws_secret, text)
 
 
-def redact_obj(value: Any) -> Any:
-    """Redact every string inside nested dicts/lists; keys whose name says secret lose their value."""
+def redact_obj(value: Any, memo: dict[str, str] | None = None) -> Any:
+    """Redact every string inside nested dicts/lists; keys whose name says secret lose their value.
+    ``memo`` (a bulk append's): strings already redacted, reused (``redact`` is pure)."""
     if isinstance(value, str):
-        return redact(value)
+        if memo is None:
+            return redact(value)
+        done = memo.get(value)
+        if done is None:
+            done = memo[value] = redact(value)
+        return done
+    if value is None or type(value) in (bool, int, float):  # the common leaves, decided at once
+        return value
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if isinstance(k, str) and (secret_name(k) or k.lower() == "authorization") and isinstance(v, str) and v:
                 out[k] = MASK
             else:
-                out[k] = redact_obj(v)
+                out[k] = redact_obj(v, memo)
         return out
     if isinstance(value, (list, tuple)):
-        return [redact_obj(v) for v in value]
+        return [redact_obj(v, memo) for v in value]
     return value

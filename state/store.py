@@ -22,13 +22,36 @@ def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str 
     head = gitinfo.head(project.root)  # once: the record's commit and the state file's HEAD
     rec = project.ledger.append(kind, payload, author=author or current_author(),
                                 commit=commit if commit is not None else head)
+    _first_write(project)
+    if refresh:
+        refresh_derived(project, rec["id"], head)
+    return rec
+
+
+def record_many(project: Project, items: list[dict[str, Any]], *, refresh: bool = True) -> list[dict]:
+    """``record`` for many: items {kind, payload, author?, commit?} appended (each redacted) under one
+    lock and one fsync, acknowledged together; the cache and state file refreshed once at the end."""
+    head = gitinfo.head(project.root)
+    who = None
+    batch = []
+    for item in items:
+        author = item.get("author")
+        if not author:
+            who = who or current_author()
+            author = who
+        batch.append({**item, "author": author, "commit": item["commit"] if item.get("commit") is not None else head})
+    recs = project.ledger.append_many(batch)
+    _first_write(project)
+    if refresh and recs:
+        refresh_derived(project, recs[-1]["id"], head)
+    return recs
+
+
+def _first_write(project: Project) -> None:
     if "config" not in anchor.read(project.ledger):
         # the settings a later change is judged by (integrity.config_changes), from the first write on
         from .integrity import acknowledged
         anchor.update(project.ledger, "config", acknowledged(project))
-    if refresh:
-        refresh_derived(project, rec["id"], head)
-    return rec
 
 
 def refresh_derived(project: Project, rid: str = "", head: str | None = None) -> None:

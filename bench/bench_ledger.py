@@ -1,0 +1,218 @@
+"""Benchmark the ledger at scale (issues 12 and 13): build, doctor, first reads after ``cp -a``,
+``attempt add`` growth per decade, bytes per record. Every figure is printed beside its floor.
+
+    python bench/bench_ledger.py [--records 10000 100000 1000000] [--rounds 5] [--workdir DIR]
+
+For each size it builds a repository with ``bench/make_ledger.py ROOT N`` (timed, whole process),
+then, whole process, against ``python -c pass`` timed alternately in the same run:
+
+- ``deploystate doctor`` (target <= 1 s at 100k), and what it re-read: how the chain was judged
+  (``content``: the verified bytes re-hashed, only the records after them parsed) and how many;
+- the first ``deploystate state``, the first pre-push hook and the first MCP ``read_deployment_state``
+  in a fresh ``cp -a`` of the repository (target <= 1 s; new inodes, so only the content key helps);
+- ``deploystate attempt add`` (target: growth <= x1.2 per decade of records);
+- bytes per record, all included: ledger, projection cache, chain mark, anchor, memory index, state
+  file (target <= 400 B), with where the bytes of an average line go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+EXE = str(Path(PY).with_name("deploystate"))
+ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
+       "GIT_COMMITTER_EMAIL": "b@b", "PYTHONDONTWRITEBYTECODE": "1"}
+TARGETS = {"doctor": 1.0, "first read after cp -a": 1.0, "growth": 1.2, "bytes": 400}
+
+
+def run(argv: list[str], cwd: Path, stdin: str | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True, text=True, env=ENV, timeout=1800)
+    return time.perf_counter() - started
+
+
+def alternate(rounds: int, argv: list[str], cwd: Path, stdin: str | None = None) -> tuple[float, float]:
+    """(median of ``argv``, median of ``python -c pass``), timed one after the other each round."""
+    ours, floor = [], []
+    for _ in range(rounds):
+        ours.append(run(argv, cwd, stdin))
+        floor.append(run([PY, "-c", "pass"], cwd))
+    return statistics.median(ours), statistics.median(floor)
+
+
+def ledger_dir(root: Path) -> Path:
+    return root / ".git" / "deploystate"
+
+
+def pre_push(root: Path) -> tuple[list[str], str]:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                          timeout=60).stdout.strip()
+    return [PY, "-I", "-m", "deploystate.hooks", "pre-push", "origin", "url"], \
+        f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+
+
+def mcp_first_read(root: Path) -> float | None:
+    """Spawn ``deploystate serve`` and time it to the first read_deployment_state reply (None: no SDK)."""
+    try:
+        import anyio
+        from mcp.client import Client
+        from mcp.client.stdio import StdioServerParameters
+    except ImportError:
+        return None
+    params = StdioServerParameters(command=EXE, args=["serve", "--root", str(root)], cwd=str(root))
+
+    async def once() -> float:
+        started = time.perf_counter()
+        async with Client(params, read_timeout_seconds=600) as client:
+            await client.call_tool("read_deployment_state", {})
+        return time.perf_counter() - started
+
+    return anyio.run(once)
+
+
+def first_after_copy(src: Path, work: Path, rounds: int) -> dict[str, float]:
+    """Each first read in its own fresh ``cp -a`` (median over rounds), and the same on the original."""
+    argv_push, refs = pre_push(src)
+    cases = {"state": ([EXE, "state"], None), "pre-push": (argv_push, refs), "doctor": ([EXE, "doctor"], None)}
+    out: dict[str, float] = {}
+    for name, (argv, stdin) in cases.items():
+        times = []
+        for _ in range(rounds):
+            dst = work / "copy"
+            shutil.rmtree(dst, ignore_errors=True)
+            subprocess.run(["cp", "-a", str(src), str(dst)], check=True, timeout=600)
+            times.append(run(argv, dst, stdin))
+        out[f"first {name} after cp -a"] = statistics.median(times)
+        out[f"{name} on the original (warm)"] = statistics.median([run(argv, src, stdin) for _ in range(rounds)])
+    times = []
+    for _ in range(max(1, rounds // 2)):
+        dst = work / "copy"
+        shutil.rmtree(dst, ignore_errors=True)
+        subprocess.run(["cp", "-a", str(src), str(dst)], check=True, timeout=600)
+        t = mcp_first_read(dst)
+        if t is None:
+            break
+        times.append(t)
+    if times:
+        out["first MCP read (spawn to reply) after cp -a"] = statistics.median(times)
+        out["MCP read (spawn to reply) on the original"] = mcp_first_read(src) or 0.0
+    shutil.rmtree(work / "copy", ignore_errors=True)
+    return out
+
+
+def how_doctor_reads(root: Path) -> str:
+    """In process, as doctor asks: how the chain was judged and how many records were parsed."""
+    code = ("from deploystate.state.project import Project; from deploystate.state import chainmark; "
+            "import time; p = Project.discover('.'); t = time.perf_counter(); "
+            "s = chainmark.check(p.ledger, deep=True); print(s.how, s.records, round(time.perf_counter() - t, 3))")
+    res = subprocess.run([PY, "-c", code], cwd=root, capture_output=True, text=True, env=ENV, timeout=600)
+    return res.stdout.strip() or res.stderr.strip()[-200:]
+
+
+def sha256_floor(path: Path) -> float:
+    started = time.perf_counter()
+    with open(path, "rb") as fh:
+        hashlib.file_digest(fh, "sha256")
+    return time.perf_counter() - started
+
+
+def size_breakdown(root: Path, n: int) -> tuple[dict[str, int], dict[str, float]]:
+    d = ledger_dir(root)
+    files = {"ledger.jsonl": d / "ledger.jsonl", "archive.jsonl": d / "archive.jsonl",
+             "projection.json": d / "projection.json", "chain.verified.json": d / "chain.verified.json",
+             "anchor.json": d / "anchor.json", "cache/memory.json (memory index)": d / "cache" / "memory.json",
+             "DEPLOYMENT_STATE.md": root / "DEPLOYMENT_STATE.md"}
+    sizes = {k: p.stat().st_size for k, p in files.items() if p.exists()}
+    fields: dict[str, float] = {}
+    count = 0
+    with open(d / "ledger.jsonl", "rb") as fh:
+        for raw in fh:
+            rec = json.loads(raw)
+            count += 1
+            for key, value in rec.items():
+                # the key with its quotes, colon and comma, and the value as written
+                fields[key] = fields.get(key, 0) + len(key) + 4 + len(json.dumps(value, ensure_ascii=False,
+                                                                                 separators=(",", ":")).encode())
+            if count >= 20_000:
+                break
+    return sizes, {k: v / count for k, v in sorted(fields.items(), key=lambda kv: -kv[1])}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--workdir", type=Path, help="keep the repositories here (reused when present)")
+    a = ap.parse_args()
+    work = a.workdir or Path(tempfile.mkdtemp(prefix="bench-ledger-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"load average at start: {Path('/proc/loadavg').read_text().strip()}")
+    adds: dict[int, tuple[float, float]] = {}
+    try:
+        for n in a.records:
+            root = work / f"repo-{n}"
+            if not root.exists():
+                t = run([PY, str(HERE / "make_ledger.py"), str(root), str(n)], work)
+                print(f"\n{n} records: make_ledger.py {t:.1f} s whole process")
+            else:
+                print(f"\n{n} records: reusing {root}")
+            path = ledger_dir(root) / "ledger.jsonl"
+            print(f"  ledger {path.stat().st_size / 1e6:.1f} MB; sha256 of it {sha256_floor(path) * 1000:.0f} ms "
+                  "(the hashing floor)")
+            run([EXE, "doctor"], root)  # warm: the first doctor after make_ledger writes nothing new
+            doc, py = alternate(a.rounds, [EXE, "doctor"], root)
+            print(f"  doctor whole process: {doc:.3f} s  (python -c pass {py:.3f} s, {doc / py:.1f}x; "
+                  f"target <= {TARGETS['doctor']:g} s: {'met' if doc <= TARGETS['doctor'] else 'MISSED'})")
+            print(f"  doctor's chain check in process (how, records verified, s): {how_doctor_reads(root)}")
+            argv = [EXE, "attempt", "add", "--summary", "raise the worker's redis pool timeout and restart",
+                    "--service", "worker", "--outcome", "failed"]
+            run(argv, root)  # the first add after a build is no different, but one warm-up evens the page cache
+            adds[n] = alternate(a.rounds, argv, root)
+            print(f"  attempt add whole process: {adds[n][0]:.3f} s  (python -c pass {adds[n][1]:.3f} s)")
+            run([EXE, "doctor"], root)
+            doc, py = alternate(a.rounds, [EXE, "doctor"], root)
+            print(f"  doctor after {a.rounds * 2} appends: {doc:.3f} s, chain check: {how_doctor_reads(root)}")
+            for label, t in first_after_copy(root, work, a.rounds).items():
+                target = TARGETS["first read after cp -a"]
+                verdict = f"  (target <= {target:g} s: {'met' if t <= target else 'MISSED'})" if "first" in label \
+                    else ""
+                print(f"  {label:46s} {t:7.3f} s{verdict}")
+            sizes, fields = size_breakdown(root, n)
+            records = sum(1 for _ in open(ledger_dir(root) / "ledger.jsonl", "rb"))
+            total = sum(sizes.values())
+            print(f"  bytes per record, all included: {total / records:.0f} B (target <= {TARGETS['bytes']} B: "
+                  f"{'met' if total / records <= TARGETS['bytes'] else 'MISSED'})")
+            for name, size in sizes.items():
+                print(f"    {name:38s} {size / 1e6:9.2f} MB  {size / records:6.1f} B/record")
+            print("    an average line, by field (key and value as written): " +
+                  ", ".join(f"{k} {v:.0f}" for k, v in fields.items()))
+        ns = sorted(adds)
+        if len(ns) > 1:
+            print("\nattempt add growth per decade (target <= x1.2):")
+            for lo, hi in zip(ns, ns[1:]):
+                decades = max(1e-9, (len(str(hi)) - len(str(lo))))
+                g = (adds[hi][0] / adds[lo][0]) ** (1 / decades)
+                print(f"  {lo} -> {hi}: {adds[lo][0]:.3f} s -> {adds[hi][0]:.3f} s = x{g:.2f} per decade "
+                      f"({'met' if g <= TARGETS['growth'] else 'MISSED'}); minus python -c pass: "
+                      f"{adds[lo][0] - adds[lo][1]:.3f} s -> {adds[hi][0] - adds[hi][1]:.3f} s")
+        print(f"\nload average at end: {Path('/proc/loadavg').read_text().strip()}")
+    finally:
+        if a.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
