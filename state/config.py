@@ -20,7 +20,7 @@ STRATEGIES = ("auto", "restart", "recreate", "rollout", "force_new_deployment", 
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _globs(v: list[str]) -> list[str]:
