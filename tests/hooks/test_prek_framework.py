@@ -33,7 +33,8 @@ def test_prek_validates_the_shipped_manifest():
 
 def test_prek_runs_our_hooks_from_a_core_only_environment(git_repo, git_remote, monkeypatch):
     """prek installs the shipped hooks from a clone of this repository into its own environment (core
-    dependencies only: no cloud SDKs), refuses a claim and a push, and allows the push once verified."""
+    dependencies only: no cloud SDKs), refuses a claim and a push after a failed verification, and allows
+    the push once verified."""
     exe = _prek()
     repo, rev = _hooks_repo()
     monkeypatch.setenv("PREK_HOME", str(HOME))
@@ -58,8 +59,10 @@ def test_prek_runs_our_hooks_from_a_core_only_environment(git_repo, git_remote, 
     res = shop.git("commit", "-m", "api deployed")
     assert res.returncode != 0 and "has no verification since" in res.stdout + res.stderr
     assert shop.git("commit", "-m", "api change").returncode == 0
+    shop.verify("api", "fail", summary="health: HTTP 500")
     res = shop.push()
     assert res.returncode != 0 and "refusing to push main to origin" in res.stdout + res.stderr
+    assert "FAILED" in res.stdout + res.stderr
     shop.verify("api", "pass")
     res = shop.push(env={**os.environ})
     assert res.returncode == 0, res.stdout + res.stderr
