@@ -119,3 +119,17 @@ def test_an_unreachable_remote_keeps_the_last_finding(pair) -> None:
     a.git("remote", "set-url", "origin", str(a.path.parent / "nowhere.git"))
     res = check_remote(a.path, led, timeout=10)
     assert res.offline and any("diverges" in p for p in _findings(led))
+
+
+def test_moving_the_diverged_copy_aside_and_syncing_recovers(pair) -> None:
+    """The documented recovery: move the ledger and its anchor aside, sync: the team's records, no finding."""
+    a, _, _ = pair
+    led = _failed(a)
+    _rehash_to_pass(led)
+    led.append("note", {"text": "written on the forged history"})  # a new local anchor now holds the forgery
+    assert sync(a.path, led).problems
+    led.path.rename(led.path.with_name("ledger.jsonl.diverged"))
+    anchor.path_of(led).rename(anchor.path_of(led).with_name("anchor.json.diverged"))
+    res = sync(a.path, led)
+    assert not res.problems and _findings(led) == [] and not anchor.problems(led), res
+    assert [r["payload"].get("verdict") for r in led.read().records if r["kind"] == "verification"] == ["fail"]
