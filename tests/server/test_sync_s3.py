@@ -13,6 +13,7 @@ from deploystate.server.backends.s3 import S3Ledger, S3SyncResult, parse_backend
 from deploystate.state import cache
 from deploystate.state.errors import ConfigError
 from deploystate.state.ledger import Ledger
+from tests.timing import GENEROUS
 
 BUCKET = "team-ledger"
 
@@ -31,7 +32,9 @@ def test_eight_concurrent_writers_lose_nothing(s3, tmp_path: Path) -> None:
 
     def writer(i: int) -> None:
         try:
-            backend = S3Ledger(f"s3://{BUCKET}/proj", client=s3)
+            # The default 10 s sync deadline is for one machine; 8 writers on a loaded 2-core CI machine
+            # share one moto server, so each gets the generous bound (the deadline has its own tests).
+            backend = S3Ledger(f"s3://{BUCKET}/proj", client=s3, timeout=GENEROUS)
             for n in range(10):
                 ledgers[i].append("attempt", {"summary": f"writer {i} try {n}", "outcome": "failed"})
                 if n % 3 == 2:
@@ -47,7 +50,7 @@ def test_eight_concurrent_writers_lose_nothing(s3, tmp_path: Path) -> None:
         t.join(timeout=120)
     assert not errors
     for led in ledgers:
-        S3Ledger(f"s3://{BUCKET}/proj", client=s3).sync(led, full=True)
+        S3Ledger(f"s3://{BUCKET}/proj", client=s3, timeout=GENEROUS).sync(led, full=True)
     ids = [sorted(r["id"] for r in led.read().records) for led in ledgers]
     assert all(x == ids[0] for x in ids) and len(ids[0]) == 80
     assert all(led.verify().ok for led in ledgers)
