@@ -40,7 +40,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "verdicts": (["verify/result.py", "verify/soak.py"],
                  ["tests/verify/test_verdict_logic.py", "tests/verify/test_soak_exact.py"]),
     # the fold of the service verdicts into the overall one (service.py) is the hand mutant below
-    "runner": (["verify/runner.py"], ["tests/verify/test_runner.py"]),
+    "runner": (["verify/runner.py"], ["tests/verify/test_runner_exact.py", "tests/verify/test_runner.py"]),
     "revision": (["verify/checks/revision.py", "verify/identity.py"],
                  ["tests/verify/test_verdict_logic.py", "tests/verify/test_identity.py",
                   "tests/verify/test_truth_logic.py"]),

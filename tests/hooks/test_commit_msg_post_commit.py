@@ -110,3 +110,62 @@ def test_post_merge_names_services_the_merge_brought(shop):
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
     assert "Committed is not running" in out and "worker: never deployed" in out
+
+
+def _patterns(shop, value: str) -> None:
+    config = shop.path / "deploystate.toml"
+    config.write_text(config.read_text().replace(
+        "doom_loop_after = 3\n", f"doom_loop_after = 3\n\n[project.hooks]\ncommit_msg_patterns = {value}\n"))
+
+
+def test_a_claim_on_a_line_git_strips_as_a_comment_is_no_claim(shop):
+    """With core.commentChar ';' and an edited message, a '; deployed to production' line is a comment git
+    drops: allowed, and the commit says nothing of it; with '#' the same line is kept and refused."""
+    shop.deploy("api")
+    shop.git("config", "core.commentChar", ";")
+    message = shop.path.parent / "message.txt"
+    message.write_text("Refactor the cart\n\n; deployed to production\n")
+    shop.repo.write("api/app.py", shop.path.joinpath("api/app.py").read_text() + "#\n")
+    shop.git("add", "-A")
+    res = shop.git("commit", "-F", str(message), "-e", env={"GIT_EDITOR": "true"})
+    assert res.returncode == 0, res.stderr
+    assert "deployed" not in shop.git("log", "-1", "--format=%B").stdout
+    shop.git("config", "core.commentChar", "#")
+    shop.repo.write("api/app.py", shop.path.joinpath("api/app.py").read_text() + "#\n")
+    shop.git("add", "-A")
+    res = shop.git("commit", "-F", str(message), "-e", env={"GIT_EDITOR": "true"})
+    assert res.returncode != 0 and "deployed to production" in res.stderr
+
+
+def test_an_invalid_claim_pattern_is_named_and_the_commit_refused(shop):
+    """A commit_msg_patterns entry that is no regex: named on stderr, and even a plain message is refused
+    (the hook cannot tell whether it claims a deployment)."""
+    _patterns(shop, "['(?i)shipped', '(unclosed']")
+    res = _commit(shop, "Refactor the cart")
+    assert res.returncode != 0
+    assert "ignoring invalid commit_msg_patterns entry '(unclosed'" in res.stderr
+    assert "cannot tell whether its message claims a deployment" in res.stderr
+
+
+def test_claim_patterns_of_the_wrong_type_refuse_every_commit(shop):
+    """commit_msg_patterns as a string, not a list of strings: refused, saying the config is invalid."""
+    _patterns(shop, "'(?i)shipped'")
+    res = _commit(shop, "Refactor the cart")
+    assert res.returncode != 0 and "deploystate.toml is invalid" in res.stderr
+
+
+def test_an_override_without_a_real_reason_does_not_let_a_claim_through(shop):
+    """DEPLOYSTATE_OVERRIDE=yes is no reason: said so, the claim refused, no override recorded."""
+    shop.deploy("api")
+    before = len(shop.ledger_records())
+    res = _commit(shop, "deployed", env={"DEPLOYSTATE_OVERRIDE": "yes"})
+    assert res.returncode != 0 and "is not a reason" in res.stderr
+    assert [r["kind"] for r in shop.ledger_records()[before:]] == []
+
+
+def test_an_unreadable_message_file_refuses(shop):
+    """The hook given a message file that does not exist: exit 1, naming the path (never a silent pass)."""
+    from tests.hooks.conftest import run_hook
+
+    res = run_hook(["commit-msg", str(shop.path / "no-such-message")], cwd=shop.path)
+    assert res.returncode == 1 and "cannot read the commit message" in res.stderr and "no-such-message" in res.stderr

@@ -105,6 +105,16 @@ def test_a_duplicate_does_not_stop_the_check_of_later_records() -> None:
     assert report.duplicates == 1 and [p.line for p in report.problems] == [5]
 
 
+def test_an_id_clash_does_not_stop_the_check_of_later_records() -> None:
+    """After two different records sharing an id, an edited record further down is still found."""
+    recs = _records(3)
+    clash = chain.seal({**recs[1], "payload": {"i": "other"}})
+    edited = {**recs[2], "payload": {"i": "edited"}}
+    report = chain.verify(_lines([recs[0], recs[1], clash, edited]))
+    assert [p.line for p in report.problems] == [3, 4] and report.records == 4
+    assert "share the id" in report.problems[0].message and "was changed" in report.problems[1].message
+
+
 def test_a_missing_parent_is_named_by_its_first_twelve_hex_digits() -> None:
     """The deletion message names the missing parent's hash prefix of exactly 12 characters."""
     recs = _records(3)

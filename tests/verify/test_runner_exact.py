@@ -1,0 +1,118 @@
+"""The runner's rules pinned exactly where tests/verify/test_runner.py only sees the verdict: what a soak does
+at and past its deadline, what it reports per look, and what an unusable answer becomes. Soaks run here
+synchronously (``_Soak.run`` in the test's thread) or stopped by an event, so nothing hinges on timing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from deploystate.state.checks import CommandCheck
+from deploystate.verify import runner
+from deploystate.verify.context import CheckContext
+from deploystate.verify.result import Measurement, passed
+from deploystate.verify.runner import Job, _conclude, _Soak, run_jobs
+from tests.timing import GENEROUS, HANG
+
+
+def _job(name: str = "probe", **kw) -> Job:
+    check = CommandCheck(argv=["true"], name=name, **kw)
+    return Job(check.label(), check, CheckContext(root=Path(".")).fork(), "web")
+
+
+def _soak(job: Job, measure, end: float | None = None, events: list | None = None) -> _Soak:  # noqa: ANN001
+    def progress(key: str, event: str, text: str) -> None:
+        if events is not None:
+            events.append((key, event, text))
+
+    return _Soak(job, time.monotonic() + 3 * GENEROUS if end is None else end, measure, progress)
+
+
+def test_a_soak_past_its_deadline_takes_no_measurement() -> None:
+    """The deadline already passed when the soak starts: no look at all, and the result is inconclusive."""
+    calls: list[int] = []
+    soak = _soak(_job(), lambda c, x, t: calls.append(1) or passed("ok"), end=time.monotonic() - 0.5)
+    soak.run()
+    assert calls == [] and soak.measurements == []
+    res = _conclude(soak, 1, time.monotonic())
+    assert res.result == "inconclusive" and "no measurement finished" in res.summary
+
+
+def test_each_look_of_a_soak_is_reported_numbered_and_the_last_one_at_the_end() -> None:
+    """count=3: progress says 1/3, 2/3, 3/3 with each look's result, and 'finished' carries the last look."""
+    looks = iter(["look 1", "look 2", "look 3"])
+    events: list[tuple[str, str, str]] = []
+    soak = _soak(_job(count=3), lambda c, x, t: passed(next(looks)), events=events)
+    soak.run()
+    assert [t for _, e, t in events if e == "measure"] == ["1/3 pass: look 1", "2/3 pass: look 2",
+                                                         "3/3 pass: look 3"]
+    assert [t for _, e, t in events if e == "finished"] == ["pass look 3"]
+    assert soak.finished
+
+
+def test_a_single_look_check_does_not_wait_its_interval_after_the_look() -> None:
+    """count=1 with a long interval: done right after its one look (the interval is only between looks)."""
+    soak = _soak(_job(count=1, interval=HANG), lambda c, x, t: passed("ok"))
+    threading.Thread(target=soak.run, daemon=True).start()
+    try:
+        assert soak.done.wait(GENEROUS), "the soak waited its interval after its only look"
+    finally:
+        soak.job.ctx.cancel.set()
+    assert len(soak.measurements) == 1
+
+
+def test_a_soak_stopped_between_looks_is_inconclusive_even_when_every_look_passed() -> None:
+    """Cancelled after 1 of 3 passing looks (the verify ended): unfinished, so inconclusive, never pass."""
+    job = _job(count=3, interval=HANG)
+
+    def measure(check, ctx, timeout):  # noqa: ANN001, ANN202
+        ctx.cancel.set()          # the run's deadline arrives while this soak waits for its next look
+        return passed("ok")
+
+    soak = _soak(job, measure)
+    soak.run()
+    assert len(soak.measurements) == 1 and not soak.finished
+    res = _conclude(soak, 5, time.monotonic())
+    assert res.result == "inconclusive" and res.summary.startswith("only 1 of 3 measurements before the 5s deadline")
+
+
+def test_a_measurement_records_how_long_it_took() -> None:
+    """Each look's duration is the time it took (small and not negative), and it is stamped with when."""
+    soak = _soak(_job(), lambda c, x, t: passed("ok"))
+    soak.run()
+    m = soak.measurements[0]
+    assert 0 <= m.duration < GENEROUS and m.at
+
+
+def test_an_answer_that_is_no_result_is_inconclusive() -> None:
+    """A check returning None, or a Measurement whose result is no verdict word, is inconclusive, saying so."""
+    for answer in (None, Measurement("ok", "looks fine")):  # type: ignore[arg-type]
+        res = run_jobs([_job()], deadline=GENEROUS, measure=lambda c, x, t, a=answer: a)[0]
+        assert res.result == "inconclusive" and "the check returned no usable result" in res.summary, answer
+
+
+def test_done_progress_carries_each_checks_own_result() -> None:
+    """Two checks with different results: each 'done' event carries that check's own line."""
+    def measure(check, ctx, timeout):  # noqa: ANN001, ANN202
+        return passed("fine") if check.name == "a" else Measurement("fail", "broken")
+
+    events: list[tuple[str, str, str]] = []
+    run_jobs([_job("a"), _job("b")], deadline=GENEROUS, measure=measure,
+             progress=lambda k, e, t: events.append((k, e, t)))
+    done = {k: t for k, e, t in events if e == "done"}
+    assert done == {"a": "PASS a: fine", "b": "FAIL b: broken"}
+
+
+def test_a_check_that_never_got_to_run_is_inconclusive_and_timed_from_the_verify(monkeypatch) -> None:  # noqa: ANN001
+    """A check thread the machine never scheduled before the deadline: inconclusive (no measurement), and its
+    duration counts from the start of the verify, not from some other clock origin."""
+    class NeverScheduled(threading.Thread):
+        def start(self) -> None:
+            if not self.name.startswith("check "):
+                super().start()
+
+    monkeypatch.setattr(runner.threading, "Thread", NeverScheduled)
+    res = run_jobs([_job()], deadline=0.5, measure=lambda c, x, t: passed("ok"))[0]
+    assert res.result == "inconclusive" and "no measurement finished before the 0.5s deadline" in res.summary
+    assert 0 <= res.duration < GENEROUS
