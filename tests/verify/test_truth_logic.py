@@ -156,3 +156,21 @@ def test_mark_deployed_refuses_when_the_runtime_cannot_be_asked(git_repo: GitRep
     with use("command", fake), pytest.raises(Refused) as exc:
         mark_deployed(project, config, ["web"], "x")
     assert "engine stopped" in str(exc.value)
+
+
+def test_a_services_verify_output_quotes_only_its_own_failure_history(git_repo: GitRepo) -> None:
+    """api and web fail the same way (same signature): web's first failure is not "seen before" because api
+    had it; web's second is, counting web's own failure only."""
+    failing = CONFIG.replace('argv = ["true"]', 'argv = ["sh", "-c", "echo boom: exit code 3 >&2; exit 3"]')
+    project, config = make_project(git_repo, failing.format(api_extra=""),
+                                   {"api/app.py": "v1\n", "web/index.html": "v1\n"})
+    head = git_repo.head()
+    fake = FakePlatform(name="command")
+    for name in ("api", "web"):
+        fake.observations[name] = Observation(name, "command", name, "running", revision=head)
+    first_api = run(project, config, fake, ["api"]).services[0]
+    assert first_api.verdict == "fail" and first_api.seen_before is None
+    first_web = run(project, config, fake, ["web"]).services[0]
+    assert first_web.verdict == "fail" and first_web.seen_before is None
+    again = run(project, config, fake, ["web"]).services[0]
+    assert again.seen_before and again.seen_before.startswith("seen 1 time since")
