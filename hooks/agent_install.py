@@ -23,6 +23,8 @@ from pathlib import Path
 
 from deploystate.state.errors import InputError
 
+from . import agent_rules
+
 LAUNCHER = "deploystate-hook"
 MARKS = (f"{LAUNCHER} agent", "-m deploystate.hooks agent")  # the second: what older releases wrote
 SCOPES = ("project", "local", "user")
@@ -184,6 +186,9 @@ def merged(doc: dict, client: str, launcher: str = LAUNCHER) -> dict:
     _, flat, events = CLIENTS[client]
     doc = json.loads(json.dumps(doc))  # a deep copy: the caller's dict stays as read
     remove_ours(doc, flat)
+    if client == "claude":  # the second layer: Claude Code's own deny rules for the plain bypasses
+        agent_rules.claude_remove(doc)
+        agent_rules.claude_add(doc)
     if flat:
         doc.setdefault("version", 1)
     hooks = doc.setdefault("hooks", {})
@@ -208,18 +213,28 @@ def install(top: Path, client: str, python: str | None = None, scope: str = "pro
     launcher = launcher_for(scope, python)
     doc = _load(path)
     new = merged(doc, client, launcher)
-    if new == doc:
+    rules = agent_rules.codex_install(path) if client == "codex" else False
+    if new == doc and not rules:
         return f"{client}: already installed ({path})"
-    _write(path, new)
-    return f"{client}: installed ({path})"
+    if new != doc:
+        _write(path, new)
+    extra = f"; deny rules in {agent_rules.codex_path(path)}" if client == "codex" else \
+        "; deny rules in permissions.deny" if client == "claude" else ""
+    return f"{client}: installed ({path}{extra})"
 
 
 def uninstall(top: Path, client: str, scope: str = "project") -> str:
     path = settings_path(top, client, scope)
     flat = CLIENTS[client][1]
     doc = _load(path)
-    if not remove_ours(doc, flat):
-        return f"{client}: not installed ({path})"
+    rules = agent_rules.codex_uninstall(path) if client == "codex" else False
+    hooks_removed = remove_ours(doc, flat)
+    denies_removed = agent_rules.claude_remove(doc) if client == "claude" else False
+    if not (hooks_removed or denies_removed):
+        return f"{client}: removed its deny rules ({agent_rules.codex_path(path)})" if rules else \
+            f"{client}: not installed ({path})"
+    if doc.get("hooks") == {}:
+        del doc["hooks"]  # we emptied it: leave the file as it was before we installed
     leftover = {k: v for k, v in doc.items() if not (k == "version" and flat)}
     if leftover in ({}, {"hooks": {}}):
         path.unlink()  # the file held nothing but ours
