@@ -21,12 +21,12 @@ API (used by verify, mark-deployed, state, affected, the restart plan, the hooks
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from . import gitinfo
 from .errors import GitError
 from .mapping import Change, Match, affected
+from .plain import Frozen
 
 RUNS_HEAD = "runs_head"
 NOT_HEAD = "not_head"
@@ -41,8 +41,8 @@ def short(commit: str | None) -> str:
     return commit[:12] if commit else "?"
 
 
-@dataclass(frozen=True)
-class HeadCode:
+# Frozen (state/plain.py), not a dataclass: the hooks' decision path builds these, and dataclasses costs it ~8 ms.
+class HeadCode(Frozen):
     """The verdict of the rule for one service."""
 
     status: str
@@ -50,7 +50,9 @@ class HeadCode:
     running: str | None          # full commit id the runtime runs (None when unknown)
     head: str | None
     reason: str
-    matches: tuple[Match, ...] = field(default=())
+    matches: tuple[Match, ...]   # default ()
+    _fields = ("status", "service", "running", "head", "reason", "matches")
+    _defaults = {"matches": ()}
 
     @property
     def ok(self) -> bool:

@@ -8,37 +8,46 @@ matches the file name at any depth (``.env`` matches ``deploy/.env``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from .globs import GlobError, compile_glob  # noqa: F401  (re-exported: the hooks import globs alone)
+from .plain import Frozen
 
 ALL = "*all*"
 
 
-@dataclass(frozen=True)
-class Change:
+# Frozen (state/plain.py), not a dataclass: the hooks' decision path builds these, and dataclasses costs it ~8 ms.
+class Change(Frozen):
     path: str
-    status: str = "M"          # A, M, D, R (renamed), C (copied), T
-    old_path: str | None = None
+    status: str                # A, M, D, R (renamed), C (copied), T; default "M"
+    old_path: str | None
+    _fields = ("path", "status", "old_path")
+    _defaults = {"status": "M", "old_path": None}
 
     def paths(self) -> tuple[str, ...]:
         """A rename or copy affects whoever owns either side."""
         return (self.path, self.old_path) if self.old_path and self.old_path != self.path else (self.path,)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(Frozen):
     file: str
     pattern: str
     rule: str  # "paths" or the all-services rule's reason
-    status: str = "M"
+    status: str
+    _fields = ("file", "pattern", "rule", "status")
+    _defaults = {"status": "M"}
 
 
-@dataclass
 class Affected:
-    services: dict[str, list[Match]] = field(default_factory=dict)
-    unmatched: list[str] = field(default_factory=list)
+    def __init__(self, services: dict[str, list[Match]] | None = None, unmatched: list[str] | None = None) -> None:
+        self.services: dict[str, list[Match]] = {} if services is None else services
+        self.unmatched: list[str] = [] if unmatched is None else unmatched
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Affected) and (self.services, self.unmatched) == (other.services, other.unmatched)
+
+    def __repr__(self) -> str:
+        return f"Affected(services={self.services!r}, unmatched={self.unmatched!r})"
 
     def names(self) -> list[str]:
         return sorted(self.services)

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .errors import CommandError, CommandNotFound, CommandTimeout, InputError
+from .plain import Frozen
+
+if TYPE_CHECKING:
+    import subprocess
 
 DEFAULT_TIMEOUT = 60.0
 GRACE = 5.0  # after killing a timed-out group: how long to wait for its pipes to close
 MAX_OUTPUT = 4 * 1024 * 1024  # keep at most this much of stdout/stderr per stream
 
 
-@dataclass(frozen=True)
-class Completed:
+# Frozen (state/plain.py), not a dataclass: the hooks' decision path builds these, and dataclasses costs it ~8 ms.
+class Completed(Frozen):
     argv: tuple[str, ...]
     returncode: int
     stdout: str
     stderr: str
-    truncated: bool = False  # output beyond max_output was cut (the tail is kept)
+    truncated: bool  # output beyond max_output was cut (the tail is kept); default False
+    _fields = ("argv", "returncode", "stdout", "stderr", "truncated")
+    _defaults = {"truncated": False}
 
     @property
     def ok(self) -> bool:
@@ -43,6 +46,8 @@ def option_safe(value: str, what: str = "value") -> str:
 def _kill_group(pid: int) -> None:
     """SIGKILL the whole process group the child leads: a check that backgrounds a helper
     (``sh -c 'sleep 300 & ...'``) must not leave it running after its timeout."""
+    import signal
+
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -52,6 +57,8 @@ def _kill_group(pid: int) -> None:
 def _run_group(argv: list[str], *, cwd, env, input, timeout: float) -> subprocess.CompletedProcess[str]:
     """subprocess.run, but the child leads its own process group (new session), and a timeout
     kills that group, not only the child."""
+    import subprocess  # here, not at the top: a hook that starts no process skips its ~3 ms import
+
     with subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                           shell=False, start_new_session=True) as child:
@@ -80,6 +87,8 @@ def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.
     if isinstance(argv, (str, bytes)) or not argv or not all(isinstance(a, str) for a in argv):
         raise InputError("a command must be a non-empty list of strings",
                          'write it as an argv list, for example ["systemctl", "restart", "api"]')
+    import subprocess
+
     full_env = None if env is None else {**os.environ, **env}
     try:
         proc = _run_group(list(argv), cwd=cwd, env=full_env, input=input, timeout=timeout)
