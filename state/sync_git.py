@@ -86,14 +86,13 @@ def _rev(root: Path, ref: str, timeout: float) -> str | None:
     return res.stdout.strip() or None if res.ok else None
 
 
-def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult,
-                local: list[dict] | None = None) -> int:
+def _merge_into(ledger: Ledger, incoming: list[dict] | None, result: SyncResult) -> int:
     if not incoming:
         return 0
-    if local is None:
-        local = ledger.read(include_archive=True).records  # archived = present
-    new, problems = missing_records(local, incoming)
+    new, problems = missing_records(ledger.read(include_archive=True).records, incoming)  # archived = present
     result.problems += [str(p) for p in problems]
+    # the same comparison names the records this copy holds with other content (one canonical pass)
+    result.diverged = sorted({*result.diverged, *(p.record_id for p in problems if "differs between" in p.message)})
     if new:
         ledger.append_sealed(new, reseal=False)
     return len(new)
@@ -176,10 +175,8 @@ def sync(root: Path, ledger: Ledger, remote: str = "origin", *, timeout: float =
             break
         remote_head = _rev(root, tracking, timeout) if fetch.ok else None
         incoming = _records_at(root, tracking, timeout) if remote_head else None
-        local = ledger.read(include_archive=True).records
-        result.diverged = remote_anchor.diverging(local, incoming or [])
         remote_view = remote_anchor.summary(incoming or [])
-        result.fetched += _merge_into(ledger, incoming, result, local)  # the team's other records still come in
+        result.fetched += _merge_into(ledger, incoming, result)  # the team's other records still come in
         if result.diverged:  # pushing would replace the team's records with the edited ones
             result.problems += remote_anchor.findings(remote, result.diverged, [])
             result.message = f"not pushed: this ledger diverges from the remote anchor on {remote}"
