@@ -93,8 +93,8 @@ def sync_first(settings: HookSettings, remote: str) -> None:
     """With [project.hooks] sync_before, bring in the team's records before deciding (short timeout;
     offline is said, never fatal: the decision then uses the local ledger)."""
     wanted, timeout = settings.sync_before()
-    if settings.root is None:
-        return
+    if settings.root is None or (not wanted and "backend" not in settings.text):
+        return  # no team ledger: no project read on the hook's path (a text test, as sync_before does)
     from deploystate.state import integrity
     from deploystate.state.project import Project
 
