@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+import subprocess
+import sys
 from pathlib import Path
 
 from deploystate.state.checks import CommandCheck
@@ -49,6 +51,12 @@ def test_each_look_of_a_soak_is_reported_numbered_and_the_last_one_at_the_end() 
                                                          "3/3 pass: look 3"]
     assert [t for _, e, t in events if e == "finished"] == ["pass look 3"]
     assert soak.finished
+    events.clear()
+    _soak(_job(count=2), lambda c, x, t: passed("again"), events=events).run()
+    assert [t for _, e, t in events if e == "measure"] == ["1/2 pass: again", "2/2 pass: again"]
+    events.clear()
+    _soak(_job(count=1), lambda c, x, t: passed("once"), events=events).run()
+    assert [e for _, e, _ in events] == ["finished"]       # one look: no per-look line
 
 
 def test_a_single_look_check_does_not_wait_its_interval_after_the_look() -> None:
@@ -116,3 +124,97 @@ def test_a_check_that_never_got_to_run_is_inconclusive_and_timed_from_the_verify
     res = run_jobs([_job()], deadline=0.5, measure=lambda c, x, t: passed("ok"))[0]
     assert res.result == "inconclusive" and "no measurement finished before the 0.5s deadline" in res.summary
     assert 0 <= res.duration < GENEROUS
+
+
+def test_a_hung_measurement_is_waited_for_its_budget_plus_a_short_grace(monkeypatch) -> None:  # noqa: ANN001
+    """The runner waits for a measurement its budget plus under a second of grace, never a multiple of it (the
+    wait is recorded, not timed: the join returns at once and the measurement counts as timed out)."""
+    waits: list[float | None] = []
+
+    class Recorded(threading.Thread):
+        def join(self, timeout: float | None = None) -> None:
+            if self.name.startswith("measure "):
+                waits.append(timeout)     # the measurement thread is left hanging, as after a real timeout
+            else:
+                super().join(timeout)
+
+    never = threading.Event()
+    monkeypatch.setattr(runner.threading, "Thread", Recorded)
+    soak = _soak(_job(timeout=2), lambda c, x, t: never.wait(HANG) and passed("late"))
+    soak.run()
+    never.set()
+    assert len(waits) == 1 and 2 <= waits[0] < 3
+    assert soak.measurements[0].result == "inconclusive"
+    assert soak.measurements[0].summary == "no answer within 2s: the check timed out"
+
+
+def test_a_zero_or_negative_deadline_takes_no_look() -> None:
+    """deadline=0 (or below): no measurement at all, so inconclusive, however fast the check would be."""
+    for deadline in (0, -5):
+        calls: list[int] = []
+        res = run_jobs([_job()], deadline=deadline, measure=lambda c, x, t: calls.append(1) or passed("ok"))[0]
+        assert res.result == "inconclusive" and calls == [], deadline
+
+
+def test_many_hung_checks_still_give_the_verdict_by_the_deadline() -> None:
+    """A hundred checks that never answer: one deadline for all, not a wait per check after it."""
+    never = threading.Event()
+    t0 = time.monotonic()
+    try:
+        results = run_jobs([_job(f"c{i}", timeout=HANG) for i in range(100)], deadline=0.5,
+                           measure=lambda c, x, t: never.wait(HANG) and passed("late"))
+    finally:
+        never.set()
+    assert time.monotonic() - t0 < GENEROUS        # a wait of even 1 s per check after the deadline is 100 s
+    assert {r.result for r in results} == {"inconclusive"}
+
+
+def test_a_soak_that_died_mid_way_is_never_counted_finished() -> None:
+    """An error inside the soak loop after 1 of 3 passing looks: the check is inconclusive, not pass."""
+    def progress(_key: str, event: str, _text: str) -> None:
+        if event == "measure":
+            raise RuntimeError("printer broke")
+
+    soak = _Soak(_job(count=3), time.monotonic() + GENEROUS, lambda c, x, t: passed("ok"), progress)
+    try:
+        soak.run()
+    except RuntimeError:
+        pass
+    assert soak.done.is_set() and not soak.finished
+    assert _conclude(soak, 5, time.monotonic()).result == "inconclusive"
+
+
+def test_a_broken_progress_printer_does_not_break_verification() -> None:
+    """A progress callback that raises (a closed pipe): the checks still run and give their results."""
+    def broken(_key: str, _event: str, _text: str) -> None:
+        raise BrokenPipeError("closed")
+
+    results = run_jobs([_job(count=2)], deadline=GENEROUS, measure=lambda c, x, t: passed("ok"), progress=broken)
+    assert [r.result for r in results] == ["pass"]
+
+
+def test_a_checks_duration_covers_its_measurements() -> None:
+    """A look that takes over a second: the check's duration is at least that long (a lower bound only)."""
+    res = run_jobs([_job()], deadline=GENEROUS, measure=lambda c, x, t: time.sleep(1.2) or passed("slow"))[0]
+    assert res.result == "pass" and 1.2 <= res.duration < GENEROUS
+
+
+HUNG_PROCESS = """
+import threading
+from pathlib import Path
+from deploystate.state.checks import CommandCheck
+from deploystate.verify.context import CheckContext
+from deploystate.verify.result import passed
+from deploystate.verify.runner import Job, run_jobs
+never = threading.Event()
+check = CommandCheck(argv=["true"], name="hung", timeout=600)
+res = run_jobs([Job("hung", check, CheckContext(root=Path(".")).fork(), "web")], deadline=0.5,
+               measure=lambda c, x, t: never.wait(600) and passed("late"))
+print(res[0].result)
+"""
+
+
+def test_a_hung_check_does_not_keep_the_process_alive_after_the_verdict() -> None:
+    """The verdict printed, the process exits although a check still hangs (its threads are daemons)."""
+    done = subprocess.run([sys.executable, "-c", HUNG_PROCESS], capture_output=True, text=True, timeout=GENEROUS)
+    assert done.returncode == 0 and done.stdout.strip() == "inconclusive", done.stderr
