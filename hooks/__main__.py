@@ -21,13 +21,14 @@ from __future__ import annotations
 import os
 import sys
 
-# hook name -> module in deploystate.hooks; each module has run(hook, args) -> exit code
+# hook name -> the module that runs it (full names, so a move of the module rewrites them too);
+# each module has run(hook, args) -> exit code
 HOOKS = {
-    "pre-push": "gitpush",
-    "commit-msg": "commitmsg",
-    "post-commit": "postcommit",
-    "post-merge": "postcommit",
-    "agent": "agents",
+    "pre-push": "deploystate.hooks.gitpush",
+    "commit-msg": "deploystate.hooks.commitmsg",
+    "post-commit": "deploystate.hooks.postcommit",
+    "post-merge": "deploystate.hooks.postcommit",
+    "agent": "deploystate.hooks.agents",
 }
 # Hooks that refuse fail closed on an internal error (a guardrail that silently lets everything
 # through is worse than a loud one); the others must never get in the way.
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdin = io.StringIO(stdin_text)
     try:
         import importlib
-        return int(importlib.import_module(f"deploystate.hooks.{HOOKS[hook]}").run(hook, args) or 0)
+        return int(importlib.import_module(HOOKS[hook]).run(hook, args) or 0)
     except KeyboardInterrupt:
         if hook == "agent" and len(args) > 1 and args[1] in AGENT_BLOCKING:
             return agent_failed(args, stdin_text, "interrupted")
