@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from deploystate.state.project import Project
 
@@ -31,6 +31,36 @@ def validated(project: Project):  # noqa: ANN201 (Config | None; pydantic is imp
 
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+
+
+def arg(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """One positional or option of a command, as data for ``command``: ``arg("--limit", type=int, help=...)``."""
+    return flags, options
+
+
+def command(sub: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int] | None, *,
+            json: bool = False, arguments: tuple = (), defaults: dict[str, Any] | None = None,
+            formatter_class: type = RAW, **parser: Any) -> argparse.ArgumentParser:
+    """Register the sub-command ``name``, declared in one call: its help, description and epilog
+    (``parser``), its ``arguments`` (``arg(...)``) in the order ``--help`` lists them, ``--json`` last when
+    ``json``, and ``func(args) -> exit code`` (with any other ``defaults``) as what runs it. Every command module registers through this,
+    so the parts they share (formatter, --json, how the function is attached) are written once."""
+    p = sub.add_parser(name, formatter_class=formatter_class, **parser)
+    for flags, options in arguments:
+        p.add_argument(*flags, **options)
+    if json:
+        add_json(p)
+    if func is not None or defaults:
+        p.set_defaults(**({"func": func} if func is not None else {}), **(defaults or {}))
+    return p
+
+
+def actions(parser: argparse.ArgumentParser, dest: str, *, required: bool = False) -> argparse._SubParsersAction:
+    """The ACTION level of a command with sub-actions (``attempt add|list|check``); the command alone prints
+    its help and exits 2 unless an action is ``required`` (argparse then says which are valid)."""
+    if not required:
+        parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+    return parser.add_subparsers(dest=dest, metavar="ACTION", required=required)
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:

@@ -8,23 +8,24 @@ from typing import Any
 from deploystate.state.affect import compute
 from deploystate.state.render import short
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("affected", formatter_class=RAW, help="list the services a change affects, and why",
-                       description="Map the files changed between a base and HEAD to services (their `paths` globs "
-                                   "and the [[all_services]] rules). Without --base each service is compared from "
-                                   "its last verified deploy, else from the commit its runtime reports, else from "
-                                   "HEAD~1 with a warning (the same base as the restart plan). Renames count for "
-                                   "both names; deletions count.",
-                       epilog="examples:\n  deploystate affected\n  deploystate affected --base origin/main\n"
-                              "  deploystate affected --base v1.4.0 --head HEAD --json")
-    p.add_argument("--base", help="compare every service from this revision (default: last verified deploy, "
-                                  "else what its runtime reports, else HEAD~1)")
-    p.add_argument("--head", help="compare up to this revision (default: HEAD)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "affected", run, json=True,
+            help="list the services a change affects, and why",
+            description="Map the files changed between a base and HEAD to services (their `paths` globs "
+                        "and the [[all_services]] rules). Without --base each service is compared from "
+                        "its last verified deploy, else from the commit its runtime reports, else from "
+                        "HEAD~1 with a warning (the same base as the restart plan). Renames count for "
+                        "both names; deletions count.",
+            epilog="examples:\n  deploystate affected\n  deploystate affected --base origin/main\n"
+                   "  deploystate affected --base v1.4.0 --head HEAD --json",
+            arguments=(
+                arg("--base", help="compare every service from this revision (default: last verified deploy, "
+                                   "else what its runtime reports, else HEAD~1)"),
+                arg("--head", help="compare up to this revision (default: HEAD)"),
+            ))
 
 
 def _reason(m: dict[str, Any]) -> str:

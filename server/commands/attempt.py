@@ -7,7 +7,7 @@ import argparse
 from deploystate.state import cache
 from deploystate.state.memory import OUTCOMES, check_attempt, record_attempt
 
-from ._common import RAW, add_json, color, emit, project_from
+from ._common import actions, arg, color, command, emit, project_from
 
 EPILOG = """\
 examples:
@@ -19,46 +19,44 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("attempt", formatter_class=RAW, epilog=EPILOG,
-                       help="record an attempt, list attempts, or check whether an idea was tried before",
-                       description="Attempts are what was tried to fix something and how it went. Every new "
-                                   "attempt is compared with every earlier one (paraphrases, files, services, "
-                                   "failure signatures) so a failed idea is not tried again by the next session.")
-    actions = p.add_subparsers(dest="attempt_action", metavar="ACTION")
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
-
-    add = actions.add_parser("add", formatter_class=RAW, help="record an attempt and show similar earlier ones",
-                             description="Record an attempt. Prints the similar earlier attempts it found and a "
-                                         "warning when one of them failed or the failure was seen before.")
-    add.add_argument("--summary", required=True, help="what was (or is being) tried, in one line")
-    add.add_argument("--hypothesis", help="why it should work")
-    add.add_argument("--outcome", choices=OUTCOMES, default="tried", help="how it went (default: tried)")
-    add.add_argument("--evidence", help="error text, log lines or pod status backing the outcome")
-    add.add_argument("--file", dest="files", action="append", default=[], metavar="F", help="a file touched (repeat)")
-    add.add_argument("--service", dest="services", action="append", default=[], metavar="S",
-                     help="a service touched (repeat)")
-    add_json(add)
-    add.set_defaults(func=run_add)
-
-    lst = actions.add_parser("list", formatter_class=RAW, help="list recent attempts, newest first",
-                             description="List the most recent attempts from the state (newest first).")
-    lst.add_argument("--limit", type=int, default=20, help="how many (default 20, at most 50)")
-    lst.add_argument("--outcome", choices=OUTCOMES, help="only attempts with this outcome")
-    add_json(lst)
-    lst.set_defaults(func=run_list)
-
-    chk = actions.add_parser("check", formatter_class=RAW, help="has this been tried? (exit 1: a similar attempt "
-                                                                  "failed)",
-                             description="Search every earlier attempt for this idea. Exit 0: nothing similar "
-                                         "failed; 1: a similar attempt failed. Writes nothing.")
-    chk.add_argument("--summary", required=True, help="the idea, in one line")
-    chk.add_argument("--hypothesis", help="why it should work")
-    chk.add_argument("--file", dest="files", action="append", default=[], metavar="F", help="a file it touches")
-    chk.add_argument("--service", dest="services", action="append", default=[], metavar="S",
-                     help="a service it touches")
-    chk.add_argument("--evidence", help="the error you are fixing (matched by failure signature)")
-    add_json(chk)
-    chk.set_defaults(func=run_check)
+    p = command(sub, "attempt", None, epilog=EPILOG,
+                help="record an attempt, list attempts, or check whether an idea was tried before",
+                description="Attempts are what was tried to fix something and how it went. Every new "
+                            "attempt is compared with every earlier one (paraphrases, files, services, "
+                            "failure signatures) so a failed idea is not tried again by the next session.")
+    sub_actions = actions(p, "attempt_action")
+    command(sub_actions, "add", run_add, json=True,
+            help="record an attempt and show similar earlier ones",
+            description="Record an attempt. Prints the similar earlier attempts it found and a "
+                        "warning when one of them failed or the failure was seen before.",
+            arguments=(
+                arg("--summary", required=True, help="what was (or is being) tried, in one line"),
+                arg("--hypothesis", help="why it should work"),
+                arg("--outcome", choices=OUTCOMES, default="tried", help="how it went (default: tried)"),
+                arg("--evidence", help="error text, log lines or pod status backing the outcome"),
+                arg("--file", dest="files", action="append", default=[], metavar="F", help="a file touched (repeat)"),
+                arg("--service", dest="services", action="append", default=[], metavar="S",
+                    help="a service touched (repeat)"),
+            ))
+    command(sub_actions, "list", run_list, json=True,
+            help="list recent attempts, newest first",
+            description="List the most recent attempts from the state (newest first).",
+            arguments=(
+                arg("--limit", type=int, default=20, help="how many (default 20, at most 50)"),
+                arg("--outcome", choices=OUTCOMES, help="only attempts with this outcome"),
+            ))
+    command(sub_actions, "check", run_check, json=True,
+            help="has this been tried? (exit 1: a similar attempt failed)",
+            description="Search every earlier attempt for this idea. Exit 0: nothing similar "
+                        "failed; 1: a similar attempt failed. Writes nothing.",
+            arguments=(
+                arg("--summary", required=True, help="the idea, in one line"),
+                arg("--hypothesis", help="why it should work"),
+                arg("--file", dest="files", action="append", default=[], metavar="F", help="a file it touches"),
+                arg("--service", dest="services", action="append", default=[], metavar="S",
+                    help="a service it touches"),
+                arg("--evidence", help="the error you are fixing (matched by failure signature)"),
+            ))
 
 
 def _similar_lines(similar: list[dict]) -> list[str]:

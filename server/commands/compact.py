@@ -6,7 +6,7 @@ import argparse
 
 from deploystate.state.compact import DEFAULT_OLDER_THAN, compact
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 EPILOG = """\
 examples:
@@ -18,16 +18,17 @@ deploy/verification per service. The chain still verifies: `deploystate doctor`.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compact", formatter_class=RAW, epilog=EPILOG,
-                       help="archive old, resolved ledger records (keeps the chain verifiable)",
-                       description="Move ledger records older than --older-than into archive.jsonl in the state "
-                                   "directory. Records that still matter stay in ledger.jsonl (copied, so the "
-                                   "archive remains a complete prefix of the hash chain). Takes the ledger lock.")
-    p.add_argument("--older-than", default=DEFAULT_OLDER_THAN, metavar="AGE",
-                   help=f"archive records older than this (default {DEFAULT_OLDER_THAN}; e.g. 7d, 12h)")
-    p.add_argument("--dry-run", action="store_true", help="change nothing; print what would happen")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "compact", run, json=True,
+            epilog=EPILOG,
+            help="archive old, resolved ledger records (keeps the chain verifiable)",
+            description="Move ledger records older than --older-than into archive.jsonl in the state "
+                        "directory. Records that still matter stay in ledger.jsonl (copied, so the "
+                        "archive remains a complete prefix of the hash chain). Takes the ledger lock.",
+            arguments=(
+                arg("--older-than", default=DEFAULT_OLDER_THAN, metavar="AGE",
+                    help=f"archive records older than this (default {DEFAULT_OLDER_THAN}; e.g. 7d, 12h)"),
+                arg("--dry-run", action="store_true", help="change nothing; print what would happen"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import RAW
+from ._common import arg, command
 
 SHELLS = ("bash", "zsh", "fish")
 EPILOG = """\
@@ -17,12 +17,14 @@ install (pick your shell):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("completion", formatter_class=RAW, epilog=EPILOG,
-                       help="print a shell completion script (bash, zsh, fish)",
-                       description="Print the completion script for SHELL. The script asks deploystate itself "
-                                   "(through argcomplete) for sub-commands, options and service names.")
-    p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
-    p.set_defaults(func=run)
+    command(sub, "completion", run,
+            epilog=EPILOG,
+            help="print a shell completion script (bash, zsh, fish)",
+            description="Print the completion script for SHELL. The script asks deploystate itself "
+                        "(through argcomplete) for sub-commands, options and service names.",
+            arguments=(
+                arg("shell", choices=SHELLS, help="the shell to complete in"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

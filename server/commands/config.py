@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import actions, command, emit, project_from
 
 EPILOG = """\
 examples:
@@ -15,15 +15,14 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("config", formatter_class=RAW, epilog=EPILOG, help="JSON Schema of deploystate.toml; validate it",
-                       description="Print the JSON Schema generated from the models deploystate validates the "
-                                   "config with, or validate deploystate.toml exactly as every command does.")
-    action = p.add_subparsers(dest="config_action", metavar="ACTION", required=True)
-    schema = action.add_parser("schema", help="print the JSON Schema of deploystate.toml")
-    schema.set_defaults(func=run_schema)
-    check = action.add_parser("validate", help="load deploystate.toml as every command does and say what is wrong")
-    add_json(check)
-    check.set_defaults(func=run_validate)
+    p = command(sub, "config", None, epilog=EPILOG, help="JSON Schema of deploystate.toml; validate it",
+                description="Print the JSON Schema generated from the models deploystate validates the "
+                            "config with, or validate deploystate.toml exactly as every command does.")
+    action = actions(p, "config_action", required=True)
+    command(action, "schema", run_schema, formatter_class=argparse.HelpFormatter,
+            help="print the JSON Schema of deploystate.toml")
+    command(action, "validate", run_validate, json=True, formatter_class=argparse.HelpFormatter,
+            help="load deploystate.toml as every command does and say what is wrong")
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import RAW, add_json
+from ._common import arg, command
 
 EPILOG = """\
 examples:
@@ -21,20 +21,21 @@ exit codes: 0 every step behaved as described, 1 a step did not (named at the en
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", formatter_class=RAW, epilog=EPILOG,
-                       help="see deploystate work end to end on a tiny local app (no cloud, no containers)",
-                       description="Build a git repository with a tiny application (an HTTP api and a worker, run "
-                                   "as local processes), its deploystate.toml, a bare remote and the git hooks, "
-                                   "then play seven steps: a committed fix that is not running, a targeted restart, "
-                                   "a verification that fails on evidence, the right fix verified and pushed, a "
-                                   "pushed fix that is not running until restarted, a doom loop, and the final DEPLOYMENT_STATE.md. Each step checks its outcome.")
-    p.add_argument("--dir", type=Path, metavar="DIR", help="build here (a new or empty directory; kept afterwards)")
-    p.add_argument("--step", action="store_true", help="pause between steps (only at a terminal)")
-    p.add_argument("--platform", choices=("command", "compose"), default="command",
-                   help="run the app as local processes (default) or on docker compose")
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory (processes are still stopped)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "demo", run, json=True,
+            epilog=EPILOG,
+            help="see deploystate work end to end on a tiny local app (no cloud, no containers)",
+            description="Build a git repository with a tiny application (an HTTP api and a worker, run "
+                        "as local processes), its deploystate.toml, a bare remote and the git hooks, "
+                        "then play seven steps: a committed fix that is not running, a targeted restart, "
+                        "a verification that fails on evidence, the right fix verified and pushed, a "
+                        "pushed fix that is not running until restarted, a doom loop, and the final DEPLOYMENT_STATE.md. Each step checks its outcome.",
+            arguments=(
+                arg("--dir", type=Path, metavar="DIR", help="build here (a new or empty directory; kept afterwards)"),
+                arg("--step", action="store_true", help="pause between steps (only at a terminal)"),
+                arg("--platform", choices=("command", "compose"), default="command",
+                    help="run the app as local processes (default) or on docker compose"),
+                arg("--keep", action="store_true", help="keep the temporary directory (processes are still stopped)"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

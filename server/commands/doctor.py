@@ -13,28 +13,29 @@ from deploystate.state import cache, projection
 from deploystate.state.errors import DeploystateError
 from deploystate.state.project import Project, find_root
 
-from ._common import RAW, add_json, emit
+from ._common import arg, command, emit
 
 MAX_LISTED = 20
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", formatter_class=RAW, help="check config, ledger chain, cache and state file",
-                       description="Check deploystate's own health: the config validates; the state directory "
-                                   "exists; the ledger's hash chain verifies (a changed, deleted or reordered record "
-                                   "is named by file:line); no lines are quarantined; the projection cache equals a "
-                                   "full rebuild; DEPLOYMENT_STATE.md is current. Exit 0 healthy, 1 problems found.",
-                       epilog="examples:\n  deploystate doctor\n  deploystate doctor --fix   (rebuild the cache and "
-                              "re-render the state file; never touches the ledger)")
-    p.add_argument("--fix", action="store_true",
-                   help="rebuild the projection cache and re-render DEPLOYMENT_STATE.md (derived files only)")
-    p.add_argument("--full", action="store_true",
-                   help="also replay the whole ledger and compare it with the projection cache (linear in records)")
-    p.add_argument("--accept-config", action="store_true",
-                   help="record a changed state_dir or deploy_branches in the ledger and acknowledge it "
-                        "(until then every decision refuses)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "doctor", run, json=True,
+            help="check config, ledger chain, cache and state file",
+            description="Check deploystate's own health: the config validates; the state directory "
+                        "exists; the ledger's hash chain verifies (a changed, deleted or reordered record "
+                        "is named by file:line); no lines are quarantined; the projection cache equals a "
+                        "full rebuild; DEPLOYMENT_STATE.md is current. Exit 0 healthy, 1 problems found.",
+            epilog="examples:\n  deploystate doctor\n  deploystate doctor --fix   (rebuild the cache and "
+                   "re-render the state file; never touches the ledger)",
+            arguments=(
+                arg("--fix", action="store_true",
+                    help="rebuild the projection cache and re-render DEPLOYMENT_STATE.md (derived files only)"),
+                arg("--full", action="store_true",
+                    help="also replay the whole ledger and compare it with the projection cache (linear in records)"),
+                arg("--accept-config", action="store_true",
+                    help="record a changed state_dir or deploy_branches in the ledger and acknowledge it "
+                         "(until then every decision refuses)"),
+            ))
 
 
 def _item(name: str, problems: list[str], ok_text: str, hint: str = "", **info: Any) -> dict[str, Any]:

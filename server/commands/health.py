@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 EXIT = {"HEALTHY": 0, "UNHEALTHY": 1, "UNKNOWN": 3}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("health", formatter_class=RAW, help="system health first: errors, code paths, unverified",
-                       description="Answer \"how is it going?\" health first: error lines in each service's logs "
-                                   "over the last 30 minutes, whether the expected code paths (logs must_match) "
-                                   "ran, deploys not verified, overdue rechecks; then running commits and last "
-                                   "verdicts. Writes nothing. Exit 0 healthy, 1 unhealthy, 3 unknown.",
-                       epilog="examples:\n  deploystate health\n  deploystate health --window 10m --json")
-    p.add_argument("--window", default="30m", help="how far back to read logs (default 30m)")
-    p.add_argument("--deadline", type=float, default=30.0, metavar="SECONDS",
-                   help="time limit for reading logs (default 30)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "health", run, json=True,
+            help="system health first: errors, code paths, unverified",
+            description="Answer \"how is it going?\" health first: error lines in each service's logs "
+                        "over the last 30 minutes, whether the expected code paths (logs must_match) "
+                        "ran, deploys not verified, overdue rechecks; then running commits and last "
+                        "verdicts. Writes nothing. Exit 0 healthy, 1 unhealthy, 3 unknown.",
+            epilog="examples:\n  deploystate health\n  deploystate health --window 10m --json",
+            arguments=(
+                arg("--window", default="30m", help="how far back to read logs (default 30m)"),
+                arg("--deadline", type=float, default=30.0, metavar="SECONDS",
+                    help="time limit for reading logs (default 30)"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,49 +7,47 @@ from pathlib import Path
 
 from deploystate.state import gitinfo
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import actions, arg, command, emit, project_from
 
 CLIENT_FLAGS = ("claude", "codex", "cursor", "gemini")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("hooks", formatter_class=RAW, help="install/uninstall the git and agent-client hooks",
-                       description="Git hooks (pre-push, commit-msg, post-commit, post-merge) refuse to build on a "
-                                   "deploy that is unverified, failed or looping, and refuse \"deployed\" claims "
-                                   "without a passing verification. Agent-client hooks (Claude Code, Codex, Cursor, "
-                                   "Gemini CLI) inject the state at session start, keep an agent from finishing on "
-                                   "an unverified deploy, and deny --no-verify. Override, always recorded: "
-                                   "DEPLOYSTATE_OVERRIDE=\"reason\".",
-                       epilog="examples:\n  deploystate hooks install            (git hooks)\n"
-                              "  deploystate hooks install --all      (git + every agent client)\n"
-                              "  deploystate hooks install --claude --codex\n"
-                              "  deploystate hooks uninstall --all\n  deploystate hooks status\n"
-                              "  deploystate hooks run pre-push origin URL < refs")
-    hsub = p.add_subparsers(dest="hooks_command", metavar="ACTION")
+    p = command(sub, "hooks", None, help="install/uninstall the git and agent-client hooks",
+                description="Git hooks (pre-push, commit-msg, post-commit, post-merge) refuse to build on a "
+                            "deploy that is unverified, failed or looping, and refuse \"deployed\" claims "
+                            "without a passing verification. Agent-client hooks (Claude Code, Codex, Cursor, "
+                            "Gemini CLI) inject the state at session start, keep an agent from finishing on "
+                            "an unverified deploy, and deny --no-verify. Override, always recorded: "
+                            "DEPLOYSTATE_OVERRIDE=\"reason\".",
+                epilog="examples:\n  deploystate hooks install            (git hooks)\n"
+                       "  deploystate hooks install --all      (git + every agent client)\n"
+                       "  deploystate hooks install --claude --codex\n"
+                       "  deploystate hooks uninstall --all\n  deploystate hooks status\n"
+                       "  deploystate hooks run pre-push origin URL < refs")
+    hsub = actions(p, "hooks_command")
+    clients = tuple(arg(f"--{client}", action="store_true", help=f"{client} agent-client hooks")
+                    for client in CLIENT_FLAGS)
+    python = arg("--python", help="interpreter the git hooks run with (default: this one); for agent clients only "
+                                  "with --scope local or user (a shared file holds nothing machine-specific)")
     for name, text in (("install", "install (idempotent; existing hooks and settings are kept and chained)"),
                        ("uninstall", "remove deploystate's hooks and restore what was there"),
                        ("status", "show which hooks are installed")):
-        q = hsub.add_parser(name, formatter_class=RAW, help=text, description=text)
-        q.add_argument("--git", action="store_true", help="git hooks (the default when no client is named)")
-        for client in CLIENT_FLAGS:
-            q.add_argument(f"--{client}", action="store_true", help=f"{client} agent-client hooks")
-        q.add_argument("--all", action="store_true", help="git hooks and every agent client")
-        q.add_argument("--scope", choices=("project", "local", "user"), default="project",
-                       help="agent-client settings file: project = the shared, committed one (default); local = "
-                            "your personal one for this project (Claude Code's .claude/settings.local.json); "
-                            "user = your own for every project (~/.claude/settings.json, ~/.codex/hooks.json, ...)")
-        if name == "install":
-            q.add_argument("--python", help="interpreter the git hooks run with (default: this one); for agent "
-                                            "clients only with --scope local or user (a shared file holds nothing "
-                                            "machine-specific)")
-        add_json(q)
-        q.set_defaults(func=run)
-    r = hsub.add_parser("run", help="run one hook by hand (what the shims call)",
-                        description="Run a hook in this process, e.g. `deploystate hooks run commit-msg FILE` or "
-                                    "`deploystate hooks run agent claude stop < input.json`.")
-    r.add_argument("hook_args", nargs=argparse.REMAINDER, help="hook name and its arguments")
-    r.set_defaults(func=run_hook)
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+        command(hsub, name, run, json=True, help=text, description=text, arguments=(
+            arg("--git", action="store_true", help="git hooks (the default when no client is named)"),
+            *clients,
+            arg("--all", action="store_true", help="git hooks and every agent client"),
+            arg("--scope", choices=("project", "local", "user"), default="project",
+                help="agent-client settings file: project = the shared, committed one (default); local = "
+                     "your personal one for this project (Claude Code's .claude/settings.local.json); "
+                     "user = your own for every project (~/.claude/settings.json, ~/.codex/hooks.json, ...)"),
+            *((python,) if name == "install" else ()),
+        ))
+    command(hsub, "run", run_hook, formatter_class=argparse.HelpFormatter,
+            help="run one hook by hand (what the shims call)",
+            description="Run a hook in this process, e.g. `deploystate hooks run commit-msg FILE` or "
+                        "`deploystate hooks run agent claude stop < input.json`.",
+            arguments=(arg("hook_args", nargs=argparse.REMAINDER, help="hook name and its arguments"),))
 
 
 def _targets(args: argparse.Namespace) -> tuple[bool, list[str]]:

@@ -13,31 +13,32 @@ from deploystate.state import gitinfo
 from deploystate.state.errors import ConfigError, GitError, InputError, StateMissing
 from deploystate.state.project import CONFIG_NAME, Project, find_root
 
-from ._common import RAW, add_json, emit
+from ._common import arg, command, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", formatter_class=RAW, help="write a starter deploystate.toml from what is found here",
-                       description="Scan the repository for docker compose files, Kubernetes workloads (Deployments, "
-                                   "StatefulSets, DaemonSets in manifests, kustomize, Helm templates, release "
-                                   "bundles) and ECS task definitions; link each image to the folder it is built "
-                                   "from (skaffold.yaml, compose build, cloudbuild.yaml, GitHub Actions, Dockerfiles);"
-                                   " write a commented deploystate.toml describing them, with the revision source "
-                                   "of each service; create the state directory (the ledger) and "
-                                   "DEPLOYMENT_STATE.md. Review the result: paths and checks are starting points.",
-                       epilog="examples:\n  deploystate init\n  deploystate init --dry-run    (print the config and "
-                              "where each field came from; write nothing)\n  deploystate init --only 'payments-*' "
-                              "--only 'k8s/*'   (only these services or files)\n  deploystate init --force      "
-                              "(overwrite an existing config; the ledger is kept)\n  deploystate init --validate   "
-                              "(only check an existing config: exit 0 ok, 2 with the error)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing deploystate.toml (the ledger is kept)")
-    p.add_argument("--validate", action="store_true", help="write nothing; validate the existing deploystate.toml")
-    p.add_argument("--dry-run", action="store_true",
-                   help="write nothing; print the config and, per service, where each field came from")
-    p.add_argument("--only", action="append", default=[], metavar="GLOB",
-                   help="keep only services whose name or source file matches GLOB (repeatable)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "init", run, json=True,
+            help="write a starter deploystate.toml from what is found here",
+            description="Scan the repository for docker compose files, Kubernetes workloads (Deployments, "
+                        "StatefulSets, DaemonSets in manifests, kustomize, Helm templates, release "
+                        "bundles) and ECS task definitions; link each image to the folder it is built "
+                        "from (skaffold.yaml, compose build, cloudbuild.yaml, GitHub Actions, Dockerfiles);"
+                        " write a commented deploystate.toml describing them, with the revision source "
+                        "of each service; create the state directory (the ledger) and "
+                        "DEPLOYMENT_STATE.md. Review the result: paths and checks are starting points.",
+            epilog="examples:\n  deploystate init\n  deploystate init --dry-run    (print the config and "
+                   "where each field came from; write nothing)\n  deploystate init --only 'payments-*' "
+                   "--only 'k8s/*'   (only these services or files)\n  deploystate init --force      "
+                   "(overwrite an existing config; the ledger is kept)\n  deploystate init --validate   "
+                   "(only check an existing config: exit 0 ok, 2 with the error)",
+            arguments=(
+                arg("--force", action="store_true", help="overwrite an existing deploystate.toml (the ledger is kept)"),
+                arg("--validate", action="store_true", help="write nothing; validate the existing deploystate.toml"),
+                arg("--dry-run", action="store_true",
+                    help="write nothing; print the config and, per service, where each field came from"),
+                arg("--only", action="append", default=[], metavar="GLOB",
+                    help="keep only services whose name or source file matches GLOB (repeatable)"),
+            ))
 
 
 def init_root(args: argparse.Namespace) -> Path:

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("logs", formatter_class=RAW, help="a service's logs since its last restart (redacted)",
-                       description="Print a service's logs from its runtime (compose, Docker, Kubernetes, ECS, "
-                                   "command) since the last restart deploystate recorded (else the last 30 "
-                                   "minutes), or the previous instance's (why it crashed). The last --lines "
-                                   "lines, at most 64 KB, every line redacted. Writes nothing.",
-                       epilog="examples:\n  deploystate logs web\n  deploystate logs worker --previous\n"
-                              "  deploystate logs web --since 2h --grep 'ERROR|Traceback' --json")
-    p.add_argument("service", help="a service name from deploystate.toml")
-    p.add_argument("--since", help="a duration (30m, 2h) or an ISO time (default: the last restart on record)")
-    p.add_argument("--previous", action="store_true", help="the previous instance's logs (before the last crash)")
-    p.add_argument("--grep", help="keep only lines matching this regular expression")
-    p.add_argument("--lines", type=int, default=200, help="the last N matching lines (default 200, max 2000)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="time limit (default 30)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "logs", run, json=True,
+            help="a service's logs since its last restart (redacted)",
+            description="Print a service's logs from its runtime (compose, Docker, Kubernetes, ECS, "
+                        "command) since the last restart deploystate recorded (else the last 30 "
+                        "minutes), or the previous instance's (why it crashed). The last --lines "
+                        "lines, at most 64 KB, every line redacted. Writes nothing.",
+            epilog="examples:\n  deploystate logs web\n  deploystate logs worker --previous\n"
+                   "  deploystate logs web --since 2h --grep 'ERROR|Traceback' --json",
+            arguments=(
+                arg("service", help="a service name from deploystate.toml"),
+                arg("--since", help="a duration (30m, 2h) or an ISO time (default: the last restart on record)"),
+                arg("--previous", action="store_true", help="the previous instance's logs (before the last crash)"),
+                arg("--grep", help="keep only lines matching this regular expression"),
+                arg("--lines", type=int, default=200, help="the last N matching lines (default 200, max 2000)"),
+                arg("--timeout", type=float, default=30.0, metavar="SECONDS", help="time limit (default 30)"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

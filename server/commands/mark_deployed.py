@@ -5,24 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("mark-deployed", formatter_class=RAW,
-                       help="record that a verified deploy is done (refused without a passing verification)",
-                       description="Append a mark_deployed record for each service whose latest verification "
-                                   "passed and whose runtime, asked again at the moment of marking, runs HEAD's "
-                                   "code for it. Refuses (exit 1, nothing written) if any service was never "
-                                   "verified, restarted since, failed/was inconclusive, or runs other code than "
-                                   "HEAD's, and says what to run instead.",
-                       epilog="examples:\n  deploystate mark-deployed backend --note \"stop-loss fix, verified\"\n"
-                              "  deploystate mark-deployed          (every deployed or verified service)")
-    p.add_argument("services", nargs="*", metavar="SERVICE",
-                   help="services (default: every service with a deploy or verification on record)")
-    p.add_argument("--note", default="", help="what was deployed, for the next reader")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "mark-deployed", run, json=True,
+            help="record that a verified deploy is done (refused without a passing verification)",
+            description="Append a mark_deployed record for each service whose latest verification "
+                        "passed and whose runtime, asked again at the moment of marking, runs HEAD's "
+                        "code for it. Refuses (exit 1, nothing written) if any service was never "
+                        "verified, restarted since, failed/was inconclusive, or runs other code than "
+                        "HEAD's, and says what to run instead.",
+            epilog="examples:\n  deploystate mark-deployed backend --note \"stop-loss fix, verified\"\n"
+                   "  deploystate mark-deployed          (every deployed or verified service)",
+            arguments=(
+                arg("services", nargs="*", metavar="SERVICE",
+                    help="services (default: every service with a deploy or verification on record)"),
+                arg("--note", default="", help="what was deployed, for the next reader"),
+            ))
 
 
 def _announce_sync(project) -> None:

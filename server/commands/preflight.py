@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 from .verify import progress_printer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("preflight", formatter_class=RAW, help="go/no-go: run the [[preflight]] checks",
-                       description="Run every [[preflight]] check of deploystate.toml concurrently under one "
-                                   "deadline. GO only when all pass; otherwise NO-GO naming every failing or "
-                                   "inconclusive item. The answer is recorded and, on NO-GO, sent to the alert "
-                                   "webhook when one is configured.",
-                       epilog="examples:\n  deploystate preflight\n  deploystate preflight --json --deadline 60")
-    p.add_argument("--deadline", type=float, metavar="SECONDS",
-                   help="overall deadline (default: project.verify_deadline)")
-    p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "preflight", run, json=True,
+            help="go/no-go: run the [[preflight]] checks",
+            description="Run every [[preflight]] check of deploystate.toml concurrently under one "
+                        "deadline. GO only when all pass; otherwise NO-GO naming every failing or "
+                        "inconclusive item. The answer is recorded and, on NO-GO, sent to the alert "
+                        "webhook when one is configured.",
+            epilog="examples:\n  deploystate preflight\n  deploystate preflight --json --deadline 60",
+            arguments=(
+                arg("--deadline", type=float, metavar="SECONDS",
+                    help="overall deadline (default: project.verify_deadline)"),
+                arg("--quiet", action="store_true", help="no live progress on stderr"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,23 +14,25 @@ from deploystate.state.project import Project
 from deploystate.state.render import write_atomic
 from deploystate.state.store import state_file_text
 
-from ._common import RAW, project_from
+from ._common import arg, command, project_from
 
 FULL_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("render", formatter_class=RAW, help="write DEPLOYMENT_STATE.md from the ledger",
-                       description="Render DEPLOYMENT_STATE.md from the ledger (every recording command does this "
-                                   "too). The output is deterministic: same ledger, HEAD and config, same file.",
-                       epilog="example: deploystate render --check   (exit 1 when the file is stale)")
-    p.add_argument("--out", help="write here instead of the configured state file ('-' for stdout)")
-    p.add_argument("--head", help="compare running commits with this revision instead of HEAD")
-    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file on disk is stale")
-    p.add_argument("--no-observe", dest="observe", action="store_false",
-                   help="do not ask the runtimes first (the last stored observation is shown); --check and "
-                        "--head never ask, so their output depends only on what is stored")
-    p.set_defaults(func=run)
+    command(sub, "render", run,
+            help="write DEPLOYMENT_STATE.md from the ledger",
+            description="Render DEPLOYMENT_STATE.md from the ledger (every recording command does this "
+                        "too). The output is deterministic: same ledger, HEAD and config, same file.",
+            epilog="example: deploystate render --check   (exit 1 when the file is stale)",
+            arguments=(
+                arg("--out", help="write here instead of the configured state file ('-' for stdout)"),
+                arg("--head", help="compare running commits with this revision instead of HEAD"),
+                arg("--check", action="store_true", help="write nothing; exit 1 if the file on disk is stale"),
+                arg("--no-observe", dest="observe", action="store_false",
+                    help="do not ask the runtimes first (the last stored observation is shown); --check and "
+                         "--head never ask, so their output depends only on what is stored"),
+            ))
 
 
 def _head(project: Project, rev: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from deploystate.state.errors import InputError
 from deploystate.state.proc import option_safe
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 EPILOG = """\
 examples:
@@ -23,21 +23,22 @@ A restart is recorded as "restarted, unverified": run deploystate verify next.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("restart", formatter_class=RAW, epilog=EPILOG,
-                       help="restart the services a change affects (plan first), and record each restart",
-                       description="Plan, then restart. Each service is compared to HEAD from its last verified "
-                                   "deploy, else the commit its runtime reports, else HEAD~1 with a warning (never "
-                                   "refused then); a service whose code did not change is refused unless --force comes with --reason. Every restart "
-                                   "appends a deploy record (commit, strategy, platform ids such as the ECS "
-                                   "deployment id, status restarted/failed).")
-    p.add_argument("services", nargs="*", metavar="SERVICE", help="services to restart")
-    p.add_argument("--affected", action="store_true", help="restart every service the change affects")
-    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
-    p.add_argument("--force", action="store_true", help="restart named services even if their code did not change")
-    p.add_argument("--reason", help="why (required with --force; recorded in the ledger)")
-    p.add_argument("--base", help="measure changes from this revision instead of each service's running commit")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "restart", run, json=True,
+            epilog=EPILOG,
+            help="restart the services a change affects (plan first), and record each restart",
+            description="Plan, then restart. Each service is compared to HEAD from its last verified "
+                        "deploy, else the commit its runtime reports, else HEAD~1 with a warning (never "
+                        "refused then); a service whose code did not change is refused unless --force comes with --reason. Every restart "
+                        "appends a deploy record (commit, strategy, platform ids such as the ECS "
+                        "deployment id, status restarted/failed).",
+            arguments=(
+                arg("services", nargs="*", metavar="SERVICE", help="services to restart"),
+                arg("--affected", action="store_true", help="restart every service the change affects"),
+                arg("--dry-run", action="store_true", help="print the plan and change nothing"),
+                arg("--force", action="store_true", help="restart named services even if their code did not change"),
+                arg("--reason", help="why (required with --force; recorded in the ledger)"),
+                arg("--base", help="measure changes from this revision instead of each service's running commit"),
+            ))
 
 
 def progress_printer(to_stderr: bool):

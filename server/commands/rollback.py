@@ -6,7 +6,7 @@ import argparse
 
 from deploystate.state.proc import option_safe
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 from .restart import outcome_lines, progress_printer
 
 EPILOG = """\
@@ -20,17 +20,18 @@ exit codes: 0 rollback issued, 1 refused or failed, 2 bad input/config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rollback", formatter_class=RAW, epilog=EPILOG,
-                       help="roll a service back to its last verified, previous or a named revision",
-                       description="Resolve the target from the ledger (the deploy that the last passing "
-                                   "verification checked, or the deploy before the current one), hand the "
-                                   "platform its handle (ECS task definition, Kubernetes revision, the commit for "
-                                   "a rollback_cmd), and record a rollback. Verify afterwards.")
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--to", default="last_verified", metavar="TARGET",
-                   help="last_verified (default), previous, a commit, or a platform revision")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "rollback", run, json=True,
+            epilog=EPILOG,
+            help="roll a service back to its last verified, previous or a named revision",
+            description="Resolve the target from the ledger (the deploy that the last passing "
+                        "verification checked, or the deploy before the current one), hand the "
+                        "platform its handle (ECS task definition, Kubernetes revision, the commit for "
+                        "a rollback_cmd), and record a rollback. Verify afterwards.",
+            arguments=(
+                arg("service", metavar="SERVICE"),
+                arg("--to", default="last_verified", metavar="TARGET",
+                    help="last_verified (default), previous, a commit, or a platform revision"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,43 +11,44 @@ from typing import Any
 
 from deploystate.state.errors import InputError
 
-from ._common import RAW
+from ._common import arg, command
 
 DEFAULT_PORT = 8765
 TOKEN_ENV = "DEPLOYSTATE_MCP_TOKEN"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "serve", formatter_class=RAW, help="run the MCP server for coding agents (stdio, or HTTP with --http)",
-        description="Run the deploystate MCP server. By default it speaks MCP over stdin/stdout, which is what "
-                    "Claude Code, Codex, Cursor and Gemini CLI start. --http serves streamable HTTP on "
-                    "127.0.0.1 instead; binding any other address requires a bearer token, checked on every "
-                    "request. Every tool call is appended to <state_dir>/audit.jsonl.",
-        epilog="examples:\n"
-               "  claude mcp add deploystate -- deploystate serve\n"
-               "  deploystate serve --read-only            # only the tools that change nothing\n"
-               "  deploystate serve --mode verify          # verify and record, never restart or roll back\n"
-               f"  deploystate serve --http --port {DEFAULT_PORT}   # http://127.0.0.1:{DEFAULT_PORT}/mcp\n"
-               f"  {TOKEN_ENV}=... deploystate serve --http --host 10.0.0.5")
-    p.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port with --http (default {DEFAULT_PORT})")
-    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
-                   help="a Host name clients use to reach the server (repeatable; e.g. the machine's DNS name). "
-                        "Host and Origin headers are checked on every request whatever the bind: loopback "
-                        "names and the bound address are always allowed")
-    p.add_argument("--token", help=f"bearer token every HTTP request must carry (or set {TOKEN_ENV}; the "
-                                   "variable keeps it out of the process list); required off loopback")
-    p.add_argument("--mode", choices=("read-only", "verify", "full"), default=None,
-                   help="what clients may call: read-only (tools that change nothing), verify (also verify, "
-                        "preflight, record attempts and sessions, mark deployed; no restart or rollback), "
-                        "full (default; destructive calls ask for confirmation). Enforced on every call")
-    p.add_argument("--read-only", action="store_true", help="the same as --mode read-only")
-    p.add_argument("--root", dest="serve_root", metavar="DIR",
-                   help="repository root holding deploystate.toml (default: search upward from the current "
-                        "directory)")
-    p.set_defaults(func=run)
+    command(sub, "serve", run,
+            help="run the MCP server for coding agents (stdio, or HTTP with --http)",
+            description="Run the deploystate MCP server. By default it speaks MCP over stdin/stdout, which is what "
+                        "Claude Code, Codex, Cursor and Gemini CLI start. --http serves streamable HTTP on "
+                        "127.0.0.1 instead; binding any other address requires a bearer token, checked on every "
+                        "request. Every tool call is appended to <state_dir>/audit.jsonl.",
+            epilog="examples:\n"
+                   "  claude mcp add deploystate -- deploystate serve\n"
+                   "  deploystate serve --read-only            # only the tools that change nothing\n"
+                   "  deploystate serve --mode verify          # verify and record, never restart or roll back\n"
+                   f"  deploystate serve --http --port {DEFAULT_PORT}   # http://127.0.0.1:{DEFAULT_PORT}/mcp\n"
+                   f"  {TOKEN_ENV}=... deploystate serve --http --host 10.0.0.5",
+            arguments=(
+                arg("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp"),
+                arg("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)"),
+                arg("--port", type=int, default=DEFAULT_PORT, help=f"port with --http (default {DEFAULT_PORT})"),
+                arg("--allowed-host", action="append", default=[], metavar="NAME",
+                    help="a Host name clients use to reach the server (repeatable; e.g. the machine's DNS name). "
+                         "Host and Origin headers are checked on every request whatever the bind: loopback "
+                         "names and the bound address are always allowed"),
+                arg("--token", help=f"bearer token every HTTP request must carry (or set {TOKEN_ENV}; the "
+                                    "variable keeps it out of the process list); required off loopback"),
+                arg("--mode", choices=("read-only", "verify", "full"), default=None,
+                    help="what clients may call: read-only (tools that change nothing), verify (also verify, "
+                         "preflight, record attempts and sessions, mark deployed; no restart or rollback), "
+                         "full (default; destructive calls ask for confirmation). Enforced on every call"),
+                arg("--read-only", action="store_true", help="the same as --mode read-only"),
+                arg("--root", dest="serve_root", metavar="DIR",
+                    help="repository root holding deploystate.toml (default: search upward from the current "
+                         "directory)"),
+            ))
 
 
 def is_loopback(host: str) -> bool:

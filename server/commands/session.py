@@ -8,7 +8,7 @@ from deploystate.state.ids import parse_duration
 from deploystate.state.errors import InputError
 from deploystate.state.memory import end_session, start_session
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import actions, arg, command, emit, project_from
 
 EPILOG = """\
 examples:
@@ -20,33 +20,32 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("session", formatter_class=RAW, epilog=EPILOG, help="start or end a working session",
-                       description="Sessions hand work over: `start` prints what the previous session said to do "
-                                   "next and closes sessions left open (the agent died) as abandoned; `end` records "
-                                   "what you did, broke and want done next, beside what the ledger shows.")
-    actions = p.add_subparsers(dest="session_action", metavar="ACTION")
-    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
-
-    start = actions.add_parser("start", formatter_class=RAW, help="start a session (prints its id)",
-                               description="Start a session. Prints the previous session's 'next' first, the "
-                                           "sessions closed as abandoned, recent failed attempts and the new id.")
-    start.add_argument("--goal", required=True, help="what this session is for, in one line")
-    start.add_argument("--client", help="agent client name (claude-code, codex, cursor, gemini-cli, ...)")
-    start.add_argument("--keep-active", metavar="DURATION",
-                       help="leave open sessions that recorded anything this recently (e.g. 30m), for agents "
-                            "working in parallel; by default every open session is closed as abandoned")
-    add_json(start)
-    start.set_defaults(func=run_start)
-
-    end = actions.add_parser("end", formatter_class=RAW, help="end a session with did / broke / next",
-                             description="End a session. The session is --session, else $DEPLOYSTATE_SESSION, "
-                                         "else the only open one.")
-    end.add_argument("--session", help="session id (default: $DEPLOYSTATE_SESSION, else the only open session)")
-    end.add_argument("--did", required=True, help="what this session did")
-    end.add_argument("--broke", required=True, help="what it broke or left broken ('nothing' is an answer)")
-    end.add_argument("--next", required=True, help="what the next session should do first")
-    add_json(end)
-    end.set_defaults(func=run_end)
+    p = command(sub, "session", None, epilog=EPILOG, help="start or end a working session",
+                description="Sessions hand work over: `start` prints what the previous session said to do "
+                            "next and closes sessions left open (the agent died) as abandoned; `end` records "
+                            "what you did, broke and want done next, beside what the ledger shows.")
+    sub_actions = actions(p, "session_action")
+    command(sub_actions, "start", run_start, json=True,
+            help="start a session (prints its id)",
+            description="Start a session. Prints the previous session's 'next' first, the "
+                        "sessions closed as abandoned, recent failed attempts and the new id.",
+            arguments=(
+                arg("--goal", required=True, help="what this session is for, in one line"),
+                arg("--client", help="agent client name (claude-code, codex, cursor, gemini-cli, ...)"),
+                arg("--keep-active", metavar="DURATION",
+                    help="leave open sessions that recorded anything this recently (e.g. 30m), for agents "
+                         "working in parallel; by default every open session is closed as abandoned"),
+            ))
+    command(sub_actions, "end", run_end, json=True,
+            help="end a session with did / broke / next",
+            description="End a session. The session is --session, else $DEPLOYSTATE_SESSION, "
+                        "else the only open one.",
+            arguments=(
+                arg("--session", help="session id (default: $DEPLOYSTATE_SESSION, else the only open session)"),
+                arg("--did", required=True, help="what this session did"),
+                arg("--broke", required=True, help="what it broke or left broken ('nothing' is an answer)"),
+                arg("--next", required=True, help="what the next session should do first"),
+            ))
 
 
 def run_start(args: argparse.Namespace) -> int:

@@ -8,26 +8,28 @@ import sys
 from deploystate.state.ids import utc_now
 from deploystate.state.render import next_steps
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("state", formatter_class=RAW, help="show the current deployment state",
-                       description="Show per service the running commit, drift against HEAD (\"committed, not "
-                                   "running\"), the last verdict and when a recheck is due; what is broken or "
-                                   "unverified, the doom-loop flag, failed attempts, recent sessions, next steps. "
-                                   "Asks every service's runtime what it runs (all at once, within "
-                                   "[project] observe_deadline, default 4 s) and keeps the answer in the state "
-                                   "directory; a runtime that does not answer shows its last answer and its age.",
-                       epilog="examples:\n  deploystate state\n  deploystate state --no-observe   (the ledger and "
-                              "the last stored observation only)\n  deploystate state --json")
-    p.add_argument("--no-observe", dest="observe", action="store_false",
-                   help="do not ask the runtimes; use the last stored observation and say how old it is")
-    p.add_argument("--observe", dest="observe", action="store_true", help=argparse.SUPPRESS)  # the old default-off flag
-    p.add_argument("--deadline", "--timeout", dest="deadline", type=float, default=None, metavar="SECONDS",
-                   help="overall time limit for asking the runtimes (default: [project] observe_deadline, 4 s)")
-    add_json(p)
-    p.set_defaults(func=run, observe=True)
+    command(sub, "state", run, json=True,
+            help="show the current deployment state",
+            description="Show per service the running commit, drift against HEAD (\"committed, not "
+                        "running\"), the last verdict and when a recheck is due; what is broken or "
+                        "unverified, the doom-loop flag, failed attempts, recent sessions, next steps. "
+                        "Asks every service's runtime what it runs (all at once, within "
+                        "[project] observe_deadline, default 4 s) and keeps the answer in the state "
+                        "directory; a runtime that does not answer shows its last answer and its age.",
+            epilog="examples:\n  deploystate state\n  deploystate state --no-observe   (the ledger and "
+                   "the last stored observation only)\n  deploystate state --json",
+            defaults={"observe": True},
+            arguments=(
+                arg("--no-observe", dest="observe", action="store_false",
+                    help="do not ask the runtimes; use the last stored observation and say how old it is"),
+                arg("--observe", dest="observe", action="store_true", help=argparse.SUPPRESS),
+                arg("--deadline", "--timeout", dest="deadline", type=float, default=None, metavar="SECONDS",
+                    help="overall time limit for asking the runtimes (default: [project] observe_deadline, 4 s)"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "sync", formatter_class=RAW, help="exchange the ledger with the team (git remote or S3)",
-        description="Fetch the team's ledger, union-merge it by record id, and publish yours.\n\n"
-                    "git (default): through refs/deploystate/ledger on the project's own remote, outside\n"
-                    "every branch, so reset/checkout/clean cannot rewind or wipe it.\n"
-                    "S3: [project] backend = \"s3://bucket/prefix\"; one object per record written with\n"
-                    "If-None-Match, a head object updated with If-Match; credentials from the AWS chain.",
-        epilog="exit codes: 0 synced, 1 problems found (an edited record), 3 offline or unreachable within\n"
-               "--timeout (local state used; nothing lost)\n"
-               "example: deploystate sync --remote origin")
-    p.add_argument("--remote", default="origin", help="git remote to sync with (default: origin)")
-    p.add_argument("--full", action="store_true", help="S3: list every record, not only the recent ones")
-    p.add_argument("--timeout", type=float, default=20.0,
-                   help="git: seconds per network step; S3: seconds for the whole sync (default 20)")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "sync", run, json=True,
+            help="exchange the ledger with the team (git remote or S3)",
+            description="Fetch the team's ledger, union-merge it by record id, and publish yours.\n\n"
+                        "git (default): through refs/deploystate/ledger on the project's own remote, outside\n"
+                        "every branch, so reset/checkout/clean cannot rewind or wipe it.\n"
+                        "S3: [project] backend = \"s3://bucket/prefix\"; one object per record written with\n"
+                        "If-None-Match, a head object updated with If-Match; credentials from the AWS chain.",
+            epilog="exit codes: 0 synced, 1 problems found (an edited record), 3 offline or unreachable within\n"
+                   "--timeout (local state used; nothing lost)\n"
+                   "example: deploystate sync --remote origin",
+            arguments=(
+                arg("--remote", default="origin", help="git remote to sync with (default: origin)"),
+                arg("--full", action="store_true", help="S3: list every record, not only the recent ones"),
+                arg("--timeout", type=float, default=20.0,
+                    help="git: seconds per network step; S3: seconds for the whole sync (default 20)"),
+            ))
 
 
 def run(args: argparse.Namespace) -> int:

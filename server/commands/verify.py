@@ -8,7 +8,7 @@ import sys
 
 from deploystate.state.errors import InputError
 
-from ._common import RAW, add_json, emit, project_from
+from ._common import arg, command, emit, project_from
 
 EXIT = {"pass": 0, "fail": 1, "inconclusive": 3}
 EPILOG = """\
@@ -24,31 +24,32 @@ exit codes: 0 pass, 1 fail, 2 bad input/config, 3 inconclusive (evidence could n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", formatter_class=RAW, epilog=EPILOG,
-                       help="verify services from evidence (rollout, revision, logs since restart, probes)",
-                       description="Run each service's checks concurrently under one deadline and record a "
-                                   "verification per service. The verdict is the worst check: fail > "
-                                   "inconclusive > pass; evidence that could not be gathered is never a pass. "
-                                   "Progress per check goes to stderr.")
-    p.add_argument("services", nargs="*", metavar="SERVICE", help="services to verify (default: all configured)")
-    p.add_argument("--recheck", action="store_true",
-                   help="run the rechecks that are due (with SERVICE: recheck those now)")
-    p.add_argument("--deadline", type=float, metavar="SECONDS",
-                   help="overall deadline (default: project.verify_deadline, 300s)")
-    p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
-    p.add_argument("--wait", action="store_true",
-                   help="first wait until each service's runtime runs HEAD's code (a deploy CI performs), "
-                        "then verify; default services: those with a pending CI deploy")
-    p.add_argument("--wait-timeout", type=float, default=600.0, metavar="SECONDS",
-                   help="with --wait: how long CI may take to roll out (default 600); past it the service "
-                        "fails with 'CI did not deploy it (still running X)'")
-    p.add_argument("--wait-interval", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS)
-    p.add_argument("--commit", metavar="SHA", help="with --wait: the pushed commit (must be HEAD: check it out)")
-    p.add_argument("--ci", action="store_true",
-                   help="output for CI logs: GitHub Actions annotations and groups when GITHUB_ACTIONS=true, "
-                        "plain greppable lines elsewhere; the exit code fails the pipeline on fail/inconclusive")
-    add_json(p)
-    p.set_defaults(func=run)
+    command(sub, "verify", run, json=True,
+            epilog=EPILOG,
+            help="verify services from evidence (rollout, revision, logs since restart, probes)",
+            description="Run each service's checks concurrently under one deadline and record a "
+                        "verification per service. The verdict is the worst check: fail > "
+                        "inconclusive > pass; evidence that could not be gathered is never a pass. "
+                        "Progress per check goes to stderr.",
+            arguments=(
+                arg("services", nargs="*", metavar="SERVICE", help="services to verify (default: all configured)"),
+                arg("--recheck", action="store_true",
+                    help="run the rechecks that are due (with SERVICE: recheck those now)"),
+                arg("--deadline", type=float, metavar="SECONDS",
+                    help="overall deadline (default: project.verify_deadline, 300s)"),
+                arg("--quiet", action="store_true", help="no live progress on stderr"),
+                arg("--wait", action="store_true",
+                    help="first wait until each service's runtime runs HEAD's code (a deploy CI performs), "
+                         "then verify; default services: those with a pending CI deploy"),
+                arg("--wait-timeout", type=float, default=600.0, metavar="SECONDS",
+                    help="with --wait: how long CI may take to roll out (default 600); past it the service "
+                         "fails with 'CI did not deploy it (still running X)'"),
+                arg("--wait-interval", type=float, default=5.0, metavar="SECONDS", help=argparse.SUPPRESS),
+                arg("--commit", metavar="SHA", help="with --wait: the pushed commit (must be HEAD: check it out)"),
+                arg("--ci", action="store_true",
+                    help="output for CI logs: GitHub Actions annotations and groups when GITHUB_ACTIONS=true, "
+                         "plain greppable lines elsewhere; the exit code fails the pipeline on fail/inconclusive"),
+            ))
 
 
 def progress_printer(quiet: bool):
