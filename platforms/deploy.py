@@ -10,7 +10,7 @@ others still run: the ledger must show what actually happened.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from deploystate.state import gitinfo, store
@@ -23,26 +23,9 @@ from deploystate.state.project import Project
 from . import registry
 from .base import Progress, RestartResult, ServiceRef
 from .gather import gather, observed_revision, resolve_commit
+from .outcome import Outcome
 from .plan import Plan, PlanItem, build_plan
 from .revision import same_revision
-
-
-@dataclass
-class Outcome:
-    service: str
-    kind: str                      # "deploy" | "rollback"
-    status: str                    # "restarted" | "failed"
-    strategy: str
-    commit: str | None
-    message: str
-    record_id: str
-    platform_ids: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    duration: float = 0.0
-    to: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def config_of(project: Project) -> Config:

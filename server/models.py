@@ -7,10 +7,12 @@ field descriptions because agents read those, not this module.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Annotated, Literal
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 KB = 1024
 SUMMARY_MAX = 16 * KB       # an attempt summary, hypothesis or handoff field
@@ -38,6 +40,24 @@ class ToolOutput(BaseModel):
 
     def render_text(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=1, ensure_ascii=False)
+
+
+def mirror(source: type, name: str, **narrowed: tuple[Any, Any]) -> type[BaseModel]:
+    """The structured output of a result dataclass of the platforms (``platforms.deploy.Outcome``): its
+    fields, in its order, with its types and defaults, so a field added there is published here without a
+    second list to keep equal. ``narrowed``: field -> (type, default) where the output says more (a Literal
+    for a status, a default an agent may rely on)."""
+    hints = typing.get_type_hints(source)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(source):
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        fields[f.name] = narrowed.get(f.name, (hints[f.name], default))
+    return create_model(name, **fields)
 
 
 # -- inputs ---------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from deploystate.platforms.outcome import Outcome
 from deploystate.state.ids import iso
 
 from ..confirm import Pending, digest
 from ..mcp_context import Call, ToolContext
-from ..models import SERVICES_MAX, Revision, ServiceName, ToolInput, ToolOutput
+from ..models import SERVICES_MAX, Revision, ServiceName, ToolInput, ToolOutput, mirror
 
 REASON_MAX = 2000
 Token = Annotated[str, StringConstraints(max_length=200, pattern=r"^[0-9]+\.[0-9a-f]+$")]
@@ -66,18 +67,8 @@ class PlanEntry(BaseModel):
     forced: bool = False
 
 
-class OutcomeEntry(BaseModel):
-    service: str
-    kind: str
-    status: Literal["restarted", "failed"]
-    strategy: str
-    commit: str | None = None
-    message: str
-    record_id: str
-    platform_ids: dict[str, Any] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
-    duration: float = 0.0
-    to: str | None = None
+# One outcome per service, as platforms.deploy.Outcome has it (the CLI prints the same dataclass).
+OutcomeEntry = mirror(Outcome, "OutcomeEntry", status=(Literal["restarted", "failed"], ...), commit=(str | None, None))
 
 
 class RestartAffectedOutput(ToolOutput):
