@@ -30,8 +30,10 @@ from reroom_rooms import ROOMS, SPLIT, STAY  # noqa: E402 - the table sits besid
 ROOT = Path(__file__).resolve().parent.parent
 SELF = {"tools/reroom.py", "tools/reroom_rooms.py"}
 DOTTED = re.compile(r"(?<![\w.])deploystate(?:\.\w+)+")
-# a ``from`` import written in a string or a document (test code run in a subprocess, docs' examples)
-FROM_TEXT = re.compile(r"\bfrom (deploystate(?:\.\w+)*) import (\w+(?: as \w+)?(?:, \w+(?: as \w+)?)*)")
+# a ``from`` import written in a string or a document (test code run in a subprocess, docs' examples);
+# after a ``\n`` escape too (code strings)
+FROM_TEXT = re.compile(r"(?:(?<=\\n)|(?<![\w.]))from (deploystate(?:\.\w+)*) "
+                       r"import (\w+(?: as \w+)?(?:, \w+(?: as \w+)?)*)")
 PATHS = re.compile(r"(?:(?<=\.\./)|(?<=deploystate/)|(?<![\w/.\-]))(?:%s)/[\w/]+\.py\b" % "|".join(SPLIT))
 WIDTH = 118
 
