@@ -113,10 +113,13 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
     print(f"ledger: {records} records, {ledger.stat().st_size / 1e6:.1f} MB in {ledger.parent}, built in "
           f"{time.perf_counter() - t0:.1f} s")
     sh("git", "branch", "feature", cwd=base)
-    none, ours, pc = (clone_tree(base, tmp / n) for n in ("none", "ours", "pre-commit"))
-    for repo in (none, ours, pc):  # the first read of a copy re-keys its caches; not what is measured
+    # `ours` takes a commit every round (HEAD moves past the verified commit, so judging a push runs one
+    # `git diff` by the one rule); `still` never does (HEAD is the verified commit: no git process at all)
+    none, ours, still, pc = (clone_tree(base, tmp / n) for n in ("none", "ours", "still", "pre-commit"))
+    for repo in (none, ours, still, pc):  # the first read of a copy re-keys its caches; not what is measured
         sh(PY, "-m", "deploystate.server.cli", "state", "--no-observe", cwd=repo)
-    install.install(ours, python=PY)  # what `hooks install --git` installs
+    for repo in (ours, still):
+        install.install(repo, python=PY)  # what `hooks install --git` installs
     cases: dict[str, tuple] = {"git commit, no hook": ("commit", none, None, 0),
                                "git commit, deploystate commit-msg + post-commit": ("commit", ours, None, 0)}
     precommit = shutil.which("pre-commit") or str(Path(PY).with_name("pre-commit"))
@@ -131,25 +134,30 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
     msg, claim = tmp / "MSG", tmp / "CLAIM"
     msg.write_text("Refactor the cart\n")
     claim.write_text("api deployed and verified working in production\n")
-    head = sh("git", "rev-parse", "HEAD", cwd=ours)
-    shim = str(ours / ".git" / "hooks" / "commit-msg")
+    head = sh("git", "rev-parse", "HEAD", cwd=still)
+    shim = str(still / ".git" / "hooks" / "commit-msg")
     push = [PY, "-I", "-m", "deploystate.hooks", "pre-push", "origin", "url"]  # as the shim runs it
     refs = {b: f"refs/heads/{b} {head} refs/heads/{b} {'0' * 40}\n" for b in ("main", "feature")}
-    cases.update({FLOOR: ([PY, "-c", "pass"], ours, None, 0),
-                  "pre-push hook (main: judged, allowed)": (push, ours, refs["main"], 0),
-                  "pre-push hook (feature branch)": (push, ours, refs["feature"], 0),
-                  "commit-msg hook (plain message)": ([shim, str(msg)], ours, None, 0),
-                  "commit-msg hook (claim: reads the state)": ([shim, str(claim)], ours, None, None)})
+    cases.update({FLOOR: ([PY, "-c", "pass"], still, None, 0),
+                  "pre-push hook (main: judged, allowed)": (push, still, refs["main"], 0),
+                  "pre-push hook (main, HEAD moved on: one git diff)": (push, ours, refs["main"], 0),
+                  "pre-push hook (feature branch)": (push, still, refs["feature"], 0),
+                  "commit-msg hook (plain message)": ([shim, str(msg)], still, None, 0),
+                  "commit-msg hook (claim: reads the state)": ([shim, str(claim)], still, None, None)})
     launcher = str(Path(PY).with_name(agent_install.LAUNCHER))
     pre_tool = ["/bin/sh", "-c", agent_install.command("claude", "pre-tool", launcher)]
     for label, command in PRE_TOOL_COMMANDS:
-        payload = json.dumps({"session_id": "bench", "cwd": str(ours), "tool_name": "Bash",
+        payload = json.dumps({"session_id": "bench", "cwd": str(still), "tool_name": "Bash",
                               "tool_input": {"command": command}})
-        cases[f"pre-tool, installed command: {label}"] = (pre_tool, ours, payload, 0)
-    payload = json.dumps({"session_id": "bench", "cwd": str(ours), "tool_name": "Bash",
+        cases[f"pre-tool, installed command: {label}"] = (pre_tool, still, payload, 0)
+    moved = json.dumps({"session_id": "bench", "cwd": str(ours), "tool_name": "Bash",
+                        "tool_input": {"command": "git push origin main"}})
+    cases["pre-tool, installed command: git push origin main (HEAD moved on: one git diff)"] = (
+        pre_tool, ours, moved, 0)
+    payload = json.dumps({"session_id": "bench", "cwd": str(still), "tool_name": "Bash",
                           "tool_input": {"command": "git push origin main"}})
     cases["pre-tool, deploystate-hook alone: git push origin main"] = (
-        [launcher, "agent", "claude", "pre-tool"], ours, payload, 0)
+        [launcher, "agent", "claude", "pre-tool"], still, payload, 0)
     return cases
 
 
@@ -198,11 +206,13 @@ def report(times: dict[str, tuple[list[float], list[float]]]) -> None:
                   f"pre-commit no-op {t[pc] - t[none]:.1f} ms: {(t[ours] - t[none]) / (t[pc] - t[none]):.2f}x "
                   "(issue 13: <= 0.15x)")
     ratio("pre-push hook (main: judged, allowed)", FLOOR, "issue 13: <= 1.5x; issue 12: <= 2x at 100k")
+    ratio("pre-push hook (main, HEAD moved on: one git diff)", FLOOR, "the one rule's diff included")
     ratio("pre-push hook (feature branch)", FLOOR, "no state read")
     ratio("commit-msg hook (plain message)", FLOOR, "no state read")
     ratio("commit-msg hook (claim: reads the state)", FLOOR, "reads the state")
     for label, _ in PRE_TOOL_COMMANDS:
         ratio(f"pre-tool, installed command: {label}", FLOOR, "issue 18: <= 2x")
+    ratio("pre-tool, installed command: git push origin main (HEAD moved on: one git diff)", FLOOR, "issue 18: <= 2x")
     ratio("pre-tool, deploystate-hook alone: git push origin main", FLOOR, "the launcher's sh and cat excluded")
 
 
