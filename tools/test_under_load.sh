@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 [ -x "$python" ] || python=python3
 load=${LOAD:-4}
+# As in .ci/run: a missing part fails rather than skips (tests/fixtures/parts.py reads CI).
+export CI=true
 
 pids=()
 stop_load() {
@@ -26,7 +28,7 @@ echo "load: $load busy processes (${pids[*]}) on $(nproc) core(s)" >&2
 
 start=$(date +%s)
 set +e
-"$python" -m pytest -q -p no:cacheprovider "$@"
+"$python" -m pytest -q -p no:cacheprovider -ra "$@"
 rc=$?
 set -e
 echo "load: pytest exited $rc after $(( $(date +%s) - start ))s under $load busy processes" >&2
