@@ -64,6 +64,14 @@ def test_decide_fail_and_inconclusive_refuse_with_their_own_next_step() -> None:
     assert not unsure.ok and unsure.reason == "the latest verification was INCONCLUSIVE: no answer"
     assert unsure.next.startswith("make the checks able to look") and "deploystate verify web" in unsure.next
     assert not decide(_state(verification={**PASS, "verdict": "warning"}), "web").ok   # only pass passes
+    odd = decide(_state(verification={**PASS, "verdict": "error", "summary": "?"}), "web")
+    assert not odd.ok and odd.reason == "the latest verification was ERROR: ?"      # unknown words: not FAILED
+
+
+def test_decide_reads_a_verdict_parsed_from_the_ledger() -> None:
+    """A verdict string read back from a ledger line (a fresh string, not a literal) is compared by value."""
+    ver = json.loads(json.dumps({**PASS, "verdict": "fail", "summary": "oom"}))
+    assert decide(_state(verification=ver), "web").reason == "the latest verification FAILED: oom"
 
 
 def test_decide_a_pass_names_its_verification_commit_and_whether_already_marked() -> None:
@@ -222,7 +230,8 @@ def test_without_names_only_deployed_or_verified_services_are_marked(git_repo: G
 
 
 def test_a_note_over_the_limit_is_refused_and_one_at_it_is_kept(git_repo: GitRepo) -> None:
-    """A note of MAX_NOTE + 1 characters is an InputError; MAX_NOTE exactly is marked."""
+    """A note of 2001 characters is an InputError; 2000 exactly is marked."""
+    assert MAX_NOTE == 2000   # the documented limit (docs: mark_deployed's note)
     project, config, fake, _a, _b = _verified(git_repo)
     with use("command", fake):
         with pytest.raises(InputError) as exc:
@@ -232,12 +241,32 @@ def test_a_note_over_the_limit_is_refused_and_one_at_it_is_kept(git_repo: GitRep
 
 
 def test_a_tampered_ledger_refuses_marking(git_repo: GitRepo) -> None:
-    """An edited record: Refused (the ledger cannot be trusted), pointing at doctor, nothing marked."""
+    """An edited record: Refused (the ledger cannot be trusted), pointing at doctor; two edits: the first
+    named and '(and 1 more)'."""
     project, config, fake, _a, _b = _verified(git_repo)
     path = project.state_dir / "ledger.jsonl"
     text = path.read_text()
-    assert '"verdict":"pass"' in text
+    assert text.count('"verdict":"pass"') == 2
     path.write_text(text.replace('"verdict":"pass"', '"verdict":"fail"', 1))
     with use("command", fake), pytest.raises(Refused) as exc:
         mark_deployed(project, config, ["api"], "")
     assert "the ledger cannot be trusted" in str(exc.value) and "deploystate doctor" in exc.value.hint
+    assert "more)" not in str(exc.value)                       # one problem: no count
+    path.write_text(text.replace('"verdict":"pass"', '"verdict":"fail"'))
+    with use("command", fake), pytest.raises(Refused) as exc:
+        mark_deployed(project, config, ["api"], "")
+    assert exc.value.message.endswith("(its hash does not match its content) (and 1 more)")   # two edits
+
+
+def test_a_refusal_reason_is_cut_at_300_characters(git_repo: GitRepo) -> None:
+    """A failed verification with a very long summary: the refusal quotes the reason's first 300 characters."""
+    project, config, fake, _a, b = _verified(git_repo)
+    long = "x" * 600
+    state = {"services": {"api": {"verification": {**PASS, "verdict": "fail", "summary": long}}}}
+    reason = decide(state, "api").reason
+    from deploystate.state import store
+    store.record(project, "verification", {"service": "api", "verdict": "fail", "summary": long, "checks": []},
+                 commit=b)
+    with use("command", fake), pytest.raises(Refused) as exc:
+        mark_deployed(project, config, ["api"], "")
+    assert f"api: {reason[:300]}" in str(exc.value) and f"api: {reason[:301]}" not in str(exc.value)
