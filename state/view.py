@@ -15,6 +15,8 @@ from .mapping import affected
 from .project import Project
 
 MAX_DRIFT_FILES = 10
+# The ledger's "runs HEAD's code", and how it is shown when the runtime has not confirmed it.
+RUNS_HEAD_BY_LEDGER = ("running HEAD's code", "HEAD's code (ledger only)")
 # Diffs between two full commit ids, per repository root: commits never change, so neither does their diff,
 # and the MCP server renders the state file after every record (two git processes each time without this).
 _DIFFS: dict[tuple[str, str, str], list] = {}
@@ -127,6 +129,11 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
                 # of HEAD, and "running HEAD's code" from that record would be the false "deployed".
                 services[-1]["drift"] = {"state": "committed, not running", "files": seen_files[:MAX_DRIFT_FILES],
                                          "count": len(seen_files)}
+            elif services[-1]["drift"]["state"] == RUNS_HEAD_BY_LEDGER[0] and \
+                    services[-1]["observed"]["verdict"] != "runs_head":
+                # Only the runtime can say what runs: without its confirmation the ledger's word is shown as
+                # the ledger's (unknown is never "running HEAD's code").
+                services[-1]["drift"] = {"state": RUNS_HEAD_BY_LEDGER[1], "files": [], "count": 0}
     # Anchor, chain (cached by chainmark: only appended records are re-hashed) and config escapes.
     trust = integrity.status(project)
     status, reason = observations.status(*projection.status(state, threshold, chain_ok=trust.ok), services)

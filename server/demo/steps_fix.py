@@ -30,12 +30,14 @@ def step_commit(scene: Scene, step: StepResult) -> None:
            "Committed is not running" in hook and "  api:" in hook, hook.strip()[-300:])
     expect(step, "the post-commit hook does not name worker (its code did not change)", "  worker:" not in hook)
     say.command("deploystate state")
+    # As `deploystate state` does: every runtime asked first, so "running HEAD's code" is the runtime's word.
+    seen = {s["name"]: s for s in scene.observed_view()["services"]}
     for name in ("api", "worker"):
-        svc = scene.service_view(name)
+        svc = seen[name]
         files = ", ".join(svc["drift"]["files"])
         say.say(f"    {name:<7} running {(svc['running_commit'] or '?')[:10]}  {svc['drift']['state']}"
                 + (f" ({files})" if files else ""))
-    api, worker = scene.service_view("api"), scene.service_view("worker")
+    api, worker = seen["api"], seen["worker"]
     expect(step, 'state shows api as "committed, not running"',
            api["drift"]["state"] == "committed, not running" and api_file in api["drift"]["files"],
            json.dumps(api["drift"]))

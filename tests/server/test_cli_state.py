@@ -36,7 +36,8 @@ def test_state_shows_drift_overdue_recheck_and_unverified(shop, capsys):
     assert svc["api"]["running_commit"] == c1
     assert svc["api"]["drift"] == {"state": "committed, not running", "files": ["api/app.py"], "count": 1}
     assert svc["api"]["recheck_overdue"] is True
-    assert svc["worker"]["drift"]["state"] == "running HEAD's code"
+    # no runtime answered for worker: the ledger's word is shown as the ledger's, never as what runs
+    assert svc["worker"]["drift"]["state"] == "HEAD's code (ledger only)"
     assert svc["cache"]["drift"]["state"] == "never deployed"
     # the ledger's drift of api outranks worker's missing verification in the headline
     assert data["status"] == "DRIFT" and data["unverified"] == ["worker"]

@@ -38,7 +38,7 @@ def test_drift_shows_committed_not_running_for_the_touched_service_only(git_repo
     text = state_file_text(project)
     worker = next(line for line in text.splitlines() if line.startswith("| worker"))
     web = next(line for line in text.splitlines() if line.startswith("| web"))
-    assert "committed, not running (1 files)" in worker and "running HEAD's code" in web
+    assert "committed, not running (1 files)" in worker and "HEAD's code (ledger only)" in web
     assert "`app/worker/b.py`" in text
 
 
