@@ -42,6 +42,7 @@ def test_decide_never_verified_refuses_and_says_to_verify() -> None:
     """No verification at all: refused, 'never verified', and the next step is the verify command."""
     d = decide({"services": {}}, "web")
     assert (d.ok, d.reason, d.next) == (False, "never verified", "run `deploystate verify web`")
+    assert not d.already and d.commit is None            # a refusal is never "already marked"
     assert not decide({}, "web").ok
 
 
