@@ -218,3 +218,24 @@ def test_a_hung_check_does_not_keep_the_process_alive_after_the_verdict() -> Non
     """The verdict printed, the process exits although a check still hangs (its threads are daemons)."""
     done = subprocess.run([sys.executable, "-c", HUNG_PROCESS], capture_output=True, text=True, timeout=GENEROUS)
     assert done.returncode == 0 and done.stdout.strip() == "inconclusive", done.stderr
+
+
+def test_between_looks_a_soak_waits_its_interval_capped_by_the_deadline() -> None:
+    """The wait between two looks is the interval, or what is left before the deadline when that is shorter
+    (the wait is recorded, not timed: the recorder ends the soak)."""
+    class Recorder:
+        def __init__(self) -> None:
+            self.waits: list[float] = []
+
+        def is_set(self) -> bool:
+            return False
+
+        def wait(self, timeout: float) -> bool:
+            self.waits.append(timeout)
+            return True           # cancelled during the wait: the soak ends here
+
+    for interval, left, low, high in ((30, 3 * GENEROUS, 29, 30), (HANG, GENEROUS, GENEROUS - 30, GENEROUS)):
+        job = _job(count=2, interval=interval)
+        job.ctx.cancel = Recorder()   # type: ignore[assignment]
+        _soak(job, lambda c, x, t: passed("ok"), end=time.monotonic() + left).run()
+        assert len(job.ctx.cancel.waits) == 1 and low < job.ctx.cancel.waits[0] <= high, job.ctx.cancel.waits
