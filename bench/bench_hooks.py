@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_ledger import make  # noqa: E402  (the one benchmark repository)
 
 from deploystate.hooks import agent_install, install  # noqa: E402
-from deploystate.state import chainmark  # noqa: E402
+from deploystate.state.ledger import chainmark  # noqa: E402
 from deploystate.state.project import Project  # noqa: E402
 
 PY = sys.executable

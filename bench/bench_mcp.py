@@ -82,7 +82,7 @@ def build_project(root: Path, records: int, seed: int = 7) -> None:
     """A git repository (HEAD one commit ahead of what runs) and a ledger of ``records`` mixed records."""
     from deploystate.state import cache, memindex
     from deploystate.state.project import Project
-    from deploystate.state.store import write_state_file
+    from deploystate.state.ledger.store import write_state_file
 
     root.mkdir(parents=True)
     _git(root, "init", "-q", "-b", "main")
@@ -148,7 +148,7 @@ def breakdown(root: Path, rounds: int = 15) -> list[tuple[str, float]]:
     """In-process p50 of each step of the record path, to show where a record_attempt's time goes."""
     from deploystate.state import cache, gitinfo, memindex, memory
     from deploystate.state.project import Project
-    from deploystate.state.store import write_state_file
+    from deploystate.state.ledger.store import write_state_file
 
     project = Project.discover(root)
     author = {"kind": "agent", "name": "bench", "client": "bench", "session": None}

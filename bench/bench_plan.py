@@ -21,7 +21,7 @@ from pathlib import Path
 
 from deploystate.platforms import deploy
 from deploystate.platforms.plan import build_plan
-from deploystate.state import store
+from deploystate.state.ledger import store
 from deploystate.state.config import CommandService
 from deploystate.state.mapping import Change, affected
 from deploystate.state.project import Project

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_state import fill  # noqa: E402
 
 from deploystate.state import cache  # noqa: E402
-from deploystate.state.ledger import Ledger  # noqa: E402
+from deploystate.state.ledger.ledger import Ledger  # noqa: E402
 from deploystate.state.sync_git import sync  # noqa: E402
 
 

@@ -11,7 +11,7 @@ again; the session ends with what it did, broke and wants done next.
 
 The deploy and verification records are *scripted* (this script describes the
 checks' outcomes; nothing was measured from a running stack), written through
-``deploystate.state.store.record`` exactly as the restart/verify commands write
+``deploystate.state.ledger.store.record`` exactly as the restart/verify commands write
 them, and authored "make_example_state.py" so nobody mistakes them for real
 evidence. Attempts and sessions go through the real ``deploystate attempt`` and
 ``deploystate session`` commands.
@@ -37,11 +37,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from deploystate.server import cli
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.proc import run
 from deploystate.state.project import Project
 from deploystate.state.signature import failure_signature
-from deploystate.state.store import record
+from deploystate.state.ledger.store import record
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE / "compose"

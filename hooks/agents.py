@@ -35,7 +35,7 @@ def _budget() -> int:
 
 
 def _redact(text: str) -> str:
-    from deploystate.state.redact import redact
+    from deploystate.state.ledger.redact import redact
     return redact(text)
 
 
@@ -65,7 +65,7 @@ def session_context(settings: HookSettings, cwd: str) -> str:
         from deploystate.state.render import render
         from deploystate.state.view import build_view
 
-        from deploystate.state import integrity
+        from deploystate.state.ledger import integrity
 
         project = Project.discover(settings.root)
         view = build_view(project, generated_by="deploystate (session start hook)")

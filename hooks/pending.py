@@ -26,7 +26,7 @@ def record(project: Any, state: dict[str, Any], pushes: list[tuple[str, str, str
         return []
     # Only now: the store and the one rule (git, path rules) cost an allowed push that CI deploys nothing
     # for ~10 ms it does not need to pay.
-    from deploystate.state import store
+    from deploystate.state.ledger import store
     from deploystate.state.headcode import Judge, short
 
     said = []

@@ -161,7 +161,7 @@ class HookSettings:
         hooks = self._hooks()
         timeout = hooks.get("sync_timeout", 5.0)
         try:
-            from deploystate.state.ids import parse_duration
+            from deploystate.state.ledger.ids import parse_duration
             seconds = parse_duration(timeout)
         except (ValueError, TypeError):
             seconds = 5.0

@@ -13,7 +13,8 @@ from deploystate.state import cache
 from deploystate.state.errors import DeploystateError
 from deploystate.state.project import Project
 
-from deploystate.state import chainmark, observations
+from deploystate.state.ledger import chainmark
+from deploystate.state import observations
 
 
 class Snapshot:
@@ -75,7 +76,7 @@ def take(root: str | Path | None = None) -> Snapshot:
         loaded = cache.load(project.ledger)
         state = {**loaded.state, "runtime": observations.findings(project, loaded.state),
                  "headcode": verified_code(project, loaded.state)}
-        from deploystate.state import integrity  # anchor + chain + config escapes, as everywhere
+        from deploystate.state.ledger import integrity  # anchor + chain + config escapes, as everywhere
 
         return Snapshot(project, state, integrity.status(project))
     except (DeploystateError, OSError, ValueError, KeyError) as exc:

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from deploystate.state import proc
 from deploystate.state.config import CommandService
 from deploystate.state.errors import CommandError, CommandTimeout, ConfigError, InputError, PlatformError
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 
 from . import recorded
 from .base import Instance, Observation, Progress, RestartResult, ServiceRef

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from deploystate.state.errors import PlatformError
-from deploystate.state.ids import parse_iso
+from deploystate.state.ledger.ids import parse_iso
 
 from .command_parse import filter_since
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 from deploystate.state import proc
 from deploystate.state.config import ComposeService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 
 from .base import Observation, Progress, RestartResult, ServiceRef
 from .compose_cli import ComposeCli, tail

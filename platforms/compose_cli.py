@@ -18,7 +18,7 @@ from deploystate.state import proc
 from deploystate.state.config import ComposeService
 from deploystate.state.errors import (CommandError, CommandNotFound, CommandTimeout, PlatformError,
                                       PlatformUnreachable)
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 DISCOVERY_TIMEOUT = 10.0
 # how compose words "the engine is not there" (a missing compose file must not read as one)

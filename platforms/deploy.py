@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from deploystate.state import gitinfo, store
+from deploystate.state import gitinfo
+from deploystate.state.ledger import store
 from deploystate.state.config import Config, ServiceBase, load_config
 from deploystate.state.errors import DeploystateError, GitError, Refused
 from deploystate.state.extras import require_services
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.project import Project
 
 from . import registry

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 from deploystate.state import proc
 from deploystate.state.config import DockerService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 
 from .base import Observation, Progress, RestartResult, ServiceRef
 from .compose_drift import short_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from deploystate.state.config import Revision
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 from .base import Instance, Observation
 from .dockerutil import iso_time

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from deploystate.state.errors import DeploystateError, PlatformError, PlatformUnreachable, TargetNotFound
-from deploystate.state.ids import iso
-from deploystate.state.redact import redact
+from deploystate.state.ledger.ids import iso
+from deploystate.state.ledger.redact import redact
 
 DEFAULT_API_TIMEOUT = 10.0
 # Clients are cached per timeout step (a call never waits longer than the step at or below the

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from deploystate.state.config import EcsService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 
 from . import recorded
 from .base import Observation, Progress, RestartResult, ServiceRef

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from deploystate.state.config import Revision
-from deploystate.state.ids import iso
+from deploystate.state.ledger.ids import iso
 
 from .base import Instance, Observation
 from .revision import RevisionReading, agree, describe, read_revision

@@ -20,7 +20,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from deploystate.state.errors import ConfigError, PlatformError, PlatformUnreachable, TargetNotFound
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 STRATEGIC = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"

@@ -15,8 +15,8 @@ from typing import Any, Iterator
 
 from deploystate.state.config import KubernetesService
 from deploystate.state.errors import ConfigError, PlatformError, Refused
-from deploystate.state.ids import iso, utc_now
-from deploystate.state.redact import redact
+from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.ledger.redact import redact
 
 from . import k8s_pods as podrules
 from . import k8s_rollout as rules

@@ -15,9 +15,9 @@ from typing import Any
 
 from deploystate.state import observations
 from deploystate.state.errors import DeploystateError
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.project import Project
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 from .base import ServiceRef
 from .registry import get_platform
@@ -84,7 +84,7 @@ def _rewrite_state_file(project: Project) -> None:
     """DEPLOYMENT_STATE.md shows the observation just taken (a file that cannot be written is said, not fatal)."""
     import sys
 
-    from deploystate.state.store import write_state_file
+    from deploystate.state.ledger.store import write_state_file
 
     try:
         write_state_file(project)

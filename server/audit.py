@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deploystate.state.ids import iso, utc_now
-from deploystate.state.redact import redact_obj
+from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.ledger.redact import redact_obj
 
 AUDIT = "audit.jsonl"
 MAX_STRING = 500        # characters kept of each argument string

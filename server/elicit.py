@@ -21,7 +21,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from pydantic import BaseModel
 
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 from .confirm import Confirm, Confirmations, Pending
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 
 ATTEMPT_ID = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
 

@@ -119,7 +119,7 @@ class Reporter:
     def _send(self, fn: Any, *args: Any) -> None:
         if self._quiet:
             return
-        from deploystate.state.redact import redact
+        from deploystate.state.ledger.redact import redact
 
         args = tuple(redact(a) if isinstance(a, str) else a for a in args)
         try:

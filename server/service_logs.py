@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from deploystate.state import cache
 from deploystate.state.errors import InputError
-from deploystate.state.ids import iso, parse_duration, parse_iso, utc_now
+from deploystate.state.ledger.ids import iso, parse_duration, parse_iso, utc_now
 from deploystate.state.project import Project
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 LINE_MAX = 2000          # characters kept of one line
 TOTAL_MAX = 64 * 1024    # characters of all lines returned together

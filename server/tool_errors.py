@@ -15,7 +15,7 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 META_KEY = "deploystate/error"
 

@@ -34,7 +34,7 @@ def problems(ctx: Any) -> list[str]:
         return []  # the handler raises the same error, with its own next step
     if not project.state_dir.is_dir():
         return []
-    from deploystate.state import integrity
+    from deploystate.state.ledger import integrity
 
     try:
         return integrity.check(project)
@@ -53,7 +53,7 @@ def refusal(tool: str, found: list[str]) -> CallToolResult:
 
 def warned(result: CallToolResult, found: list[str]) -> CallToolResult:
     """``result`` with the integrity problems said first (text) and in ``_meta``."""
-    from deploystate.state.redact import redact
+    from deploystate.state.ledger.redact import redact
 
     note = TextContent(type="text", text=redact(f"WARNING: the ledger cannot be trusted: {_listed(found)}\n"
                                                 f"next: {NEXT.replace('; nothing was written', '')}"))

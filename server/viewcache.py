@@ -16,9 +16,9 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.state import observations
-from deploystate.state.ledger import ARCHIVE, LEDGER
+from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
 from deploystate.state.project import Project
 from deploystate.state.view import build_view
 

@@ -14,9 +14,10 @@ import json
 import os
 from contextlib import nullcontext
 
-from . import anchor, projection
-from .chain import Problem
-from .ledger import Ledger, hash_ending_at
+from .ledger import anchor
+from . import projection
+from .ledger.chain import Problem
+from .ledger.ledger import Ledger, hash_ending_at
 
 CACHE = "projection.json"
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, WithJsonSchema, field_validator
 
-from .ids import parse_duration
+from .ledger.ids import parse_duration
 
 
 def _seconds(v: Any) -> float:

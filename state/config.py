@@ -179,7 +179,7 @@ class HooksSettings(Strict):
 class ProjectSettings(Strict):
     name: str = "project"
     deploy_branches: list[str] = Field(default_factory=lambda: ["main"])
-    state_dir: str | None = None            # default: the git common dir (state/location.py)
+    state_dir: str | None = None            # default: the git common dir (state/ledger/location.py)
     state_file: str = "DEPLOYMENT_STATE.md"
     state_file_budget: int = Field(12_000, ge=2_000, le=1_000_000)
     recheck_after: Duration = 1800.0

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .ids import parse_duration
+from .ledger.ids import parse_duration
 from .globs import GlobError, compile_glob
 from .tomllines import line_of
 

@@ -12,10 +12,11 @@ import bisect
 import re
 from typing import Any, Iterable
 
-from . import cache, memindex, recall, similarity, store
+from . import cache, memindex, recall, similarity
+from .ledger import store
 from .errors import InputError
 from .project import Project
-from .redact import redact
+from .ledger.redact import redact
 from .sessions import end_session, resolve_session, start_session
 from .signature import failure_signature
 

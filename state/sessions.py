@@ -13,10 +13,11 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from . import cache, memindex, store
+from . import cache, memindex
+from .ledger import store
 from .author import current_author
 from .errors import InputError
-from .ids import new_id, parse_iso, utc_now
+from .ledger.ids import new_id, parse_iso, utc_now
 from .memrecords import auto_summary
 from .project import Project
 

@@ -17,12 +17,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cache, remote_anchor
-from .chain import canonical
+from . import cache
+from .ledger import remote_anchor
+from .ledger.chain import canonical
 from .errors import GitError
-from .ids import iso, utc_now
-from .ledger import Ledger
-from .merge import missing_records
+from .ledger.ids import iso, utc_now
+from .ledger.ledger import Ledger
+from .ledger.merge import missing_records
 from .proc import option_safe, run
 
 REF = "refs/deploystate/ledger"

@@ -7,10 +7,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from . import cache, gitinfo, integrity, observations, projection, timeline
+from . import cache, gitinfo, observations, projection, timeline
+from .ledger import integrity
 from .errors import DeploystateError
 from .headcode import Judge
-from .ids import iso, parse_iso
+from .ledger.ids import iso, parse_iso
 from .mapping import affected
 from .project import Project
 

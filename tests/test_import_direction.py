@@ -2,7 +2,7 @@
 
 hooks -> state; verify -> platforms -> state; server -> everything. state imports nothing of ours, and the
 hook path loads no heavy SDK, directly or through a module it imports. The room of a module is the first
-name after ``deploystate.`` (``deploystate.state.ledger.chain`` is in ``state``), so the rules hold for a
+name after ``deploystate.`` (``deploystate.state.ledger.ledger.chain`` is in ``state``), so the rules hold for a
 flat folder and for one split into sub-packages alike.
 """
 

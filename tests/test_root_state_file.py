@@ -10,7 +10,7 @@ import pytest
 
 from deploystate.server import cli
 from deploystate.state.config import load_config
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE_FILE = ROOT / "DEPLOYMENT_STATE.md"

@@ -46,10 +46,10 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                   "tests/verify/test_truth_logic.py"]),
     "headcode": (["state/headcode.py"], ["tests/state/test_headcode.py"]),
     "doom loop": (["state/projection.py"], ["tests/state/test_projection.py"]),
-    # (the id-ordering test takes 20 s and pins state/ids.py, not the chain)
-    "chain": (["state/chain.py"], ["tests/state/test_chain.py", "tests/state/test_ledger.py", "--deselect",
+    # (the id-ordering test takes 20 s and pins state/ledger/ids.py, not the chain)
+    "chain": (["state/ledger/chain.py"], ["tests/state/test_chain.py", "tests/state/test_ledger.py", "--deselect",
                                    "tests/state/test_ledger.py::test_ids_sort_in_append_order_within_one_millisecond"]),
-    "redaction": (["state/redact.py"], ["tests/state/test_redact.py", "tests/state/test_redact_edges.py"]),
+    "redaction": (["state/ledger/redact.py"], ["tests/state/test_redact.py", "tests/state/test_redact_edges.py"]),
     "hook decisions": (["hooks/gates.py", "hooks/claims.py"],
                        ["tests/hooks/test_logic.py", "tests/hooks/test_claims_table.py"]),
     "shell parsing": (["hooks/shellparse.py"], ["tests/hooks/test_logic.py", "tests/hooks/test_bypass_table.py"]),
@@ -71,7 +71,7 @@ HAND_MUTANTS: list[tuple[str, str, str, str, str, list[str]]] = [
         return inconclusive(""", """    if not obs.revision:
         return passed(""",
      "an unreadable revision counted as pass", [KILLS]),
-    ("chain", "state/chain.py", "body = {k: v for k, v in record.items() if k != HASH_FIELD}",
+    ("chain", "state/ledger/chain.py", "body = {k: v for k, v in record.items() if k != HASH_FIELD}",
      'body = {k: v for k, v in record.items() if k not in (HASH_FIELD, "author")}',
      "an edited author field of a record undetected", ["tests/state/test_ledger.py"]),
 ]

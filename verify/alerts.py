@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
-from deploystate.state.redact import redact
+from deploystate.state.ledger.redact import redact
 
 LIMIT = 2000
 MARKER = "\n… [truncated by deploystate]"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from deploystate.platforms.base import Platform, ServiceRef
-from deploystate.state.ids import utc_now
+from deploystate.state.ledger.ids import utc_now
 
 RESTART_TOLERANCE = timedelta(seconds=1)  # clocks of the runtime and this machine may differ slightly
 

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache, gitinfo, store
+from deploystate.state import cache, gitinfo
+from deploystate.state.ledger import store
 from deploystate.state.config import Config
 from deploystate.state.errors import ConfigError
 from deploystate.state.extras import require_checks, require_services

@@ -8,7 +8,7 @@ from typing import Any
 
 from deploystate.state import cache
 from deploystate.state.config import Config
-from deploystate.state.ids import parse_iso, utc_now
+from deploystate.state.ledger.ids import parse_iso, utc_now
 from deploystate.state.project import Project
 
 from .runner import Progress

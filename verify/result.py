@@ -13,7 +13,7 @@ from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, Field
 
-from deploystate.state.redact import redact, redact_obj
+from deploystate.state.ledger.redact import redact, redact_obj
 
 Result = Literal["pass", "fail", "inconclusive"]
 RANK: dict[str, int] = {"pass": 0, "inconclusive": 1, "fail": 2}

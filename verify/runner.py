@@ -15,7 +15,7 @@ from typing import Callable
 
 from deploystate.state.checks import CheckBase
 from deploystate.state.errors import DeploystateError
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 
 from . import checks as registry
 from .context import CheckContext, NeedsService

@@ -17,13 +17,14 @@ from pydantic import BaseModel, Field
 
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.registry import get_platform
-from deploystate.state import cache, gitinfo, projection, store
+from deploystate.state import cache, gitinfo, projection
+from deploystate.state.ledger import store
 from deploystate.state.checks import CheckBase, RevisionCheck, RolloutCheck
 from deploystate.state.config import Config, ServiceBase
 from deploystate.state.errors import InputError
 from deploystate.state.extras import require_services
 from deploystate.state.headcode import Judge
-from deploystate.state.ids import iso, parse_iso, utc_now
+from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.state.signature import failure_signature
 from deploystate.state.project import Project
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deploystate.state.errors import DeploystateError
-from deploystate.state.ids import parse_duration
+from deploystate.state.ledger.ids import parse_duration
 from deploystate.state.project import Project
 
 
@@ -11,7 +11,7 @@ def sync_before_deciding(project: Project, remote: str = "origin") -> str | None
     """With ``[project.hooks] sync_before = true``, bring in the team's records before a decision
     (mark-deployed, restart). Returns what happened, worded for the user; never raises: offline is
     said, and the decision then uses the local ledger."""
-    from deploystate.state import integrity
+    from deploystate.state.ledger import integrity
 
     hooks = project.settings.get("hooks") or {}
     hooks = hooks if isinstance(hooks, dict) else {}

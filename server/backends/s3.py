@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from deploystate.state import remote_anchor
-from deploystate.state.chain import canonical
+from deploystate.state.ledger import remote_anchor
+from deploystate.state.ledger.chain import canonical
 from deploystate.state.errors import ConfigError, PlatformUnreachable
-from deploystate.state.ids import iso, utc_now
-from deploystate.state.ledger import Ledger
-from deploystate.state.merge import missing_records
+from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.ledger.ledger import Ledger
+from deploystate.state.ledger.merge import missing_records
 
 from . import s3_anchor
 from .s3_status import _b32, _distinct, _head_key, _load_status, _ms, _save_status

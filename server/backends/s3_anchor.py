@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploystate.state import remote_anchor
-from deploystate.state.chain import canonical
+from deploystate.state.ledger import remote_anchor
+from deploystate.state.ledger.chain import canonical
 
 NAMED_AT_MOST = 300  # GETs spent naming the records that differ (only after the digest disagreed)
 
@@ -59,7 +59,7 @@ def head_digest(head: dict[str, Any], hashes: list[str]) -> dict[str, Any]:
 
 def check(s3: Any, ledger: Any) -> str:
     """Doctor's look at the S3 anchor: the head only (plus GETs to name records if the digest disagrees)."""
-    from deploystate.state.ids import iso, utc_now
+    from deploystate.state.ledger.ids import iso, utc_now
 
     head, _ = s3.read_head()
     found = judge(s3, ledger, head, None)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 
 STATUS_FILE = "s3.json"
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"

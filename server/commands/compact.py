@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deploystate.state.compact import DEFAULT_OLDER_THAN, compact
+from deploystate.state.ledger.compact import DEFAULT_OLDER_THAN, compact
 
 from ._common import arg, command, emit, project_from
 

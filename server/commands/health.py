@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config import load_config
     from deploystate.state.errors import InputError
-    from deploystate.state.ids import parse_duration
+    from deploystate.state.ledger.ids import parse_duration
     from deploystate.verify.health import system_health
     from deploystate.verify.text import health_text
 

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from deploystate.state.config import validate_config
     from deploystate.state.render import write_atomic
     from deploystate.state.starter import provenance, starter_toml
-    from deploystate.state.store import write_state_file
+    from deploystate.state.ledger.store import write_state_file
 
     root = init_root(args)
     path = root / CONFIG_NAME

@@ -12,7 +12,7 @@ from deploystate.state import gitinfo
 from deploystate.state.errors import GitError
 from deploystate.state.project import Project
 from deploystate.state.render import write_atomic
-from deploystate.state.store import state_file_text
+from deploystate.state.ledger.store import state_file_text
 
 from ._common import arg, command, project_from
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if args.observe and not args.check and not args.head and project.state_dir.is_dir():
             from deploystate.platforms.observing import deadline_of, observe_all
             from deploystate.state import observations
-            from deploystate.state.ids import iso, utc_now
+            from deploystate.state.ledger.ids import iso, utc_now
 
             fresh = observe_all(project, dict(config.services), deadline_of(config))
             observations.save(project.state_dir, observations.merge(observations.load(project.state_dir), fresh,

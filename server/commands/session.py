@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deploystate.state.ids import parse_duration
+from deploystate.state.ledger.ids import parse_duration
 from deploystate.state.errors import InputError
 from deploystate.state.memory import end_session, start_session
 

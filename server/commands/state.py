@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploystate.state.ids import utc_now
+from deploystate.state.ledger.ids import utc_now
 from deploystate.state.render import next_steps
 
 from ._common import arg, command, emit, project_from

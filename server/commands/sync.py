@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         data, text, problems, offline = res.to_dict(), res.message, res.problems, res.offline
         if res.restored:
             text += f"; restored {res.restored} records from the local ledger ref"
-    from deploystate.state.store import write_state_file
+    from deploystate.state.ledger.store import write_state_file
 
     write_state_file(project)
     if problems:

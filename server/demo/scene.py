@@ -139,7 +139,7 @@ class Scene:
                            author=self.you)
 
     def view(self) -> dict[str, Any]:
-        from deploystate.state.ids import utc_now
+        from deploystate.state.ledger.ids import utc_now
         from deploystate.state.view import build_view
 
         return build_view(self.project, now=utc_now(), generated_by="deploystate demo")
@@ -147,7 +147,7 @@ class Scene:
     def observed_view(self) -> dict[str, Any]:
         """What ``deploystate state`` shows: every runtime asked first (the answers kept), then the view."""
         from deploystate.platforms.observing import deadline_of, refresh
-        from deploystate.state.ids import utc_now
+        from deploystate.state.ledger.ids import utc_now
         from deploystate.state.view import build_view
 
         observed = refresh(self.project, dict(self.config.services), deadline_of(self.config))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from deploystate.platforms.outcome import Outcome
-from deploystate.state.ids import iso
+from deploystate.state.ledger.ids import iso
 
 from ..confirm import Pending, digest
 from ..mcp_context import Call, ToolContext

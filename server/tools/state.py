@@ -12,7 +12,7 @@ from deploystate.state.affect import compute
 from deploystate.state.errors import ConfigError, DeploystateError
 from deploystate.state.mapping import GlobError
 from deploystate.state.project import Project
-from deploystate.state.store import state_file_text
+from deploystate.state.ledger.store import state_file_text
 
 from ..lookup import ATTEMPT_ID, find_record
 from ..mcp_context import Call, ToolContext

@@ -12,7 +12,7 @@ import pytest
 
 from deploystate.hooks import install
 from deploystate.state.project import Project
-from deploystate.state.store import record
+from deploystate.state.ledger.store import record
 from tests.fixtures.gitrepo import GIT_ENV, GitRepo
 
 CONFIG = """\

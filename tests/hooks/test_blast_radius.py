@@ -74,7 +74,7 @@ def test_git_operations_keep_the_failed_verification(shop, operation):
 
 def test_rm_rf_of_the_old_state_dir_and_migration_keep_every_record(shop):
     """An old in-tree .deploystate is merged into the common-dir ledger; deleting it afterwards loses nothing."""
-    from deploystate.state.ledger import Ledger
+    from deploystate.state.ledger.ledger import Ledger
 
     old = Ledger(shop.path / ".deploystate")
     old.append("deploy", {"service": "api", "commit": shop.repo.head(), "status": "restarted"})
@@ -125,7 +125,7 @@ def _write(shop, lines: list[str]) -> None:
 
 
 def _reseal_from(records: list[dict], start: int) -> list[dict]:
-    from deploystate.state import chain
+    from deploystate.state.ledger import chain
 
     out = records[:start]
     for rec in records[start:]:

@@ -149,7 +149,7 @@ def test_project_in_a_subdirectory(git_repo, git_remote):
     assert 'DEPLOYSTATE_ROOT="$PWD"/app' in (git_repo.path / ".git" / "hooks" / "pre-push").read_text()
     shop = Shop(git_repo, git_remote)
     from deploystate.state.project import Project
-    from deploystate.state.store import record
+    from deploystate.state.ledger.store import record
     record(Project.discover(git_repo.path / "app"), "deploy",
            {"service": "api", "commit": git_repo.head(), "status": "restarted"}, commit=git_repo.head())
     git_repo.commit("change", {"app/api/app.py": "print(2)\n"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deploystate.state import chainmark
+from deploystate.state.ledger import chainmark
 
 
 def test_feature_branch_push_is_not_judged(shop):
@@ -219,7 +219,7 @@ def test_chain_mark_sees_a_merged_fork_and_a_deletion(shop):
     ledger = shop.project.ledger
     chainmark.check(ledger)
     fork = {k: v for k, v in first.items() if k != "hash"}
-    from deploystate.state import chain
+    from deploystate.state.ledger import chain
     other_id = first["id"][:-1] + ("z" if first["id"][-1] != "z" else "y")   # never first's own id (1 in 32)
     fork = chain.seal({**fork, "id": other_id, "prev": first["prev"], "payload": {"service": "worker",
                                                                                  "commit": "abc"}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.sync_git import sync
 
 from .conftest import CONFIG, Shop, run_hook

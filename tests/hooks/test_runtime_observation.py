@@ -4,7 +4,7 @@ HEAD's code is not "deployed", whatever the ledger's verification says."""
 from __future__ import annotations
 
 from deploystate.state import observations
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 
 
 def _observed(shop, service: str, **obs) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from deploystate.server import cli
 from deploystate.state.project import Project
-from deploystate.state.store import record
+from deploystate.state.ledger.store import record
 
 COMPOSE = """\
 name: shop

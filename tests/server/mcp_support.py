@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable
 import anyio
 import pytest
 
-from deploystate.state import store
+from deploystate.state.ledger import store
 from deploystate.state.project import Project
 from tests.fixtures.gitrepo import GitRepo
 

@@ -13,7 +13,7 @@ import pytest
 
 from deploystate.hooks import install
 from deploystate.state.project import Project
-from deploystate.state.store import record
+from deploystate.state.ledger.store import record
 
 from . import ci_play
 from ._cli import ds

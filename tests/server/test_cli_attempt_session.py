@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.project import Project
 from tests.server._cli import ds, ds_json
 

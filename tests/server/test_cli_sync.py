@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from deploystate.server.cli import main
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 from tests.fixtures.gitrepo import GitRepo
 
 

@@ -110,7 +110,7 @@ def test_restart_affected_syncs_the_team_ledger_first_when_configured(tmp_path):
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-qm", "x"], cwd=root, check=True, env={**__import__("os").environ, **env})
-    from deploystate.state.ledger import Ledger
+    from deploystate.state.ledger.ledger import Ledger
 
     Ledger(root / ".deploystate").ensure()
 

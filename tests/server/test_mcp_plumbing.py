@@ -13,7 +13,7 @@ from deploystate.server import audit, schema_flat
 from deploystate.server.commands.serve import check_bind, is_loopback
 from deploystate.server.viewcache import ViewCache
 from deploystate.state.errors import InputError
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from tests.server.mcp_support import deploy, project, verify  # noqa: F401 (fixture)
 
 

@@ -12,7 +12,7 @@ import pytest
 from deploystate.server.backends.s3 import S3Ledger, S3SyncResult, parse_backend
 from deploystate.state import cache
 from deploystate.state.errors import ConfigError
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 from tests.timing import GENEROUS
 
 BUCKET = "team-ledger"

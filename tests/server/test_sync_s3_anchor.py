@@ -10,8 +10,8 @@ import pytest
 
 from deploystate.server.backends import s3_anchor
 from deploystate.server.backends.s3 import S3Ledger
-from deploystate.state import anchor, chain, remote_anchor
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger import anchor, chain, remote_anchor
+from deploystate.state.ledger.ledger import Ledger
 
 BUCKET = "anchor-ledger"
 URL = f"s3://{BUCKET}/proj"

@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from deploystate.server.backends.s3 import S3Ledger
-from deploystate.state import ids
+from deploystate.state.ledger import ids
 from deploystate.state.errors import PlatformUnreachable
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 from tests.hooks.conftest import CONFIG, Shop, shop  # noqa: F401 (fixture)
 from tests.server._cli import ds
 

@@ -1,11 +1,11 @@
-"""The hash chain's rules on in-memory records (state/chain.py): what each field, each count and each message
+"""The hash chain's rules on in-memory records (state/ledger/chain.py): what each field, each count and each message
 of a ChainReport means. Written to kill the mutants tools/mutation_score.py found surviving."""
 
 from __future__ import annotations
 
 import json
 
-from deploystate.state import chain
+from deploystate.state.ledger import chain
 
 
 def _records(n: int) -> list[dict]:

@@ -6,8 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
-from deploystate.state import chainmark
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger import chainmark
+from deploystate.state.ledger.ledger import Ledger
 
 
 def _ledger(path: Path, n: int = 30) -> Ledger:

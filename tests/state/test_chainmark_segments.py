@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import chainmark
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger import chainmark
+from deploystate.state.ledger.ledger import Ledger
 
 SEGMENT = 4096  # bytes: about 20 notes, so a test crosses many segments quickly
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deploystate.state import cache, memindex, memory, projection
-from deploystate.state.compact import compact, keep_reasons, open_items
+from deploystate.state.ledger.compact import compact, keep_reasons, open_items
 from deploystate.state.errors import InputError, Refused
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.project import Project
 
 OLD = utc_now() - timedelta(days=90)

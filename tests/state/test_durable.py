@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import cache, durable
+from deploystate.state import cache
+from deploystate.state.ledger import durable
 from deploystate.state.errors import LedgerError
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deploystate.state import chain
+from deploystate.state.ledger import chain
 from deploystate.state.errors import InputError
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 
 
 def _lines(ledger: Ledger) -> list[str]:
@@ -158,7 +158,7 @@ def test_chain_verify_is_pure_over_given_lines() -> None:
 
 def test_ids_minted_after_the_same_record_differ() -> None:
     """Two clones appending after the same record within one millisecond still mint different ids."""
-    from deploystate.state.ids import id_after, new_id
+    from deploystate.state.ledger.ids import id_after, new_id
 
     future = new_id(now_ns=4_000_000_000_000_000_000)  # a previous id from a clock far ahead
     ids = {id_after(future) for _ in range(1000)}

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import anchor, chain, chainmark, durable, ids
+from deploystate.state.ledger import anchor, chain, chainmark, durable, ids
 from deploystate.state.errors import InputError, LedgerError
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.project import Project
-from deploystate.state.store import record_many
+from deploystate.state.ledger.store import record_many
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 

@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 
 WRITER = """
 import sys
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 led = Ledger(sys.argv[1])
 n = int(sys.argv[2])
 for i in range(n):

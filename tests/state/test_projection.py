@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deploystate.state import cache, projection
-from deploystate.state.chain import seal
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.chain import seal
+from deploystate.state.ledger.ledger import Ledger
 
 
 def rec(i: int, kind: str, **payload: object) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploystate.state.redact import MASK, redact, redact_obj, secret_name
+from deploystate.state.ledger.redact import MASK, redact, redact_obj, secret_name
 
 
 @pytest.mark.parametrize("text,secret", [

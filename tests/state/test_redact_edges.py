@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploystate.state.redact import MASK, redact
+from deploystate.state.ledger.redact import MASK, redact
 
 
 @pytest.mark.parametrize("value, masked", [
@@ -18,14 +18,14 @@ from deploystate.state.redact import MASK, redact
 ])
 def test_a_masked_value_keeps_its_quotes_only_when_it_had_both(value: str, masked: str) -> None:
     """password="x" becomes password="[REDACTED]"; a value with one quote, or none, loses it."""
-    from deploystate.state.redact import _mask_value
+    from deploystate.state.ledger.redact import _mask_value
 
     assert _mask_value(value) == masked
 
 
 def test_a_lone_quote_is_not_a_quoted_value() -> None:
     """A single quote character is shorter than a pair: it is masked whole."""
-    from deploystate.state.redact import _mask_value
+    from deploystate.state.ledger.redact import _mask_value
 
     assert _mask_value('"') == MASK and _mask_value("'") == MASK
     assert _mask_value('\\"ab\\"') == f'\\"{MASK}\\"'     # JSON inside a JSON string

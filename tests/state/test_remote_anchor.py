@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import anchor, chain, remote_anchor
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger import anchor, chain, remote_anchor
+from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.sync_git import REF, check_remote, sync
 from tests.fixtures.gitrepo import GitRepo
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from deploystate.state.project import Project
 from deploystate.state.render import render, write_atomic
-from deploystate.state.store import record, state_file_text
+from deploystate.state.ledger.store import record, state_file_text
 from tests.fixtures.gitrepo import GitRepo
 
 CONFIG = """

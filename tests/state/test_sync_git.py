@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from deploystate.state import cache, projection
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.sync_git import REF, sync
 from tests.fixtures.gitrepo import GIT_ENV, GitRepo
 
 WRITER = """
 import sys
-from deploystate.state.ledger import Ledger
+from deploystate.state.ledger.ledger import Ledger
 led = Ledger(sys.argv[1])
 for i in range(int(sys.argv[2])):
     led.append("attempt", {"summary": f"{sys.argv[3]} try {i}", "outcome": "failed"})

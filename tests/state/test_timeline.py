@@ -75,7 +75,7 @@ def test_the_state_file_of_a_real_ledger_shows_the_days_events(git_repo):
     """Records written through the store appear as the state file's Mermaid section, newest day only."""
     from deploystate.state.project import Project
     from deploystate.state.render import render
-    from deploystate.state.store import record
+    from deploystate.state.ledger.store import record
     from deploystate.state.view import build_view
 
     git_repo.write("deploystate.toml", '[services.api]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["a/**"]\n')

@@ -7,7 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from deploystate.state import cache, store
+from deploystate.state import cache
+from deploystate.state.ledger import store
 from deploystate.state.config import Config, load_config
 from deploystate.state.project import Project
 from tests.fixtures.gitrepo import GitRepo

@@ -17,7 +17,7 @@ from deploystate.platforms.docker import DockerPlatform
 from deploystate.platforms.registry import use
 from deploystate.state.checks import LogsCheck, RevisionCheck, RolloutCheck
 from deploystate.state.config import DockerService, load_config
-from deploystate.state.ids import iso, utc_now
+from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.verify.context import CheckContext
 from deploystate.verify.runner import Job, run_jobs
 from deploystate.verify.service import verify_services

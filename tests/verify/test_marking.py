@@ -265,7 +265,7 @@ def test_a_refusal_reason_is_cut_at_300_characters(git_repo: GitRepo) -> None:
     long = "x" * 600
     state = {"services": {"api": {"verification": {**PASS, "verdict": "fail", "summary": long}}}}
     reason = decide(state, "api").reason
-    from deploystate.state import store
+    from deploystate.state.ledger import store
     store.record(project, "verification", {"service": "api", "verdict": "fail", "summary": long, "checks": []},
                  commit=b)
     with use("command", fake), pytest.raises(Refused) as exc:

@@ -98,7 +98,7 @@ def test_old_instances_during_a_progressing_rollout_are_pending_not_failed() -> 
 
     from deploystate.platforms.base import Instance, Observation
     from deploystate.state.checks import RolloutCheck
-    from deploystate.state.ids import iso, utc_now
+    from deploystate.state.ledger.ids import iso, utc_now
     from deploystate.verify.checks.rollout import judge
     from deploystate.verify.context import CheckContext
 

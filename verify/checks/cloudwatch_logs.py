@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from deploystate.state.checks import CloudWatchLogsCheck
-from deploystate.state.ids import iso
+from deploystate.state.ledger.ids import iso
 
 from ..context import CheckContext
 from ..result import Measurement, clip, failed, inconclusive, passed

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from deploystate.state.checks import LogsCheck
 from deploystate.state.errors import DeploystateError
-from deploystate.state.ids import iso
+from deploystate.state.ledger.ids import iso
 
 from ..context import CheckContext
 from ..result import Measurement, clip, failed, inconclusive, passed

@@ -16,7 +16,7 @@ from typing import Any
 
 from deploystate.platforms.base import Instance, Observation
 from deploystate.state.checks import RolloutCheck
-from deploystate.state.ids import parse_iso
+from deploystate.state.ledger.ids import parse_iso
 
 from ..context import RESTART_TOLERANCE, CheckContext
 from ..result import Measurement, failed, inconclusive, passed

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import anchor, cache, gitinfo
-from .author import current_author
-from .errors import DeploystateError
-from .project import Project
-from .render import render, write_atomic
-from .view import build_view
+from . import anchor
+from deploystate.state import cache, gitinfo
+from deploystate.state.author import current_author
+from deploystate.state.errors import DeploystateError
+from deploystate.state.project import Project
+from deploystate.state.render import render, write_atomic
+from deploystate.state.view import build_view
 
 
 def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 
-from .errors import LedgerError
+from deploystate.state.errors import LedgerError
 
 
 def append_whole(path: str | os.PathLike[str], data: bytes) -> tuple[int, int]:

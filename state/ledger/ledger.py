@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from . import anchor, chain
 from .durable import append_whole
-from .errors import ChainBroken, InputError, LedgerError
+from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 
 LEDGER = "ledger.jsonl"

@@ -18,11 +18,12 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import anchor, cache, chain, memindex, projection, store
-from .errors import InputError, Refused
+from . import anchor, chain, store
+from deploystate.state import cache, memindex, projection
+from deploystate.state.errors import InputError, Refused
 from .ids import iso, parse_duration, utc_now
 from .ledger import Ledger
-from .project import Project
+from deploystate.state.project import Project
 
 DEFAULT_OLDER_THAN = "30d"
 RECENT_SESSIONS_KEPT = 3

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import anchor, chainmark, remote_anchor
-from .project import Project
+from deploystate.state.project import Project
 
 ACCEPT = "deploystate doctor --accept-config"
 
@@ -117,7 +117,7 @@ def accept_config(project: Project) -> dict[str, list] | None:
     A moved state_dir is accepted only when the new ledger still holds the anchored history
     (it was moved, not emptied); its records are otherwise left for the user to bring over."""
     from . import store
-    from .errors import Refused
+    from deploystate.state.errors import Refused
 
     ledger = project.ledger
     data = anchor.read(ledger)
