@@ -40,7 +40,7 @@ from make_ledger import make  # noqa: E402  (the one benchmark repository)
 
 from deploystate.hooks import agent_install, install  # noqa: E402
 from deploystate.state.ledger import chainmark  # noqa: E402
-from deploystate.state.project import Project  # noqa: E402
+from deploystate.state.config.project import Project  # noqa: E402
 
 PY = sys.executable
 PRE_COMMIT_CONFIG = """repos:

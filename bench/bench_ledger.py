@@ -76,7 +76,7 @@ def alternate(rounds: int, argv: list[str], cwd: Path, stdin: str | None = None,
 def append_path_ms(root: Path, rounds: int = 20) -> float:
     """In process: one ``store.record`` with its cache and state-file refresh, median ms (the ledger's
     append path alone, without the memory index an attempt also queries)."""
-    code = ("import statistics, time; from deploystate.state.project import Project; "
+    code = ("import statistics, time; from deploystate.state.config.project import Project; "
             "from deploystate.state.ledger import store; p = Project.discover('.'); store.record(p, 'note', {'t': -1}); "
             "xs = []\nfor i in range(%d):\n t = time.perf_counter(); store.record(p, 'note', {'t': i}); "
             "xs.append(time.perf_counter() - t)\nprint(statistics.median(xs) * 1000)" % rounds)
@@ -150,7 +150,7 @@ def first_after_copy(src: Path, work: Path, rounds: int) -> dict[str, float]:
 
 def how_doctor_reads(root: Path) -> str:
     """In process, as doctor asks: how the chain was judged and how many records were parsed."""
-    code = ("from deploystate.state.project import Project; from deploystate.state.ledger import chainmark; "
+    code = ("from deploystate.state.config.project import Project; from deploystate.state.ledger import chainmark; "
             "import time; p = Project.discover('.'); t = time.perf_counter(); "
             "s = chainmark.check(p.ledger, deep=True); print(s.how, s.records, s.reread, round(time.perf_counter() - t, 3))")
     res = subprocess.run([PY, "-c", code], cwd=root, capture_output=True, text=True, env=ENV, timeout=600)

@@ -22,9 +22,9 @@ from pathlib import Path
 from deploystate.platforms import deploy
 from deploystate.platforms.plan import build_plan
 from deploystate.state.ledger import store
-from deploystate.state.config import CommandService
-from deploystate.state.mapping import Change, affected
-from deploystate.state.project import Project
+from deploystate.state.config.config import CommandService
+from deploystate.state.config.mapping import Change, affected
+from deploystate.state.config.project import Project
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.test",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.test", "GIT_CONFIG_NOSYSTEM": "1"}

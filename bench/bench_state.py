@@ -21,7 +21,7 @@ from deploystate.state import cache
 from deploystate.state.ledger import chain
 from deploystate.state.ledger.ids import id_after, iso, utc_now
 from deploystate.state.ledger.ledger import Ledger
-from deploystate.state.mapping import Change, affected
+from deploystate.state.config.mapping import Change, affected
 
 KINDS = ["attempt", "deploy", "verification", "session_start", "session_end", "note"]
 

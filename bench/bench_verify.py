@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Iterator
 
 from deploystate.platforms.base import Observation, ServiceRef
-from deploystate.state.checks import CommandCheck, HttpCheck, LogsCheck
-from deploystate.state.config import CommandService
+from deploystate.state.config.checks import CommandCheck, HttpCheck, LogsCheck
+from deploystate.state.config.config import CommandService
 from deploystate.verify.context import CheckContext
 from deploystate.verify.runner import Job, run_jobs
 

@@ -57,7 +57,7 @@ def _record(i: int, rnd: random.Random, head: str, author: dict) -> dict:
 def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
     from deploystate.state import cache, memindex
     from deploystate.state.ledger import chainmark
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import record_many, write_state_file
 
     root.mkdir(parents=True, exist_ok=False)

@@ -107,7 +107,7 @@ def override_when_broken(hook: str, what: str) -> bool:
         return False
     try:
         from deploystate.hooks import override
-        from deploystate.state.project import Project
+        from deploystate.state.config.project import Project
         rec = override.record(Project.discover(os.environ.get("DEPLOYSTATE_ROOT")), hook, reason, [],
                               [f"the {hook} hook failed: {what}"], commit=None)
         override.announce(rec, [f"the {hook} hook failed: {what}"])

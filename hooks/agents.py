@@ -61,7 +61,7 @@ def session_context(settings: HookSettings, cwd: str) -> str:
         return (f"deploystate: no deploystate.toml found from {cwd}, so deployment state is unknown here. "
                 "Do not assume anything is deployed, running or verified; `deploystate init` sets it up.")
     try:
-        from deploystate.state.project import Project
+        from deploystate.state.config.project import Project
         from deploystate.state.render import render
         from deploystate.state.view import build_view
 

@@ -42,7 +42,7 @@ def _patterns_untrusted(settings, bad: list) -> bool:  # noqa: ANN001
 
 
 def _full_problem(settings) -> str:  # noqa: ANN001
-    from deploystate.state.configcheck import problem
+    from deploystate.state.config.configcheck import problem
 
     root = settings.root
     return (settings.config_problem() or problem(settings.raw(), settings.text, root / "deploystate.toml")

@@ -96,7 +96,7 @@ def sync_first(settings: HookSettings, remote: str) -> None:
     if settings.root is None or (not wanted and "backend" not in settings.text):
         return  # no team ledger: no project read on the hook's path (a text test, as sync_before does)
     from deploystate.state.ledger import integrity
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
 
     try:
         project = Project.discover(settings.root)

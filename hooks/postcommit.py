@@ -33,7 +33,7 @@ def affected_lines(project, base: str, head: str, top: str) -> list[str]:
     from pathlib import Path
 
     from deploystate.state import gitinfo
-    from deploystate.state.mapping import affected
+    from deploystate.state.config.mapping import affected
 
     root = project.root.resolve()
     under = None if Path(top).resolve() == root else str(root.relative_to(Path(top).resolve()))
@@ -63,7 +63,7 @@ def run(hook: str, args: list[str]) -> int:
         settings = find()
         if not settings.configured or "services" not in settings.text:
             return 0
-        from deploystate.state.project import Project
+        from deploystate.state.config.project import Project
 
         project = Project.discover(settings.root)
         revs = _revisions(project.root, hook)

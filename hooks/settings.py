@@ -104,7 +104,7 @@ class HookSettings:
         if found is None:
             return None
         loc, msg = found
-        from deploystate.state.tomllines import line_of  # only on the refusal path
+        from deploystate.state.config.tomllines import line_of  # only on the refusal path
         line = line_of(self.text, list(loc))
         return f"{self.root / CONFIG_NAME}{f':{line}' if line else ''}: {'.'.join(loc) or '(top level)'}: {msg}"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from deploystate.state import cache
 from deploystate.state.errors import DeploystateError
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from deploystate.state.ledger import chainmark
 from deploystate.state import observations
@@ -38,7 +38,7 @@ class Snapshot:
 
 
 def _config_problem(project: Project) -> str | None:
-    from deploystate.state.configcheck import problem
+    from deploystate.state.config.configcheck import problem
 
     if not project.config_path.is_file():
         return None

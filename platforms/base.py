@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
-from deploystate.state.config import ServiceBase
+from deploystate.state.config.config import ServiceBase
 
 Progress = Callable[[str], None]
 

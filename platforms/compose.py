@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from deploystate.state import proc
-from deploystate.state.config import ComposeService
+from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now
 

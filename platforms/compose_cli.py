@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from deploystate.state import proc
-from deploystate.state.config import ComposeService
+from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import (CommandError, CommandNotFound, CommandTimeout, PlatformError,
                                       PlatformUnreachable)
 from deploystate.state.ledger.redact import redact

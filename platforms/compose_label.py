@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deploystate.state import gitinfo
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 from deploystate.state.errors import DeploystateError
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from deploystate.state import gitinfo
 from deploystate.state.ledger import store
-from deploystate.state.config import Config, ServiceBase, load_config
+from deploystate.state.config.config import Config, ServiceBase, load_config
 from deploystate.state.errors import DeploystateError, GitError, Refused
-from deploystate.state.extras import require_services
+from deploystate.state.config.extras import require_services
 from deploystate.state.ledger.ids import iso, utc_now
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from . import registry
 from .base import Progress, RestartResult, ServiceRef

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 from deploystate.state.errors import PlatformError
 
 from .revision import describe, read_revision, same_revision

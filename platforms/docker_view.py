@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 from deploystate.state.ledger.redact import redact
 
 from .base import Instance, Observation

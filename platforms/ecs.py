@@ -15,7 +15,7 @@ import time
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
-from deploystate.state.config import EcsService
+from deploystate.state.config.config import EcsService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now
 

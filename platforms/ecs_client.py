@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from deploystate.state.config import EcsService
+from deploystate.state.config.config import EcsService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound
 
 ATTEMPTS = 2                    # one retry: enough for a blip, bounded for a throttled or dead API

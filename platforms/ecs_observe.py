@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 from deploystate.state.ledger.ids import iso
 
 from .base import Instance, Observation

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from deploystate.state import cache, gitinfo
 from deploystate.state.affect import affected_by_base, base_known
 from deploystate.state.affect import bases as affect_bases
-from deploystate.state.config import Config, ServiceBase
+from deploystate.state.config.config import Config, ServiceBase
 from deploystate.state.errors import DeploystateError
-from deploystate.state.mapping import Change, Match, affected
-from deploystate.state.project import Project
+from deploystate.state.config.mapping import Change, Match, affected
+from deploystate.state.config.project import Project
 
 from . import registry
 from .base import ServiceRef

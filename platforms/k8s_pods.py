@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 
 from .base import Instance
 from .revision import RevisionReading, read_revision

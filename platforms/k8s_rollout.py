@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-from deploystate.state.config import KubernetesService
+from deploystate.state.config.config import KubernetesService
 from deploystate.state.errors import PlatformError, TargetNotFound
 
 from .k8s_pods import HASH_LABEL, as_int, condition, pod_revision

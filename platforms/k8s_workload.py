@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploystate.state.config import KubernetesService
+from deploystate.state.config.config import KubernetesService
 
 from . import k8s_rollout as rules
 from . import k8s_sets as sets

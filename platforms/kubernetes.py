@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 from typing import Any, Iterator
 
-from deploystate.state.config import KubernetesService
+from deploystate.state.config.config import KubernetesService
 from deploystate.state.errors import ConfigError, PlatformError, Refused
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.redact import redact

@@ -16,7 +16,7 @@ from typing import Any
 from deploystate.state import observations
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import iso, utc_now
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.redact import redact
 
 from .base import ServiceRef

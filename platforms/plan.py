@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
-from deploystate.state.config import ServiceBase
+from deploystate.state.config.config import ServiceBase
 from deploystate.state.errors import ConfigError, InputError
-from deploystate.state.mapping import Match
+from deploystate.state.config.mapping import Match
 
 MAX_FILES_SHOWN = 20
 

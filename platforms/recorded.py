@@ -13,7 +13,7 @@ from typing import Any
 
 from deploystate.state import cache
 from deploystate.state.errors import DeploystateError
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 
 def last_deploy(root: Path, service: str) -> dict[str, Any]:

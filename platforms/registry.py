@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from deploystate.state.errors import ConfigError
-from deploystate.state.extras import require_platform
+from deploystate.state.config.extras import require_platform
 
 from .base import Platform
 

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 from deploystate.state.errors import PlatformError, PlatformUnreachable
 
 Fetcher = Callable[[str, float], str]       # (url, timeout seconds) -> response body

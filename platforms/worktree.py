@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from deploystate.state import gitinfo
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 from deploystate.state.errors import DeploystateError
-from deploystate.state.mapping import matches
+from deploystate.state.config.mapping import matches
 
 from .revision import RevisionReading, describe
 

@@ -18,8 +18,8 @@ SHIPPED = Path(__file__).resolve().parent.parent / "state" / "config.schema.json
 
 def build() -> dict[str, Any]:
     """The schema as a dict (deterministic: same models, same output)."""
-    from deploystate.state.checks import CHECK_TYPES
-    from deploystate.state.config import SERVICE_MODELS, SERVICE_NAME, Config
+    from deploystate.state.config.checks import CHECK_TYPES
+    from deploystate.state.config.config import SERVICE_MODELS, SERVICE_NAME, Config
 
     schema = Config.model_json_schema(mode="validation")
     defs = schema.setdefault("$defs", {})

@@ -40,7 +40,7 @@ from pydantic_core import PydanticUndefined
 from deploystate.state import cache
 from deploystate.state.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
-from deploystate.state.project import CONFIG_NAME, Project
+from deploystate.state.config.project import CONFIG_NAME, Project
 
 from . import elicit, trust
 from .audit import AuditLog
@@ -119,7 +119,7 @@ class ToolContext:
                                "`deploystate serve --root DIR`") from exc
         key = self._config_key(found.config_path)
         if key is not None:  # a config the schema rejects fails every tool (file, line, key), writing nothing
-            from deploystate.state.config import load_config
+            from deploystate.state.config.config import load_config
 
             load_config(found.config_path)
         if key is None:

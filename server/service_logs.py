@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from deploystate.state import cache
 from deploystate.state.errors import InputError
 from deploystate.state.ledger.ids import iso, parse_duration, parse_iso, utc_now
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.redact import redact
 
 LINE_MAX = 2000          # characters kept of one line

@@ -19,7 +19,7 @@ from typing import Any
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.state import observations
 from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.view import build_view
 
 

@@ -14,8 +14,8 @@ from typing import Any, Callable, Mapping, Sequence
 from . import cache, gitinfo
 from .errors import GitError
 from .headcode import Judge
-from .mapping import Change, Match, affected
-from .project import Project
+from .config.mapping import Change, Match, affected
+from .config.project import Project
 from .proc import run as run_proc
 from .render import short
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from .errors import GitError
-from .mapping import Change, parse_name_status
+from .config.mapping import Change, parse_name_status
 from .proc import option_safe, run
 
 GIT_TIMEOUT = 20.0

@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 
 from . import gitinfo
 from .errors import GitError
-from .mapping import Change, Match, affected
+from .config.mapping import Change, Match, affected
 from .plain import Frozen
 
 RUNS_HEAD = "runs_head"

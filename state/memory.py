@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from . import cache, memindex, recall, similarity
 from .ledger import store
 from .errors import InputError
-from .project import Project
+from .config.project import Project
 from .ledger.redact import redact
 from .sessions import end_session, resolve_session, start_session
 from .signature import failure_signature

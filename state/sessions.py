@@ -19,7 +19,7 @@ from .author import current_author
 from .errors import InputError
 from .ledger.ids import new_id, parse_iso, utc_now
 from .memrecords import auto_summary
-from .project import Project
+from .config.project import Project
 
 MAX_GOAL = 4 * 1024
 MAX_NOTE = 16 * 1024  # did / broke / next

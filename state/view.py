@@ -12,8 +12,8 @@ from .ledger import integrity
 from .errors import DeploystateError
 from .headcode import Judge
 from .ledger.ids import iso, parse_iso
-from .mapping import affected
-from .project import Project
+from .config.mapping import affected
+from .config.project import Project
 
 MAX_DRIFT_FILES = 10
 # The ledger's "runs HEAD's code", and how it is shown when the runtime has not confirmed it.

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from deploystate.server.cli import COMMANDS, build_parser
-from deploystate.state.config import validate_config
+from deploystate.state.config.config import validate_config
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

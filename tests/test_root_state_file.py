@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.server import cli
-from deploystate.state.config import load_config
+from deploystate.state.config.config import load_config
 from deploystate.state.ledger.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,10 +13,10 @@ import time
 from typing import Any, Callable
 
 from deploystate.state import cache, gitinfo, projection
-from deploystate.state.config import Config
+from deploystate.state.config.config import Config
 from deploystate.state.errors import GitError, InputError
-from deploystate.state.extras import require_services
-from deploystate.state.project import Project
+from deploystate.state.config.extras import require_services
+from deploystate.state.config.project import Project
 
 from . import alerts
 from .result import worst

@@ -13,11 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from deploystate.state import cache, gitinfo, projection
-from deploystate.state.checks import LogsCheck
-from deploystate.state.config import Config
+from deploystate.state.config.checks import LogsCheck
+from deploystate.state.config.config import Config
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.platforms.observing import deadline_of, refresh
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.view import build_view
 
 from .result import CheckResult

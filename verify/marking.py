@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from deploystate.state import cache
 from deploystate.state.ledger import integrity, store
-from deploystate.state.config import Config
+from deploystate.state.config.config import Config
 from deploystate.state.errors import DeploystateError, InputError, Refused
 from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.redact import redact
 
 from .identity import assess

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from deploystate.state import cache, gitinfo
 from deploystate.state.ledger import store
-from deploystate.state.config import Config
+from deploystate.state.config.config import Config
 from deploystate.state.errors import ConfigError
-from deploystate.state.extras import require_checks, require_services
-from deploystate.state.project import Project
+from deploystate.state.config.extras import require_checks, require_services
+from deploystate.state.config.project import Project
 
 from . import alerts
 from .context import CheckContext

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from deploystate.state import cache
-from deploystate.state.config import Config
+from deploystate.state.config.config import Config
 from deploystate.state.ledger.ids import parse_iso, utc_now
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from .runner import Progress
 from .service import VerifyReport, verify_services

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from deploystate.state.checks import CheckBase
+from deploystate.state.config.checks import CheckBase
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import iso, utc_now
 

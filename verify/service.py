@@ -19,14 +19,14 @@ from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.registry import get_platform
 from deploystate.state import cache, gitinfo, projection
 from deploystate.state.ledger import store
-from deploystate.state.checks import CheckBase, RevisionCheck, RolloutCheck
-from deploystate.state.config import Config, ServiceBase
+from deploystate.state.config.checks import CheckBase, RevisionCheck, RolloutCheck
+from deploystate.state.config.config import Config, ServiceBase
 from deploystate.state.errors import InputError
-from deploystate.state.extras import require_services
+from deploystate.state.config.extras import require_services
 from deploystate.state.headcode import Judge
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.state.signature import failure_signature
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from . import alerts
 from .context import CheckContext

@@ -19,11 +19,11 @@ from typing import Any, Callable
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.platforms.registry import get_platform
 from deploystate.state.ledger import store
-from deploystate.state.config import Config
+from deploystate.state.config.config import Config
 from deploystate.state.errors import DeploystateError
 from deploystate.state.headcode import Judge, short
 from deploystate.state.ledger.ids import iso, parse_iso
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.redact import redact
 
 OBSERVE_TIMEOUT = 10.0

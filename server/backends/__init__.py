@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import parse_duration
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 
 def sync_before_deciding(project: Project, remote: str = "origin") -> str | None:

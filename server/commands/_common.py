@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, Callable
 
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -24,7 +24,7 @@ def validated(project: Project):  # noqa: ANN201 (Config | None; pydantic is imp
     """Validate the project's deploystate.toml with the full schema; None when there is no file."""
     if not project.config_path.is_file():
         return None
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     return load_config(project.config_path)
 

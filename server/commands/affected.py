@@ -57,7 +57,7 @@ def text(result: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     from deploystate.platforms.gather import reported_revisions
 

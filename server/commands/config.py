@@ -33,7 +33,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     project = project_from(args)
     config = load_config(project.config_path)  # a ConfigError is exit 2 naming file, line and key

@@ -11,7 +11,7 @@ from typing import Any
 
 from deploystate.state import cache, projection
 from deploystate.state.errors import DeploystateError
-from deploystate.state.project import Project, find_root
+from deploystate.state.config.project import Project, find_root
 
 from ._common import arg, command, emit
 
@@ -45,7 +45,7 @@ def _item(name: str, problems: list[str], ok_text: str, hint: str = "", **info: 
 
 
 def check_config(project: Project) -> dict[str, Any]:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     if not project.config_path.is_file():
         return _item("config", [f"no deploystate.toml in {project.root}"], "",

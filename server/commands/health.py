@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     from deploystate.state.errors import InputError
     from deploystate.state.ledger.ids import parse_duration
     from deploystate.verify.health import system_health

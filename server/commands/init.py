@@ -11,7 +11,7 @@ from typing import Any
 
 from deploystate.state import gitinfo
 from deploystate.state.errors import ConfigError, GitError, InputError, StateMissing
-from deploystate.state.project import CONFIG_NAME, Project, find_root
+from deploystate.state.config.project import CONFIG_NAME, Project, find_root
 
 from ._common import arg, command, emit
 
@@ -62,7 +62,7 @@ def _branch(root: Path) -> str:
 
 
 def validate(args: argparse.Namespace, path: Path) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     cfg = load_config(path)
     names = ", ".join(f"{n} ({s.platform})" for n, s in cfg.services.items()) or "none"
@@ -109,7 +109,7 @@ def _service_data(f: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import validate_config
+    from deploystate.state.config.config import validate_config
     from deploystate.state.render import write_atomic
     from deploystate.state.starter import provenance, starter_toml
     from deploystate.state.ledger.store import write_state_file

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from deploystate.server.service_logs import MAX_LINES, read_logs, render
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     from deploystate.state.errors import InputError
 
     if not 1 <= args.lines <= MAX_LINES:

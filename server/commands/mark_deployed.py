@@ -34,7 +34,7 @@ def _announce_sync(project) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     from deploystate.verify.marking import mark_deployed
 
     project = project_from(args)

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     from deploystate.verify.preflight import run_preflight
     from deploystate.verify.text import preflight_text
 

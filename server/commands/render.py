@@ -10,7 +10,7 @@ from pathlib import Path
 
 from deploystate.state import gitinfo
 from deploystate.state.errors import GitError
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.render import write_atomic
 from deploystate.state.ledger.store import state_file_text
 
@@ -49,7 +49,7 @@ def _head(project: Project, rev: str) -> str:
 def run(args: argparse.Namespace) -> int:
     project = project_from(args)
     if project.config_path.is_file():  # a config the schema rejects stops here (exit 2), nothing written
-        from deploystate.state.config import load_config
+        from deploystate.state.config.config import load_config
 
         config = load_config(project.config_path)
         if args.observe and not args.check and not args.head and project.state_dir.is_dir():

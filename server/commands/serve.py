@@ -138,7 +138,7 @@ def _refuse_bad_config(root: str | None) -> None:
     """A deploystate.toml the schema rejects stops the server before it serves (exit 2); with no
     project at all the server still starts, and each tool says how to create one."""
     from deploystate.state.errors import StateMissing
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
 
     from ._common import validated
 

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     from deploystate.state.view import build_view
 
     from ._state_text import state_text

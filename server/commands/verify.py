@@ -67,7 +67,7 @@ def progress_printer(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     from deploystate.verify.recheck import run_due
     from deploystate.verify.service import verify_services
     from deploystate.verify.text import verify_text

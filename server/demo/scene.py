@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploystate.state.config import Config, load_config
-from deploystate.state.project import Project
+from deploystate.state.config.config import Config, load_config
+from deploystate.state.config.project import Project
 
 from .report import Expectation, Narrator, StepResult
 from .variants import CommandVariant, ComposeVariant

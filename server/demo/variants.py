@@ -90,7 +90,7 @@ class ComposeVariant:
     def instance(self, ws: Workspace, name: str) -> str | None:
         """The id of the service's running container, or None."""
         from deploystate.platforms.base import ServiceRef
-        from deploystate.state.config import load_config
+        from deploystate.state.config.config import load_config
 
         cfg = load_config(ws.root / "deploystate.toml").services[name]
         obs = self._platform().observe(ServiceRef(name, cfg, ws.root), timeout=10)

@@ -37,7 +37,7 @@ def register(server: object, ctx: ToolContext) -> None:
         restart by default, or since= a window; previous=true for the instance before the last crash or
         restart (why it died); grep= to keep matching lines. Bounded (the last max_lines lines, 64 KB) and
         every line redacted: use this instead of `docker logs` / `kubectl logs` in the shell. Changes nothing."""
-        from deploystate.state.config import load_config
+        from deploystate.state.config.config import load_config
 
         project = ctx.require_state()
         ctx.check_services(project, [args.service])

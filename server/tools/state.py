@@ -10,8 +10,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from deploystate.state.affect import compute
 from deploystate.state.errors import ConfigError, DeploystateError
-from deploystate.state.mapping import GlobError
-from deploystate.state.project import Project
+from deploystate.state.config.mapping import GlobError
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import state_file_text
 
 from ..lookup import ATTEMPT_ID, find_record
@@ -40,7 +40,7 @@ them, and only call something deployed when verification passes.
 
 def observe_now(project: Project) -> None:
     """Ask every runtime (one short overall deadline) and store the answers the view then shows."""
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     from deploystate.platforms.observing import deadline_of, refresh
 
@@ -55,7 +55,7 @@ def compute_affected(project: Project, base: str | None, head: str | None) -> Af
         raise ConfigError("deploystate.toml configures no services",
                           "add [services.<name>] tables with paths globs, then ask again")
     from deploystate.platforms.gather import reported_revisions
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
 
     config = load_config(project.config_path)
     try:

@@ -85,7 +85,7 @@ class HealthOutput(ToolOutput, HealthReport):
 
 
 def _config(project):  # noqa: ANN001, ANN202 (a Project; imported lazily with the config schema)
-    from deploystate.state.config import load_config
+    from deploystate.state.config.config import load_config
     return load_config(project.config_path)
 
 

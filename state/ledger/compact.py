@@ -23,7 +23,7 @@ from deploystate.state import cache, memindex, projection
 from deploystate.state.errors import InputError, Refused
 from .ids import iso, parse_duration, utc_now
 from .ledger import Ledger
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 DEFAULT_OLDER_THAN = "30d"
 RECENT_SESSIONS_KEPT = 3

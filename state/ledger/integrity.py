@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import anchor, chainmark, remote_anchor
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 ACCEPT = "deploystate doctor --accept-config"
 

@@ -9,7 +9,7 @@ from . import anchor
 from deploystate.state import cache, gitinfo
 from deploystate.state.author import current_author
 from deploystate.state.errors import DeploystateError
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.render import render, write_atomic
 from deploystate.state.view import build_view
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.hooks import install
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import record
 from tests.fixtures.gitrepo import GIT_ENV, GitRepo
 

@@ -11,8 +11,8 @@ import pytest
 
 from .conftest import AGENT
 
-FORBIDDEN = ("pydantic", "git", "mcp", "boto3", "botocore", "kubernetes", "docker", "deploystate.state.config",
-             "deploystate.state.checks", "deploystate.platforms", "deploystate.verify", "deploystate.server")
+FORBIDDEN = ("pydantic", "git", "mcp", "boto3", "botocore", "kubernetes", "docker", "deploystate.state.config.config",
+             "deploystate.state.config.checks", "deploystate.platforms", "deploystate.verify", "deploystate.server")
 
 PROBE = """
 import io, json, sys

@@ -148,7 +148,7 @@ def test_project_in_a_subdirectory(git_repo, git_remote):
     install.install(git_repo.path, python=sys.executable, project_root=git_repo.path / "app")
     assert 'DEPLOYSTATE_ROOT="$PWD"/app' in (git_repo.path / ".git" / "hooks" / "pre-push").read_text()
     shop = Shop(git_repo, git_remote)
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import record
     record(Project.discover(git_repo.path / "app"), "deploy",
            {"service": "api", "commit": git_repo.head(), "status": "restarted"}, commit=git_repo.head())

@@ -47,8 +47,8 @@ def test_mentions_are_whole_words():
 
 def test_settings_defaults_match_the_config_schema():
     """The hook path's defaults equal the pydantic schema's (the hooks cannot import it)."""
-    from deploystate.state import project
-    from deploystate.state.config import HooksSettings, ProjectSettings
+    from deploystate.state.config import project
+    from deploystate.state.config.config import HooksSettings, ProjectSettings
 
     assert list(settings.DEFAULT_CLAIM_PATTERNS) == HooksSettings().commit_msg_patterns
     assert settings.DEFAULT_TAG_PATTERN == HooksSettings().deployed_tag_pattern

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.state.config import load_config
+from deploystate.state.config.config import load_config
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.moto_server import free_port
 

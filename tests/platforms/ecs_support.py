@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.state.config import EcsService, Revision
+from deploystate.state.config.config import EcsService, Revision
 
 REGION = "us-east-1"
 OLD, NEW = "4be1c0d9e2f3a4b5", "9f3c2a1b7e6d5c4b"

@@ -17,9 +17,9 @@ import pytest
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.command import CommandPlatform
 from deploystate.platforms.command_parse import filter_since, parse_output, parse_time
-from deploystate.state.config import CommandService
+from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandNotFound, InputError, PlatformError
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.platforms.cmdapp import PY, cmd_app  # noqa: F401  (fixture)
 from tests.timing import GENEROUS
 

@@ -17,7 +17,7 @@ from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.platforms.compose import ComposePlatform
 from deploystate.platforms.dockerutil import previous_until
 from deploystate.state import proc
-from deploystate.state.config import ComposeService
+from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.timing import GENEROUS, HANG

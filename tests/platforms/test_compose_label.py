@@ -13,7 +13,7 @@ from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.compose import ComposePlatform
 from deploystate.platforms.compose_label import stamped
 from deploystate.state import proc
-from deploystate.state.config import ComposeService, Revision
+from deploystate.state.config.config import ComposeService, Revision
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 
 DOCKERFILE = "FROM scratch\nCOPY rootfs/ /\nSTOPSIGNAL SIGKILL\nCMD [\"sh\", \"-c\", \"exec sleep 3600\"]\n"

@@ -18,7 +18,7 @@ from deploystate.platforms.fake import FakePlatform
 from deploystate.state import cache
 from deploystate.state.ledger import store
 from deploystate.state.errors import PlatformUnreachable, Refused
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
 
 CONFIG = """

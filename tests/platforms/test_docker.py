@@ -16,7 +16,7 @@ from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.docker import DockerPlatform
 from deploystate.platforms.docker_view import observation_of
 from deploystate.platforms.revision import RevisionReading
-from deploystate.state.config import DockerService
+from deploystate.state.config.config import DockerService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound
 from tests.fixtures.dockerd import DockerEngine, ImageBuilder
 from tests.timing import GENEROUS, HANG

@@ -11,7 +11,7 @@ import pytest
 
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.ecs import EcsPlatform
-from deploystate.state.config import EcsService
+from deploystate.state.config.config import EcsService
 from deploystate.state.errors import PlatformError, TargetNotFound
 from tests.platforms.ecs_support import (NEW, OLD, REGION, _no_project, create_service, ecs, primary,  # noqa: F401
                                          register, start_task, svc_ref)
@@ -178,7 +178,7 @@ def test_deploy_records_our_deployment_and_a_later_process_finds_it(ecs, aws_end
     """Through the orchestration: the deploy record holds the ECS deployment id; a fresh platform (a later
     process) observes against it; rollback previous hands ECS the recorded task definition."""
     from deploystate.platforms import deploy, registry
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
 
     td1 = register(ecs, OLD)
     create_service(ecs, td1)

@@ -9,7 +9,7 @@ import pytest
 
 from deploystate.platforms import k8s_pods as pods
 from deploystate.platforms import k8s_rollout as rules
-from deploystate.state.config import KubernetesService, Revision
+from deploystate.state.config.config import KubernetesService, Revision
 from deploystate.state.errors import PlatformError, TargetNotFound
 
 OLD, NEW = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

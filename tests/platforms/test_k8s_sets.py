@@ -12,7 +12,7 @@ from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.k8s_sets import daemonset_status, statefulset_status
 from deploystate.platforms.kubernetes import KubernetesPlatform
 from deploystate.platforms.registry import use
-from deploystate.state.config import KubernetesService, Revision
+from deploystate.state.config.config import KubernetesService, Revision
 from deploystate.state.errors import PlatformError, Refused
 from deploystate.verify.service import verify_services
 from tests.fixtures.kube import FakeCluster, crash_loop

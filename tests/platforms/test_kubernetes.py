@@ -16,7 +16,7 @@ import pytest
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.kubernetes import KubernetesPlatform
 from deploystate.platforms.registry import get_platform
-from deploystate.state.config import KubernetesService, Revision
+from deploystate.state.config.config import KubernetesService, Revision
 from deploystate.state.errors import ConfigError, PlatformUnreachable, Refused, TargetNotFound
 from tests.fixtures.kube import DEPLOYMENTS, FakeCluster, crash_loop, now, oom_killed, waiting
 from tests.timing import GENEROUS

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deploystate.platforms.plan import build_plan, describe, resolve_strategy
-from deploystate.state.config import CommandService, ComposeService, EcsService, KubernetesService
+from deploystate.state.config.config import CommandService, ComposeService, EcsService, KubernetesService
 from deploystate.state.errors import ConfigError, InputError
-from deploystate.state.mapping import Change, Match, affected
+from deploystate.state.config.mapping import Change, Match, affected
 
 BASE = "a" * 40
 SERVICES = {

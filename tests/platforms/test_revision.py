@@ -13,7 +13,7 @@ from tests.timing import GENEROUS, HANG
 
 from deploystate.platforms.revision import (agree, clean, from_body, image_tag, read_revision, same_revision,
                                             RevisionReading)
-from deploystate.state.config import Revision
+from deploystate.state.config.config import Revision
 
 SHA = "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deploystate.server import cli
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import record
 
 COMPOSE = """\

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from deploystate.state.ledger import store
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.fixtures.gitrepo import GitRepo
 
 CONFIG = """\

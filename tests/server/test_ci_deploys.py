@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from deploystate.hooks import install
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import record
 
 from . import ci_play

@@ -13,7 +13,7 @@ import pytest
 from deploystate.hooks import install
 from deploystate.platforms import registry
 from deploystate.state import proc
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.fixtures.dockerd import SESSION_LABEL
 
 from . import ci_play

@@ -12,7 +12,7 @@ import pytest
 
 from deploystate.hooks import install
 from deploystate.platforms import registry
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.fixtures.kube import FakeCluster
 
 from ._cli import ds

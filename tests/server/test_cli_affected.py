@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from ._cli import FILES, deploy, ds, ds_json, verify
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.state.ledger.ids import iso, utc_now
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.server._cli import ds, ds_json
 
 CONFIG = """\

@@ -147,7 +147,7 @@ def test_state_in_a_terminal_is_a_coloured_table_with_the_last_day(git_repo, cap
     --color=never gives the same text with no escapes."""
     import re
 
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import record
 
     git_repo.write("deploystate.toml", '[services.api]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["api/**"]\n')

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from ._cli import FILES, deploy, ds, ds_json, verify
 

@@ -9,8 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from deploystate.state.config import ComposeService, load_config
-from deploystate.state.project import Project
+from deploystate.state.config.config import ComposeService, load_config
+from deploystate.state.config.project import Project
 
 from ._cli import FILES, ds, ds_json, snapshot
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.server.cli import main
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
 
 SCRIPT = Path(sys.executable).with_name("deploystate")

@@ -8,7 +8,7 @@ from deploystate.platforms.base import Observation
 from deploystate.platforms.fake import FakePlatform
 from deploystate.platforms.registry import use
 from deploystate.state.errors import PlatformUnreachable
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 from ._cli import FILES, deploy, ds, ds_json, verify
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.fixtures.dockerd import DockerEngine, ImageBuilder
 
 from ._cli import ds, ds_json

@@ -20,8 +20,8 @@ from deploystate.server.demo.config_text import command_config
 from deploystate.server.demo.report import DemoResult, StepResult
 from deploystate.server.demo.scene import evidence_samples, expect, hook_lines
 from deploystate.state import cache, projection
-from deploystate.state.config import validate_config
-from deploystate.state.project import Project
+from deploystate.state.config.config import validate_config
+from deploystate.state.config.project import Project
 
 DEPLOYSTATE = str(Path(sys.executable).with_name("deploystate"))
 

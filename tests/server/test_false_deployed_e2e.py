@@ -17,7 +17,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from deploystate.state import proc
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.server._cli import ds, ds_json
 from tests.server.mcp_support import run, text

@@ -4,7 +4,7 @@ mark-deployed is refused (the revision check is part of every verification, list
 
 from __future__ import annotations
 
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 import uuid
 from typing import Any, Iterator
@@ -15,7 +15,7 @@ from deploystate.platforms.compose import ComposePlatform
 from deploystate.platforms.registry import use
 from deploystate.server.cli import main
 from deploystate.state import proc
-from deploystate.state.config import load_config
+from deploystate.state.config.config import load_config
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.fixtures.gitrepo import GitRepo
 

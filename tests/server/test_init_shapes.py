@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploystate.state.config import load_config
-from deploystate.state.mapping import matches
+from deploystate.state.config.config import load_config
+from deploystate.state.config.mapping import matches
 
 from ._cli import ds, ds_json
 from .init_shapes import MICROSERVICES, REACT_EXPRESS_MYSQL, WORKLOADS

@@ -11,7 +11,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from deploystate.server.mcp_app import build_server
 from deploystate.state import cache
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
 from tests.server.mcp_support import elicitation, run, text
 from tests.server.test_mcp_stdio import deploystate_bin

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deploystate.state import bitrank, memindex, recall, similarity
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 WORDS = "restart worker celery queue redis timeout memory limit event loop probe rollout cache token".split()
 

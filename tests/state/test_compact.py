@@ -15,7 +15,7 @@ from deploystate.state import cache, memindex, memory, projection
 from deploystate.state.ledger.compact import compact, keep_reasons, open_items
 from deploystate.state.errors import InputError, Refused
 from deploystate.state.ledger.ids import iso, utc_now
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 OLD = utc_now() - timedelta(days=90)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.server import cli
-from deploystate.state.config import load_config
+from deploystate.state.config.config import load_config
 from deploystate.state.errors import ConfigError
 
 API = '[project]\nname = "shop"\n\n[services.api]\nplatform = "compose"\npaths = ["api/**"]\n'

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from deploystate.hooks import settings
-from deploystate.state import configcheck
-from deploystate.state.checks import CheckBase
-from deploystate.state.config import (SERVICE_MODELS, AllServicesRule, Config, HooksSettings, ProjectSettings,
-                                      ServiceBase, validate_config)
+from deploystate.state.config import configcheck
+from deploystate.state.config.checks import CheckBase
+from deploystate.state.config.config import (SERVICE_MODELS, AllServicesRule, Config, HooksSettings, ProjectSettings,
+                                             ServiceBase, validate_config)
 from deploystate.state.errors import ConfigError
 from tests.server.test_bad_config_matrix import BAD, GOOD
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from deploystate.state.config import validate_config
+from deploystate.state.config.config import validate_config
 from deploystate.state.found import Discovery, Found, compose_services, safe_name, share_files
 from deploystate.state.found_workloads import ecs_service, kubernetes_services
 from deploystate.state.starter import starter_toml, toml_value

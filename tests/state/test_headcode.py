@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge, decide
-from deploystate.state.mapping import Change
+from deploystate.state.config.mapping import Change
 
 A = "a" * 40
 B = "b" * 40

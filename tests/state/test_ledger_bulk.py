@@ -14,7 +14,7 @@ import pytest
 from deploystate.state.ledger import anchor, chain, chainmark, durable, ids
 from deploystate.state.errors import InputError, LedgerError
 from deploystate.state.ledger.ledger import Ledger
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import record_many
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"

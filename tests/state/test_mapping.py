@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploystate.state.mapping import Change, GlobError, affected, compile_glob, matches, parse_name_status
+from deploystate.state.config.mapping import Change, GlobError, affected, compile_glob, matches, parse_name_status
 
 # The restart map from the trading-system field report.
 SERVICES = {

@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from deploystate.state.headcode import RUNS_HEAD, HeadCode
-from deploystate.state.mapping import Change, Match
+from deploystate.state.config.mapping import Change, Match
 from deploystate.state.proc import Completed
 
 

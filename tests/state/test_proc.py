@@ -11,8 +11,8 @@ import pytest
 
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.command import CommandPlatform
-from deploystate.state.checks import CommandCheck
-from deploystate.state.config import CommandService
+from deploystate.state.config.checks import CommandCheck
+from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandTimeout
 from deploystate.state.proc import run
 from deploystate.verify.context import CheckContext

@@ -9,7 +9,7 @@ import pytest
 from deploystate.state import cache, memory
 from deploystate.state.errors import InputError
 from deploystate.state.memrecords import auto_summary
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from deploystate.state import memindex, memory, similarity
 from deploystate.state.errors import InputError
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 
 UNRELATED = [
     "increase memory limit for the api deployment to 2Gi",

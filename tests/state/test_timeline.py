@@ -73,7 +73,7 @@ def test_unknown_kinds_are_ignored():
 
 def test_the_state_file_of_a_real_ledger_shows_the_days_events(git_repo):
     """Records written through the store appear as the state file's Mermaid section, newest day only."""
-    from deploystate.state.project import Project
+    from deploystate.state.config.project import Project
     from deploystate.state.render import render
     from deploystate.state.ledger.store import record
     from deploystate.state.view import build_view

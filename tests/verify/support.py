@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 from deploystate.state import cache
 from deploystate.state.ledger import store
-from deploystate.state.config import Config, load_config
-from deploystate.state.project import Project
+from deploystate.state.config.config import Config, load_config
+from deploystate.state.config.project import Project
 from tests.fixtures.gitrepo import GitRepo
 
 AUTHOR = {"kind": "human", "name": "Test Dev", "client": None, "session": None}

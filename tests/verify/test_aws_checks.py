@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from deploystate.server.cli import main
-from deploystate.state.checks import CloudWatchLogsCheck, EventBridgeRulesCheck, SageMakerEndpointCheck
+from deploystate.state.config.checks import CloudWatchLogsCheck, EventBridgeRulesCheck, SageMakerEndpointCheck
 from deploystate.verify.context import CheckContext
 from deploystate.verify.preflight import run_preflight
 from deploystate.verify.runner import Job, run_jobs

@@ -15,8 +15,8 @@ import pytest
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.docker import DockerPlatform
 from deploystate.platforms.registry import use
-from deploystate.state.checks import LogsCheck, RevisionCheck, RolloutCheck
-from deploystate.state.config import DockerService, load_config
+from deploystate.state.config.checks import LogsCheck, RevisionCheck, RolloutCheck
+from deploystate.state.config.config import DockerService, load_config
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.verify.context import CheckContext
 from deploystate.verify.runner import Job, run_jobs

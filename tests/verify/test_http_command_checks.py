@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import pytest
 from tests.timing import GENEROUS, HANG
 
-from deploystate.state.checks import CommandCheck, HttpCheck
+from deploystate.state.config.checks import CommandCheck, HttpCheck
 from deploystate.verify.context import CheckContext
 from deploystate.verify.runner import Job, run_jobs
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from deploystate.server.cli import main
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from tests.fixtures.gitrepo import GitRepo
 from tests.verify.support import (APP_SECRET, Capture, app_build, app_mode, app_project, ledger_text,
                                   state_of)

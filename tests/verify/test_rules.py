@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from deploystate.platforms.base import Instance, Observation
-from deploystate.state.checks import RolloutCheck
+from deploystate.state.config.checks import RolloutCheck
 from deploystate.verify import alerts
 from deploystate.verify.checks.config_refs import WHOLE, configmap_refs, env_file_keys, env_names
 from deploystate.verify.checks.rollout import judge

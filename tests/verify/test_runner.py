@@ -8,8 +8,8 @@ from pathlib import Path
 
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.platforms.fake import FakePlatform
-from deploystate.state.checks import CommandCheck, LogsCheck, RevisionCheck
-from deploystate.state.config import CommandService
+from deploystate.state.config.checks import CommandCheck, LogsCheck, RevisionCheck
+from deploystate.state.config.config import CommandService
 from deploystate.state.errors import PlatformUnreachable
 from deploystate.state.headcode import decide
 from deploystate.verify.context import CheckContext

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploystate.state.checks import CommandCheck
+from deploystate.state.config.checks import CommandCheck
 from deploystate.verify import runner
 from deploystate.verify.context import CheckContext
 from deploystate.verify.result import Measurement, passed
@@ -202,7 +202,7 @@ def test_a_checks_duration_covers_its_measurements() -> None:
 HUNG_PROCESS = """
 import threading
 from pathlib import Path
-from deploystate.state.checks import CommandCheck
+from deploystate.state.config.checks import CommandCheck
 from deploystate.verify.context import CheckContext
 from deploystate.verify.result import passed
 from deploystate.verify.runner import Job, run_jobs

@@ -97,7 +97,7 @@ def test_old_instances_during_a_progressing_rollout_are_pending_not_failed() -> 
     from datetime import timedelta
 
     from deploystate.platforms.base import Instance, Observation
-    from deploystate.state.checks import RolloutCheck
+    from deploystate.state.config.checks import RolloutCheck
     from deploystate.state.ledger.ids import iso, utc_now
     from deploystate.verify.checks.rollout import judge
     from deploystate.verify.context import CheckContext

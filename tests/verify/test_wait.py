@@ -7,9 +7,9 @@ import pytest
 from deploystate.platforms.base import Instance, Observation
 from deploystate.platforms.fake import FakePlatform
 from deploystate.platforms.registry import use
-from deploystate.state.config import load_config
+from deploystate.state.config.config import load_config
 from deploystate.state.errors import PlatformUnreachable
-from deploystate.state.project import Project
+from deploystate.state.config.project import Project
 from deploystate.verify.wait import platform_ids, wait_for_rollout
 
 CONFIG = """\

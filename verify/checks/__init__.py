@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from deploystate.state.checks import CheckBase
+from deploystate.state.config.checks import CheckBase
 
 from ..context import CheckContext
 from ..result import Measurement, inconclusive

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from deploystate.state.checks import CloudWatchLogsCheck
+from deploystate.state.config.checks import CloudWatchLogsCheck
 from deploystate.state.ledger.ids import iso
 
 from ..context import CheckContext

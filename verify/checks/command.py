@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from deploystate.state.checks import CommandCheck
+from deploystate.state.config.checks import CommandCheck
 from deploystate.state.errors import CommandError, CommandTimeout
 from deploystate.state.proc import run
 

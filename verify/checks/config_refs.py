@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from deploystate.state.checks import ConfigRefsCheck
-from deploystate.state.config import KubernetesService
+from deploystate.state.config.checks import ConfigRefsCheck
+from deploystate.state.config.config import KubernetesService
 from deploystate.state.errors import TargetNotFound
 
 from ..context import CheckContext, NeedsService

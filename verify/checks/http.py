@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from deploystate.state.checks import HttpCheck
+from deploystate.state.config.checks import HttpCheck
 
 from ..context import CheckContext
 from ..result import Measurement, clip, failed, inconclusive, passed

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from deploystate.state.checks import LogsCheck
+from deploystate.state.config.checks import LogsCheck
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import iso
 

@@ -9,7 +9,7 @@ reason: then it passes, saying it is waived).
 
 from __future__ import annotations
 
-from deploystate.state.checks import RevisionCheck
+from deploystate.state.config.checks import RevisionCheck
 from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, Judge
 
 from ..context import CheckContext
@@ -31,7 +31,7 @@ def same_commit(a: str, b: str) -> bool:
 def judge_of(ctx: CheckContext) -> Judge:
     """The run's shared Judge (one diff per distinct running commit), or one made for this check."""
     if ctx.judge is None:
-        from deploystate.state.project import Project
+        from deploystate.state.config.project import Project
 
         ctx.judge = Judge.for_project(Project.discover(ctx.root), head=ctx.head)
     return ctx.judge

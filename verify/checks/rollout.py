@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from deploystate.platforms.base import Instance, Observation
-from deploystate.state.checks import RolloutCheck
+from deploystate.state.config.checks import RolloutCheck
 from deploystate.state.ledger.ids import parse_iso
 
 from ..context import RESTART_TOLERANCE, CheckContext

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploystate.state.checks import SageMakerEndpointCheck
+from deploystate.state.config.checks import SageMakerEndpointCheck
 
 from ..context import CheckContext
 from ..result import Measurement, failed, inconclusive, passed

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .checks import CHECK_TYPES, Check, Duration, Regex
-from .errors import ConfigError, StateMissing
+from deploystate.state.errors import ConfigError, StateMissing
 from .mapping import GlobError, compile_glob
 from .tomllines import line_of
 

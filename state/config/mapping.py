@@ -11,7 +11,7 @@ import re
 from typing import Iterable, Mapping, Sequence
 
 from .globs import GlobError, compile_glob  # noqa: F401  (re-exported: the hooks import globs alone)
-from .plain import Frozen
+from deploystate.state.plain import Frozen
 
 ALL = "*all*"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib.util import find_spec
 from typing import Any, Iterable
 
-from .errors import ConfigError
+from deploystate.state.errors import ConfigError
 
 # extra -> the top-level modules it brings
 MODULES: dict[str, tuple[str, ...]] = {

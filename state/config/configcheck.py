@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .ledger.ids import parse_duration
+from deploystate.state.ledger.ids import parse_duration
 from .globs import GlobError, compile_glob
 from .tomllines import line_of
 

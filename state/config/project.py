@@ -12,9 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .ledger import location
-from .errors import ConfigError, DeploystateError, StateMissing
-from .ledger.ledger import Ledger
+from deploystate.state.ledger import location
+from deploystate.state.errors import ConfigError, DeploystateError, StateMissing
+from deploystate.state.ledger.ledger import Ledger
 
 CONFIG_NAME = "deploystate.toml"
 STATE_FILE = "DEPLOYMENT_STATE.md"
@@ -128,7 +128,7 @@ class Project:
         ledger = Ledger(self.state_dir, anchor_dir=self.anchor_dir, key=self.state_dir_key)
         legacy = self.root / location.LEGACY_STATE_DIR
         if self.state_dir_key == DEFAULT_KEY and legacy.is_dir():
-            from .ledger.migrate import import_legacy
+            from deploystate.state.ledger.migrate import import_legacy
             try:
                 import_legacy(ledger, legacy)
             except (OSError, DeploystateError):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, WithJsonSchema, field_validator
 
-from .ledger.ids import parse_duration
+from deploystate.state.ledger.ids import parse_duration
 
 
 def _seconds(v: Any) -> float:
