@@ -76,7 +76,7 @@ CANDIDATE_LIMIT = 20      # more than this many workloads is a monorepo: ask rat
 
 def _choose(args: argparse.Namespace, root: Path) -> Any:
     """Discovery, narrowed by --only; with many candidates and no --only: ask on a tty, else refuse."""
-    from deploystate.state.discover import discover
+    from deploystate.state.discovery.discover import discover
 
     found = discover(root, args.only or None)
     if args.only or args.dry_run or found.candidates <= CANDIDATE_LIMIT:
@@ -99,7 +99,7 @@ def _choose(args: argparse.Namespace, root: Path) -> Any:
 
 
 def _service_data(f: Any) -> dict[str, Any]:
-    from deploystate.state.starter import provenance
+    from deploystate.state.discovery.starter import provenance
 
     rev = f.revision
     return {"platform": f.platform, "source": f.source, "paths": f.paths, "restart": f.restart,
@@ -111,7 +111,7 @@ def _service_data(f: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config.config import validate_config
     from deploystate.state.render import write_atomic
-    from deploystate.state.starter import provenance, starter_toml
+    from deploystate.state.discovery.starter import provenance, starter_toml
     from deploystate.state.ledger.store import write_state_file
 
     root = init_root(args)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import tomllib
 
 from deploystate.state.config.config import validate_config
-from deploystate.state.found import Discovery, Found, compose_services, safe_name, share_files
-from deploystate.state.found_workloads import ecs_service, kubernetes_services
-from deploystate.state.starter import starter_toml, toml_value
+from deploystate.state.discovery.found import Discovery, Found, compose_services, safe_name, share_files
+from deploystate.state.discovery.found_workloads import ecs_service, kubernetes_services
+from deploystate.state.discovery.starter import starter_toml, toml_value
 
 
 def test_safe_name_makes_valid_unique_service_names():

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import yaml
 
-from deploystate.state import found_build as fb
-from deploystate.state.discover import discover
-from deploystate.state.found_k8s import collect, kustomization, strip_helm, workload_docs
-from deploystate.state.found_revision import bind_mounts, kubernetes_plan, watcher
-from deploystate.state.found_workloads import kubernetes_services
+from deploystate.state.discovery import found_build as fb
+from deploystate.state.discovery.discover import discover
+from deploystate.state.discovery.found_k8s import collect, kustomization, strip_helm, workload_docs
+from deploystate.state.discovery.found_revision import bind_mounts, kubernetes_plan, watcher
+from deploystate.state.discovery.found_workloads import kubernetes_services
 
 GHA = """\
 jobs:

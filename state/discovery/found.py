@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .config.config import SERVICE_NAME
+from deploystate.state.config.config import SERVICE_NAME
 from .found_revision import RevisionPlan, bind_mounts, label_plan, watcher, worktree_plan
 
 
