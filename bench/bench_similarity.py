@@ -30,7 +30,7 @@ import recall_before  # noqa: E402
 from bench_mcp import WORDS  # noqa: E402
 from paraphrases import PARAPHRASES  # noqa: E402
 
-from deploystate.state import memindex, memory, recall, similarity  # noqa: E402
+from deploystate.state.memory import memindex, memory, recall, similarity  # noqa: E402
 from deploystate.state.config.project import Project  # noqa: E402
 
 TARGET_MS = {100_000: 10.0, 1_000_000: 50.0}

@@ -55,7 +55,8 @@ def _record(i: int, rnd: random.Random, head: str, author: dict) -> dict:
 
 
 def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
-    from deploystate.state import cache, memindex
+    from deploystate.state import cache
+    from deploystate.state.memory import memindex
     from deploystate.state.ledger import chainmark
     from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import record_many, write_state_file

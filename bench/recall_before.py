@@ -11,8 +11,8 @@ from __future__ import annotations
 import heapq
 from typing import Sequence
 
-from deploystate.state import similarity
-from deploystate.state.memindex import Doc, MemoryIndex
+from deploystate.state.memory import similarity
+from deploystate.state.memory.memindex import Doc, MemoryIndex
 
 CANDIDATES = 300
 COMMON_FRACTION = 0.2  # a word in more than this share of attempts does not nominate candidates alone

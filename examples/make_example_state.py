@@ -40,7 +40,7 @@ from deploystate.server import cli
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.proc import run
 from deploystate.state.config.project import Project
-from deploystate.state.signature import failure_signature
+from deploystate.state.memory.signature import failure_signature
 from deploystate.state.ledger.store import record
 
 HERE = Path(__file__).resolve().parent

@@ -25,7 +25,7 @@ from deploystate.state.errors import InputError
 from deploystate.state.config.extras import require_services
 from deploystate.state.headcode import Judge
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
-from deploystate.state.signature import failure_signature
+from deploystate.state.memory.signature import failure_signature
 from deploystate.state.config.project import Project
 
 from . import alerts
@@ -140,7 +140,7 @@ def _seen_before(project: Project, signature: str | None, service: str) -> str |
     if not signature:
         return None
     try:
-        from deploystate.state.memory import signature_seen
+        from deploystate.state.memory.memory import signature_seen
 
         seen = signature_seen(project, signature, service)
     except Exception:  # noqa: BLE001 - the verdict stands without the history

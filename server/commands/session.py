@@ -6,7 +6,7 @@ import argparse
 
 from deploystate.state.ledger.ids import parse_duration
 from deploystate.state.errors import InputError
-from deploystate.state.memory import end_session, start_session
+from deploystate.state.memory.memory import end_session, start_session
 
 from ._common import actions, arg, command, emit, project_from
 

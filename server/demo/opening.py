@@ -34,7 +34,7 @@ def set_up(scene: Scene) -> None:
 def _yesterday(scene: Scene) -> None:
     """Yesterday's session, told quietly: the same library calls, by another author."""
     from deploystate.platforms import deploy
-    from deploystate.state.memory import end_session, start_session
+    from deploystate.state.memory.memory import end_session, start_session
     from deploystate.verify.service import verify_services
 
     ws = scene.ws

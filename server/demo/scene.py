@@ -108,7 +108,7 @@ class Scene:
 
     def attempt(self, summary: str, *, outcome: str, files: list[str], services: list[str],
                 evidence: str | None = None) -> dict[str, Any]:
-        from deploystate.state.memory import NEAR_DUPLICATE, record_attempt
+        from deploystate.state.memory.memory import NEAR_DUPLICATE, record_attempt
 
         self.say.command(f'deploystate attempt add --summary "{summary}" --outcome {outcome}')
         res = record_attempt(self.project, summary=summary, files=files, services=services, outcome=outcome,
@@ -122,7 +122,7 @@ class Scene:
         return res
 
     def start_session(self, goal: str) -> dict[str, Any]:
-        from deploystate.state.memory import start_session
+        from deploystate.state.memory.memory import start_session
 
         self.say.command(f'deploystate session start --goal "{goal}"')
         res = start_session(self.project, goal=goal, client=CLIENT, author=self.you)
@@ -132,7 +132,7 @@ class Scene:
         return res
 
     def end_session(self, did: str, broke: str, next: str) -> dict[str, Any]:
-        from deploystate.state.memory import end_session
+        from deploystate.state.memory.memory import end_session
 
         self.say.command("deploystate session end --did ... --broke ... --next ...")
         return end_session(self.project, session_id=self.you.get("session"), did=did, broke=broke, next=next,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Callable
 
-from deploystate.state.memory import NEAR_DUPLICATE
+from deploystate.state.memory.memory import NEAR_DUPLICATE
 
 from .report import StepResult
 from .scene import Scene, evidence_samples, expect

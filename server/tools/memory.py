@@ -1,6 +1,6 @@
 """Tools for the memory that breaks doom loops: ``record_attempt``, ``check_attempt``, ``start_session``,
 ``end_session``. Thin wrappers: the similarity, signatures and session rules live in
-``deploystate.state.memory``; here are the MCP shapes and the service-name check."""
+``deploystate.state.memory.memory``; here are the MCP shapes and the service-name check."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import memory
+from deploystate.state.memory import memory
 
 from ..mcp_context import Call, ToolContext
 from ..models import (AttemptBrief, CheckAttemptInput, CheckAttemptOutput, EndSessionInput, EndSessionOutput,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deploystate.state import bitrank, memindex, recall, similarity
+from deploystate.state.memory import bitrank, memindex, recall, similarity
 from deploystate.state.config.project import Project
 
 WORDS = "restart worker celery queue redis timeout memory limit event loop probe rollout cache token".split()

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploystate.state import cache, memindex, memory, projection
+from deploystate.state import cache, projection
+from deploystate.state.memory import memindex, memory
 from deploystate.state.ledger.compact import compact, keep_reasons, open_items
 from deploystate.state.errors import InputError, Refused
 from deploystate.state.ledger.ids import iso, utc_now

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import cache, memory
+from deploystate.state import cache
+from deploystate.state.memory import memory
 from deploystate.state.errors import InputError
-from deploystate.state.memrecords import auto_summary
+from deploystate.state.memory.memrecords import auto_summary
 from deploystate.state.config.project import Project
 
 

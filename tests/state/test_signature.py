@@ -7,7 +7,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deploystate.state.signature import failure_signature, normalise
+from deploystate.state.memory.signature import failure_signature, normalise
 
 PY_TRACE = """Traceback (most recent call last):
   File "{path}/worker/tasks.py", line {line}, in run

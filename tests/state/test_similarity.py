@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import memindex, memory, similarity
+from deploystate.state.memory import memindex, memory, similarity
 from deploystate.state.errors import InputError
 from deploystate.state.config.project import Project
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import similarity
-from .ledger.ledger import Ledger, hash_ending_at
+from deploystate.state.ledger.ledger import Ledger, hash_ending_at
 from .memrecords import apply_activity, signature_of_verification
 
 MAX_SERVICES_PER_SIGNATURE = 200

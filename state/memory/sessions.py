@@ -13,13 +13,14 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from . import cache, memindex
-from .ledger import store
-from .author import current_author
-from .errors import InputError
-from .ledger.ids import new_id, parse_iso, utc_now
+from deploystate.state import cache
+from . import memindex
+from deploystate.state.ledger import store
+from deploystate.state.author import current_author
+from deploystate.state.errors import InputError
+from deploystate.state.ledger.ids import new_id, parse_iso, utc_now
 from .memrecords import auto_summary
-from .config.project import Project
+from deploystate.state.config.project import Project
 
 MAX_GOAL = 4 * 1024
 MAX_NOTE = 16 * 1024  # did / broke / next

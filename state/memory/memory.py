@@ -12,11 +12,12 @@ import bisect
 import re
 from typing import Any, Iterable
 
-from . import cache, memindex, recall, similarity
-from .ledger import store
-from .errors import InputError
-from .config.project import Project
-from .ledger.redact import redact
+from deploystate.state import cache
+from . import memindex, recall, similarity
+from deploystate.state.ledger import store
+from deploystate.state.errors import InputError
+from deploystate.state.config.project import Project
+from deploystate.state.ledger.redact import redact
 from .sessions import end_session, resolve_session, start_session
 from .signature import failure_signature
 
