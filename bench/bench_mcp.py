@@ -147,7 +147,8 @@ def _ledger_mb(root: Path) -> float:
 
 def breakdown(root: Path, rounds: int = 15) -> list[tuple[str, float]]:
     """In-process p50 of each step of the record path, to show where a record_attempt's time goes."""
-    from deploystate.state import cache, gitinfo
+    from deploystate.state import cache
+    from deploystate.state.git import gitinfo
     from deploystate.state.memory import memindex, memory
     from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import write_state_file

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # tests.fixtures.dockerd holds the engine and image helpers
 
 from deploystate.platforms.compose_cli import package_binary  # noqa: E402
-from deploystate.state import proc  # noqa: E402
+from deploystate.state.git import proc  # noqa: E402
 from tests.fixtures.dockerd import ImageBuilder, make_rootfs, shared_engine  # noqa: E402
 
 DEPLOYSTATE = str(Path(sys.executable).with_name("deploystate"))

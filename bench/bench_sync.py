@@ -23,7 +23,7 @@ from bench_state import fill  # noqa: E402
 
 from deploystate.state import cache  # noqa: E402
 from deploystate.state.ledger.ledger import Ledger  # noqa: E402
-from deploystate.state.sync_git import sync  # noqa: E402
+from deploystate.state.git.sync_git import sync  # noqa: E402
 
 
 def git_bench(n: int, work: Path) -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from deploystate.server import cli
 from deploystate.state.ledger.ids import iso, utc_now
-from deploystate.state.proc import run
+from deploystate.state.git.proc import run
 from deploystate.state.config.project import Project
 from deploystate.state.memory.signature import failure_signature
 from deploystate.state.ledger.store import record

@@ -134,7 +134,7 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
 # -- pre-tool (shell) ------------------------------------------------------------------
 
 def _git_lines(cwd: Path, *args: str) -> list[str]:
-    from deploystate.state.proc import run
+    from deploystate.state.git.proc import run
     try:
         res = run(["git", *args], cwd=cwd, timeout=10)
     except Exception:  # noqa: BLE001 - no answer from git: nothing to add

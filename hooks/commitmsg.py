@@ -15,7 +15,7 @@ from .settings import find
 
 def _comment_char(root) -> str:
     """git's core.commentChar (default '#')."""
-    from deploystate.state.proc import run as run_proc
+    from deploystate.state.git.proc import run as run_proc
     try:
         res = run_proc(["git", "config", "core.commentChar"], cwd=root, timeout=5)
     except Exception:  # noqa: BLE001 - git's default is '#'

@@ -36,7 +36,7 @@ def refs_from_pre_commit(env: dict[str, str]) -> list[tuple[str, str, str, str]]
     local_ref = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
     local_sha = env.get("PRE_COMMIT_TO_REF") or ""
     if not local_sha and local_ref:
-        from deploystate.state import gitinfo
+        from deploystate.state.git import gitinfo
         try:
             local_sha = gitinfo.resolve(os.getcwd(), local_ref)
         except Exception:  # noqa: BLE001 - an unresolvable ref is judged below as "unknown commit"
@@ -74,7 +74,7 @@ def evaluate(settings: HookSettings, deploy: list, tags: list):
     if tags and not snap.chain_ok and not deploy:
         refusals += gates.deploy_gate(snap.state, snap.threshold, False, snap.chain_problems)[:1]
     for _, local_sha, remote_ref, _ in tags:
-        from deploystate.state import gitinfo  # only for tags: a branch push needs no git process here
+        from deploystate.state.git import gitinfo  # only for tags: a branch push needs no git process here
 
         try:
             commit = gitinfo.resolve(snap.project.root, local_sha)  # peel an annotated tag to its commit
@@ -106,7 +106,7 @@ def sync_first(settings: HookSettings, remote: str) -> None:
         if isinstance(backend, str) and backend.startswith("s3://"):
             print(f"deploystate: {_sync_s3(project.root, backend, timeout)}", file=sys.stderr)
             return  # an S3 team ledger never touches the git remote
-        from deploystate.state.sync_git import sync
+        from deploystate.state.git.sync_git import sync
 
         res = sync(project.root, project.ledger, remote if not remote.startswith("-") else "origin",
                    timeout=timeout, retries=2)
@@ -122,7 +122,7 @@ def _sync_s3(root, backend: str, timeout: float) -> str:  # noqa: ANN001
     """Sync an S3 team ledger through the CLI in a child process: a hook must not import boto3.
     The child ends its sync within ``timeout`` (exit 3 when S3 does not answer); the parent only
     bounds the child's start-up on top of that."""
-    from deploystate.state.proc import run
+    from deploystate.state.git.proc import run
 
     done = run([sys.executable, "-m", "deploystate.server.cli", "--root", str(root), "sync",
                 "--timeout", f"{timeout:g}"], timeout=timeout + STARTUP_GRACE, cwd=root)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from deploystate.state.errors import GitError, InputError
-from deploystate.state.gitinfo import git
+from deploystate.state.git.gitinfo import git
 
 MARKER = "# deploystate-shim v1"
 SUFFIX = ".pre-deploystate"

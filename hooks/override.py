@@ -31,7 +31,7 @@ def problem(reason: str) -> str | None:
 
 def record(project, hook: str, reason: str, refs: list[str], refused: list[str], commit: str | None) -> dict:
     """Append the override record (and re-render the state file); return the record."""
-    from deploystate.state.author import current_author
+    from deploystate.state.git.author import current_author
     from deploystate.state.ledger.store import record as store_record
 
     author = current_author()

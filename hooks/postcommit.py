@@ -15,7 +15,7 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empt
 
 def _revisions(root, hook: str) -> tuple[str, str, str] | None:
     """(repository top, HEAD, the commit before this change) in one git call when possible."""
-    from deploystate.state import gitinfo
+    from deploystate.state.git import gitinfo
     from deploystate.state.errors import GitError
 
     base = "ORIG_HEAD" if hook == "post-merge" else "HEAD~1"
@@ -32,7 +32,7 @@ def affected_lines(project, base: str, head: str, top: str) -> list[str]:
     """One line per service the change base..head touches (one git diff; state read only if needed)."""
     from pathlib import Path
 
-    from deploystate.state import gitinfo
+    from deploystate.state.git import gitinfo
     from deploystate.state.config.mapping import affected
 
     root = project.root.resolve()

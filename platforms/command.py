@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandError, CommandTimeout, ConfigError, InputError, PlatformError
 from deploystate.state.ledger.ids import iso, utc_now

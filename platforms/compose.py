@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now

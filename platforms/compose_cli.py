@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import (CommandError, CommandNotFound, CommandTimeout, PlatformError,
                                       PlatformUnreachable)

@@ -18,7 +18,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 from deploystate.state.config.config import Revision
 from deploystate.state.errors import DeploystateError
 

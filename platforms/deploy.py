@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 from deploystate.state.ledger import store
 from deploystate.state.config.config import Config, ServiceBase, load_config
 from deploystate.state.errors import DeploystateError, GitError, Refused

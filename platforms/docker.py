@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import DockerService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now

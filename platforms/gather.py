@@ -12,7 +12,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from deploystate.state import cache, gitinfo
+from deploystate.state import cache
+from deploystate.state.git import gitinfo
 from deploystate.state.affect import affected_by_base, base_known
 from deploystate.state.affect import bases as affect_bases
 from deploystate.state.config.config import Config, ServiceBase

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 from deploystate.state.config.config import Revision
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.mapping import matches

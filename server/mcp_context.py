@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
 from deploystate.state import cache
-from deploystate.state.author import current_author
+from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.config.project import CONFIG_NAME, Project
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from . import cache, gitinfo
+from . import cache
+from .git import gitinfo
 from .errors import GitError
 from .headcode import Judge
 from .config.mapping import Change, Match, affected
 from .config.project import Project
-from .proc import run as run_proc
+from .git.proc import run as run_proc
 from .render import short
 
 LAST_VERIFIED = "last verified deploy"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from typing import Mapping, Sequence
 
-from . import gitinfo
+from .git import gitinfo
 from .errors import GitError
 from .config.mapping import Change, Match, affected
 from .plain import Frozen

@@ -7,7 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from . import cache, gitinfo, observations, projection, timeline
+from . import cache, observations, projection, timeline
+from .git import gitinfo
 from .ledger import integrity
 from .errors import DeploystateError
 from .headcode import Judge

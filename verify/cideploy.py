@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from deploystate.state import cache, gitinfo, projection
+from deploystate.state import cache, projection
+from deploystate.state.git import gitinfo
 from deploystate.state.config.config import Config
 from deploystate.state.errors import GitError, InputError
 from deploystate.state.config.extras import require_services

@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache, gitinfo, projection
+from deploystate.state import cache, projection
+from deploystate.state.git import gitinfo
 from deploystate.state.config.checks import LogsCheck
 from deploystate.state.config.config import Config
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now

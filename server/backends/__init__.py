@@ -29,7 +29,7 @@ def sync_before_deciding(project: Project, remote: str = "origin") -> str | None
 
             res = S3Ledger(backend, timeout=timeout).sync(project.ledger)
             return f"synced with {backend}: {res.pulled} records in, {res.pushed} out"
-        from deploystate.state.sync_git import sync
+        from deploystate.state.git.sync_git import sync
 
         return sync(project.root, project.ledger, remote, timeout=timeout, retries=2).message
     except DeploystateError as exc:
@@ -49,7 +49,7 @@ def check_remote(project: Project, remote: str = "origin", timeout: float = 10.0
             from .s3 import S3Ledger
 
             return s3_anchor.check(S3Ledger(backend, timeout=timeout), project.ledger)
-        from deploystate.state.sync_git import check_remote as git_check
+        from deploystate.state.git.sync_git import check_remote as git_check
 
         return git_check(project.root, project.ledger, remote, timeout=timeout).message
     except DeploystateError as exc:

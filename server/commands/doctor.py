@@ -145,7 +145,7 @@ _RENDERED_AT = re.compile(r"· HEAD ([0-9a-f]{7,40}) ·")
 
 def _rendered_head(project: Project, text: str) -> str | None:
     """The commit the state file was rendered at (its "HEAD abc1234567" line), if git knows it."""
-    from deploystate.state import gitinfo
+    from deploystate.state.git import gitinfo
 
     m = _RENDERED_AT.search(text)
     if not m:
@@ -160,7 +160,7 @@ def check_state_file(project: Project, fix: bool) -> dict[str, Any]:
     """The file must say what the ledger says. It is compared with a render at the HEAD it names,
     not at today's HEAD: every ordinary commit moves HEAD, and that alone is not staleness (the
     next record or `deploystate render` refreshes the drift column)."""
-    from deploystate.state import gitinfo
+    from deploystate.state.git import gitinfo
     from deploystate.state.ledger.store import state_file_text, write_state_file
 
     target = project.state_file
@@ -201,7 +201,7 @@ def check_backend(project: Project, chain_item: dict[str, Any]) -> dict[str, Any
         return _item("backend", [] if last else [f"{backend}: never synced"], text,
                      "run `deploystate sync` (credentials from the standard AWS chain)", backend=backend,
                      last_sync=last, **info)
-    from deploystate.state.sync_git import status as git_status
+    from deploystate.state.git.sync_git import status as git_status
 
     remotes = git_status(project.ledger)
     synced = ", ".join(f"{name} {v.get('last_ok') or 'never'}" + (" (offline last time)" if v.get("offline") else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 
 from ._common import actions, arg, command, emit, project_from
 

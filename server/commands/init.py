@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 from deploystate.state.errors import ConfigError, GitError, InputError, StateMissing
 from deploystate.state.config.project import CONFIG_NAME, Project, find_root
 

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 from deploystate.state.errors import GitError
 from deploystate.state.config.project import Project
 from deploystate.state.render import write_atomic

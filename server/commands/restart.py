@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from deploystate.state.errors import InputError
-from deploystate.state.proc import option_safe
+from deploystate.state.git.proc import option_safe
 
 from ._common import arg, command, emit, project_from
 

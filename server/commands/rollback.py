@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deploystate.state.proc import option_safe
+from deploystate.state.git.proc import option_safe
 
 from ._common import arg, command, emit, project_from
 from .restart import outcome_lines, progress_printer

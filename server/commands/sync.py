@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                    if s3.full_listing and not args.full else ""))
         problems, offline = s3.problems, False
     else:
-        from deploystate.state.sync_git import sync
+        from deploystate.state.git.sync_git import sync
 
         res = sync(project.root, project.ledger, args.remote, timeout=args.timeout)
         data, text, problems, offline = res.to_dict(), res.message, res.problems, res.offline

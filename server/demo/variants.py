@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.errors import DeploystateError, PlatformError
 
 from . import app_files, compose_app, processes

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.errors import GitError
 
 GIT_TIMEOUT = 60.0

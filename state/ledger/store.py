@@ -6,8 +6,9 @@ import sys
 from typing import Any
 
 from . import anchor
-from deploystate.state import cache, gitinfo
-from deploystate.state.author import current_author
+from deploystate.state import cache
+from deploystate.state.git import gitinfo
+from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 from deploystate.state.render import render, write_atomic

@@ -16,7 +16,7 @@ from typing import Any
 from deploystate.state import cache
 from . import memindex
 from deploystate.state.ledger import store
-from deploystate.state.author import current_author
+from deploystate.state.git.author import current_author
 from deploystate.state.errors import InputError
 from deploystate.state.ledger.ids import new_id, parse_iso, utc_now
 from .memrecords import auto_summary

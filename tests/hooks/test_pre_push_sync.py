@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from deploystate.state.ledger.ledger import Ledger
-from deploystate.state.sync_git import sync
+from deploystate.state.git.sync_git import sync
 
 from .conftest import CONFIG, Shop, run_hook
 

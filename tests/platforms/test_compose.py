@@ -16,7 +16,7 @@ import pytest
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.platforms.compose import ComposePlatform
 from deploystate.platforms.dockerutil import previous_until
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder

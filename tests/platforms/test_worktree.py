@@ -13,7 +13,7 @@ import pytest
 from deploystate.platforms.compose import ComposePlatform
 from deploystate.platforms.registry import use
 from deploystate.server.cli import main
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import Revision, load_config
 from deploystate.platforms.worktree import worktree_reading
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder

@@ -12,7 +12,7 @@ import pytest
 
 from deploystate.hooks import install
 from deploystate.platforms import registry
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.project import Project
 from tests.fixtures.dockerd import SESSION_LABEL
 

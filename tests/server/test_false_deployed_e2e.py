@@ -16,7 +16,7 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.project import Project
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.server._cli import ds, ds_json

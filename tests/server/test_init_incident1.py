@@ -14,7 +14,7 @@ import pytest
 from deploystate.platforms.compose import ComposePlatform
 from deploystate.platforms.registry import use
 from deploystate.server.cli import main
-from deploystate.state import proc
+from deploystate.state.git import proc
 from deploystate.state.config.config import load_config
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.fixtures.gitrepo import GitRepo

@@ -13,7 +13,7 @@ import pytest
 from mcp.client import Client
 
 from deploystate.server.mcp_app import build_server
-from deploystate.state import proc
+from deploystate.state.git import proc
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.server._cli import ds, ds_json
 from tests.server.mcp_support import run

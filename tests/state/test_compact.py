@@ -218,7 +218,7 @@ def test_archived_lines_brought_back_by_a_merge_are_dropped_again(project: Proje
 
 def test_git_sync_after_compaction_neither_resurrects_nor_drops_archived_records(git_repo, git_remote) -> None:
     """Syncing after `compact` keeps archived records out of the live file and in the shared ref."""
-    from deploystate.state.sync_git import REF, _records_at, sync
+    from deploystate.state.git.sync_git import REF, _records_at, sync
 
     git_repo.commit("app", {"deploystate.toml": '[project]\nname = "t"\n'})
     project = Project.discover(git_repo.path)

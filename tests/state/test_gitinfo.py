@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploystate.state import gitinfo
+from deploystate.state.git import gitinfo
 from deploystate.state.errors import GitError
 from tests.fixtures.gitrepo import GitRepo
 

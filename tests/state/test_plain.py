@@ -9,7 +9,7 @@ import pytest
 
 from deploystate.state.headcode import RUNS_HEAD, HeadCode
 from deploystate.state.config.mapping import Change, Match
-from deploystate.state.proc import Completed
+from deploystate.state.git.proc import Completed
 
 
 def test_construction_defaults_and_errors():

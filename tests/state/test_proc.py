@@ -14,7 +14,7 @@ from deploystate.platforms.command import CommandPlatform
 from deploystate.state.config.checks import CommandCheck
 from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandTimeout
-from deploystate.state.proc import run
+from deploystate.state.git.proc import run
 from deploystate.verify.context import CheckContext
 from deploystate.verify.runner import Job, run_jobs
 

@@ -10,7 +10,7 @@ import pytest
 
 from deploystate.state.ledger import anchor, chain, remote_anchor
 from deploystate.state.ledger.ledger import Ledger
-from deploystate.state.sync_git import REF, check_remote, sync
+from deploystate.state.git.sync_git import REF, check_remote, sync
 from tests.fixtures.gitrepo import GitRepo
 
 

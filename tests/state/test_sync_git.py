@@ -10,7 +10,7 @@ import pytest
 
 from deploystate.state import cache, projection
 from deploystate.state.ledger.ledger import Ledger
-from deploystate.state.sync_git import REF, sync
+from deploystate.state.git.sync_git import REF, sync
 from tests.fixtures.gitrepo import GIT_ENV, GitRepo
 
 WRITER = """

@@ -6,7 +6,7 @@ import re
 
 from deploystate.state.config.checks import CommandCheck
 from deploystate.state.errors import CommandError, CommandTimeout
-from deploystate.state.proc import run
+from deploystate.state.git.proc import run
 
 from ..context import CheckContext
 from ..result import Measurement, clip, failed, inconclusive, passed

@@ -17,13 +17,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cache
-from .ledger import remote_anchor
-from .ledger.chain import canonical
-from .errors import GitError
-from .ledger.ids import iso, utc_now
-from .ledger.ledger import Ledger
-from .ledger.merge import missing_records
+from deploystate.state import cache
+from deploystate.state.ledger import remote_anchor
+from deploystate.state.ledger.chain import canonical
+from deploystate.state.errors import GitError
+from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.ledger.ledger import Ledger
+from deploystate.state.ledger.merge import missing_records
 from .proc import option_safe, run
 
 REF = "refs/deploystate/ledger"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import GitError
-from .config.mapping import Change, parse_name_status
+from deploystate.state.errors import GitError
+from deploystate.state.config.mapping import Change, parse_name_status
 from .proc import option_safe, run
 
 GIT_TIMEOUT = 20.0

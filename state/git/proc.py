@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from .errors import CommandError, CommandNotFound, CommandTimeout, InputError
-from .plain import Frozen
+from deploystate.state.errors import CommandError, CommandNotFound, CommandTimeout, InputError
+from deploystate.state.plain import Frozen
 
 if TYPE_CHECKING:
     import subprocess
