@@ -97,7 +97,7 @@ def main() -> int:
                   f"{statistics.median(singles) * 1000:.0f} ms over {len(singles)} services")
             print(f"ratio whole / slowest single: {whole / slowest:.2f} (target <= 1.5); whole / median single: "
                   f"{whole / statistics.median(singles):.2f}")
-            from deploystate.state import observations
+            from deploystate.state.drift import observations
             t0 = time.perf_counter()
             for _ in range(100):
                 observations.load(repo / ".deploystate")

@@ -27,7 +27,7 @@ def record(project: Any, state: dict[str, Any], pushes: list[tuple[str, str, str
     # Only now: the store and the one rule (git, path rules) cost an allowed push that CI deploys nothing
     # for ~10 ms it does not need to pay.
     from deploystate.state.ledger import store
-    from deploystate.state.headcode import Judge, short
+    from deploystate.state.drift.headcode import Judge, short
 
     said = []
     for _, local_sha, remote_ref, _ in pushes:

@@ -14,7 +14,7 @@ from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 
 from deploystate.state.ledger import chainmark
-from deploystate.state import observations
+from deploystate.state.drift import observations
 
 
 class Snapshot:
@@ -49,7 +49,7 @@ def verified_code(project: Project, state: dict) -> dict[str, dict]:
     """service -> the one rule's verdict (``state.headcode``, as a dict) for the commit its latest passing
     verification vouched for, judged against HEAD now: a pass still covers HEAD only while none of the
     service's files changed since. Git trouble leaves a service out (the gate then refuses it)."""
-    from deploystate.state.headcode import Judge
+    from deploystate.state.drift.headcode import Judge
 
     judge, out = None, {}
     for name, svc in sorted((state.get("services") or {}).items()):

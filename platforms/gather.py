@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from deploystate.state import cache
 from deploystate.state.git import gitinfo
-from deploystate.state.affect import affected_by_base, base_known
-from deploystate.state.affect import bases as affect_bases
+from deploystate.state.drift.affect import affected_by_base, base_known
+from deploystate.state.drift.affect import bases as affect_bases
 from deploystate.state.config.config import Config, ServiceBase
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.mapping import Change, Match, affected

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from deploystate.state import observations
+from deploystate.state.drift import observations
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.config.project import Project

@@ -17,7 +17,7 @@ from threading import Lock
 from typing import Any
 
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
-from deploystate.state import observations
+from deploystate.state.drift import observations
 from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
 from deploystate.state.config.project import Project
 from deploystate.state.view import build_view

@@ -7,11 +7,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from . import cache, observations, projection, timeline
+from . import cache, projection, timeline
+from .drift import observations
 from .git import gitinfo
 from .ledger import integrity
 from .errors import DeploystateError
-from .headcode import Judge
+from .drift.headcode import Judge
 from .ledger.ids import iso, parse_iso
 from .config.mapping import affected
 from .config.project import Project

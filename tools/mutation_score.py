@@ -44,7 +44,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "revision": (["verify/checks/revision.py", "verify/identity.py"],
                  ["tests/verify/test_verdict_logic.py", "tests/verify/test_identity.py",
                   "tests/verify/test_truth_logic.py"]),
-    "headcode": (["state/headcode.py"], ["tests/state/test_headcode.py"]),
+    "headcode": (["state/drift/headcode.py"], ["tests/state/test_headcode.py"]),
     "doom loop": (["state/projection.py"], ["tests/state/test_projection.py"]),
     # (the id-ordering test takes 20 s and pins state/ledger/ids.py, not the chain)
     "chain": (["state/ledger/chain.py"], ["tests/state/test_chain.py", "tests/state/test_ledger.py", "--deselect",

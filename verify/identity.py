@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deploystate.platforms.base import Observation, ServiceRef
-from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode, Judge
-from deploystate.state.revhint import what_to_add
+from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode, Judge
+from deploystate.state.drift.revhint import what_to_add
 
 
 @dataclass

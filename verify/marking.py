@@ -13,7 +13,7 @@ from deploystate.state import cache
 from deploystate.state.ledger import integrity, store
 from deploystate.state.config.config import Config
 from deploystate.state.errors import DeploystateError, InputError, Refused
-from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge
+from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge
 from deploystate.state.config.project import Project
 from deploystate.state.ledger.redact import redact
 

@@ -24,7 +24,7 @@ from deploystate.state.config.checks import CheckBase, RevisionCheck, RolloutChe
 from deploystate.state.config.config import Config, ServiceBase
 from deploystate.state.errors import InputError
 from deploystate.state.config.extras import require_services
-from deploystate.state.headcode import Judge
+from deploystate.state.drift.headcode import Judge
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.state.memory.signature import failure_signature
 from deploystate.state.config.project import Project

@@ -21,7 +21,7 @@ from deploystate.platforms.registry import get_platform
 from deploystate.state.ledger import store
 from deploystate.state.config.config import Config
 from deploystate.state.errors import DeploystateError
-from deploystate.state.headcode import Judge, short
+from deploystate.state.drift.headcode import Judge, short
 from deploystate.state.ledger.ids import iso, parse_iso
 from deploystate.state.config.project import Project
 from deploystate.state.ledger.redact import redact

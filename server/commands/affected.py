@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deploystate.state.affect import compute
+from deploystate.state.drift.affect import compute
 from deploystate.state.render import short
 
 from ._common import arg, command, emit, project_from

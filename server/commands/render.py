@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(project.config_path)
         if args.observe and not args.check and not args.head and project.state_dir.is_dir():
             from deploystate.platforms.observing import deadline_of, observe_all
-            from deploystate.state import observations
+            from deploystate.state.drift import observations
             from deploystate.state.ledger.ids import iso, utc_now
 
             fresh = observe_all(project, dict(config.services), deadline_of(config))

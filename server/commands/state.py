@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
         observed = refresh(project, dict(config.services), deadline_of(config, args.deadline))
     else:
-        from deploystate.state.observations import age, load
+        from deploystate.state.drift.observations import age, load
 
         at = load(project.state_dir).get("at")
         notes.append(f"--no-observe: showing what the runtimes said {age(at, utc_now())} ago ({at[:19]}Z)" if at

@@ -8,7 +8,7 @@ from typing import Any
 
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from deploystate.state.affect import compute
+from deploystate.state.drift.affect import compute
 from deploystate.state.errors import ConfigError, DeploystateError
 from deploystate.state.config.mapping import GlobError
 from deploystate.state.config.project import Project
@@ -49,7 +49,7 @@ def observe_now(project: Project) -> None:
 
 
 def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
-    """The shared computation (deploystate.state.affect), presented for agents: a service whose running
+    """The shared computation (deploystate.state.drift.affect), presented for agents: a service whose running
     commit is unknown is reported as ``affected=None`` with the guess from the last change in its reason."""
     if not project.service_paths():
         raise ConfigError("deploystate.toml configures no services",

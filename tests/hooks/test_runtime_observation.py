@@ -3,7 +3,7 @@ HEAD's code is not "deployed", whatever the ledger's verification says."""
 
 from __future__ import annotations
 
-from deploystate.state import observations
+from deploystate.state.drift import observations
 from deploystate.state.ledger.ids import iso, utc_now
 
 

@@ -1,8 +1,8 @@
-"""The one rule "runs HEAD's code" (state/headcode.py), pure and over real git repositories."""
+"""The one rule "runs HEAD's code" (state/drift/headcode.py), pure and over real git repositories."""
 
 from __future__ import annotations
 
-from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge, decide
+from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge, decide
 from deploystate.state.config.mapping import Change
 
 A = "a" * 40

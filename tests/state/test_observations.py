@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from deploystate.state import observations as ob
-from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode
+from deploystate.state.drift import observations as ob
+from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode
 
 A, B = "a" * 40, "b" * 40
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)

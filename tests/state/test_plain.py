@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from deploystate.state.headcode import RUNS_HEAD, HeadCode
+from deploystate.state.drift.headcode import RUNS_HEAD, HeadCode
 from deploystate.state.config.mapping import Change, Match
 from deploystate.state.git.proc import Completed
 

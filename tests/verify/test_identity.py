@@ -12,7 +12,7 @@ from deploystate.platforms.base import Instance, Observation, ServiceRef
 from deploystate.platforms.fake import FakePlatform
 from deploystate.state.config.checks import RevisionCheck
 from deploystate.state.config.config import CommandService
-from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode
+from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode
 from deploystate.verify.checks import revision
 from deploystate.verify.context import CheckContext
 from deploystate.verify.identity import assess

@@ -13,7 +13,7 @@ from deploystate.platforms.fake import FakePlatform
 from deploystate.platforms.registry import use
 from deploystate.state import cache
 from deploystate.state.errors import ConfigError, InputError, PlatformUnreachable, Refused
-from deploystate.state.headcode import Judge
+from deploystate.state.drift.headcode import Judge
 from deploystate.verify.marking import MAX_NOTE, Decision, decide, live, mark_deployed
 from deploystate.verify.service import verify_services
 from tests.fixtures.gitrepo import GitRepo

@@ -11,7 +11,7 @@ from deploystate.platforms.fake import FakePlatform
 from deploystate.state.config.checks import CommandCheck, LogsCheck, RevisionCheck
 from deploystate.state.config.config import CommandService
 from deploystate.state.errors import PlatformUnreachable
-from deploystate.state.headcode import decide
+from deploystate.state.drift.headcode import decide
 from deploystate.verify.context import CheckContext
 from deploystate.verify.result import Measurement, failed, passed
 from deploystate.verify.runner import Job, run_jobs

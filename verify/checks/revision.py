@@ -10,7 +10,7 @@ reason: then it passes, saying it is waived).
 from __future__ import annotations
 
 from deploystate.state.config.checks import RevisionCheck
-from deploystate.state.headcode import NOT_HEAD, RUNS_HEAD, Judge
+from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, Judge
 
 from ..context import CheckContext
 from ..identity import assess

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .ledger.ids import parse_iso
+from deploystate.state.ledger.ids import parse_iso
 
 DIR, FILE = "observed", "last.json"
 VERSION = 1
@@ -40,7 +40,7 @@ def path(state_dir: str | os.PathLike[str]) -> Path:
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    from .ledger.redact import redact  # its patterns cost a hook process ~3 ms to compile; only a write needs them
+    from deploystate.state.ledger.redact import redact  # its patterns cost a hook process ~3 ms to compile; only a write needs them
 
     s = redact(" ".join(str(value).split()))
     return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -23,10 +23,10 @@ from __future__ import annotations
 import os
 from typing import Mapping, Sequence
 
-from .git import gitinfo
-from .errors import GitError
-from .config.mapping import Change, Match, affected
-from .plain import Frozen
+from deploystate.state.git import gitinfo
+from deploystate.state.errors import GitError
+from deploystate.state.config.mapping import Change, Match, affected
+from deploystate.state.plain import Frozen
 
 RUNS_HEAD = "runs_head"
 NOT_HEAD = "not_head"
