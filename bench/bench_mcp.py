@@ -80,7 +80,7 @@ def _git(root: Path, *args: str) -> str:
 
 def build_project(root: Path, records: int, seed: int = 7) -> None:
     """A git repository (HEAD one commit ahead of what runs) and a ledger of ``records`` mixed records."""
-    from deploystate.state import cache
+    from deploystate.state.view import cache
     from deploystate.state.memory import memindex
     from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import write_state_file
@@ -147,7 +147,7 @@ def _ledger_mb(root: Path) -> float:
 
 def breakdown(root: Path, rounds: int = 15) -> list[tuple[str, float]]:
     """In-process p50 of each step of the record path, to show where a record_attempt's time goes."""
-    from deploystate.state import cache
+    from deploystate.state.view import cache
     from deploystate.state.git import gitinfo
     from deploystate.state.memory import memindex, memory
     from deploystate.state.config.project import Project

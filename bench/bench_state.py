@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.ledger import chain
 from deploystate.state.ledger.ids import id_after, iso, utc_now
 from deploystate.state.ledger.ledger import Ledger

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_state import fill  # noqa: E402
 
-from deploystate.state import cache  # noqa: E402
+from deploystate.state.view import cache  # noqa: E402
 from deploystate.state.ledger.ledger import Ledger  # noqa: E402
 from deploystate.state.git.sync_git import sync  # noqa: E402
 

@@ -55,7 +55,7 @@ def _record(i: int, rnd: random.Random, head: str, author: dict) -> dict:
 
 
 def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
-    from deploystate.state import cache
+    from deploystate.state.view import cache
     from deploystate.state.memory import memindex
     from deploystate.state.ledger import chainmark
     from deploystate.state.config.project import Project

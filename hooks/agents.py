@@ -62,8 +62,8 @@ def session_context(settings: HookSettings, cwd: str) -> str:
                 "Do not assume anything is deployed, running or verified; `deploystate init` sets it up.")
     try:
         from deploystate.state.config.project import Project
-        from deploystate.state.render import render
-        from deploystate.state.view import build_view
+        from deploystate.state.view.render import render
+        from deploystate.state.view.view import build_view
 
         from deploystate.state.ledger import integrity
 
@@ -94,7 +94,7 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
     """Why the agent may not finish yet, or None."""
     if inp.stop_active or not settings.configured:
         return None
-    from deploystate.state import projection
+    from deploystate.state.view import projection
 
     from . import gates, snapshot
 

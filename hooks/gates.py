@@ -12,8 +12,8 @@ git part); a passing service with no such verdict is refused: nothing shows it r
 
 from __future__ import annotations
 
-from deploystate.state import projection
-from deploystate.state.render import day, short
+from deploystate.state.view import projection
+from deploystate.state.view.render import day, short
 
 
 class Refusal:

@@ -41,8 +41,8 @@ def affected_lines(project, base: str, head: str, top: str) -> list[str]:
     hit = affected(changes, project.service_paths(), project.all_services_rules())
     if not hit.services:
         return []
-    from deploystate.state import cache
-    from deploystate.state.render import day, short
+    from deploystate.state.view import cache
+    from deploystate.state.view.render import day, short
 
     state = cache.load(project.ledger).state
     lines = []

@@ -142,7 +142,7 @@ def resolve_target(project: Project, service: str, to: str) -> Target:
     """Turn "last_verified" / "previous" / a revision into the commit and the platform's handle."""
     deploys = _deploys(project, service)
     if to == "last_verified":
-        from deploystate.state import cache
+        from deploystate.state.view import cache
         verified = (cache.load(project.ledger).state["services"].get(service) or {}).get("verified")
         if not verified:
             raise Refused(f"{service} has no passing verification to roll back to",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
 from deploystate.state.drift.affect import affected_by_base, base_known
 from deploystate.state.drift.affect import bases as affect_bases

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 

@@ -37,7 +37,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.config.project import CONFIG_NAME, Project
@@ -147,7 +147,7 @@ class ToolContext:
         return project
 
     def view(self, project: Project) -> dict[str, Any]:
-        """The state view (``deploystate.state.view.build_view``), cached while nothing it depends on changed."""
+        """The state view (``deploystate.state.view.view.build_view``), cached while nothing it depends on changed."""
         return self.views.get(project)
 
     def known_services(self, project: Project) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.errors import InputError
 from deploystate.state.ledger.ids import iso, parse_duration, parse_iso, utc_now
 from deploystate.state.config.project import Project

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from deploystate.state.render import next_steps
+from deploystate.state.view.render import next_steps
 
 from .models import ToolOutput
 

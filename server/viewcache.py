@@ -20,7 +20,7 @@ from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.state.drift import observations
 from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
 from deploystate.state.config.project import Project
-from deploystate.state.view import build_view
+from deploystate.state.view.view import build_view
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

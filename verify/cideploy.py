@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.git import gitinfo
 from deploystate.state.config.config import Config
 from deploystate.state.errors import GitError, InputError

@@ -12,14 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.git import gitinfo
 from deploystate.state.config.checks import LogsCheck
 from deploystate.state.config.config import Config
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
 from deploystate.platforms.observing import deadline_of, refresh
 from deploystate.state.config.project import Project
-from deploystate.state.view import build_view
+from deploystate.state.view.view import build_view
 
 from .result import CheckResult
 from .runner import Job, Progress, run_jobs

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.ledger import integrity, store
 from deploystate.state.config.config import Config
 from deploystate.state.errors import DeploystateError, InputError, Refused

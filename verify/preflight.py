@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
 from deploystate.state.ledger import store
 from deploystate.state.config.config import Config

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.config.config import Config
 from deploystate.state.ledger.ids import parse_iso, utc_now
 from deploystate.state.config.project import Project

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.registry import get_platform
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.git import gitinfo
 from deploystate.state.ledger import store
 from deploystate.state.config.checks import CheckBase, RevisionCheck, RolloutCheck

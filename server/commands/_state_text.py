@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from deploystate.state.render import day, next_steps, observed_as, short
+from deploystate.state.view.render import day, next_steps, observed_as, short
 
 Paint = Callable[[str, str], str]
 ANSI = {"bad": "31;1", "warn": "33", "good": "32", "head": "1"}

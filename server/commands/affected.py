@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from deploystate.state.drift.affect import compute
-from deploystate.state.render import short
+from deploystate.state.view.render import short
 
 from ._common import arg, command, emit, project_from
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.memory.memory import OUTCOMES, check_attempt, record_attempt
 
 from ._common import actions, arg, color, command, emit, project_from

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project, find_root
 

@@ -110,7 +110,7 @@ def _service_data(f: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config.config import validate_config
-    from deploystate.state.render import write_atomic
+    from deploystate.state.view.render import write_atomic
     from deploystate.state.discovery.starter import provenance, starter_toml
     from deploystate.state.ledger.store import write_state_file
 

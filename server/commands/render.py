@@ -11,7 +11,7 @@ from pathlib import Path
 from deploystate.state.git import gitinfo
 from deploystate.state.errors import GitError
 from deploystate.state.config.project import Project
-from deploystate.state.render import write_atomic
+from deploystate.state.view.render import write_atomic
 from deploystate.state.ledger.store import state_file_text
 
 from ._common import arg, command, project_from

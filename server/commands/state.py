@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from deploystate.state.ledger.ids import utc_now
-from deploystate.state.render import next_steps
+from deploystate.state.view.render import next_steps
 
 from ._common import arg, command, emit, project_from
 
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config.config import load_config
-    from deploystate.state.view import build_view
+    from deploystate.state.view.view import build_view
 
     from ._state_text import state_text
 

@@ -140,7 +140,7 @@ class Scene:
 
     def view(self) -> dict[str, Any]:
         from deploystate.state.ledger.ids import utc_now
-        from deploystate.state.view import build_view
+        from deploystate.state.view.view import build_view
 
         return build_view(self.project, now=utc_now(), generated_by="deploystate demo")
 
@@ -148,7 +148,7 @@ class Scene:
         """What ``deploystate state`` shows: every runtime asked first (the answers kept), then the view."""
         from deploystate.platforms.observing import deadline_of, refresh
         from deploystate.state.ledger.ids import utc_now
-        from deploystate.state.view import build_view
+        from deploystate.state.view.view import build_view
 
         observed = refresh(self.project, dict(self.config.services), deadline_of(self.config))
         return build_view(self.project, now=utc_now(), generated_by="deploystate demo", observed=observed)

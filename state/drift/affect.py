@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
 from deploystate.state.errors import GitError
 from .headcode import Judge
 from deploystate.state.config.mapping import Change, Match, affected
 from deploystate.state.config.project import Project
 from deploystate.state.git.proc import run as run_proc
-from deploystate.state.render import short
+from deploystate.state.view.render import short
 
 LAST_VERIFIED = "last verified deploy"
 RUNTIME = "the commit the runtime reports"

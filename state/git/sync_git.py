@@ -17,7 +17,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.ledger import remote_anchor
 from deploystate.state.ledger.chain import canonical
 from deploystate.state.errors import GitError

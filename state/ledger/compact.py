@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from . import anchor, chain, store
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex
 from deploystate.state.errors import InputError, Refused
 from .ids import iso, parse_duration, utc_now

@@ -6,13 +6,13 @@ import sys
 from typing import Any
 
 from . import anchor
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
 from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
-from deploystate.state.render import render, write_atomic
-from deploystate.state.view import build_view
+from deploystate.state.view.render import render, write_atomic
+from deploystate.state.view.view import build_view
 
 
 def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str | None = None,

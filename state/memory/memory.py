@@ -12,7 +12,7 @@ import bisect
 import re
 from typing import Any, Iterable
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from . import memindex, recall, similarity
 from deploystate.state.ledger import store
 from deploystate.state.errors import InputError

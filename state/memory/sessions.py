@@ -13,7 +13,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from . import memindex
 from deploystate.state.ledger import store
 from deploystate.state.git.author import current_author

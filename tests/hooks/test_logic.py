@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deploystate.hooks import claims, gates, settings, shellparse
-from deploystate.state import projection
+from deploystate.state.view import projection
 
 PATTERNS, _ = claims.compile_patterns(list(settings.DEFAULT_CLAIM_PATTERNS))
 

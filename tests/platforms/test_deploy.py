@@ -15,7 +15,7 @@ from deploystate.platforms import deploy, registry
 from deploystate.platforms.base import Observation, RestartResult
 from deploystate.platforms.command import CommandPlatform
 from deploystate.platforms.fake import FakePlatform
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.ledger import store
 from deploystate.state.errors import PlatformUnreachable, Refused
 from deploystate.state.config.project import Project

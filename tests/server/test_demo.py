@@ -19,7 +19,7 @@ from deploystate.server.demo import app_files, story
 from deploystate.server.demo.config_text import command_config
 from deploystate.server.demo.report import DemoResult, StepResult
 from deploystate.server.demo.scene import evidence_samples, expect, hook_lines
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.config.config import validate_config
 from deploystate.state.config.project import Project
 

@@ -10,7 +10,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from deploystate.server.mcp_app import build_server
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.config.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
 from tests.server.mcp_support import elicitation, run, text

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from deploystate.server.backends.s3 import S3Ledger, S3SyncResult, parse_backend
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.errors import ConfigError
 from deploystate.state.ledger.ledger import Ledger
 from tests.timing import GENEROUS

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex, memory
 from deploystate.state.ledger.compact import compact, keep_reasons, open_items
 from deploystate.state.errors import InputError, Refused

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.ledger import durable
 from deploystate.state.errors import LedgerError
 from deploystate.state.ledger.ledger import Ledger

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.ledger.chain import seal
 from deploystate.state.ledger.ledger import Ledger
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from deploystate.state.config.project import Project
-from deploystate.state.render import render, write_atomic
+from deploystate.state.view.render import render, write_atomic
 from deploystate.state.ledger.store import record, state_file_text
 from tests.fixtures.gitrepo import GitRepo
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.memory import memory
 from deploystate.state.errors import InputError
 from deploystate.state.memory.memrecords import auto_summary

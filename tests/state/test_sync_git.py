@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state import cache, projection
+from deploystate.state.view import cache, projection
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.git.sync_git import REF, sync
 from tests.fixtures.gitrepo import GIT_ENV, GitRepo

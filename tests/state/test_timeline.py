@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from deploystate.state import timeline
+from deploystate.state.view import timeline
 
 NOW = datetime(2026, 12, 1, 18, 0)
 
@@ -74,9 +74,9 @@ def test_unknown_kinds_are_ignored():
 def test_the_state_file_of_a_real_ledger_shows_the_days_events(git_repo):
     """Records written through the store appear as the state file's Mermaid section, newest day only."""
     from deploystate.state.config.project import Project
-    from deploystate.state.render import render
+    from deploystate.state.view.render import render
     from deploystate.state.ledger.store import record
-    from deploystate.state.view import build_view
+    from deploystate.state.view.view import build_view
 
     git_repo.write("deploystate.toml", '[services.api]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["a/**"]\n')
     head = git_repo.commit("c")

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.ledger import store
 from deploystate.state.config.config import Config, load_config
 from deploystate.state.config.project import Project

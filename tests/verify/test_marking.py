@@ -11,7 +11,7 @@ import pytest
 from deploystate.platforms.base import Instance, Observation
 from deploystate.platforms.fake import FakePlatform
 from deploystate.platforms.registry import use
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.errors import ConfigError, InputError, PlatformUnreachable, Refused
 from deploystate.state.drift.headcode import Judge
 from deploystate.verify.marking import MAX_NOTE, Decision, decide, live, mark_deployed

@@ -10,7 +10,7 @@ import pytest
 from deploystate.platforms.base import Instance, Observation
 from deploystate.platforms.fake import FakePlatform
 from deploystate.platforms.registry import use
-from deploystate.state import cache
+from deploystate.state.view import cache
 from deploystate.state.errors import Refused
 from deploystate.verify.marking import mark_deployed
 from deploystate.verify.service import verify_services

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from . import cache, projection, timeline
-from .drift import observations
-from .git import gitinfo
-from .ledger import integrity
-from .errors import DeploystateError
-from .drift.headcode import Judge
-from .ledger.ids import iso, parse_iso
-from .config.mapping import affected
-from .config.project import Project
+from deploystate.state.drift import observations
+from deploystate.state.git import gitinfo
+from deploystate.state.ledger import integrity
+from deploystate.state.errors import DeploystateError
+from deploystate.state.drift.headcode import Judge
+from deploystate.state.ledger.ids import iso, parse_iso
+from deploystate.state.config.mapping import affected
+from deploystate.state.config.project import Project
 
 MAX_DRIFT_FILES = 10
 # The ledger's "runs HEAD's code", and how it is shown when the runtime has not confirmed it.

@@ -14,10 +14,10 @@ import json
 import os
 from contextlib import nullcontext
 
-from .ledger import anchor
+from deploystate.state.ledger import anchor
 from . import projection
-from .ledger.chain import Problem
-from .ledger.ledger import Ledger, hash_ending_at
+from deploystate.state.ledger.chain import Problem
+from deploystate.state.ledger.ledger import Ledger, hash_ending_at
 
 CACHE = "projection.json"
 
