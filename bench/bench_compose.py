@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # tests.fixtures.dockerd holds the engine and image helpers
 
 from deploystate.platforms.base import ServiceRef  # noqa: E402
-from deploystate.platforms.compose import ComposePlatform  # noqa: E402
-from deploystate.platforms.compose_cli import package_binary  # noqa: E402
+from deploystate.platforms.compose.compose import ComposePlatform  # noqa: E402
+from deploystate.platforms.compose.compose_cli import package_binary  # noqa: E402
 from deploystate.state.git import proc  # noqa: E402
 from deploystate.state.config.config import ComposeService  # noqa: E402
 from tests.fixtures.dockerd import ImageBuilder, make_rootfs, shared_engine  # noqa: E402

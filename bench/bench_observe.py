@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # tests.fixtures.dockerd holds the engine and image helpers
 
-from deploystate.platforms.compose_cli import package_binary  # noqa: E402
+from deploystate.platforms.compose.compose_cli import package_binary  # noqa: E402
 from deploystate.state.git import proc  # noqa: E402
 from tests.fixtures.dockerd import ImageBuilder, make_rootfs, shared_engine  # noqa: E402
 

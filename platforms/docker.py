@@ -17,7 +17,7 @@ from deploystate.state.errors import ConfigError, DeploystateError, InputError, 
 from deploystate.state.ledger.ids import iso, utc_now
 
 from .base import Observation, Progress, RestartResult, ServiceRef
-from .compose_drift import short_id
+from .compose.compose_drift import short_id
 from .docker_images import image_id, images_for_revision, split_ref
 from .docker_recreate import recreate
 from .docker_view import observation_of, readings_for

@@ -27,7 +27,7 @@ def require_engine(timeout: float = 3.0) -> str:
 
 def require_parts() -> None:
     """Raise a DeploystateError naming the first missing part (engine, compose v2, static busybox)."""
-    from deploystate.platforms.compose_cli import find_compose
+    from deploystate.platforms.compose.compose_cli import find_compose
 
     from .variants import static_busybox
 

@@ -103,7 +103,7 @@ class ComposeVariant:
 
     def stop_all(self, ws: Workspace) -> list[Any]:
         """``docker compose down`` (containers, network, the images it built); the containers still there."""
-        from deploystate.platforms.compose_cli import find_compose
+        from deploystate.platforms.compose.compose_cli import find_compose
 
         try:
             compose = find_compose()

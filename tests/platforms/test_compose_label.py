@@ -10,8 +10,8 @@ from typing import Any, Iterator
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.compose import ComposePlatform
-from deploystate.platforms.compose_label import stamped
+from deploystate.platforms.compose.compose import ComposePlatform
+from deploystate.platforms.compose.compose_label import stamped
 from deploystate.state.git import proc
 from deploystate.state.config.config import ComposeService, Revision
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder

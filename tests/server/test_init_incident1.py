@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from deploystate.platforms.compose import ComposePlatform
+from deploystate.platforms.compose.compose import ComposePlatform
 from deploystate.platforms.registry import use
 from deploystate.server.cli import main
 from deploystate.state.git import proc

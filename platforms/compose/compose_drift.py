@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from .dockerutil import parse_time
-from .revision import env_map
+from deploystate.platforms.dockerutil import parse_time
+from deploystate.platforms.revision import env_map
 
 MAX_SCAN = 20_000                     # files looked at in a build context before giving up
 # Never code: VCS data, dependency caches, and deploystate's own state (rewritten on every run).

@@ -19,15 +19,15 @@ from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now
 
-from .base import Observation, Progress, RestartResult, ServiceRef
+from deploystate.platforms.base import Observation, Progress, RestartResult, ServiceRef
 from .compose_cli import ComposeCli, tail
 from .compose_drift import changes_since_created, short_id
 from .compose_label import build_commit, stamped
-from .docker_images import image_id, images_for_revision, split_ref
-from .docker_view import observation_of, readings_for
-from .dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
-from . import worktree
-from .revision import agree, describe
+from deploystate.platforms.docker_images import image_id, images_for_revision, split_ref
+from deploystate.platforms.docker_view import observation_of, readings_for
+from deploystate.platforms.dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
+from deploystate.platforms import worktree
+from deploystate.platforms.revision import agree, describe
 
 STRATEGIES = ("auto", "restart", "recreate")
 PROJECT, SERVICE, ONEOFF, NUMBER = ("com.docker.compose.project", "com.docker.compose.service",
