@@ -14,7 +14,7 @@ from .base import Platform
 # name -> "module:Class"; the class is constructed with keyword options (transports, endpoints).
 PLATFORMS: dict[str, str] = {
     "compose": "deploystate.platforms.compose.compose:ComposePlatform",
-    "docker": "deploystate.platforms.docker:DockerPlatform",
+    "docker": "deploystate.platforms.docker.docker:DockerPlatform",
     "kubernetes": "deploystate.platforms.kubernetes:KubernetesPlatform",
     "ecs": "deploystate.platforms.ecs:EcsPlatform",
     "command": "deploystate.platforms.command:CommandPlatform",

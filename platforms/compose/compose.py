@@ -23,9 +23,9 @@ from deploystate.platforms.base import Observation, Progress, RestartResult, Ser
 from .compose_cli import ComposeCli, tail
 from .compose_drift import changes_since_created, short_id
 from .compose_label import build_commit, stamped
-from deploystate.platforms.docker_images import image_id, images_for_revision, split_ref
-from deploystate.platforms.docker_view import observation_of, readings_for
-from deploystate.platforms.dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
+from deploystate.platforms.docker.docker_images import image_id, images_for_revision, split_ref
+from deploystate.platforms.docker.docker_view import observation_of, readings_for
+from deploystate.platforms.docker.dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
 from deploystate.platforms import worktree
 from deploystate.platforms.revision import agree, describe
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from deploystate.platforms.dockerutil import parse_time
+from deploystate.platforms.docker.dockerutil import parse_time
 from deploystate.platforms.revision import env_map
 
 MAX_SCAN = 20_000                     # files looked at in a build context before giving up

@@ -11,7 +11,7 @@ HINT = ("start Docker (or set DOCKER_HOST to a running engine), or run `deployst
 
 def require_engine(timeout: float = 3.0) -> str:
     """The engine's address; PlatformUnreachable unless a Docker engine answers a ping."""
-    from deploystate.platforms.dockerutil import Engine
+    from deploystate.platforms.docker.dockerutil import Engine
 
     engine = Engine(api_timeout=timeout)
     try:

@@ -116,7 +116,7 @@ class ComposeVariant:
     def _leftovers(self) -> list[Any]:
         """Remove every image compose built for this run (earlier builds are left untagged by later ones)
         and return the ids of the project's containers that are still there."""
-        from deploystate.platforms.dockerutil import Engine
+        from deploystate.platforms.docker.dockerutil import Engine
 
         label = {"label": f"com.docker.compose.project={self.project}"}
         engine = Engine(api_timeout=30)

@@ -15,7 +15,7 @@ import pytest
 
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.platforms.compose.compose import ComposePlatform
-from deploystate.platforms.dockerutil import previous_until
+from deploystate.platforms.docker.dockerutil import previous_until
 from deploystate.state.git import proc
 from deploystate.state.config.config import ComposeService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound

@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.docker import DockerPlatform
-from deploystate.platforms.docker_view import observation_of
+from deploystate.platforms.docker.docker import DockerPlatform
+from deploystate.platforms.docker.docker_view import observation_of
 from deploystate.platforms.revision import RevisionReading
 from deploystate.state.config.config import DockerService
 from deploystate.state.errors import PlatformError, PlatformUnreachable, TargetNotFound
@@ -109,8 +109,8 @@ def test_restart_keeps_the_old_image_and_recreate_brings_the_new_one(platform: D
 def test_failed_recreate_puts_the_old_container_back(platform: DockerPlatform, docker_images: ImageBuilder,
                                                     images: dict[str, str], unique: str) -> None:
     """When the copy cannot be created (image gone), the original container is renamed back and running."""
-    from deploystate.platforms.docker_recreate import recreate
-    from deploystate.platforms.dockerutil import Deadline
+    from deploystate.platforms.docker.docker_recreate import recreate
+    from deploystate.platforms.docker.dockerutil import Deadline
 
     original = _run(docker_images, f"{images['repo']}:{unique}", unique)
     attrs = docker_images.client.api.inspect_container(original.id)
@@ -247,7 +247,7 @@ def test_inspect_shapes_become_states_and_problems() -> None:
 
 def test_previous_instance_boundary() -> None:
     """`previous` ends between the last exit and the current start; exited means all; never exited means none."""
-    from deploystate.platforms.dockerutil import parse_time, previous_until
+    from deploystate.platforms.docker.dockerutil import parse_time, previous_until
 
     restarted = {"Status": "running", "FinishedAt": "2026-01-05T21:00:00Z", "StartedAt": "2026-01-05T21:00:01Z"}
     middle = previous_until(restarted)

@@ -47,7 +47,7 @@ def crashed_container(dockerd, docker_images):
 @pytest.mark.docker
 def test_docker_current_and_previous_instance_logs_redacted(git_repo, dockerd, crashed_container, capsys):
     """Docker: the current instance's lines by default, the crashed one's with previous=true, secrets hidden."""
-    from deploystate.platforms.docker import DockerPlatform
+    from deploystate.platforms.docker.docker import DockerPlatform
 
     project = make_project(git_repo, f'[services.api]\nplatform = "docker"\ncontainer = "{crashed_container}"\n'
                                      'paths = ["web/**"]\n')

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.docker import DockerPlatform
+from deploystate.platforms.docker.docker import DockerPlatform
 from deploystate.platforms.registry import use
 from deploystate.state.config.checks import LogsCheck, RevisionCheck, RolloutCheck
 from deploystate.state.config.config import DockerService, load_config

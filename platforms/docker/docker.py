@@ -16,14 +16,14 @@ from deploystate.state.config.config import DockerService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now
 
-from .base import Observation, Progress, RestartResult, ServiceRef
-from .compose.compose_drift import short_id
+from deploystate.platforms.base import Observation, Progress, RestartResult, ServiceRef
+from deploystate.platforms.compose.compose_drift import short_id
 from .docker_images import image_id, images_for_revision, split_ref
 from .docker_recreate import recreate
 from .docker_view import observation_of, readings_for
 from .dockerutil import DEFAULT_API_TIMEOUT, Deadline, Engine, read_logs
-from . import worktree
-from .revision import agree, describe
+from deploystate.platforms import worktree
+from deploystate.platforms.revision import agree, describe
 
 STRATEGIES = ("auto", "restart", "recreate")
 

@@ -8,7 +8,7 @@ from typing import Any
 from deploystate.state.config.config import Revision
 from deploystate.state.errors import PlatformError
 
-from .revision import describe, read_revision, same_revision
+from deploystate.platforms.revision import describe, read_revision, same_revision
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Progress
+from deploystate.platforms.base import Progress
 from .dockerutil import Deadline, Engine
 
 # Config keys that an image supplies by default; equal values are the image's, not the container's.

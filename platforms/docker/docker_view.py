@@ -11,9 +11,9 @@ from typing import Any, Callable
 from deploystate.state.config.config import Revision
 from deploystate.state.ledger.redact import redact
 
-from .base import Instance, Observation
+from deploystate.platforms.base import Instance, Observation
 from .dockerutil import iso_time
-from .revision import RevisionReading, agree, read_revision
+from deploystate.platforms.revision import RevisionReading, agree, read_revision
 
 _STATES = {"running": "running", "restarting": "restarting", "exited": "exited", "dead": "exited",
            "created": "waiting", "paused": "waiting", "removing": "terminated"}
