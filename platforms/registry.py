@@ -15,7 +15,7 @@ from .base import Platform
 PLATFORMS: dict[str, str] = {
     "compose": "deploystate.platforms.compose.compose:ComposePlatform",
     "docker": "deploystate.platforms.docker.docker:DockerPlatform",
-    "kubernetes": "deploystate.platforms.kubernetes:KubernetesPlatform",
+    "kubernetes": "deploystate.platforms.kubernetes.kubernetes:KubernetesPlatform",
     "ecs": "deploystate.platforms.ecs:EcsPlatform",
     "command": "deploystate.platforms.command:CommandPlatform",
 }

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from deploystate.platforms import k8s_pods as pods
-from deploystate.platforms import k8s_rollout as rules
+from deploystate.platforms.kubernetes import k8s_pods as pods
+from deploystate.platforms.kubernetes import k8s_rollout as rules
 from deploystate.state.config.config import KubernetesService, Revision
 from deploystate.state.errors import PlatformError, TargetNotFound
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.k8s_sets import daemonset_status, statefulset_status
-from deploystate.platforms.kubernetes import KubernetesPlatform
+from deploystate.platforms.kubernetes.k8s_sets import daemonset_status, statefulset_status
+from deploystate.platforms.kubernetes.kubernetes import KubernetesPlatform
 from deploystate.platforms.registry import use
 from deploystate.state.config.config import KubernetesService, Revision
 from deploystate.state.errors import PlatformError, Refused

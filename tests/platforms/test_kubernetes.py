@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.kubernetes import KubernetesPlatform
+from deploystate.platforms.kubernetes.kubernetes import KubernetesPlatform
 from deploystate.platforms.registry import get_platform
 from deploystate.state.config.config import KubernetesService, Revision
 from deploystate.state.errors import ConfigError, PlatformUnreachable, Refused, TargetNotFound
@@ -54,7 +54,7 @@ def test_restart_patches_restarted_at_and_bumps_generation(kube_cluster: FakeClu
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """rollout restart stamps the template annotation; the result carries the new generation and stamp."""
     frozen = now().replace(microsecond=250_000)
-    monkeypatch.setattr("deploystate.platforms.kubernetes.utc_now", lambda: frozen)
+    monkeypatch.setattr("deploystate.platforms.kubernetes.kubernetes.utc_now", lambda: frozen)
     kube_cluster.add_deployment(SEED, seed_containers(OLD))
     result = platform.restart(service(kube_cluster), "auto", timeout=5)
     dep = kube_cluster.get(DEPLOYMENTS, "default", SEED)

@@ -70,7 +70,7 @@ def test_docker_current_and_previous_instance_logs_redacted(git_repo, dockerd, c
 
 def test_kubernetes_logs_previous_grep_and_bounds(git_repo, kube_cluster: FakeCluster):
     """Kubernetes: pod logs and the previous container's, a grep, the last max_lines only, redacted."""
-    from deploystate.platforms.kubernetes import KubernetesPlatform
+    from deploystate.platforms.kubernetes.kubernetes import KubernetesPlatform
 
     kube_cluster.add_deployment("app", [{"name": "web", "image": "registry.test/app:1"}])
     kube_cluster.controller_step("app", containers={"web": oom_killed(restarts=1)})  # it died once

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
-from deploystate.platforms.kubernetes import KubernetesPlatform
+from deploystate.platforms.kubernetes.kubernetes import KubernetesPlatform
 from deploystate.platforms.registry import use
 from deploystate.verify.service import verify_services
 from tests.fixtures.gitrepo import GitRepo

@@ -89,7 +89,7 @@ def measure(check: ConfigRefsCheck, ctx: CheckContext, timeout: float) -> Measur
                             f"{cfg.platform}")
     if bool(check.configmap) == bool(check.env_file):
         return inconclusive("set exactly one of `configmap` or `env_file`")
-    from deploystate.platforms.k8s_client import Deadline, KubeApi, build_client
+    from deploystate.platforms.kubernetes.k8s_client import Deadline, KubeApi, build_client
 
     ns = check.namespace or cfg.namespace
     deadline = Deadline(timeout)

@@ -18,7 +18,7 @@ from deploystate.state.config.config import KubernetesService
 from deploystate.state.errors import PlatformError, TargetNotFound
 
 from .k8s_pods import HASH_LABEL, as_int, condition, pod_revision
-from .revision import same_revision
+from deploystate.platforms.revision import same_revision
 
 TIMED_OUT = "ProgressDeadlineExceeded"          # Progressing condition reason kubectl treats as failure
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"

@@ -9,8 +9,8 @@ from typing import Any
 
 from deploystate.state.config.config import Revision
 
-from .base import Instance
-from .revision import RevisionReading, read_revision
+from deploystate.platforms.base import Instance
+from deploystate.platforms.revision import RevisionReading, read_revision
 
 HASH_LABEL = "pod-template-hash"
 # Waiting reasons that mean the container will not come up by itself.

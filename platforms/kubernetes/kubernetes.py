@@ -21,10 +21,10 @@ from deploystate.state.ledger.redact import redact
 from . import k8s_pods as podrules
 from . import k8s_rollout as rules
 from . import k8s_sets as sets
-from .base import Instance, Observation, Progress, RestartResult, ServiceRef
+from deploystate.platforms.base import Instance, Observation, Progress, RestartResult, ServiceRef
 from .k8s_client import Deadline, KubeApi, build_client
 from .k8s_workload import gather, template_annotations, template_containers
-from .revision import RevisionReading, agree, describe, read_revision
+from deploystate.platforms.revision import RevisionReading, agree, describe, read_revision
 
 STRATEGIES = ("auto", "rollout", "restart", "recreate")   # all mean: new pods from the same template
 LOG_LIMIT_BYTES = 1_000_000                              # per container: logs are evidence, not archives
