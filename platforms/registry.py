@@ -16,7 +16,7 @@ PLATFORMS: dict[str, str] = {
     "compose": "deploystate.platforms.compose.compose:ComposePlatform",
     "docker": "deploystate.platforms.docker.docker:DockerPlatform",
     "kubernetes": "deploystate.platforms.kubernetes.kubernetes:KubernetesPlatform",
-    "ecs": "deploystate.platforms.ecs:EcsPlatform",
+    "ecs": "deploystate.platforms.ecs.ecs:EcsPlatform",
     "command": "deploystate.platforms.command:CommandPlatform",
 }
 

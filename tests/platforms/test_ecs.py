@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.ecs import EcsPlatform
+from deploystate.platforms.ecs.ecs import EcsPlatform
 from deploystate.state.config.config import EcsService
 from deploystate.state.errors import PlatformError, TargetNotFound
 from tests.platforms.ecs_support import (NEW, OLD, REGION, _no_project, create_service, ecs, primary,  # noqa: F401

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from deploystate.platforms.ecs import EcsPlatform
+from deploystate.platforms.ecs.ecs import EcsPlatform
 from deploystate.state.errors import PlatformUnreachable
 from tests.platforms.aws_replay import THROTTLED, Replay, recorded
 from tests.platforms.ecs_support import _no_project, svc_ref  # noqa: F401  (autouse fixture)

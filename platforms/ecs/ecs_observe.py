@@ -14,8 +14,8 @@ from typing import Any, Iterable
 from deploystate.state.config.config import Revision
 from deploystate.state.ledger.ids import iso
 
-from .base import Instance, Observation
-from .revision import RevisionReading, agree, describe, read_revision
+from deploystate.platforms.base import Instance, Observation
+from deploystate.platforms.revision import RevisionReading, agree, describe, read_revision
 
 MAX_INSTANCES = 20
 OOM_EXIT = 137

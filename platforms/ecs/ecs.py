@@ -19,11 +19,11 @@ from deploystate.state.config.config import EcsService
 from deploystate.state.errors import ConfigError, DeploystateError, InputError, PlatformError, TargetNotFound
 from deploystate.state.ledger.ids import iso, utc_now
 
-from . import recorded
-from .base import Observation, Progress, RestartResult, ServiceRef
+from deploystate.platforms import recorded
+from deploystate.platforms.base import Observation, Progress, RestartResult, ServiceRef
 from .ecs_client import Clients, Deadline
 from .ecs_observe import short_td, since_filter, summarize, td_revision
-from .revision import same_revision
+from deploystate.platforms.revision import same_revision
 
 STRATEGIES = ("force_new_deployment", "auto", "restart", "rollout")
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
