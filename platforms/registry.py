@@ -17,7 +17,7 @@ PLATFORMS: dict[str, str] = {
     "docker": "deploystate.platforms.docker.docker:DockerPlatform",
     "kubernetes": "deploystate.platforms.kubernetes.kubernetes:KubernetesPlatform",
     "ecs": "deploystate.platforms.ecs.ecs:EcsPlatform",
-    "command": "deploystate.platforms.command:CommandPlatform",
+    "command": "deploystate.platforms.command.command:CommandPlatform",
 }
 
 _overrides: dict[str, Platform] = {}

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from deploystate.platforms.command import process_alive
+from deploystate.platforms.command.command import process_alive
 
 GRACE = 3.0
 

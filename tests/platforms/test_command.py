@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.command import CommandPlatform
-from deploystate.platforms.command_parse import filter_since, parse_output, parse_time
+from deploystate.platforms.command.command import CommandPlatform
+from deploystate.platforms.command.command_parse import filter_since, parse_output, parse_time
 from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandNotFound, InputError, PlatformError
 from deploystate.state.config.project import Project

@@ -13,7 +13,7 @@ import pytest
 
 from deploystate.platforms import deploy, registry
 from deploystate.platforms.base import Observation, RestartResult
-from deploystate.platforms.command import CommandPlatform
+from deploystate.platforms.command.command import CommandPlatform
 from deploystate.platforms.fake import FakePlatform
 from deploystate.state.view import cache
 from deploystate.state.ledger import store

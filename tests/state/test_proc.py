@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.platforms.base import ServiceRef
-from deploystate.platforms.command import CommandPlatform
+from deploystate.platforms.command.command import CommandPlatform
 from deploystate.state.config.checks import CommandCheck
 from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandTimeout

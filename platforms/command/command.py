@@ -20,11 +20,11 @@ from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandError, CommandTimeout, ConfigError, InputError, PlatformError
 from deploystate.state.ledger.ids import iso, utc_now
 
-from . import recorded
-from .base import Instance, Observation, Progress, RestartResult, ServiceRef
+from deploystate.platforms import recorded
+from deploystate.platforms.base import Instance, Observation, Progress, RestartResult, ServiceRef
 from .command_logs import read_log_file
 from .command_parse import as_bool, as_int, as_state, filter_since, parse_output, parse_time, pick
-from .revision import read_revision
+from deploystate.platforms.revision import read_revision
 
 STRATEGIES = ("command", "auto", "restart")
 OBSERVE_AFTER_RESTART = 10.0          # seconds allowed for the post-restart observation
