@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         check_bind(args.host, args.port, token)
         allowed_hosts(args.host, args.allowed_host)  # a bad --allowed-host is refused before anything starts
     _refuse_bad_config(root)
-    from deploystate.server.mcp_app import build_server  # the SDK loads only when serving
+    from deploystate.server.mcp.mcp_app import build_server  # the SDK loads only when serving
 
     if args.read_only and args.mode not in (None, "read-only"):
         raise InputError(f"--read-only contradicts --mode {args.mode}", "pass one of them")

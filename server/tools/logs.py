@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..mcp_context import Call, ToolContext
-from ..models import ServiceName, ToolInput, ToolOutput
+from deploystate.server.mcp.mcp_context import Call, ToolContext
+from deploystate.server.mcp.models import ServiceName, ToolInput, ToolOutput
 from ..service_logs import DEFAULT_LINES, MAX_LINES, LogsReport, read_logs, render
 
 LOGS_TIMEOUT = 30.0

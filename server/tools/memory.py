@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from deploystate.state.memory import memory
 
-from ..mcp_context import Call, ToolContext
-from ..models import (AttemptBrief, CheckAttemptInput, CheckAttemptOutput, EndSessionInput, EndSessionOutput,
-                      RecordAttemptInput, RecordAttemptOutput, StartSessionInput, ToolOutput)
-from ..state_summary import StateOutput, summarize
+from deploystate.server.mcp.mcp_context import Call, ToolContext
+from deploystate.server.mcp.models import (AttemptBrief, CheckAttemptInput, CheckAttemptOutput, EndSessionInput,
+                                           EndSessionOutput, RecordAttemptInput, RecordAttemptOutput,
+                                           StartSessionInput, ToolOutput)
+from deploystate.server.mcp.state_summary import StateOutput, summarize
 
 # Sessions that recorded anything this recently stay open when another agent starts one (parallel agents);
 # older open sessions are closed as abandoned, with what the ledger shows they did.

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from deploystate.platforms.outcome import Outcome
 from deploystate.state.ledger.ids import iso
 
-from ..confirm import Pending, digest
-from ..mcp_context import Call, ToolContext
-from ..models import SERVICES_MAX, Revision, ServiceName, ToolInput, ToolOutput, mirror
+from deploystate.server.mcp.confirm import Pending, digest
+from deploystate.server.mcp.mcp_context import Call, ToolContext
+from deploystate.server.mcp.models import SERVICES_MAX, Revision, ServiceName, ToolInput, ToolOutput, mirror
 
 REASON_MAX = 2000
 Token = Annotated[str, StringConstraints(max_length=200, pattern=r"^[0-9]+\.[0-9a-f]+$")]

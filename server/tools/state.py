@@ -14,10 +14,10 @@ from deploystate.state.config.mapping import GlobError
 from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import state_file_text
 
-from ..lookup import ATTEMPT_ID, find_record
-from ..mcp_context import Call, ToolContext
-from ..models import AffectedInput, AffectedOutput, AffectedService, MatchItem, ReadStateInput
-from ..state_summary import StateOutput, summarize
+from deploystate.server.mcp.lookup import ATTEMPT_ID, find_record
+from deploystate.server.mcp.mcp_context import Call, ToolContext
+from deploystate.server.mcp.models import AffectedInput, AffectedOutput, AffectedService, MatchItem, ReadStateInput
+from deploystate.server.mcp.state_summary import StateOutput, summarize
 
 MAX_MATCHES = 50
 MAX_UNMATCHED = 50

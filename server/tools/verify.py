@@ -12,8 +12,8 @@ from deploystate.verify.marking import MarkOutcome
 from deploystate.verify.preflight import PreflightReport
 from deploystate.verify.service import VerifyReport
 
-from ..mcp_context import Call, ToolContext
-from ..models import SERVICES_MAX, ServiceName, ToolInput, ToolOutput
+from deploystate.server.mcp.mcp_context import Call, ToolContext
+from deploystate.server.mcp.models import SERVICES_MAX, ServiceName, ToolInput, ToolOutput
 
 MAX_WAIT = 1800.0
 

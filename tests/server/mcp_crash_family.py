@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploystate.server.models import ToolInput, ToolOutput
+from deploystate.server.mcp.models import ToolInput, ToolOutput
 from deploystate.server.tools import Call, ToolContext
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.client import Client
 
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from tests.server.mcp_support import CONFIG, make_project, run, text
 from tests.server.test_bad_config_matrix import tree
 

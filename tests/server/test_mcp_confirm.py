@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from mcp.client import Client
 
-from deploystate.server.mcp_app import build_server
-from deploystate.server.tool_errors import error_info
+from deploystate.server.mcp.mcp_app import build_server
+from deploystate.server.mcp.tool_errors import error_info
 from tests.server.mcp_support import elicitation, project, run, text  # noqa: F401 (fixture)
 
 

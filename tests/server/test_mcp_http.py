@@ -16,7 +16,7 @@ from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from deploystate.server.audit import AuditLog
+from deploystate.server.mcp.audit import AuditLog
 from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
 from tests.server.test_mcp_stdio import deploystate_bin
 

@@ -6,9 +6,9 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.server.mcp_app import build_server
-from deploystate.server.tool_errors import error_info
-from deploystate.server.trust import META_KEY
+from deploystate.server.mcp.mcp_app import build_server
+from deploystate.server.mcp.tool_errors import error_info
+from deploystate.server.mcp.trust import META_KEY
 from tests.server.mcp_support import deploy, project, run, text, verify  # noqa: F401 (fixture)
 from tests.server.test_mcp_stdio import deploystate_bin
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from mcp.client import Client
 
-from deploystate.server.mcp_app import build_server
-from deploystate.server.models import SUMMARY_MAX
-from deploystate.server.lookup import find_record
+from deploystate.server.mcp.mcp_app import build_server
+from deploystate.server.mcp.models import SUMMARY_MAX
+from deploystate.server.mcp.lookup import find_record
 from deploystate.state.view import cache
 from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.server.mcp_app import build_server
-from deploystate.server.modes import refusal
-from deploystate.server.tool_errors import error_info
+from deploystate.server.mcp.mcp_app import build_server
+from deploystate.server.mcp.modes import refusal
+from deploystate.server.mcp.tool_errors import error_info
 from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
 from tests.server.test_mcp_http import http_server
 from tests.server.test_mcp_stdio import deploystate_bin

@@ -9,7 +9,7 @@ import urllib.request
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from deploystate.state.view import cache
 from deploystate.state.config.project import Project
 from tests.platforms.cmdapp import cmd_app  # noqa: F401  (fixture)
@@ -97,7 +97,7 @@ def test_restart_affected_syncs_the_team_ledger_first_when_configured(tmp_path):
 
     from mcp.client import Client
 
-    from deploystate.server.mcp_app import build_server
+    from deploystate.server.mcp.mcp_app import build_server
     from tests.server.mcp_support import run
 
     root = tmp_path / "repo"

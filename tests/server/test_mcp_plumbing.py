@@ -9,9 +9,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
-from deploystate.server import audit, schema_flat
+from deploystate.server.mcp import audit, schema_flat
 from deploystate.server.commands.serve import check_bind, is_loopback
-from deploystate.server.viewcache import ViewCache
+from deploystate.server.mcp.viewcache import ViewCache
 from deploystate.state.errors import InputError
 from deploystate.state.ledger.ids import iso, utc_now
 from tests.server.mcp_support import deploy, project, verify  # noqa: F401 (fixture)
@@ -40,7 +40,7 @@ def test_view_cache_expires_at_the_next_recheck_deadline(git_repo, project, monk
     cache = ViewCache()
     assert cache.get(project)["services"][0]["recheck_overdue"] is False
     later = utc_now() + timedelta(minutes=31)
-    monkeypatch.setattr("deploystate.server.viewcache.utc_now", lambda: later)
+    monkeypatch.setattr("deploystate.server.mcp.viewcache.utc_now", lambda: later)
     fresh = cache.get(project)
     assert next(s for s in fresh["services"] if s["name"] == "web")["recheck_overdue"] is True
 

@@ -7,7 +7,7 @@ import sys
 
 from mcp.client import Client
 
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from tests.server.mcp_support import make_project, run, text
 
 SLOW = """\

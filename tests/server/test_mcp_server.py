@@ -10,9 +10,9 @@ import sys
 
 from mcp.client import Client
 
-from deploystate.server.audit import AuditLog
-from deploystate.server.mcp_app import TOOL_MODULES, build_server
-from deploystate.server.tool_errors import error_info
+from deploystate.server.mcp.audit import AuditLog
+from deploystate.server.mcp.mcp_app import TOOL_MODULES, build_server
+from deploystate.server.mcp.tool_errors import error_info
 from tests.server.mcp_support import make_project, project, run, snapshot_path, text, tool_list_snapshot  # noqa: F401
 
 # This issue's families; other families (verify, platform) add tools of their own to TOOL_MODULES.
@@ -105,7 +105,7 @@ def test_server_startup_imports_no_cloud_sdk():
     """Building the server and the CLI parser loads neither boto3, kubernetes, docker nor gitpython."""
     code = ("import json, sys\n"
             "from deploystate.server.cli import build_parser\n"
-            "from deploystate.server.mcp_app import build_server\n"
+            "from deploystate.server.mcp.mcp_app import build_server\n"
             "build_parser(); build_server()\n"
             "print(json.dumps(sorted(m for m in ('boto3', 'botocore', 'kubernetes', 'docker', 'git') "
             "if m in sys.modules)))\n")

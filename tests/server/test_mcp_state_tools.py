@@ -6,8 +6,8 @@ import json
 
 from mcp.client import Client
 
-from deploystate.server.mcp_app import build_server
-from deploystate.server.state_summary import SUMMARY_BUDGET
+from deploystate.server.mcp.mcp_app import build_server
+from deploystate.server.mcp.state_summary import SUMMARY_BUDGET
 from deploystate.state.ledger import store
 from tests.server.mcp_support import AUTHOR, deploy, project, run, text, verify  # noqa: F401 (fixture)
 

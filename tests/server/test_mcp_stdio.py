@@ -9,7 +9,7 @@ from pathlib import Path
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.server.audit import AuditLog
+from deploystate.server.mcp.audit import AuditLog
 from tests.fixtures.parts import missing
 from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
 

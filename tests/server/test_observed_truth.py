@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 from mcp.client import Client
 
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from deploystate.state.git import proc
 from tests.fixtures.dockerd import ComposeBin, DockerEngine, ImageBuilder
 from tests.server._cli import ds, ds_json

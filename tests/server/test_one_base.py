@@ -11,7 +11,7 @@ from mcp.client import Client
 from deploystate.platforms.base import Observation
 from deploystate.platforms.fake import FakePlatform
 from deploystate.platforms.registry import use
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from tests.fixtures.gitrepo import GitRepo
 from tests.server._cli import ds_json
 from tests.server.mcp_support import make_project, run, verify

@@ -8,7 +8,7 @@ from typing import Any
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
 from tests.server.test_mcp_stdio import deploystate_bin
 from tests.state.secrets_table import KEEP, SECRETS

@@ -12,7 +12,7 @@ from mcp.client import Client
 
 from deploystate.platforms.registry import use
 from deploystate.server import cli
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from tests.fixtures.kube import DEPLOYMENTS, FakeCluster, oom_killed
 from tests.server.mcp_support import make_project, project, run, text  # noqa: F401 (fixture)
 

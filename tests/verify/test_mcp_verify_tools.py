@@ -10,7 +10,7 @@ from pathlib import Path
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from deploystate.server.mcp_app import build_server
+from deploystate.server.mcp.mcp_app import build_server
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.parts import missing
 from tests.server.mcp_support import run, text

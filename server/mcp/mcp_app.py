@@ -116,7 +116,7 @@ class DeploystateServer(MCPServer):
 def build_server(*, root: str | None = None, read_only: bool = False, transport: str = "stdio",
                  modules: tuple[str, ...] = TOOL_MODULES, mode: str | None = None) -> DeploystateServer:
     """The server with every family in ``modules`` registered; ``mode`` (or ``read_only``) limits what
-    clients may call (``deploystate.server.modes``)."""
+    clients may call (``deploystate.server.mcp.modes``)."""
     mode = mode or ("read-only" if read_only else modes.DEFAULT)
     if mode not in modes.MODES:
         raise InputError(f"unknown mode {mode!r}", f"use one of: {', '.join(modes.MODES)}")

@@ -17,7 +17,7 @@ model as structured content (its ``render_text()`` as the text an agent reads),
 turns a ``DeploystateError`` into a readable tool error (message + next step).
 Every tool is registered whatever the mode: ``mcp_app.DeploystateServer``
 lists only what the mode allows and refuses the rest when called
-(``deploystate.server.modes``). Auditing, unknown arguments and SDK-level
+(``deploystate.server.mcp.modes``). Auditing, unknown arguments and SDK-level
 validation errors are handled for every tool there too.
 """
 
@@ -94,7 +94,7 @@ class ToolContext:
     """Shared by every tool family: one per server process."""
 
     root: str | None = None
-    mode: str = "full"  # deploystate.server.modes: read-only | verify | full
+    mode: str = "full"  # deploystate.server.mcp.modes: read-only | verify | full
     transport: str = "stdio"
     server: Any = None
     session_id: str | None = None  # set by start_session over stdio (one client per process): records carry it
@@ -196,7 +196,7 @@ class ToolContext:
         the tool changes anything (read_only), can undo or replace state
         (destructive), is safe to repeat (idempotent) and talks to systems
         outside the repository and state directory (open_world). ``confirm(args)`` returns the plan a
-        call would run when it needs the user's confirmation (``deploystate.server.confirm``), else None;
+        call would run when it needs the user's confirmation (``deploystate.server.mcp.confirm``), else None;
         the handler then calls ``call.confirm(...)`` before acting."""
         def decorator(handler: Handler) -> Handler:
             tool_name = name or handler.__name__
