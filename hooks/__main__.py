@@ -24,10 +24,10 @@ import sys
 # hook name -> the module that runs it (full names, so a move of the module rewrites them too);
 # each module has run(hook, args) -> exit code
 HOOKS = {
-    "pre-push": "deploystate.hooks.gitpush",
-    "commit-msg": "deploystate.hooks.commitmsg",
-    "post-commit": "deploystate.hooks.postcommit",
-    "post-merge": "deploystate.hooks.postcommit",
+    "pre-push": "deploystate.hooks.git.gitpush",
+    "commit-msg": "deploystate.hooks.git.commitmsg",
+    "post-commit": "deploystate.hooks.git.postcommit",
+    "post-merge": "deploystate.hooks.git.postcommit",
     "agent": "deploystate.hooks.agents",
 }
 # Hooks that refuse fail closed on an internal error (a guardrail that silently lets everything

@@ -233,7 +233,7 @@ def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | No
                 "or override on the record: DEPLOYSTATE_OVERRIDE=\"<why>\" git ...")
     if not settings.configured:
         return None
-    from . import gitpush
+    from .git import gitpush
 
     for call in analysis.calls:
         if call.sub != "push" or call.env.get("DEPLOYSTATE_OVERRIDE") or os.environ.get("DEPLOYSTATE_OVERRIDE"):

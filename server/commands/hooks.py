@@ -62,7 +62,8 @@ def _top(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.hooks import agent_install, install
+    from deploystate.hooks import agent_install
+    from deploystate.hooks.git import install
 
     want_git, clients = _targets(args)
     top, root = _top(args)

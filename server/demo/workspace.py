@@ -111,6 +111,6 @@ class Workspace:
 
     def install_hooks(self) -> list[str]:
         """What ``deploystate hooks install --git`` does, for this repository."""
-        from deploystate.hooks import install
+        from deploystate.hooks.git import install
 
         return install.install(self.root, python=sys.executable, project_root=self.root)

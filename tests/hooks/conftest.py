@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import install
+from deploystate.hooks.git import install
 from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import record
 from tests.fixtures.gitrepo import GIT_ENV, GitRepo

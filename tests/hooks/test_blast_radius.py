@@ -107,7 +107,7 @@ def test_reclone_with_a_team_ledger_restores_the_failure(shop, tmp_path):
     subprocess.run(["git", "clone", "-q", str(shop.remote), str(clone)], check=True, env={**os.environ, **GIT_ENV})
     state = cli(clone, "state")
     assert "never synced with its team ledger" in state.stdout + state.stderr  # said loudly before any sync
-    from deploystate.hooks import install
+    from deploystate.hooks.git import install
     install.install(clone, python=sys.executable)
     push = push_new_commit(clone)
     assert push.returncode != 0 and "refusing to push" in push.stderr, push.stderr

@@ -181,13 +181,13 @@ def test_an_error_inside_the_pre_tool_logic_refuses(shop):
 
 def test_a_crashing_git_hook_refuses(shop):
     """pre-push and commit-msg exit 1 (git refuses) when their module cannot load."""
-    res = _crash(["pre-push", "origin", "url"], {}, shop.path, "deploystate.hooks.gitpush")
+    res = _crash(["pre-push", "origin", "url"], {}, shop.path, "deploystate.hooks.git.gitpush")
     assert res.returncode == 1 and "the pre-push hook failed (ModuleNotFoundError" in res.stderr
 
 
 def test_a_crashing_git_hook_still_takes_the_override(shop):
     """DEPLOYSTATE_OVERRIDE with a reason gets past a broken hook, and is recorded in the ledger."""
-    code = ("import sys; sys.modules['deploystate.hooks.gitpush'] = None\n"
+    code = ("import sys; sys.modules['deploystate.hooks.git.gitpush'] = None\n"
             "from deploystate.hooks.__main__ import main\nsys.exit(main(['pre-push', 'origin', 'url']))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=shop.path, timeout=60,
                          env={**os.environ, "DEPLOYSTATE_OVERRIDE": "outage hotfix, verifying after"})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import install
+from deploystate.hooks.git import install
 from deploystate.state.errors import InputError
 
 from .conftest import FILES, Shop

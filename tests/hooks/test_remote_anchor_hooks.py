@@ -70,7 +70,7 @@ def test_a_fresh_clone_of_a_team_ledger_restores_before_its_first_decision(shop,
     clone = tmp_path / "again"
     subprocess.run(["git", "clone", "-q", str(shop.remote), str(clone)], check=True,
                    env={**os.environ, **GIT_ENV}, timeout=60)
-    from deploystate.hooks import install
+    from deploystate.hooks.git import install
 
     install.install(clone, python=sys.executable)
     push = push_new_commit(clone)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from deploystate.hooks import install
+from deploystate.hooks.git import install
 from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import record
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import install
+from deploystate.hooks.git import install
 from deploystate.platforms import registry
 from deploystate.state.git import proc
 from deploystate.state.config.project import Project

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from deploystate.hooks import install
+from deploystate.hooks.git import install
 from deploystate.platforms import registry
 from deploystate.state.config.project import Project
 from tests.fixtures.kube import FakeCluster

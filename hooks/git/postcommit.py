@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from .settings import find
+from deploystate.hooks.settings import find
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
 

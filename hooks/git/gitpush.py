@@ -12,7 +12,7 @@ import os
 import sys
 from fnmatch import fnmatchcase
 
-from .settings import HookSettings, find
+from deploystate.hooks.settings import HookSettings, find
 
 Z40 = "0" * 40
 
@@ -63,7 +63,7 @@ def classify(refs: list[tuple[str, str, str, str]], branches: list[str], tag_pat
 
 def evaluate(settings: HookSettings, deploy: list, tags: list):
     """(snapshot, refusals) for the judged refs."""
-    from . import gates, snapshot
+    from deploystate.hooks import gates, snapshot
 
     snap = snapshot.take(settings.root)
     if snap.error:
@@ -134,7 +134,7 @@ def _sync_s3(root, backend: str, timeout: float) -> str:  # noqa: ANN001
 
 def _refuse_bad_config(bad: str, refs: list, args: list[str]) -> int:
     """No override here: an override is a ledger record, and nothing is written from a bad config."""
-    from .gates import Refusal, report
+    from deploystate.hooks.gates import Refusal, report
 
     remote = args[0] if args else "origin"
     refusal = Refusal(f"deploystate.toml is invalid ({bad}), so deploystate cannot tell which pushes deploy "
@@ -176,12 +176,12 @@ def run(hook: str, args: list[str]) -> int:
                       "  next: fix the state directory (deploystate doctor), then push again", file=sys.stderr)
                 return 1
         return 0
-    from . import override
-    from .gates import report
+    from deploystate.hooks import override
+    from deploystate.hooks.gates import report
 
     reason = override.requested()
     if reason and snap.project is None and override.problem(reason) is None:
-        from .__main__ import override_when_broken  # the state is unreadable: the override still works
+        from deploystate.hooks.__main__ import override_when_broken  # the state is unreadable: the override still works
         if override_when_broken(hook, snap.error or "unreadable state"):
             return 0
     if reason and snap.project is not None:
@@ -194,7 +194,7 @@ def run(hook: str, args: list[str]) -> int:
             return 0
         print(f"deploystate: {bad}", file=sys.stderr)
     example = f'DEPLOYSTATE_OVERRIDE="<why this cannot wait>" git push {remote} {" ".join(targets)}'
-    from .settings import framework_note
+    from deploystate.hooks.settings import framework_note
     sys.stderr.write(report(f"refusing to push {', '.join(targets)} to {remote}.", refusals, example,
                             framework_note()))
     return 1

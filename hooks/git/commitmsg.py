@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from . import claims
-from .settings import find
+from deploystate.hooks import claims
+from deploystate.hooks.settings import find
 
 
 def _comment_char(root) -> str:
@@ -50,7 +50,7 @@ def _full_problem(settings) -> str:  # noqa: ANN001
 
 
 def gates_report_bad_config(bad: str) -> str:
-    from .gates import Refusal, report
+    from deploystate.hooks.gates import Refusal, report
 
     return report("refusing this commit: deploystate cannot tell whether its message claims a deployment.",
                   [Refusal(f"deploystate.toml is invalid ({bad}).", "fix that key, then commit again.")],
@@ -84,7 +84,7 @@ def run(hook: str, args: list[str]) -> int:
         claim = claims.find_claim(message, patterns)
         if claim is None:
             return 0
-    from . import gates, override, snapshot
+    from deploystate.hooks import gates, override, snapshot
 
     snap = snapshot.take(settings.root)  # an invalid deploystate.toml is an error here: a claim is refused
     if snap.error:
@@ -98,7 +98,7 @@ def run(hook: str, args: list[str]) -> int:
         return 0
     reason = override.requested()
     if reason and snap.project is None and override.problem(reason) is None:
-        from .__main__ import override_when_broken  # the state is unreadable: the override still works
+        from deploystate.hooks.__main__ import override_when_broken  # the state is unreadable: the override still works
         if override_when_broken(hook, snap.error or "unreadable state"):
             return 0
     if reason and snap.project is not None:
@@ -111,7 +111,7 @@ def run(hook: str, args: list[str]) -> int:
         print(f"deploystate: {bad_reason}", file=sys.stderr)
     title = (f"refusing this commit message: it says \"{claim}\", but the running code has no passing "
              "verification.")
-    from .settings import framework_note
+    from deploystate.hooks.settings import framework_note
     sys.stderr.write(gates.report(title, refusals, 'DEPLOYSTATE_OVERRIDE="<why>" git commit ...   — or reword '
                                   "the message to say what is true (\"committed, not yet deployed\").",
                                   framework_note()))
