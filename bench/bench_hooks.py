@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_ledger import make  # noqa: E402  (the one benchmark repository)
 
-from deploystate.hooks import agent_install
+from deploystate.hooks.agents import agent_install
 from deploystate.hooks.git import install  # noqa: E402
 from deploystate.state.ledger import chainmark  # noqa: E402
 from deploystate.state.config.project import Project  # noqa: E402

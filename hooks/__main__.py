@@ -28,7 +28,7 @@ HOOKS = {
     "commit-msg": "deploystate.hooks.git.commitmsg",
     "post-commit": "deploystate.hooks.git.postcommit",
     "post-merge": "deploystate.hooks.git.postcommit",
-    "agent": "deploystate.hooks.agents",
+    "agent": "deploystate.hooks.agents.agents",
 }
 # Hooks that refuse fail closed on an internal error (a guardrail that silently lets everything
 # through is worse than a loud one); the others must never get in the way.

@@ -62,7 +62,7 @@ def _top(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.hooks import agent_install
+    from deploystate.hooks.agents import agent_install
     from deploystate.hooks.git import install
 
     want_git, clients = _targets(args)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from deploystate.hooks import agent_install, agent_rules
+from deploystate.hooks.agents import agent_install, agent_rules
 from deploystate.state.errors import InputError
 
 PY = "/opt/py/bin/python"  # an interpreter without a deploystate-hook beside it (personal scopes only)
@@ -31,7 +31,7 @@ def test_claude_merge_keeps_everything_else(tmp_path):
     path.write_text(json.dumps(CLAUDE_EXISTING))
     agent_install.install(tmp_path, "claude")
     doc = _read(path)
-    # the user's permissions stay; ours (the second layer, hooks/agent_rules.py) are added to deny
+    # the user's permissions stay; ours (the second layer, hooks/agents/agent_rules.py) are added to deny
     assert doc["permissions"] == {**CLAUDE_EXISTING["permissions"],
                                   "deny": [*CLAUDE_EXISTING["permissions"].get("deny", []), *agent_rules.CLAUDE_DENY]}
     assert doc["hooks"]["PostToolUse"] == CLAUDE_EXISTING["hooks"]["PostToolUse"]

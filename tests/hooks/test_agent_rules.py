@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import agent_install, agent_rules
+from deploystate.hooks.agents import agent_install, agent_rules
 from tests.fixtures.fake_anthropic import FakeAnthropic
 from tests.fixtures.parts import missing
 

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from deploystate.hooks import agent_install
+from deploystate.hooks.agents import agent_install
 from tests.fixtures.fake_anthropic import FakeAnthropic
 from tests.fixtures.parts import missing
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import agent_install
+from deploystate.hooks.agents import agent_install
 from tests.fixtures.parts import missing
 
 CLIENTS_DIR = Path(os.environ.get("DEPLOYSTATE_CLIENTS_DIR", "/tmp/deploystate-agent-clients"))

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploystate.hooks import agent_install
+from deploystate.hooks.agents import agent_install
 from tests.fixtures.fake_openai import FakeOpenAI
 from tests.fixtures.parts import missing
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import agent_install
+from deploystate.hooks.agents import agent_install
 from tests.fixtures.parts import missing
 
 INSTALL = "pip install 'skillsaw>=0.22,<0.23' (in the test extra)"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.hooks import agent_install
+from deploystate.hooks.agents import agent_install
 
 from .conftest import run_hook
 
@@ -156,7 +156,7 @@ def _crash(argv: list[str], payload: dict, cwd: Path, broken: str) -> subprocess
 def test_a_crashing_pre_tool_hook_refuses(shop, client):
     """When hooks/__main__.py cannot load the agent hook, pre-tool exits 2 with the error named."""
     res = _crash(["agent", client, "pre-tool"], _pre_tool(client, shop.path, "git status"), shop.path,
-                 "deploystate.hooks.agents")
+                 "deploystate.hooks.agents.agents")
     assert res.returncode == 2
     assert "the pre-tool hook failed (ModuleNotFoundError" in res.stderr and "deploystate doctor" in res.stderr
 
@@ -164,9 +164,9 @@ def test_a_crashing_pre_tool_hook_refuses(shop, client):
 def test_a_crashing_stop_hook_refuses_once(shop):
     """A crashing stop hook blocks, but not when the client says a stop hook already continued the turn."""
     payload = {"session_id": "s1", "cwd": str(shop.path), "stop_hook_active": False}
-    assert _crash(["agent", "claude", "stop"], payload, shop.path, "deploystate.hooks.agents").returncode == 2
+    assert _crash(["agent", "claude", "stop"], payload, shop.path, "deploystate.hooks.agents.agents").returncode == 2
     payload["stop_hook_active"] = True
-    assert _crash(["agent", "claude", "stop"], payload, shop.path, "deploystate.hooks.agents").returncode == 0
+    assert _crash(["agent", "claude", "stop"], payload, shop.path, "deploystate.hooks.agents.agents").returncode == 0
 
 
 def test_an_error_inside_the_pre_tool_logic_refuses(shop):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from deploystate.hooks import gitrefs
+from deploystate.hooks.agents import gitrefs
 
 from .conftest import run_hook
 

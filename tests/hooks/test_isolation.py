@@ -58,7 +58,7 @@ def test_pre_push_with_shadowing_modules_refuses_for_its_reason_and_takes_the_ov
 
 def test_agent_launcher_with_shadowing_modules(shadowed):
     """The installed agent command, run in the app's directory with PYTHONPATH on it, still decides."""
-    from deploystate.hooks import agent_install
+    from deploystate.hooks.agents import agent_install
 
     agent_install.install(shadowed.path, "claude")
     doc = json.loads((shadowed.path / ".claude" / "settings.json").read_text())

@@ -19,8 +19,9 @@ import os
 import sys
 from pathlib import Path
 
-from . import agentio, shellparse  # claims (regexes) only when a stop hook reads a message
-from .settings import HookSettings, find
+from . import agentio
+from deploystate.hooks import shellparse  # claims (regexes) only when a stop hook reads a message
+from deploystate.hooks.settings import HookSettings, find
 
 DEFAULT_CONTEXT_BUDGET = 6000  # characters; Claude Code caps injected context at 10,000
 Z40 = "0" * 40
@@ -96,7 +97,7 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
         return None
     from deploystate.state.view import projection
 
-    from . import gates, snapshot
+    from deploystate.hooks import gates, snapshot
 
     snap = snapshot.take(settings.root)
     if snap.error:  # cannot judge: unknown is never "done" (it blocks once; stop_hook_active lets it go)
@@ -113,7 +114,7 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
         return ("deploystate: you deployed in this session and it is not verified:\n" + "\n".join(lines)
                 + "\nVerify before you finish (`deploystate verify " + " ".join(own) + "`). If it fails or "
                 "cannot be verified now, say so plainly: deployed is not working until verification passes.")
-    from . import claims
+    from deploystate.hooks import claims
 
     message = inp.last_message()
     patterns, _ = claims.compile_patterns(settings.claim_patterns())
@@ -233,7 +234,7 @@ def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | No
                 "or override on the record: DEPLOYSTATE_OVERRIDE=\"<why>\" git ...")
     if not settings.configured:
         return None
-    from .git import gitpush
+    from deploystate.hooks.git import gitpush
 
     for call in analysis.calls:
         if call.sub != "push" or call.env.get("DEPLOYSTATE_OVERRIDE") or os.environ.get("DEPLOYSTATE_OVERRIDE"):
@@ -271,7 +272,7 @@ def run(hook: str, args: list[str]) -> int:
             if reason:
                 decision, text = "block", _redact(reason)
     except Exception as exc:  # noqa: BLE001 - fail closed: pre-tool and stop refuse, session start warns
-        from .__main__ import agent_failed
+        from deploystate.hooks.__main__ import agent_failed
         return agent_failed(args, "", f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
                             ) if not (event == "stop" and inp.stop_active) else 0
     out = agentio.render_output(client, event, decision, text)
