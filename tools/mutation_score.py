@@ -52,7 +52,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "redaction": (["state/ledger/redact.py"], ["tests/state/test_redact.py", "tests/state/test_redact_edges.py"]),
     "hook decisions": (["hooks/gates.py", "hooks/claims.py"],
                        ["tests/hooks/test_logic.py", "tests/hooks/test_claims_table.py"]),
-    "shell parsing": (["hooks/shellparse.py"], ["tests/hooks/test_logic.py", "tests/hooks/test_bypass_table.py"]),
+    "shell parsing": (["hooks/shell/shellparse.py"], ["tests/hooks/test_logic.py", "tests/hooks/test_bypass_table.py"]),
     "mark-deployed": (["verify/marking.py"], ["tests/verify/test_marking.py", "tests/verify/test_rules.py",
                                              "tests/verify/test_truth_logic.py"]),
 }

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from . import agentio
-from deploystate.hooks import shellparse  # claims (regexes) only when a stop hook reads a message
+from deploystate.hooks.shell import shellparse  # claims (regexes) only when a stop hook reads a message
 from deploystate.hooks.settings import HookSettings, find
 
 DEFAULT_CONTEXT_BUDGET = 6000  # characters; Claude Code caps injected context at 10,000

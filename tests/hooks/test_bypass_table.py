@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deploystate.hooks import shellparse
+from deploystate.hooks.shell import shellparse
 
 from .conftest import run_hook
 

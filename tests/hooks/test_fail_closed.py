@@ -171,7 +171,7 @@ def test_a_crashing_stop_hook_refuses_once(shop):
 
 def test_an_error_inside_the_pre_tool_logic_refuses(shop):
     """An exception while judging the command (not at import) also refuses, through the client's exit 2."""
-    code = ("import sys\nfrom deploystate.hooks import shellparse\n"
+    code = ("import sys\nfrom deploystate.hooks.shell import shellparse\n"
             "shellparse.analyze = lambda command: 1 / 0\n"
             "from deploystate.hooks.__main__ import main\nsys.exit(main(['agent', 'claude', 'pre-tool']))")
     res = subprocess.run([sys.executable, "-c", code], input=json.dumps(_pre_tool("claude", shop.path, "ls")),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploystate.hooks import claims, gates, settings, shellparse
+from deploystate.hooks import claims, gates, settings
+from deploystate.hooks.shell import shellparse
 from deploystate.state.view import projection
 
 PATTERNS, _ = claims.compile_patterns(list(settings.DEFAULT_CLAIM_PATTERNS))
