@@ -148,6 +148,25 @@ def test_a_hung_measurement_is_waited_for_its_budget_plus_a_short_grace(monkeypa
     assert soak.measurements[0].summary == "no answer within 2s: the check timed out"
 
 
+def test_a_measurement_cut_short_by_the_deadline_names_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check whose budget the run's deadline capped says the deadline ended it, not its own timeout (the
+    wording must not depend on which of the two waits ends first on a loaded machine)."""
+    class Recorded(threading.Thread):
+        def join(self, timeout: float | None = None) -> None:
+            if not self.name.startswith("measure "):
+                super().join(timeout)
+
+    never = threading.Event()
+    monkeypatch.setattr(runner.threading, "Thread", Recorded)
+    soak = _soak(_job(timeout=HANG), lambda c, x, t: never.wait(HANG) and passed("late"),
+                 end=time.monotonic() + GENEROUS)
+    soak.run()
+    never.set()
+    summary = soak.measurements[0].summary
+    assert soak.measurements[0].result == "inconclusive" and summary.startswith("no answer within ")
+    assert summary.endswith(": the verification deadline ended the check"), summary
+
+
 def test_a_zero_or_negative_deadline_takes_no_look() -> None:
     """deadline=0 (or below): no measurement at all, so inconclusive, however fast the check would be."""
     for deadline in (0, -5):
