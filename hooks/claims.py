@@ -47,13 +47,26 @@ _FENCE = re.compile(r"```.*?(```|\Z)", re.S)
 _QUOTED = re.compile(r"\"[^\"\n]*\"|`[^`\n]*`|(?:(?<=^)|(?<=[\s(\[]))'[^'\n]*'(?=[\s.,;:!?)\]]|$)", re.M)
 
 
+# What git's editor template says in its comment lines. `git commit -m/-F` keeps "#" lines in the commit
+# (cleanup "whitespace"), so comment lines are dropped only when git wrote its template, where they go.
+_TEMPLATE = ("Please enter the commit message", "Lines starting with", "Changes to be committed:")
+
+
+def _templated(lines: list[str], comment_char: str) -> bool:
+    return any(line.startswith(comment_char) and (any(t in line for t in _TEMPLATE) or line[1:].strip() == SCISSORS)
+               for line in lines)
+
+
 def strip_commit_message(text: str, comment_char: str = "#") -> str:
-    """The message git will store: without comment lines and without the verbose diff."""
+    """The message git will store: without the verbose diff and, when git's editor template is there,
+    without comment lines (a "#" line of `git commit -m` is kept: git stores it, so it may claim)."""
+    lines = text.splitlines()
+    drop = bool(comment_char) and _templated(lines, comment_char)
     out = []
-    for line in text.splitlines():
+    for line in lines:
         if line[1:].strip() == SCISSORS:  # git's scissors line, whatever the comment character
             break
-        if comment_char and line.startswith(comment_char):
+        if drop and line.startswith(comment_char):
             continue
         out.append(line)
     return "\n".join(out)

@@ -19,6 +19,13 @@ def test_claim_refused_without_verification(shop):
     assert "committed, not yet deployed" in res.stderr
 
 
+def test_a_claim_on_a_hash_line_of_git_commit_m_is_refused(shop):
+    """git commit -m keeps "#" lines in the stored message, so a claim there is refused like any other."""
+    res = _commit(shop, "Fix checkout\n\n# deployed to production")
+    assert res.returncode != 0 and "deployed to production" in res.stderr, res.stderr
+    assert "deployed to production" not in shop.repo.git("log", "-1", "--format=%B").stdout
+
+
 def test_claim_refused_when_nothing_was_ever_deployed(shop):
     """With no deploy on record, "it is live" cannot be true as far as deploystate knows."""
     res = _commit(shop, "The new pricing page is live")

@@ -32,7 +32,14 @@ def test_commit_message_comments_and_verbose_diff_are_ignored():
     """git's comment lines and everything below the scissors line are not part of the message."""
     text = "Tidy up\n# deployed (a comment)\n# ------------------------ >8 ------------------------\n+deployed\n"
     assert claims.find_claim(claims.strip_commit_message(text), PATTERNS) is None
-    assert claims.find_claim(claims.strip_commit_message("; deployed\n", ";"), PATTERNS) is None
+    template = "; Please enter the commit message for your changes. Lines starting\n"
+    assert claims.find_claim(claims.strip_commit_message("x\n; deployed\n" + template, ";"), PATTERNS) is None
+
+
+def test_comment_lines_of_a_message_given_with_m_are_read():
+    """Without git's editor template (`git commit -m/-F` stores "#" lines), a claim on a comment line counts."""
+    assert claims.find_claim(claims.strip_commit_message("x\n\n# deployed to production\n"), PATTERNS)
+    assert claims.find_claim(claims.strip_commit_message("x\n; deployed\n", ";"), PATTERNS)
 
 
 def test_bad_patterns_are_reported_not_fatal():
