@@ -18,8 +18,8 @@ from deploystate.state.config.mapping import affected
 from deploystate.state.config.project import Project
 
 MAX_DRIFT_FILES = 10
-# The ledger's "runs HEAD's code", and how it is shown when the runtime has not confirmed it.
-RUNS_HEAD_BY_LEDGER = ("running HEAD's code", "HEAD's code (ledger only)")
+RUNS_HEAD = "running HEAD's code"
+LEDGER_ONLY = "HEAD's code (ledger only)"  # what the ledger says while the runtime has not confirmed it
 # Diffs between two full commit ids, per repository root: commits never change, so neither does their diff,
 # and the MCP server renders the state file after every record (two git processes each time without this).
 _DIFFS: dict[tuple[str, str, str], list] = {}
@@ -59,7 +59,7 @@ def _drift(project: Project, head: str | None, running: str | None, service: str
     files = sorted({m.file for m in hit.services.get(service, [])})
     if files:
         return {"state": "committed, not running", "files": files[:MAX_DRIFT_FILES], "count": len(files)}
-    return {"state": "running HEAD's code", "files": [], "count": 0}
+    return {"state": RUNS_HEAD, "files": [], "count": 0}
 
 
 def _unread(obs: dict[str, Any]) -> str | None:
@@ -132,11 +132,11 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
                 # of HEAD, and "running HEAD's code" from that record would be the false "deployed".
                 services[-1]["drift"] = {"state": "committed, not running", "files": seen_files[:MAX_DRIFT_FILES],
                                          "count": len(seen_files)}
-            elif services[-1]["drift"]["state"] == RUNS_HEAD_BY_LEDGER[0] and \
+            elif services[-1]["drift"]["state"] == RUNS_HEAD and \
                     services[-1]["observed"]["verdict"] != "runs_head":
                 # Only the runtime can say what runs: without its confirmation the ledger's word is shown as
                 # the ledger's (unknown is never "running HEAD's code").
-                services[-1]["drift"] = {"state": RUNS_HEAD_BY_LEDGER[1], "files": [], "count": 0}
+                services[-1]["drift"] = {"state": LEDGER_ONLY, "files": [], "count": 0}
     # Anchor, chain (cached by chainmark: only appended records are re-hashed) and config escapes.
     trust = integrity.status(project)
     status, reason = observations.status(*projection.status(state, threshold, chain_ok=trust.ok), services)
