@@ -20,13 +20,12 @@ def project_from(args: argparse.Namespace) -> Project:
     return project
 
 
-def validated(project: Project):  # noqa: ANN201 (Config | None; pydantic is imported lazily)
-    """Validate the project's deploystate.toml with the full schema; None when there is no file."""
-    if not project.config_path.is_file():
-        return None
-    from deploystate.state.config.config import load_config
+def validated(project: Project) -> bool:
+    """Validate the project's deploystate.toml with the full schema (``accepted``: pydantic only for a text
+    the schema has not accepted before); False when there is no file."""
+    from deploystate.state.config.accepted import ensure_valid
 
-    return load_config(project.config_path)
+    return ensure_valid(project.config_path, project.state_dir)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

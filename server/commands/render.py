@@ -46,18 +46,22 @@ def _head(project: Project, rev: str) -> str:
         raise
 
 
-def run(args: argparse.Namespace) -> int:
-    project = project_from(args)
-    if project.config_path.is_file():  # a config the schema rejects stops here (exit 2), nothing written
-        from deploystate.state.config.config import load_config
+def _observe(project: Project) -> dict:
+    from deploystate.state.config.config import load_config  # the platforms take the validated models
+    from deploystate.platforms.observing import deadline_of, observe_all
 
-        config = load_config(project.config_path)
+    config = load_config(project.config_path)
+    return observe_all(project, dict(config.services), deadline_of(config))
+
+
+def run(args: argparse.Namespace) -> int:
+    project = project_from(args)  # a config the schema rejects stops here (exit 2), nothing written
+    if project.config_path.is_file():
         if args.observe and not args.check and not args.head and project.state_dir.is_dir():
-            from deploystate.platforms.observing import deadline_of, observe_all
             from deploystate.state.drift import observations
             from deploystate.state.ledger.ids import iso, utc_now
 
-            fresh = observe_all(project, dict(config.services), deadline_of(config))
+            fresh = _observe(project) if project.raw.get("services") else {}
             observations.save(project.state_dir, observations.merge(observations.load(project.state_dir), fresh,
                                                                     iso(utc_now())))
     head = _head(project, args.head) if args.head else None

@@ -33,21 +33,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config.config import load_config
+    from deploystate.state.config.accepted import require_valid
     from deploystate.state.view.view import build_view
 
     from ._state_text import state_text
 
     project = project_from(args)
-    config = load_config(project.config_path)  # a bad config stops here (exit 2), before anything is read
+    require_valid(project.config_path, project.state_dir)  # a bad config stops here (exit 2), before anything is read
     notes = []
     if not project.state_dir.is_dir():
         notes.append(f"no state directory at {project.state_dir} yet: run `deploystate init`")
     observed = None
-    if args.observe:
+    if args.observe and project.raw.get("services"):
+        from deploystate.state.config.config import load_config  # the platforms take the validated models
         from deploystate.platforms.observing import deadline_of, refresh
 
+        config = load_config(project.config_path)
         observed = refresh(project, dict(config.services), deadline_of(config, args.deadline))
+    elif args.observe:
+        from deploystate.state.drift.observations import load
+
+        observed = load(project.state_dir)  # no service to ask: what refresh returns without asking
     else:
         from deploystate.state.drift.observations import age, load
 

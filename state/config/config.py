@@ -286,6 +286,12 @@ def load_config(path: str | Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise StateMissing(f"{path} does not exist", "run `deploystate init` to write a starter config") from exc
+    return load_text(text, path)
+
+
+def load_text(text: str, path: str | Path) -> Config:
+    """Validate the text of deploystate.toml read from ``path`` (named in errors)."""
+    path = Path(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
