@@ -131,3 +131,36 @@ def test_problems_are_frozen_values() -> None:
         problem.line = 2  # type: ignore[misc]
     assert problem == chain.Problem("f", 1, "r", "m") and len({problem, chain.Problem("f", 1, "r", "m")}) == 1
     assert chain.ChainReport().records == 0 and chain.ChainReport().problems == []
+
+
+def test_problems_are_equal_only_when_every_field_is() -> None:
+    """Two Problems are equal exactly when file, line, record id and message all agree, whichever is compared
+    first; a Problem never equals another kind of object (a tuple of the same fields, a string)."""
+    problem = chain.Problem("ledger.jsonl", 2, "r2", "record r2 was changed")
+    others = [chain.Problem("archive.jsonl", 2, "r2", "record r2 was changed"),
+              chain.Problem("ledger.jsonl", 1, "r2", "record r2 was changed"),
+              chain.Problem("ledger.jsonl", 3, "r2", "record r2 was changed"),
+              chain.Problem("ledger.jsonl", 2, "r1", "record r2 was changed"),
+              chain.Problem("ledger.jsonl", 2, "r2", "record r2 was deleted")]
+    for other in others:
+        assert problem != other and other != problem, other
+    assert problem == chain.Problem("ledger.jsonl", 2, "r2", "record r2 was changed")
+    assert problem != ("ledger.jsonl", 2, "r2", "record r2 was changed") and problem != str(problem)
+    assert len({problem, *others}) == 6
+
+
+def test_chain_reports_are_equal_only_when_every_count_and_problem_is() -> None:
+    """The same ledger checked twice gives equal reports; a report differing in its record, fork or duplicate
+    count, or in its problems, is not equal (either way round), and a report never equals another object."""
+    recs = _records(3)
+    recs[1] = {**recs[1], "payload": {"i": "edited"}}
+    report = chain.verify(_lines(recs))
+    assert report == chain.verify(_lines(recs)) and not report.ok
+    assert report == chain.ChainReport(3, 0, 0, list(report.problems))
+    others = [chain.ChainReport(2, 0, 0, list(report.problems)), chain.ChainReport(4, 0, 0, list(report.problems)),
+              chain.ChainReport(3, 1, 0, list(report.problems)), chain.ChainReport(3, 0, 1, list(report.problems)),
+              chain.ChainReport(3, 0, 0, []),
+              chain.ChainReport(3, 0, 0, [*report.problems, chain.Problem("ledger.jsonl", 0, "", "extra")])]
+    for other in others:
+        assert report != other and other != report, other
+    assert report != vars(report) and chain.ChainReport() != None  # noqa: E711 - the comparison is the test
