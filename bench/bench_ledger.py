@@ -168,8 +168,10 @@ def size_breakdown(root: Path, n: int) -> tuple[dict[str, int], dict[str, float]
     d = ledger_dir(root)
     files = {"ledger.jsonl": d / "ledger.jsonl", "archive.jsonl": d / "archive.jsonl",
              "projection.json": d / "projection.json", "chain.verified.json": d / "chain.verified.json",
-             "anchor.json": d / "anchor.json", "cache/memory.json (memory index)": d / "cache" / "memory.json",
+             "anchor.json": d / "anchor.json", "cache/memory.json (memory index tail)": d / "cache" / "memory.json",
              "DEPLOYMENT_STATE.md": root / "DEPLOYMENT_STATE.md"}
+    for seg in sorted((d / "cache").glob("memory-*.seg")):
+        files[f"cache/{seg.name} (memory base)"] = seg
     sizes = {k: p.stat().st_size for k, p in files.items() if p.exists()}
     fields: dict[str, float] = {}
     count = 0

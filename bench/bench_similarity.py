@@ -95,7 +95,7 @@ def bench(workdir: Path, n: int, queries: int) -> list[str]:
     index = memindex.load(project.ledger)
     rebuild_s = time.perf_counter() - started
     rss_rebuilt = rss_mb() - rss0
-    size_mb = (project.ledger.dir / "cache" / "memory.json").stat().st_size / 2**20
+    size_mb = sum(p.stat().st_size for p in (project.ledger.dir / "cache").glob("memory*")) / 2**20
     del index
     memindex._LOADED.clear()
     started = time.perf_counter()

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mcp import CONFIG, SERVICES, WORDS  # noqa: E402  (one config for every bench)
 
 BATCH = 20_000
+MERGE_EVERY = 60_000  # attempts held in memory before they are merged into the memory index's base
 
 
 def _git(root: Path, *args: str) -> str:
@@ -83,7 +84,9 @@ def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
         # and memory stays bounded by a batch at 1M records
         cache.load(ledger)
         chainmark.check(ledger)
-        memindex.load(ledger, write=False)  # kept in this process; written once at the end
+        index = memindex.load(ledger, write=False)
+        if len(index.delta) >= max(MERGE_EVERY, index.base_total):  # merged into the on-disk base now and
+            memindex.save(ledger, index)  # then (each merge copies the base: doubling keeps that linear)
         if not quiet:
             done = min(body, start + BATCH)
             print(f"  {done} records, {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Memory: what was tried before, and sessions.
 
 ``memory`` records attempts and finds similar ones (``similarity``, ``signature`` of failures, ``recall`` over
-``bitrank``), over an index kept beside the ledger (``memindex``, ``memrecords``); ``sessions`` opens and ends
+``bitrank``), over an index kept beside the ledger (``memindex`` on disk: a ``segment`` read by query and an
+anchored tail; ``memmodel`` in a process; ``memrecords``); ``sessions`` opens and ends
 agent sessions. Standard library only; it writes through ``state.ledger.store``. It must never import anything
 of ours outside deploystate.state (platforms, verify, server, hooks).
 """

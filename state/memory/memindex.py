@@ -1,190 +1,101 @@
-"""The memory index: every attempt ever recorded (archive included), failure signatures and session
-activity, kept beside the ledger and brought up to date incrementally (standard library only).
+"""The memory index on disk: kept beside the ledger, brought up to date incrementally, read only partly.
 
 Why a separate index: the projection keeps only the last 50 attempts, but the
 eight-day loop is about attempts from days and sessions ago. Replaying 100k
 records per question is too slow, so the index is keyed to the ledger's size
-and tail hash like ``cache.py``: when nothing changed a read is one ``stat``;
-when records were appended only the new lines are read; anything unexpected
-(compaction, a merge that brought older records, a damaged file) rebuilds it.
-The inverted token index is rebuilt in memory on load rather than stored, which
-keeps the file small; the file itself lives in ``<state_dir>/cache/`` with a
-``.gitignore`` of its own because it is derived data.
+and tail hash like the projection cache: when records were appended only the new
+lines are read; anything unexpected (compaction, a merge that brought older
+records) rebuilds it.
+
+Two files in ``<state_dir>/cache/`` (derived data, ignored by git): the base,
+``memory-<root>.seg`` (``segment``: most attempts, read by query and checked
+piece by piece), and the tail, ``memory.json``: the attempts since the base (at
+most ``MERGE_AT``; then they are merged into a new base), signatures, sessions,
+where the ledger was read up to, and the base's root digest. The tail's sha256 is
+in the anchor (out of the work tree), so an edited, cut or swapped file is never
+used: it is rebuilt from the ledger, as is an index of an older version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import sys
-from array import array
-from dataclasses import dataclass, field
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Callable, TypeVar
 
-from . import similarity
+from deploystate.state.ledger import anchor
 from deploystate.state.ledger.ledger import Ledger, hash_ending_at
-from .memrecords import apply_activity, signature_of_verification
+from . import segment
+from .memmodel import Doc, MemoryIndex  # noqa: F401  (the index's types, named here for callers)
+from .segment import Corrupt, Segment
 
-MAX_SERVICES_PER_SIGNATURE = 200
-VERSION = 3  # 3: signatures keep a per-service history (a service's output speaks only of its own)
+VERSION = 4  # 4: a base segment read by query and a tail (3: one JSON file parsed whole)
 INDEX_DIR = "cache"
 INDEX_FILE = "memory.json"
-SAVE_EVERY = 256  # records applied in memory before the file is rewritten (it is rebuilt from the ledger anyway)
-SUMMARY_CHARS = 240
+SAVE_EVERY = 256  # records applied in memory before the tail is rewritten (it is rebuilt from the ledger anyway)
+MERGE_AT = 2048   # attempts in the tail before a save merges them into a new base
+DENSE_SHARE, DENSE_MIN = 128, 256  # posting lists longer than this share of the attempts keep a bit set
+T = TypeVar("T")
 
 
-@dataclass(slots=True)
-class Doc:
-    """One attempt as the index keeps it. Tokens, files and services are stored joined in one string each
-    (split only for the few candidates a query scores), which keeps loading 100k of them fast and small."""
-
-    id: str
-    ts: str
-    outcome: str
-    summary: str
-    session: str | None
-    signature: str | None
-    tokens_text: str    # space-separated
-    files_text: str     # newline-separated
-    services_text: str  # space-separated
-
-    @property
-    def tokens(self) -> list[str]:
-        return self.tokens_text.split(" ") if self.tokens_text else []
-
-    @property
-    def files(self) -> list[str]:
-        return self.files_text.split("\n") if self.files_text else []
-
-    @property
-    def services(self) -> list[str]:
-        return self.services_text.split(" ") if self.services_text else []
-
-    def keys(self) -> list[str]:
-        """The inverted-index keys of this attempt: words, f:file, s:service, g:signature."""
-        return [*self.tokens, *("f:" + f for f in self.files), *("s:" + s for s in self.services),
-                *(("g:" + self.signature,) if self.signature else ())]
-
-    def row(self) -> list:
-        return [self.id, self.ts, self.outcome, self.summary, self.session, self.signature, self.tokens_text,
-                self.files_text, self.services_text]
-
-
-@dataclass
-class MemoryIndex:
-    docs: list[Doc] = field(default_factory=list)
-    postings: dict[str, array] = field(default_factory=dict)  # key -> doc numbers; arrays: 4 bytes an entry
-    signatures: dict[str, dict] = field(default_factory=dict)
-    sessions: dict[str, dict] = field(default_factory=dict)
-    last_id: str = ""
-    live_size: int = 0
-    live_tail: str | None = None
-    live_lines: int | None = None  # lines up to live_size: spares re-counting a large ledger on each read
-    archive_size: int = 0
-    unsaved: int = 0
-    bits: dict = field(default_factory=dict, repr=False, compare=False)  # recall's bit sets of long lists
-
-    # -- building ------------------------------------------------------------
-    def add_doc(self, doc: Doc) -> None:
-        idx = len(self.docs)
-        self.docs.append(doc)
-        post = self.postings
-        for key in doc.keys():
-            bucket = post.get(key)
-            if bucket is None:
-                post[sys.intern(key)] = array("I", (idx,))
-            else:
-                bucket.append(idx)
-
-    def apply(self, rec: dict) -> None:
-        """Fold one ledger record into the index."""
-        kind = rec.get("kind")
-        payload = rec.get("payload") if isinstance(rec.get("payload"), dict) else {}
-        author = rec.get("author") if isinstance(rec.get("author"), dict) else {}
-        try:
-            if kind == "attempt":
-                self._apply_attempt(rec, payload, author)
-            elif kind == "verification" and payload.get("verdict") == "fail":
-                sig = signature_of_verification(payload)
-                if sig:
-                    self._seen(sig, rec, "verification", f"{payload.get('service')}: {payload.get('summary', '')}",
-                               "fail", [payload.get("service")])
-            apply_activity(self.sessions, rec, payload, author)
-        except (TypeError, AttributeError, ValueError):
-            pass  # a malformed record is counted by the projection; it must not break memory
-        if rec.get("id", "") > self.last_id:
-            self.last_id = rec["id"]
-        self.unsaved += 1
-
-    def _apply_attempt(self, rec: dict, p: dict, author: dict) -> None:
-        summary = str(p.get("summary") or "")
-        hypothesis = str(p.get("hypothesis") or "")
-        toks = " ".join(similarity.tokens(summary + "\n" + hypothesis))
-        files = "\n".join(f for f in similarity.norm_files(p.get("files") or [])[:50] if "\n" not in f)
-        services = " ".join(s for s in similarity.norm_services(p.get("services") or [])[:50] if " " not in s)
-        sig = p.get("signature") if isinstance(p.get("signature"), str) else None
-        outcome = sys.intern(str(p.get("outcome") or "unknown"))
-        session = author.get("session")
-        self.add_doc(Doc(rec["id"], rec.get("ts", ""), outcome, summary[:SUMMARY_CHARS],
-                         sys.intern(session) if isinstance(session, str) else None, sig, toks, files, services))
-        if sig:
-            self._seen(sig, rec, "attempt", summary, outcome, p.get("services") or [])
-
-    def _seen(self, sig: str, rec: dict, kind: str, summary: str, outcome: str, services: list) -> None:
-        entry = self.signatures.get(sig)
-        if entry is None:
-            entry = self.signatures[sig] = {"count": 0, "first_ts": rec.get("ts", ""), "first_id": rec["id"],
-                                            "attempts": 0, "verifications": 0}
-        self._count(entry, rec, kind, summary, outcome)
-        per = entry.setdefault("by_service", {})
-        for name in dict.fromkeys(s for s in services[:50] if isinstance(s, str) and s):
-            if name not in per and len(per) >= MAX_SERVICES_PER_SIGNATURE:
-                continue
-            self._count(per.setdefault(name, {"count": 0, "first_ts": rec.get("ts", ""), "first_id": rec["id"],
-                                              "attempts": 0, "verifications": 0}), rec, kind, summary, outcome)
-
-    @staticmethod
-    def _count(entry: dict, rec: dict, kind: str, summary: str, outcome: str) -> None:
-        entry["count"] += 1
-        entry["attempts" if kind == "attempt" else "verifications"] += 1
-        if rec.get("ts", "") < entry["first_ts"]:
-            entry["first_ts"], entry["first_id"] = rec.get("ts", ""), rec["id"]
-        if rec["id"] >= entry.get("last_id", ""):
-            entry.update(last_id=rec["id"], last_ts=rec.get("ts", ""), last_kind=kind,
-                         last_summary=summary[:200], last_outcome=outcome)
-
-    # -- persistence ---------------------------------------------------------
-    def to_json(self) -> dict:
-        return {"version": VERSION, "last_id": self.last_id, "live_size": self.live_size, "live_tail": self.live_tail,
-                "live_lines": self.live_lines, "archive_size": self.archive_size, "docs": [d.row() for d in self.docs],
-                "postings": {k: v.tolist() for k, v in self.postings.items()},
-                "signatures": self.signatures, "sessions": self.sessions}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "MemoryIndex":
-        """Load a stored index; raises ValueError when it is inconsistent (then it is rebuilt)."""
-        index = cls(signatures=data["signatures"], sessions=data["sessions"], last_id=data["last_id"],
-                    live_size=data["live_size"], live_tail=data["live_tail"], archive_size=data["archive_size"],
-                    live_lines=data.get("live_lines"))
-        intern = sys.intern
-        index.docs = [Doc(rid, ts, intern(outcome), summary, intern(session) if session else None, sig, toks, files,
-                          services)
-                      for rid, ts, outcome, summary, session, sig, toks, files, services in data["docs"]]
-        total = len(index.docs)
-        for key, numbers in data["postings"].items():
-            bucket = array("I", numbers)
-            if bucket and max(bucket) >= total:
-                raise ValueError("the stored index names an attempt it does not hold")
-            index.postings[intern(key)] = bucket
-        return index
+def _cache_dir(ledger: Ledger) -> Path:
+    return ledger.dir / INDEX_DIR
 
 
 def _index_path(ledger: Ledger) -> Path:
-    return ledger.dir / INDEX_DIR / INDEX_FILE
+    return _cache_dir(ledger) / INDEX_FILE
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _merge(ledger: Ledger, index: MemoryIndex) -> None:
+    """Write base + delta as a new base and switch ``index`` to it (reads the old base whole, checked)."""
+    total = len(index.docs)
+    dense = max(DENSE_MIN, total // DENSE_SHARE)
+    base = index.base
+    keys = set(index.delta_post)
+    if base is not None:
+        keys.update(base.dictionary)
+
+    def terms():
+        for key in sorted(keys):
+            numbers = index.postings.get(key)
+            yield key, numbers, index.bitset(key) if len(numbers) > dense else None
+
+    rows = (json.dumps(d.row(), separators=(",", ":"), ensure_ascii=False).encode() for d in index.delta)
+    tmp = _cache_dir(ledger) / f".memory.{os.getpid()}.seg.tmp"
+    try:
+        root = segment.write(str(tmp), total, dense, terms(), rows, copy_docs=base)
+        name = f"memory-{root[:16]}.seg"
+        os.replace(tmp, _cache_dir(ledger) / name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fresh = Segment(str(_cache_dir(ledger) / name), root)
+    if base is not None:
+        base.close()
+    index.base, index.base_file, index.base_root = fresh, name, root
+    index.delta, index.delta_post = [], {}
+    index.docs._kept.clear()
+
+
+def _tail_json(index: MemoryIndex) -> dict:
+    base = None if index.base is None else {"file": index.base_file, "root": index.base_root,
+                                            "docs": index.base.total}
+    return {"version": VERSION, "last_id": index.last_id, "live_size": index.live_size, "live_tail": index.live_tail,
+            "live_lines": index.live_lines, "archive_size": index.archive_size, "base": base,
+            "docs": [d.row() for d in index.delta], "signatures": index.signatures, "sessions": index.sessions}
 
 
 def save(ledger: Ledger, index: MemoryIndex) -> None:
-    """Write the index atomically; a read-only state dir just means rebuilding from the ledger next time."""
+    """Write the tail (merging a long one into a new base first) and its digest into the anchor, atomically
+    together; a read-only state dir or no anchor yet just means rebuilding from the ledger next time."""
+    if not ledger.anchor_dir.is_dir():
+        return  # nothing anchored: the index could not be trusted on reading, so it is not written
     path = _index_path(ledger)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -192,29 +103,83 @@ def save(ledger: Ledger, index: MemoryIndex) -> None:
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# deploystate: derived caches, rebuilt from the ledger.\n*\n", encoding="utf-8")
-        tmp.write_text(json.dumps(index.to_json(), separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        if len(index.delta) > MERGE_AT:
+            _merge(ledger, index)
+        raw = json.dumps(_tail_json(index), separators=(",", ":")).encode("utf-8")
+        with anchor._locked(ledger):  # the file and its digest change together
+            tmp.write_bytes(raw)
+            os.replace(tmp, path)
+            anchor.update_locked(ledger, "memory", {"sha256": _digest(raw)}, durable=False)
         index.unsaved = 0
+        _forget_other_bases(ledger, index.base_file)
     except OSError:
         tmp.unlink(missing_ok=True)
+    except Corrupt:  # the base was damaged under us: forget it all, the next load rebuilds from the ledger
+        tmp.unlink(missing_ok=True)
+        drop(ledger)
+
+
+def _forget_other_bases(ledger: Ledger, keep: str | None) -> None:
+    for path in _cache_dir(ledger).glob("memory-*.seg"):
+        if path.name != keep:
+            path.unlink(missing_ok=True)
 
 
 def drop(ledger: Ledger) -> None:
-    """Forget the stored and in-process index (after compaction rewrote the ledger)."""
-    _LOADED.pop(str(ledger.dir.resolve()), None)
+    """Forget the stored and in-process index (after compaction rewrote the ledger, or a damaged base)."""
+    old = _LOADED.pop(str(ledger.dir.resolve()), None)
+    if old is not None and old.base is not None:
+        old.base.close()
     try:
         _index_path(ledger).unlink()
     except OSError:
         pass
+    _forget_other_bases(ledger, None)
+
+
+def _recorded(ledger: Ledger) -> str | None:
+    section = anchor.read(ledger).get("memory")
+    return section.get("sha256") if isinstance(section, dict) else None
+
+
+def _trusted_bytes(ledger: Ledger) -> bytes | None:
+    """The tail, only when its bytes are the ones deploystate wrote (their digest is in the anchor)."""
+    path = _index_path(ledger)
+    raw = path.read_bytes()
+    if _recorded(ledger) == _digest(raw):
+        return raw
+    with anchor._locked(ledger) if ledger.anchor_dir.is_dir() else nullcontext():
+        raw = path.read_bytes()  # a writer may have been between its rename and its digest: judge again
+        return raw if _recorded(ledger) == _digest(raw) else None
 
 
 def _read_file(ledger: Ledger) -> MemoryIndex | None:
+    base = None
     try:
-        data = json.loads(_index_path(ledger).read_text(encoding="utf-8"))
+        raw = _trusted_bytes(ledger)
+        if raw is None:
+            return None
+        data = json.loads(raw)
         if not isinstance(data, dict) or data.get("version") != VERSION:
             return None
-        return MemoryIndex.from_json(data)
-    except (OSError, ValueError, KeyError, TypeError):
+        index = MemoryIndex(signatures=data["signatures"], sessions=data["sessions"], last_id=data["last_id"],
+                            live_size=data["live_size"], live_tail=data["live_tail"],
+                            archive_size=data["archive_size"], live_lines=data.get("live_lines"))
+        named = data["base"]
+        if named is not None:
+            if "/" in named["file"] or not named["file"].startswith("memory-"):
+                return None
+            base = Segment(str(_cache_dir(ledger) / named["file"]), named["root"])
+            if base.total != named["docs"]:
+                raise Corrupt("the base holds another number of attempts than the tail says")
+            index.base, index.base_file, index.base_root = base, named["file"], named["root"]
+        for row in data["docs"]:
+            index.add_doc(Doc.from_row(row))
+        index.unsaved = 0
+        return index
+    except (OSError, ValueError, KeyError, TypeError):  # Corrupt is a ValueError
+        if base is not None:
+            base.close()
         return None
 
 
@@ -268,3 +233,13 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
     if write and index.unsaved >= SAVE_EVERY and ledger.dir.exists():
         save(ledger, index)
     return index
+
+
+def guarded(ledger: Ledger, ask: Callable[[MemoryIndex], T]) -> T:
+    """``ask(index)``; when the base turns out damaged while being read (edited after it was opened), the
+    index is rebuilt from the ledger and asked again: a damaged index never hides an attempt nor crashes."""
+    try:
+        return ask(load(ledger))
+    except Corrupt:
+        drop(ledger)
+        return ask(load(ledger))

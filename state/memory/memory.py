@@ -81,11 +81,10 @@ def _as_dict(score: float, sig_match: bool, doc: memindex.Doc) -> dict:
 
 def _query(project: Project, summary: str, hypothesis: str, files: list[str], services: list[str],
            signature: str | None, limit: int, min_score: float) -> list[dict]:
-    index = memindex.load(project.ledger)
     toks = similarity.tokens(summary + "\n" + hypothesis)
-    hits = recall.search(index, tokens=toks, files=files, services=services, signature=signature,
-                         limit=limit, min_score=min_score)
-    return [_as_dict(*hit) for hit in hits]
+    return memindex.guarded(project.ledger, lambda index: [
+        _as_dict(*hit) for hit in recall.search(index, tokens=toks, files=files, services=services,
+                                                signature=signature, limit=limit, min_score=min_score)])
 
 
 def similar_attempts(project: Project, *, summary: str, hypothesis: str | None = None, files: Iterable[str] = (),
@@ -190,7 +189,10 @@ def repeated_failures(project: Project, state: dict | None = None, *, limit: int
     Uses the ``similar_to`` links each attempt recorded when it was written, so
     the answer is what the agent was warned about at the time."""
     state = state if state is not None else cache.load(project.ledger).state
-    index = memindex.load(project.ledger)
+    return memindex.guarded(project.ledger, lambda index: _repeats(index, state, limit))
+
+
+def _repeats(index: memindex.MemoryIndex, state: dict, limit: int) -> list[dict]:
     out = []
     for att in reversed(state["attempts"]["recent"]):
         repeats = []

@@ -11,7 +11,6 @@ six words that each name 15% of 100k attempts no longer walks 90k entries.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from typing import Sequence
 
@@ -31,23 +30,23 @@ _REBUILD_AFTER = 64    # attempts added since a kept bit set was made: beyond th
 
 def _weights(index: MemoryIndex, keys: Sequence[str]) -> dict[str, float]:
     total = len(index.docs)
-    return {k: similarity.idf(len(index.postings.get(k, ())), total) for k in keys}
+    return {k: similarity.idf(index.df(k), total) for k in keys}
 
 
-def _bitset(index: MemoryIndex, key: str, bucket: Sequence[int], total: int) -> int:
+def _bitset(index: MemoryIndex, key: str, total: int) -> int:
     """The attempts holding ``key`` as a bit set, kept between queries and patched with what was added since."""
     kept = index.bits.get(key)
     value = None
     if kept is not None:
         value, upto = kept
-        start = bisect.bisect_left(bucket, upto)  # postings are in attempt order: the new ones are at the end
-        if len(bucket) - start > _REBUILD_AFTER:
+        added = index.since(key, upto)  # postings are in attempt order: the new ones are at the end
+        if len(added) > _REBUILD_AFTER:
             value = None
         else:
-            for i in bucket[start:]:
+            for i in added:
                 value |= 1 << i
     if value is None:
-        value = bitrank.from_positions(bucket, total)
+        value = index.bitset(key)  # the base's stored bit set when it kept one
         if key not in index.bits and len(index.bits) >= BITSETS_KEPT:
             del index.bits[next(iter(index.bits))]
     index.bits[key] = (value, total)
@@ -58,18 +57,19 @@ def _nominate(index: MemoryIndex, nominators: list[tuple[str, float]]) -> list[i
     """The numbers of the CANDIDATES attempts with the highest nomination sums (ties: the newer)."""
     total, post = len(index.docs), index.postings
     dense = max(DENSE_MIN, total // DENSE_SHARE)
+    df = index.df
     acc: dict[int, int] = {}
     get = acc.get
     slices: list[int] = []
     for key, weight in nominators:
-        bucket = post.get(key)
-        if not bucket:
+        count = df(key)
+        if not count:
             continue
         q = max(1, round(weight * SCALE))
-        if len(bucket) > dense:
-            bitrank.add(slices, _bitset(index, key, bucket, total), q)
+        if count > dense:
+            bitrank.add(slices, _bitset(index, key, total), q)
         else:
-            for i in bucket:
+            for i in post.get(key):
                 acc[i] = get(i, 0) + q
     if not slices:
         if len(acc) <= CANDIDATES:
@@ -85,10 +85,10 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
     total = len(index.docs)
     if not total or limit <= 0:
         return []
-    post = index.postings
+    df = index.df
     qweights = _weights(index, tokens)
-    present = [t for t in tokens if t in post]
-    rare = [t for t in present if len(post[t]) <= COMMON_FRACTION * total]
+    present = [t for t in tokens if df(t)]
+    rare = [t for t in present if df(t) <= COMMON_FRACTION * total]
     nominators = [(t, qweights[t]) for t in (rare or present)]
     # Services do not nominate: a shared service alone scores at most 0.2, below any useful threshold,
     # and "worker" is named by a large share of attempts (its list is the longest to walk).
@@ -105,7 +105,7 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
         d_tokens = doc.tokens
         for t in d_tokens:
             if t not in weight_cache:
-                weight_cache[t] = similarity.idf(len(post.get(t, ())), total)
+                weight_cache[t] = similarity.idf(df(t), total)
         sig_match = bool(signature and doc.signature == signature)
         score = similarity.score_pair(tokens, files, services, d_tokens, doc.files, doc.services, weight_cache,
                                       signature_match=sig_match)

@@ -1,0 +1,171 @@
+"""The memory index on disk: a base segment read by query plus an anchored tail; damage means a rebuild."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from deploystate.state.config.project import Project
+from deploystate.state.memory import memindex, memory, recall, segment, similarity
+
+AUTHOR = {"kind": "agent", "name": "t", "client": None, "session": None}
+WORDS = "restart worker celery queue redis pool timeout memory limit deploy rollback config cache".split()
+FAILED = "raise the redis pool timeout on the payments worker"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    for name in ("DEPLOYSTATE_SESSION", "DEPLOYSTATE_STATE_DIR", "DEPLOYSTATE_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(memindex, "MERGE_AT", 50)  # a base after a few dozen attempts, not 2048
+    monkeypatch.setattr(memindex, "DENSE_MIN", 8)  # and bit sets kept for the common words
+    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
+    memindex._LOADED.clear()
+    yield Project.discover(tmp_path)
+    memindex._LOADED.clear()
+
+
+def _fill(project: Project, n: int = 300, seed: int = 1) -> None:
+    rnd = random.Random(seed)
+    items = [{"kind": "attempt", "author": AUTHOR, "commit": None,
+              "payload": {"summary": " ".join(rnd.sample(WORDS, 5)), "outcome": "worked", "files": [],
+                          "services": []}} for _ in range(n)]
+    items.insert(n // 3, {"kind": "attempt", "author": AUTHOR, "commit": None,
+                          "payload": {"summary": FAILED, "outcome": "failed", "files": [], "services": []}})
+    project.ledger.append_many(items)
+
+
+def _saved(project: Project) -> memindex.MemoryIndex:
+    index = memindex.load(project.ledger)
+    memindex.save(project.ledger, index)
+    assert index.base is not None and not index.delta, "the attempts were not merged into a base"
+    memindex._LOADED.clear()  # a fresh process: only the files and the ledger
+    return index
+
+
+def _seg(project: Project) -> Path:
+    (path,) = (project.state_dir / "cache").glob("memory-*.seg")
+    return path
+
+
+def _warned(project: Project) -> bool:
+    return memory.check_attempt(project, summary="raising the redis pool timeout for the payments worker")[
+        "failed_similar"]
+
+
+def _answers(index: memindex.MemoryIndex) -> list[list[tuple[float, str]]]:
+    queries = [" ".join(random.Random(i).sample(WORDS, 4)) for i in range(15)] + [FAILED]
+    return [[(s, d.id) for s, _, d in recall.search(index, tokens=similarity.tokens(q), limit=10, min_score=0.2)]
+            for q in queries]
+
+
+def test_a_cold_base_answers_as_the_index_built_in_memory(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Base + tail read from disk (bit sets and postings read per query) answer exactly as the in-memory index."""
+    monkeypatch.setattr(recall, "DENSE_MIN", 8)  # the common words are added as (stored) bit sets
+    _fill(project)
+    built = memindex._rebuild(project.ledger)  # everything in memory, nothing on disk
+    expected = _answers(built)
+    _saved(project)
+    cold = memindex.load(project.ledger)
+    assert cold.base is not None and cold.base.total == len(built.docs) and not cold.delta
+    assert [d.id for d in cold.docs] == [d.id for d in built.docs]
+    assert any(len(e) == 6 for e in cold.base.dictionary.values()), "no bit set was stored"
+    assert _answers(cold) == expected
+    _fill(project, 20, seed=2)  # a tail on top of the base
+    assert _answers(memindex.load(project.ledger)) == _answers(memindex._rebuild(project.ledger))
+
+
+def test_an_edited_attempt_in_the_base_is_rebuilt_not_believed(project: Project) -> None:
+    """Turning a failed attempt into a worked one inside the base file is detected; the warning stays."""
+    _fill(project)
+    _saved(project)
+    path = _seg(project)
+    raw = path.read_bytes()
+    needle = json.dumps(FAILED)[1:-1].encode()
+    at = raw.index(b'"failed"', raw.index(needle) - 200)
+    path.write_bytes(raw[:at] + b'"worked"' + raw[at + 8:])
+    assert _warned(project)
+    assert _seg(project).read_bytes().count(b'"failed"') == raw.count(b'"failed"')  # rebuilt, not the edit
+
+
+def test_a_base_edited_after_it_was_opened_is_rebuilt_mid_query(project: Project) -> None:
+    """An edit made while a process holds the base open is caught when the attempt is read, then rebuilt."""
+    _fill(project)
+    _saved(project)
+    memindex.load(project.ledger)  # opened: footer, dictionary and page table checked
+    path = _seg(project)
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b'"failed"', raw.index(json.dumps(FAILED)[1:-1].encode()) - 200)
+    raw[at:at + 8] = b'"worked"'
+    with open(path, "r+b") as fh:  # the same file, changed in place
+        fh.write(raw)
+    assert _warned(project)
+
+
+@pytest.mark.parametrize("cut", [1, 17, 4096])
+def test_a_truncated_base_is_rebuilt(project: Project, cut: int) -> None:
+    """A base cut short (at its footer or inside it) is never read as an index of fewer attempts."""
+    _fill(project)
+    _saved(project)
+    path = _seg(project)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-cut])
+    index = memindex.load(project.ledger)
+    assert len(index.docs) == 301 and _warned(project)
+
+
+def test_a_base_that_is_not_the_recorded_one_is_rebuilt(project: Project) -> None:
+    """Another (self-consistent) segment put in the base's place does not match the root in the tail."""
+    _fill(project)
+    _saved(project)
+    path = _seg(project)
+    other = segment.write(str(path) + ".x", 0, 8, iter(()), iter(()))
+    Path(str(path) + ".x").replace(path)
+    assert other
+    assert len(memindex.load(project.ledger).docs) == 301 and _warned(project)
+
+
+def test_an_edited_tail_is_rebuilt(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tail's digest is in the anchor: a tail that drops the failed attempt is not believed."""
+    monkeypatch.setattr(memindex, "MERGE_AT", 10_000)  # everything stays in the tail
+    _fill(project)
+    index = memindex.load(project.ledger)
+    memindex.save(project.ledger, index)
+    assert index.base is None
+    memindex._LOADED.clear()
+    tail = project.state_dir / "cache" / "memory.json"
+    data = json.loads(tail.read_text(encoding="utf-8"))
+    data["docs"] = [row for row in data["docs"] if row[3] != FAILED]
+    tail.write_text(json.dumps(data), encoding="utf-8")
+    assert len(memindex.load(project.ledger).docs) == 301 and _warned(project)
+
+
+def test_an_old_json_index_migrates_by_a_rebuild(project: Project) -> None:
+    """A version-3 memory.json (one file parsed whole) is replaced by a rebuild holding every attempt."""
+    _fill(project)
+    ledger = project.ledger
+    built = memindex._rebuild(ledger)
+    rows = [d.row() for d in built.docs if d.summary != FAILED]  # an old file that misses the failed attempt
+    old = {"version": 3, "last_id": built.last_id, "live_size": built.live_size, "live_tail": built.live_tail,
+           "live_lines": built.live_lines, "archive_size": 0, "docs": rows, "postings": {},
+           "signatures": {}, "sessions": {}}
+    (ledger.dir / "cache").mkdir(parents=True, exist_ok=True)
+    (ledger.dir / "cache" / "memory.json").write_text(json.dumps(old), encoding="utf-8")
+    index = memindex.load(ledger)
+    assert len(index.docs) == 301 and _warned(project)
+    assert json.loads((ledger.dir / "cache" / "memory.json").read_text(encoding="utf-8"))["version"] == 4
+
+
+def test_a_tail_without_a_digest_in_the_anchor_is_not_trusted(project: Project) -> None:
+    """No memory digest in the anchor (written by hand, or by another tool) means a rebuild."""
+    _fill(project)
+    _saved(project)
+    from deploystate.state.ledger import anchor
+    data = anchor.read(project.ledger)
+    data.pop("memory")
+    anchor._write(project.ledger, data)
+    assert memindex._read_file(project.ledger) is None
+    assert _warned(project)
