@@ -64,12 +64,16 @@ HAND_MUTANTS: list[tuple[str, str, str, str, str, list[str]]] = [
     ("verdicts", "verify/service.py", "verdict=worst(v.verdict for v in verdicts)",
      "verdict=verdicts[-1].verdict if verdicts else 'inconclusive'",
      "the overall verdict taken from the last service only", [KILLS]),
-    ("revision", "verify/checks/revision.py", "return len(short) >= MIN_PREFIX and long_.startswith(short)",
-     "return len(short) >= MIN_PREFIX and long_[:7] == short[:7]",
-     "the revision compared on its first 7 hex digits only", [KILLS]),
-    ("revision", "verify/checks/revision.py", """    if not obs.revision:
-        return inconclusive(""", """    if not obs.revision:
-        return passed(""",
+    # The revision is judged by state.headcode (identity.assess): compared with HEAD where a reported revision
+    # is resolved (Judge._resolve) and where the rule is decided (decide).
+    ("revision", "state/drift/headcode.py", "if self.head and text == self.head.lower():",
+     "if self.head and text[:7] == self.head.lower()[:7]:",
+     "the revision compared on its first 7 hex digits only (resolving it)", [KILLS]),
+    ("revision", "state/drift/headcode.py", "if running.lower() == head.lower():",
+     "if running.lower()[:7] == head.lower()[:7]:",
+     "the revision compared on its first 7 hex digits only (the rule)", ["tests/state/test_headcode.py"]),
+    ("revision", "verify/checks/revision.py", "    return inconclusive(found.reason, **evidence)",
+     "    return (passed if found.missing_revision else inconclusive)(found.reason, **evidence)",
      "an unreadable revision counted as pass", [KILLS]),
     ("chain", "state/ledger/chain.py", "body = {k: v for k, v in record.items() if k != HASH_FIELD}",
      'body = {k: v for k, v in record.items() if k not in (HASH_FIELD, "author")}',

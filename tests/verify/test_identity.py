@@ -4,6 +4,7 @@ stands in for git; the rule itself, state.headcode, is tested over real git in t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,14 @@ from deploystate.verify.identity import assess
 HEAD = "a" * 40
 OLD = "b" * 40
 ODD = "c" * 40
+OLDER = "d" * 40     # a second stale commit
+SAME = "e" * 40      # an older commit whose files did not change up to HEAD
+NOPATHS = "0" * 40   # a commit of this clone that cannot be judged (say, no paths): UNKNOWN, running known
 
 
 class Scripted:
-    """A Judge whose answer per reported revision is given: RUNS_HEAD for HEAD, NOT_HEAD for OLD, else UNKNOWN."""
+    """A Judge whose answer per reported revision is given: RUNS_HEAD for HEAD and SAME, NOT_HEAD for OLD and
+    OLDER, UNKNOWN naming the commit for NOPATHS, else UNKNOWN with no commit."""
 
     head = HEAD
 
@@ -32,8 +37,9 @@ class Scripted:
 
     def judge(self, service: str, reported: str | None, why: str | None = None) -> HeadCode:
         self.asked.append(reported)
-        status = {HEAD: RUNS_HEAD, OLD: NOT_HEAD}.get(reported or "", UNKNOWN)
-        return HeadCode(status, service, reported if status != UNKNOWN else None, HEAD, f"{status} for {reported}")
+        status = {HEAD: RUNS_HEAD, SAME: RUNS_HEAD, OLD: NOT_HEAD, OLDER: NOT_HEAD}.get(reported or "", UNKNOWN)
+        running = reported if status != UNKNOWN or reported == NOPATHS else None
+        return HeadCode(status, service, running, HEAD, f"{status} for {reported}")
 
 
 def svc(**cfg) -> ServiceRef:
@@ -51,6 +57,20 @@ def test_a_missing_service_is_missing_whatever_it_reported() -> None:
     found = assess(obs(HEAD, state="missing"), svc(), judge)
     assert (found.status, found.reason) == ("missing", "cmd:api is not running (missing)")
     assert judge.asked == [] and found.evidence["head"] == HEAD and found.evidence["target"] == "cmd:api"
+
+
+def test_a_missing_state_read_from_data_is_missing_too() -> None:
+    """A state string a platform built at run time (parsed output, not a literal) is compared by value."""
+    gone = obs(HEAD)
+    gone.state = json.loads('"missing"')
+    assert assess(gone, svc(), Scripted()).status == "missing"
+
+
+def test_a_degraded_service_is_judged_by_its_revision_not_called_missing() -> None:
+    """Only state 'missing' skips the judgement: degraded, stopped or progressing services are judged."""
+    for state in ("degraded", "stopped", "progressing", "unknown"):
+        assert assess(obs(HEAD, state=state), svc(), Scripted()).status == RUNS_HEAD, state
+        assert assess(obs(OLD, state=state), svc(), Scripted()).status == NOT_HEAD, state
 
 
 def test_no_revision_anywhere_is_unknown_with_what_to_add_and_the_note_seen() -> None:
@@ -82,6 +102,39 @@ def test_one_stale_instance_of_two_fails_and_says_how_many() -> None:
     assert single.reason == f"{NOT_HEAD} for {OLD}"          # one instance: no count
 
 
+def test_one_stale_instance_of_two_says_so() -> None:
+    """Two instances, one stale: the count is given from two instances up."""
+    found = assess(obs(None, ("api-1", HEAD), ("api-2", OLD)), svc(), Scripted())
+    assert found.reason == f"{NOT_HEAD} for {OLD} (1 of 2 instances)"
+
+
+@pytest.mark.parametrize("order", [(OLDER, OLD, HEAD), (HEAD, OLD, OLDER)])
+def test_two_stale_revisions_are_counted_and_the_lowest_named(order: tuple[str, ...]) -> None:
+    """Instances on two different stale commits: both counted, and the reason and the running commit are of
+    the same one, the lowest commit id, whatever the instances' order."""
+    found = assess(obs(None, *[(f"api-{i}", r) for i, r in enumerate(order, 1)]), svc(), Scripted())
+    assert found.status == NOT_HEAD
+    assert found.reason == f"{NOT_HEAD} for {OLD} (2 of 3 instances)" and found.running == OLD
+
+
+@pytest.mark.parametrize("order", [(ODD, NOPATHS), (NOPATHS, ODD)])
+def test_two_undecidable_revisions_name_the_lowest(order: tuple[str, ...]) -> None:
+    """Two revisions the judge cannot place: the reason and the running commit are of the same one, the
+    lowest commit id, whatever the instances' order."""
+    found = assess(obs(None, *[(f"api-{i}", r) for i, r in enumerate(order, 1)]), svc(), Scripted())
+    assert found.status == UNKNOWN and found.running == NOPATHS
+    assert found.reason == f"cannot tell whether api runs HEAD's code: {UNKNOWN} for {NOPATHS}"
+
+
+@pytest.mark.parametrize("order", [(SAME, HEAD), (HEAD, SAME)])
+def test_instances_on_two_commits_both_with_heads_code_pass_naming_the_lowest(order: tuple[str, ...]) -> None:
+    """HEAD on one instance, an older commit with the same files on another: runs HEAD's code, the reason and
+    the running commit of the lowest commit id, whatever the instances' order."""
+    found = assess(obs(None, *[(f"api-{i}", r) for i, r in enumerate(order, 1)]), svc(), Scripted())
+    assert found.status == RUNS_HEAD and found.running == HEAD
+    assert found.reason == f"runs HEAD's code: {RUNS_HEAD} for {HEAD}"
+
+
 def test_an_unresolvable_revision_beside_head_is_unknown_not_pass() -> None:
     """HEAD on one instance and a revision the judge cannot place on another: UNKNOWN, naming the cause."""
     found = assess(obs(None, ("api-1", HEAD), ("api-2", ODD)), svc(), Scripted())
@@ -94,6 +147,14 @@ def test_an_instance_reporting_nothing_beside_head_ones_is_unknown_and_named() -
     found = assess(obs(None, ("api-1", HEAD), ("api-2", None), ("api-3", HEAD)), svc(), Scripted())
     assert found.status == UNKNOWN and found.running == HEAD
     assert found.reason == "1 of 3 instances of api report no revision (api-2); the others run HEAD's code"
+
+
+def test_silent_instances_are_counted_and_the_first_three_named() -> None:
+    """Four of five instances report no revision: all four counted, the first three named."""
+    found = assess(obs(None, ("api-1", HEAD), *[(f"api-{i}", None) for i in range(2, 6)]), svc(), Scripted())
+    assert found.status == UNKNOWN
+    assert found.reason == ("4 of 5 instances of api report no revision (api-2, api-3, api-4); "
+                            "the others run HEAD's code")
 
 
 def test_evidence_names_head_running_source_instances_and_each_judgement() -> None:
