@@ -54,9 +54,16 @@ def observe_all(project: Project, services: dict[str, Any], deadline: float) -> 
         with lock:
             out[name] = got
 
-    # Daemon threads: a runtime that hangs past its own timeout must not keep the CLI from exiting.
+    # What a platform can answer without any I/O is asked here; the others each on a daemon thread (a
+    # runtime that hangs past its own timeout must not keep the CLI from exiting).
+    waiting = {}
+    for n, c in services.items():
+        if _instant(c):
+            ask(n, c)
+        else:
+            waiting[n] = c
     threads = [threading.Thread(target=ask, args=(n, c), name=f"observe-{n}", daemon=True)
-               for n, c in services.items()]
+               for n, c in waiting.items()]
     for t in threads:
         t.start()
     for t in threads:
@@ -68,6 +75,15 @@ def observe_all(project: Project, services: dict[str, Any], deadline: float) -> 
     return answered
 
 
+def _instant(cfg: Any) -> bool:
+    """The platform says observing ``cfg`` needs no process, file or network (``instant``)."""
+    try:
+        instant = getattr(get_platform(cfg.platform), "instant", None)
+        return bool(instant and instant(cfg))
+    except Exception:  # an unknown or uninstalled platform is asked (and fails) on its own thread
+        return False
+
+
 def refresh(project: Project, services: dict[str, Any], deadline: float) -> dict[str, Any]:
     """Observe now and merge into the stored observation; returns the merged data (also when the state
     directory is missing or not writable, so this answer still shows what was seen)."""
@@ -75,7 +91,7 @@ def refresh(project: Project, services: dict[str, Any], deadline: float) -> dict
     if not services:
         return stored
     merged = observations.merge(stored, observe_all(project, services, deadline), iso(utc_now()))
-    if project.state_dir.is_dir() and observations.save(project.state_dir, merged):
+    if project.state_dir.is_dir() and observations.keep(project.state_dir, merged):
         _rewrite_state_file(project)
     return merged
 
@@ -84,10 +100,10 @@ def _rewrite_state_file(project: Project) -> None:
     """DEPLOYMENT_STATE.md shows the observation just taken (a file that cannot be written is said, not fatal)."""
     import sys
 
-    from deploystate.state.ledger.store import write_state_file
+    from deploystate.state.ledger.store import refresh_soon
 
     try:
-        write_state_file(project)
+        refresh_soon(project)  # now, or right after the reply in a server that defers derived files
     except (OSError, DeploystateError) as exc:
         print(f"deploystate: could not refresh {project.state_file.name}: {exc}", file=sys.stderr)
 

@@ -139,6 +139,12 @@ class CommandPlatform:
                              started_at=iso(started), duration=round(time.monotonic() - clock, 3))
 
     # -- observe -----------------------------------------------------------------------------------
+    @staticmethod
+    def instant(config: Any) -> bool:
+        """True when observing this service starts no process and asks no endpoint (no observe_cmd, no
+        http revision): the answer ("state unknown") is known at once, so it needs no thread of its own."""
+        return isinstance(config, CommandService) and not config.observe_cmd and config.revision.source != "http"
+
     def observe(self, svc: ServiceRef, *, timeout: float) -> Observation:
         """What observe_cmd (and the http revision endpoint) say. ``problems`` are failures only; what could
         not be read goes to ``facts["notes"]`` (verification calls that inconclusive, not failed)."""

@@ -162,6 +162,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--read-only contradicts --mode {args.mode}", "pass one of them")
     mode = "read-only" if args.read_only else (args.mode or "full")
     server = build_server(root=root, mode=mode, transport="http" if args.http else "stdio")
+    from deploystate.server.mcp.derived import serve_deferred
+
+    serve_deferred()  # derived files after the reply, always before exit (server/mcp/derived.py)
     if not args.http:
         server.run("stdio")
         return 0

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from deploystate.state.errors import InputError
 
 from . import audit as audit_log
-from . import modes, schema_flat
+from . import derived, modes, schema_flat
 from .mcp_context import ToolContext, client_name
 from .tool_errors import error_info, error_result, validation_message
 
@@ -54,6 +54,9 @@ class DeploystateServer(MCPServer):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None
                         ) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
+        later = derived.current()
+        if later is not None:
+            later.touch()  # the derived files of the last call wait until the server is quiet
         result = self._precheck(name, arguments)
         if result is None:
             try:

@@ -103,6 +103,7 @@ class ToolContext:
     confirmations: Confirmations = field(default_factory=Confirmations)  # destructive calls (server.confirm)
     _project: tuple[Any, Project] | None = None
     _author: dict[str, Any] | None = None
+    _config: tuple[Any, Any] | None = None
 
     # -- the project ------------------------------------------------------------------------------
     def project(self) -> Project:
@@ -138,6 +139,14 @@ class ToolContext:
         return (str(config), st.st_mtime_ns, st.st_size, os.environ.get("DEPLOYSTATE_STATE_DIR"),
                 os.environ.get("DEPLOYSTATE_ROOT"))
 
+    def config(self, project: Project) -> Any:
+        """The validated config (``load_config``), parsed again only when deploystate.toml changes."""
+        key = self._config_key(project.config_path)
+        if self._config is None or key is None or self._config[0] != key:
+            from deploystate.state.config.config import load_config
+            self._config = (key, load_config(project.config_path))
+        return self._config[1]
+
     def require_state(self) -> Project:
         """The project, which must have its state directory (``deploystate init`` makes it)."""
         project = self.project()
@@ -146,9 +155,10 @@ class ToolContext:
                                "run `deploystate init` in the repository root to create it")
         return project
 
-    def view(self, project: Project) -> dict[str, Any]:
-        """The state view (``deploystate.state.view.view.build_view``), cached while nothing it depends on changed."""
-        return self.views.get(project)
+    def view(self, project: Project, observed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The state view (``deploystate.state.view.view.build_view``), its ledger part cached while nothing it
+        depends on changed; ``observed``: what the runtimes just said (default: the stored observation)."""
+        return self.views.get(project, observed)
 
     def known_services(self, project: Project) -> list[str]:
         """Services named in deploystate.toml, plus any the ledger still knows about."""
@@ -161,8 +171,8 @@ class ToolContext:
 
     def check_services(self, project: Project, services: list[str]) -> list[str]:
         """Return ``services`` when every name is known; otherwise an InputError listing the known ones."""
-        if not services:
-            return services
+        if not services or set(services) <= set(project.service_paths()):
+            return services  # all configured: the ledger's list need not be read
         known = self.known_services(project)
         unknown = [s for s in services if s not in known]
         if unknown:

@@ -36,10 +36,45 @@ def problems(ctx: Any) -> list[str]:
         return []
     from deploystate.state.ledger import integrity
 
+    key = _key(project)
+    known = _LAST.get(id(ctx))
+    if key is not None and known is not None and known[0] == key:
+        return list(known[1])
     try:
-        return integrity.check(project)
+        found = integrity.check(project)
     except OSError as exc:  # an integrity question that cannot be answered is not a yes
         return [f"the ledger's integrity could not be checked ({exc})"]
+    if key is not None and key == _key(project):  # nothing moved while it was checked
+        _LAST[id(ctx)] = (key, list(found))
+    return found
+
+
+# The last answer per server, reused while every file it was read from is unchanged: the stat of each
+# (size, mtime, inode and ctime, which os.utime cannot put back, as chainmark's own key), where they are,
+# and the ledger's last record as read now (an edit of the tail within one clock tick changes it).
+_LAST: dict[int, tuple[tuple, list[str]]] = {}
+
+
+def _key(project: Any) -> tuple | None:
+    import os
+
+    from deploystate.state.ledger import anchor
+    from deploystate.state.ledger.ledger import hash_ending_at
+
+    ledger = project.ledger
+    out: list[Any] = [str(project.root), str(ledger.dir), str(ledger.anchor_dir), ledger.key,
+                      os.environ.get("DEPLOYSTATE_STATE_DIR"), os.environ.get("DEPLOYSTATE_ROOT")]
+    for path in (ledger.path, ledger.archive_path, anchor.path_of(ledger), project.config_path):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        except OSError:
+            return None
+        out.append((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+    out.append(hash_ending_at(ledger.path, out[6][0]) if out[6] else None)  # the tail's own bytes, read each time
+    return tuple(out)
 
 
 def _listed(found: list[str]) -> str:

@@ -6,6 +6,9 @@ changes when the ledger, the config or the checked-out commit changes, or when
 the clock passes a recheck deadline, so the fingerprint below is those file
 stats plus the next deadline. Anything it cannot fingerprint cheaply (a
 worktree whose ``.git`` is a file, an unreadable HEAD) is simply not cached.
+What the runtimes said is not kept: every call lays the observation it is given
+(or the stored one) over the kept base (``view.with_observed``), so a fresh
+observation never waits for a rebuild and a cached one is never reused.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from deploystate.state.ledger.ids import iso, parse_iso, utc_now
+from deploystate.state.ledger.ids import parse_iso, utc_now
 from deploystate.state.drift import observations
 from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
 from deploystate.state.config.project import Project
-from deploystate.state.view.view import build_view
+from deploystate.state.view.view import Base, build_base, with_observed
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
@@ -52,8 +55,9 @@ def fingerprint(project: Project) -> tuple | None:
     if git is None:
         return None
     state_dir = project.state_dir
+    # the runtimes' answers are not in it: they are laid over the kept base on every call (with_observed)
     return (str(project.root), str(state_dir), _stat(project.config_path), _stat(state_dir / LEDGER),
-            _stat(state_dir / ARCHIVE), _stat(observations.path(state_dir)), git)
+            _stat(state_dir / ARCHIVE), git)
 
 
 def _next_deadline(view: dict[str, Any], now: datetime) -> datetime | None:
@@ -64,32 +68,37 @@ def _next_deadline(view: dict[str, Any], now: datetime) -> datetime | None:
 
 
 class ViewCache:
-    """One cached view per server; thread-safe because the SDK runs tools on worker threads."""
+    """One cached view base per server; thread-safe because the SDK runs tools on worker threads."""
 
     def __init__(self) -> None:
         self._lock = Lock()
         self._key: tuple | None = None
-        self._view: dict[str, Any] | None = None
+        self._base: Base | None = None
         self._until: datetime | None = None
         self.hits = 0
 
-    def get(self, project: Project) -> dict[str, Any]:
+    def get(self, project: Project, observed: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The view now: the kept base (or a new one) with ``observed`` (default: the stored observation)."""
+        seen = observed if observed is not None else observations.load(project.state_dir)
+        return with_observed(project, self._base_now(project), seen)
+
+    def _base_now(self, project: Project) -> Base:
         now = utc_now()
         key = None if env_disabled() else fingerprint(project)
         with self._lock:
-            if key is not None and key == self._key and self._view is not None \
+            if key is not None and key == self._key and self._base is not None \
                     and (self._until is None or now < self._until):
                 self.hits += 1
-                return {**self._view, "now": iso(now)}
-        view = build_view(project, now=now)
+                return self._base.at(now)
+        base = build_base(project, now=now)
         if key is not None and key == fingerprint(project):  # unchanged while we built it
             with self._lock:
-                self._key, self._view, self._until = key, view, _next_deadline(view, now)
-        return view
+                self._key, self._base, self._until = key, base, _next_deadline(base.view, now)
+        return base
 
     def clear(self) -> None:
         with self._lock:
-            self._key = self._view = self._until = None
+            self._key = self._base = self._until = None
 
 
 def env_disabled() -> bool:

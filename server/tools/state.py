@@ -14,6 +14,7 @@ from deploystate.state.config.mapping import GlobError
 from deploystate.state.config.project import Project
 from deploystate.state.ledger.store import state_file_text
 
+from deploystate.server.mcp.derived import settle
 from deploystate.server.mcp.lookup import ATTEMPT_ID, find_record
 from deploystate.server.mcp.mcp_context import Call, ToolContext
 from deploystate.server.mcp.models import AffectedInput, AffectedOutput, AffectedService, MatchItem, ReadStateInput
@@ -38,14 +39,16 @@ them, and only call something deployed when verification passes.
 """
 
 
-def observe_now(project: Project) -> None:
-    """Ask every runtime (one short overall deadline) and store the answers the view then shows."""
-    from deploystate.state.config.config import load_config
-
+def observe_now(project: Project, config: Any = None) -> dict[str, Any]:
+    """Ask every runtime (one short overall deadline) and store the answers; returns them (the stored
+    observation with this round merged in), for the view to show."""
     from deploystate.platforms.observing import deadline_of, refresh
 
-    config = load_config(project.config_path)
-    refresh(project, dict(config.services), deadline_of(config))
+    if config is None:
+        from deploystate.state.config.config import load_config
+
+        config = load_config(project.config_path)
+    return refresh(project, dict(config.services), deadline_of(config))
 
 
 def compute_affected(project: Project, base: str | None, head: str | None) -> AffectedOutput:
@@ -99,9 +102,11 @@ def register(server: Any, ctx: ToolContext) -> None:
         most) which revision it really runs and whether it is up: committed is not running until the runtime
         says so. observe=false reads only the last stored observation (its age is shown)."""
         project = ctx.require_state()
-        if args.observe:
-            observe_now(project)
-        out = summarize(ctx.view(project), args.detail)
+        seen = observe_now(project, ctx.config(project)) if args.observe else None
+        view = ctx.view(project, seen)
+        if seen is not None:
+            settle(project, view)
+        out = summarize(view, args.detail)
         out.mode = ctx.mode  # what this server lets the agent call
         return out
 

@@ -74,8 +74,39 @@ def merge(stored: dict[str, Any], fresh: dict[str, dict[str, Any]], at: str) -> 
     return {"version": VERSION, "at": at, "services": {n: services[n] for n in sorted(keep[-MAX_SERVICES:])}}
 
 
+# A process that stays up (the MCP server) may hold its newest observation in memory and write it
+# right after its reply (``flush``): the file then lags, and a lagging answer only reads older.
+_HOLD = [False]
+_HELD: dict[str, dict[str, Any]] = {}
+
+
+def hold_writes(on: bool) -> None:
+    """Keep observations in memory until ``flush`` (on), or write each at once (off, the default)."""
+    _HOLD[0] = on
+    if not on:
+        _HELD.clear()
+
+
+def keep(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> bool:
+    """Store ``data``: held in memory while ``hold_writes`` is on (True), else ``save``d now."""
+    if _HOLD[0]:
+        _HELD[str(path(state_dir))] = data
+        return True
+    return save(state_dir, data)
+
+
+def flush(state_dir: str | os.PathLike[str]) -> bool:
+    """Write the held observation of ``state_dir``, if any; True when one was written."""
+    data = _HELD.pop(str(path(state_dir)), None)
+    return data is not None and save(state_dir, data)
+
+
 def load(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """The stored observations; ``{}`` when there are none, or the file is unreadable (never trusted more)."""
+    """The stored observations (this process's held one first); ``{}`` when there are none, or the file
+    is unreadable (never trusted more)."""
+    held = _HELD.get(str(path(state_dir)))
+    if held is not None:
+        return held
     try:
         data = json.loads(path(state_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -214,6 +214,71 @@ def _count(path: Path, start: int, end: int) -> int:
     return n
 
 
+class PreparedHead:
+    """The anchor's new head written to its temp file and fsynced, under ``anchor.lock``, not yet in place:
+    ``commit()`` renames it (once the records it names are durable), ``abort()`` drops it. Neither raises:
+    an anchor that stays behind its ledger still verifies."""
+
+    def __init__(self, ledger: "Ledger", head: dict[str, Any]) -> None:
+        self._ledger, self._tmp, self._lock = ledger, None, None  # type: ignore[var-annotated]
+        ledger.anchor_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(ledger.anchor_dir / LOCK, "a+b")
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX)
+            data = read(ledger)
+            if "unreadable" not in data:
+                self._tmp = self._write_tmp(data, head)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _write_tmp(self, data: dict[str, Any], head: dict[str, Any]) -> Path:
+        path = path_of(self._ledger)
+        tmp = path.with_name(f".{ANCHOR}.{os.getpid()}.tmp")
+        body = json.dumps({**data, "chain": head, "version": VERSION}, sort_keys=True,
+                          separators=(",", ":")).encode("utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(fd)
+        return tmp
+
+    def commit(self) -> None:
+        try:
+            if self._tmp is not None:
+                os.replace(self._tmp, path_of(self._ledger))
+                self._tmp = None
+        except OSError:
+            pass
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+        if self._lock is not None:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+
+def prepare_head(ledger: "Ledger", head: dict[str, Any]) -> PreparedHead | None:
+    """``set_head`` in two steps (``PreparedHead``); None when it cannot be prepared (the anchor lags)."""
+    try:
+        prepared = PreparedHead(ledger, head)
+    except OSError:
+        return None
+    return prepared
+
+
 def set_head(ledger: "Ledger", head: dict[str, Any]) -> None:
     """Anchor ``head``. Called with ``ledger.lock`` held (appends, merges, compaction)."""
     with _locked(ledger):

@@ -61,7 +61,27 @@ def _serious(problems: list[chain.Problem]) -> list[str]:
     return [str(p) for p in problems if "torn last line" not in p.message]
 
 
+# The MCP server holds its newest mark in memory and writes it after its reply (``flush``): a mark that
+# lags on disk is keyed to fewer bytes, so whoever reads it verifies the rest.
+_HOLD, _HELD = [False], {}  # type: ignore[var-annotated]
+
+
+def hold_writes(on: bool) -> None:
+    _HOLD[0] = on
+    _HELD.clear()
+
+
+def flush(ledger: Ledger) -> None:
+    """Write the held mark of ``ledger``, if any."""
+    body = _HELD.pop(str(ledger.anchor_dir / MARK), None)
+    if body is not None:
+        _store(ledger.anchor_dir / MARK, body)
+
+
 def _read_mark(ledger: Ledger) -> dict | None:
+    held = _HELD.get(str(ledger.anchor_dir / MARK))
+    if held is not None:
+        return held
     try:
         data = json.loads((ledger.anchor_dir / MARK).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -74,9 +94,16 @@ def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list
     if live is None or not ledger.anchor_dir.is_dir():
         return
     path = ledger.anchor_dir / MARK  # beside the anchor: out of the work tree even for an in-tree state_dir
-    tmp = path.with_name(f".{MARK}.{os.getpid()}.tmp")
     body = {"version": VERSION, "live": [size, *live[1:]], "archive": archive, "tail": tail, "ok": ok,
             "problems": problems[:MAX_PROBLEMS], "lines": lines, "content": content}
+    if _HOLD[0]:
+        _HELD[str(path)] = body
+        return
+    _store(path, body)
+
+
+def _store(path: Path, body: dict) -> None:
+    tmp = path.with_name(f".{MARK}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(body), encoding="utf-8")
         os.replace(tmp, path)

@@ -167,12 +167,15 @@ class Ledger:
                                      "shorten the evidence or summary and try again")
                 lines.append(line)
                 out.append(rec)
-            before, _after = append_whole(self.path, "".join(lines).encode("utf-8"))
-            try:
-                if trusted:
-                    anchor.set_head(self, anchor.head_now(self, held.get("chain"), len(lines), before))
-            except OSError:
-                pass  # the records are durable; the anchor lags behind them, which still verifies
+            def anchor_head(before: int) -> anchor.PreparedHead | None:
+                # written and fsynced while the records are; put in place only once they are durable
+                try:
+                    head = anchor.head_now(self, held.get("chain"), len(lines), before)
+                except OSError:
+                    return None  # the records are durable; the anchor lags behind them, which still verifies
+                return anchor.prepare_head(self, head)
+
+            append_whole(self.path, "".join(lines).encode("utf-8"), anchor_head if trusted else None)
         return out
 
     def guard(self) -> dict:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from . import anchor
 from deploystate.state.view import cache
@@ -13,6 +14,19 @@ from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 from deploystate.state.view.render import render, write_atomic
 from deploystate.state.view.view import build_view
+
+# Kinds that never change the state file's status line or a service's row (attempts, notes, sessions):
+# a process that stays up (the MCP server) may render the derived files for them after its reply.
+DEFERRABLE = frozenset({"attempt", "note", "session_start", "session_end"})
+_later: Callable[[Project], None] | None = None
+_RENDER = threading.RLock()  # one render at a time in a process: an older view never overwrites a newer one
+
+
+def render_later(schedule: Callable[[Project], None] | None) -> None:
+    """Install (or remove, with None) the server's deferral: ``schedule(project)`` must refresh the
+    derived files after the reply and before the process exits (``server.mcp.derived``)."""
+    global _later
+    _later = schedule
 
 
 def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str | None = None,
@@ -26,7 +40,10 @@ def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str 
                                 commit=commit if commit is not None else head)
     _first_write(project)
     if refresh:
-        refresh_derived(project, rec["id"], head)
+        if _later is not None and kind in DEFERRABLE:
+            _later(project)
+        else:
+            refresh_derived(project, rec["id"], head)
     return rec
 
 
@@ -56,24 +73,55 @@ def _first_write(project: Project) -> None:
         anchor.update(project.ledger, "config", acknowledged(project))
 
 
+def refresh_soon(project: Project) -> None:
+    """DEPLOYMENT_STATE.md re-rendered (an observation was stored): now, or by the server's deferral."""
+    if _later is not None:
+        _later(project)
+    else:
+        write_state_file(project)
+
+
 def refresh_derived(project: Project, rid: str = "", head: str | None = None) -> None:
     """Bring the cache and DEPLOYMENT_STATE.md up to date; a problem is said, never raised."""
     try:
-        cache.load(project.ledger)
-        write_state_file(project, head=head)
+        with _RENDER:
+            cache.load(project.ledger)
+            write_state_file(project, head=head)
     except (OSError, DeploystateError) as exc:
         print(f"deploystate: recorded {rid} but could not refresh {project.state_file.name}: {exc}",
               file=sys.stderr)
 
 
 
-def state_file_text(project: Project, *, head: str | None = None, generated_by: str | None = None) -> str:
+def _view_text(project: Project, head: str | None, generated_by: str | None) -> tuple[dict, str]:
     view = build_view(project, head=head, generated_by=generated_by or "deploystate render")
     budget = project.settings.get("state_file_budget", 12_000)
-    return render(view, budget if isinstance(budget, int) and budget >= 2000 else 12_000)
+    return view, render(view, budget if isinstance(budget, int) and budget >= 2000 else 12_000)
+
+
+def state_file_text(project: Project, *, head: str | None = None, generated_by: str | None = None) -> str:
+    return _view_text(project, head, generated_by)[1]
+
+
+# What the state file last written by this process says: its status and each service's runtime verdict
+# and drift, so a server can tell whether the file it defers would say anything else (``shows``).
+_SHOWN: dict[str, tuple] = {}
+
+
+def _gist(view: dict) -> tuple:
+    return (view["status"], tuple((s["name"], (s.get("observed") or {}).get("verdict"), s["drift"]["state"])
+                                  for s in view["services"]))
+
+
+def shows(project: Project, view: dict) -> bool:
+    """Does the state file this process last wrote say the status and verdicts ``view`` says?"""
+    return _SHOWN.get(str(project.state_file)) == _gist(view)
 
 
 def write_state_file(project: Project, *, head: str | None = None, generated_by: str | None = None) -> bool:
     # derived from the ledger and re-rendered by every write: not fsynced (the ledger append is)
-    return write_atomic(project.state_file, state_file_text(project, head=head, generated_by=generated_by),
-                        durable=False)
+    with _RENDER:
+        view, text = _view_text(project, head, generated_by)
+        written = write_atomic(project.state_file, text, durable=False)
+        _SHOWN[str(project.state_file)] = _gist(view)
+        return written

@@ -91,6 +91,34 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
                observed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``render`` needs. ``now`` defaults to the last record's time (deterministic files).
     ``observed``: observations just taken (default: the stored ones, ``state.observations``)."""
+    base = build_base(project, head=head, now=now, generated_by=generated_by, use_git=use_git)
+    return with_observed(project, base, observed if observed is not None else observations.load(project.state_dir))
+
+
+class Base:
+    """What the view holds before any runtime observation: the ledger's, git's and the config's part
+    (``build_base``), which ``with_observed`` completes; a server keeps it while none of those changed."""
+
+    def __init__(self, view: dict[str, Any], state: dict[str, Any], chain_ok: bool, chain_problem: str | None,
+                 now: datetime | None) -> None:
+        self.view, self.state, self.chain_ok, self.chain_problem, self.now = view, state, chain_ok, chain_problem, now
+        self.judge: Judge | None = None  # made on first need, then reused (it keeps resolved revisions)
+
+    def at(self, now: datetime | None) -> "Base":
+        """The same base read at another moment (recheck deadlines judged again)."""
+        if now is None or now == self.now:
+            return self
+        view = {**self.view, "now": iso(now), "services": [
+            {**s, "recheck_overdue": bool(s["recheck_due"] and parse_iso(s["recheck_due"]) <= now)}
+            for s in self.view["services"]]}
+        moved = Base(view, self.state, self.chain_ok, self.chain_problem, now)
+        moved.judge = self.judge
+        return moved
+
+
+def build_base(project: Project, *, head: str | None = None, now: datetime | None = None,
+               generated_by: str = "deploystate render", use_git: bool = True) -> Base:
+    """The view without the runtime's part (``with_observed`` adds it)."""
     loaded = cache.load(project.ledger)
     state = loaded.state
     head = head or (gitinfo.head(project.root) if use_git else None)
@@ -100,10 +128,6 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
     configured = project.service_paths()
     names = sorted(set(configured) | set(state["services"]))
     diffs: dict[str, Any] = {}
-    seen = observed if observed is not None else observations.load(project.state_dir)
-    stored = seen.get("services") or {}
-    judge: Judge | None = None
-    waivers = project.revision_waivers()
     services = []
     for name in names:
         svc = state["services"].get(name) or {}
@@ -116,48 +140,66 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
             else {"state": "not in deploystate.toml", "files": [], "count": 0},
             "recheck_due": due, "recheck_overdue": bool(due and now and parse_iso(due) <= now),
         })
-        if name in configured:
-            entry = stored.get(name)
-            obs = (entry or {}).get("obs") or {}
-            rule = None
-            if obs and head:
-                judge = judge or Judge.for_project(project, head=head)
-                rule = judge.judge(name, obs.get("revision"), _unread(obs))
-            services[-1]["observed"] = observations.assess(
-                name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
-                waiver=waivers.get(name), now=now)
-            seen_files = services[-1]["observed"].get("files") or []
-            if services[-1]["observed"]["verdict"] == "not_head":
-                # The runtime outranks the ledger: a restart that kept the old image left a deploy record
-                # of HEAD, and "running HEAD's code" from that record would be the false "deployed".
-                services[-1]["drift"] = {"state": "committed, not running", "files": seen_files[:MAX_DRIFT_FILES],
-                                         "count": len(seen_files)}
-            elif services[-1]["drift"]["state"] == RUNS_HEAD and \
-                    services[-1]["observed"]["verdict"] != "runs_head":
-                # Only the runtime can say what runs: without its confirmation the ledger's word is shown as
-                # the ledger's (unknown is never "running HEAD's code").
-                services[-1]["drift"] = {"state": LEDGER_ONLY, "files": [], "count": 0}
     # Anchor, chain (cached by chainmark: only appended records are re-hashed) and config escapes.
     trust = integrity.status(project)
-    status, reason = observations.status(*projection.status(state, threshold, chain_ok=trust.ok), services)
-    if not trust.ok:
-        reason = f"{reason} ({trust.problems[0]})"
     problems = list(dict.fromkeys([str(p) for p in loaded.problems] + trust.problems + trust.warnings))
     failed_attempts = [a for a in reversed(state["attempts"]["recent"]) if a["outcome"] == "failed"]
     events = state.get("timeline") or []
     collected = timeline.collect(events, now) if now else None  # one pass for the gantt and the day rows
-    return {
+    waivers = project.revision_waivers()
+    view = {
         "project": project.settings.get("name") or project.root.name,
         "generated_by": generated_by, "as_of": state["last_ts"] or None, "now": iso(now) if now else None,
-        "head": head, "status": status, "reason": reason, "doom_threshold": threshold,
+        "head": head, "status": None, "reason": None, "doom_threshold": threshold,
         "services": services, "broken": projection.failed(state), "unverified": projection.unverified(state),
         "doom": _doom(state, threshold), "failed_attempts": failed_attempts, "attempts_total": state["attempts"]["total"],
         "attempts_failed": state["attempts"]["failed"], "sessions": list(reversed(state["sessions"]["recent"])),
         "open_sessions": sorted(state["sessions"]["open"]), "overrides": list(reversed(state["overrides"])),
         "preflight": state.get("preflight"), "records": state["records"],
-        "problems": problems, "observed_at": seen.get("at"),
+        "problems": problems, "observed_at": None,
         "waivers": {n: w for n, w in waivers.items() if n in configured},
         "timeline": timeline.mermaid(events, now, collected) if now else [],
         "day": timeline.day_rows(events, now, collected) if now else [],
-        "pending": _pending(state, services),
+        "pending": [],
     }
+    return Base(view, state, trust.ok, trust.problems[0] if trust.problems else None, now)
+
+
+def with_observed(project: Project, base: Base, seen: dict[str, Any]) -> dict[str, Any]:
+    """The whole view: ``base`` with what the runtimes said (``seen``, as ``observations.load`` gives it),
+    which outranks the ledger: status, each service's runtime verdict and drift, the pending rollouts."""
+    view, state, now = base.view, base.state, base.now
+    head = view["head"]
+    stored = seen.get("services") or {}
+    waivers = project.revision_waivers()
+    services = []
+    for svc in view["services"]:
+        svc = dict(svc)
+        services.append(svc)
+        if not svc["configured"]:
+            continue
+        name = svc["name"]
+        entry = stored.get(name)
+        obs = (entry or {}).get("obs") or {}
+        rule = None
+        if obs and head:
+            base.judge = base.judge or Judge.for_project(project, head=head)
+            rule = base.judge.judge(name, obs.get("revision"), _unread(obs))
+        svc["observed"] = observations.assess(name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
+                                              waiver=waivers.get(name), now=now)
+        seen_files = svc["observed"].get("files") or []
+        if svc["observed"]["verdict"] == "not_head":
+            # The runtime outranks the ledger: a restart that kept the old image left a deploy record
+            # of HEAD, and "running HEAD's code" from that record would be the false "deployed".
+            svc["drift"] = {"state": "committed, not running", "files": seen_files[:MAX_DRIFT_FILES],
+                            "count": len(seen_files)}
+        elif svc["drift"]["state"] == RUNS_HEAD and svc["observed"]["verdict"] != "runs_head":
+            # Only the runtime can say what runs: without its confirmation the ledger's word is shown as
+            # the ledger's (unknown is never "running HEAD's code").
+            svc["drift"] = {"state": LEDGER_ONLY, "files": [], "count": 0}
+    status, reason = observations.status(*projection.status(state, view["doom_threshold"], chain_ok=base.chain_ok),
+                                         services)
+    if not base.chain_ok:
+        reason = f"{reason} ({base.chain_problem})"
+    return {**view, "status": status, "reason": reason, "services": services, "observed_at": seen.get("at"),
+            "pending": _pending(state, services)}

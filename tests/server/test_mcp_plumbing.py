@@ -96,3 +96,22 @@ def test_bind_rules():
         check_bind("127.0.0.1", 8765, "short")
     with pytest.raises(InputError, match="out of range"):
         check_bind("127.0.0.1", 0, None)
+
+
+def _observed(state: str) -> dict:
+    at = iso(utc_now())
+    return {"version": 1, "at": at, "services": {"web": {"at": at, "error": None, "error_at": None, "obs": {
+        "state": state, "problems": [] if state == "running" else ["the process is not running"],
+        "instances": []}}}}
+
+
+def test_view_cache_lays_each_new_observation_over_the_kept_base(git_repo, project):
+    """The ledger's part is reused, the runtime's answer never: a runtime now stopped is BROKEN at once."""
+    cache = ViewCache()
+    first = cache.get(project, _observed("running"))
+    second = cache.get(project, _observed("stopped"))
+    assert cache.hits == 1
+    verdict = {v["status"]: next(s for s in v["services"] if s["name"] == "web")["observed"]["verdict"]
+               for v in (first, second)}
+    assert second["status"] == "BROKEN" and verdict["BROKEN"] == "broken"
+    assert first["status"] != "BROKEN" and verdict[first["status"]] != "broken"
