@@ -52,8 +52,14 @@ _QUOTED = re.compile(r"\"[^\"\n]*\"|`[^`\n]*`|(?:(?<=^)|(?<=[\s(\[]))'[^'\n]*'(?
 _TEMPLATE = ("Please enter the commit message", "Lines starting with", "Changes to be committed:")
 
 
+def _scissors(line: str) -> bool:
+    """git's scissors line as git writes it: one comment character, a space, the cut mark (git cuts only there;
+    a line merely like it, "#---- >8 ----", is kept by git, and so is whatever follows it)."""
+    return line[1:] == " " + SCISSORS
+
+
 def _templated(lines: list[str], comment_char: str) -> bool:
-    return any(line.startswith(comment_char) and (any(t in line for t in _TEMPLATE) or line[1:].strip() == SCISSORS)
+    return any(line.startswith(comment_char) and (any(t in line for t in _TEMPLATE) or _scissors(line))
                for line in lines)
 
 
@@ -64,7 +70,7 @@ def strip_commit_message(text: str, comment_char: str = "#") -> str:
     drop = bool(comment_char) and _templated(lines, comment_char)
     out = []
     for line in lines:
-        if line[1:].strip() == SCISSORS:  # git's scissors line, whatever the comment character
+        if _scissors(line):  # whatever the comment character
             break
         if drop and line.startswith(comment_char):
             continue
