@@ -64,9 +64,11 @@ def _failed(name: str, svc: dict) -> Refusal:
 
 def _unverified(name: str, svc: dict) -> Refusal:
     ver, dep = svc.get("verification"), svc.get("deploy")
-    if ver and ver["verdict"] == "inconclusive" and (not dep or ver["id"] > dep["id"]):
+    if ver and ver["verdict"] != "pass" and (not dep or ver["id"] > dep["id"]):
+        said = ("INCONCLUSIVE (unknown evidence is never a pass)" if ver["verdict"] == "inconclusive" else
+                f"`{_one_line(ver['verdict'], 40)}`, which is not a pass")
         return Refusal(f"verification of `{name}` at {short(ver.get('commit'))} on {day(ver.get('ts'))} was "
-                       f"INCONCLUSIVE (unknown evidence is never a pass): {_one_line(ver.get('summary'))}.",
+                       f"{said}: {_one_line(ver.get('summary'))}.",
                        f"make the evidence reachable, then `deploystate verify {name}`.", name, ver.get("commit"))
     dep = dep or {}
     who = dep.get("author") or "unknown"

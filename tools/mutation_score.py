@@ -53,6 +53,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     # (the hook-process tests of these tables take 30 s and pin the same functions through a process)
     "hook decisions": (["hooks/gates.py", "hooks/claims.py"],
                        ["tests/hooks/test_logic.py", "tests/hooks/test_claims_table.py",
+                        "tests/hooks/test_gates_exact.py", "tests/hooks/test_claims_exact.py",
                         "--deselect", "tests/hooks/test_claims_table.py::test_the_real_hook_refuses_hidden_claims"]),
     "shell parsing": (["hooks/shell/shellparse.py"], ["tests/hooks/test_logic.py", "tests/hooks/test_bypass_table.py",
                       "--deselect",
