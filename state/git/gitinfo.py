@@ -114,6 +114,15 @@ def changed_files(root: str | os.PathLike[str], base: str, head_rev: str = "HEAD
     return parse_name_status(git(root, *args))
 
 
+def changed_files_here(root: str | os.PathLike[str], base: str, head_rev: str = "HEAD") -> list[Change]:
+    """``changed_files(root, base, head_rev, under=relative_root(root))`` in one git process: git runs in
+    ``root`` and ``--relative`` (no argument) limits the diff to that directory, paths relative to it,
+    exactly as ``--relative=<root's path from the top>`` does (at the top it changes nothing)."""
+    option_safe(base, "base revision")
+    option_safe(head_rev, "head revision")
+    return parse_name_status(git(root, "diff", "--name-status", "-z", "-M", "--relative", base, head_rev))
+
+
 def toplevel(path: str | os.PathLike[str]) -> Path | None:
     try:
         return Path(git(path, "rev-parse", "--show-toplevel").strip())

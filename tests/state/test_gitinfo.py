@@ -23,6 +23,22 @@ def test_renames_deletions_and_subdirectories_are_read(git_repo: GitRepo) -> Non
     assert below == {("api/app.py", "M"), ("worker/w.py", "D"), ("added.py", "A"), ("api/new.py", "R")}
 
 
+
+def test_diff_here_equals_the_diff_under_the_relative_root(git_repo: GitRepo) -> None:
+    """changed_files_here (one git process) lists what changed_files with relative_root's prefix does,
+    at the repository top and in a sub-directory (and nothing outside that sub-directory)."""
+    base = git_repo.commit("one", {"svc/api/app.py": "a = 1\n", "docs/x.md": "x\n", "svc/old.py": "o = 1\n" * 20})
+    git_repo.git("mv", "svc/old.py", "svc/api/new.py")
+    head = git_repo.commit("two", {"svc/api/app.py": "a = 2\n", "docs/x.md": "y\n"})
+    for where in (git_repo.path, git_repo.path / "svc", git_repo.path / "svc" / "api"):
+        under = gitinfo.relative_root(where)
+        want = [(c.path, c.status, c.old_path) for c in gitinfo.changed_files(where, base, head, under=under)]
+        got = [(c.path, c.status, c.old_path) for c in gitinfo.changed_files_here(where, base, head)]
+        assert got == want and got, where
+    assert [c.path for c in gitinfo.changed_files_here(git_repo.path / "svc" / "api", base, head)] == [
+        "app.py", "new.py"]
+
+
 def test_unknown_revision_is_a_clear_error(git_repo: GitRepo) -> None:
     """A revision that does not exist is a GitError saying what to pass instead."""
     git_repo.commit("one", {"a": "1"})
