@@ -9,11 +9,23 @@ deleted one (a child names a parent nobody has), or one moved above its parent.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Iterable
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Iterable
+
+try:  # the interpreter's own small sha256 module: hashlib loads OpenSSL, ~2.5 ms of a hook's start
+    from _sha2 import sha256 as _builtin_sha256  # 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256 as _builtin_sha256  # 3.11
+    except ImportError:
+        _builtin_sha256 = None
 
 HASH_FIELD = "hash"
+BULK = 1 << 18  # bytes hashed by the built-in before hashlib takes over (OpenSSL is several times faster)
+_hashed = 0
 # json.dumps with these arguments builds a new encoder per call; one built once gives the same text
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
@@ -23,9 +35,21 @@ def canonical(obj: dict) -> str:
     return _ENCODE(obj)
 
 
+def sha256_hex(data: bytes) -> str:
+    """sha256 of ``data`` as hex: the built-in module for the little a hook hashes, hashlib (OpenSSL)
+    once a process has hashed more than ``BULK`` bytes (a full verification). Same digest either way."""
+    global _hashed
+    _hashed += len(data)
+    if _builtin_sha256 is not None and _hashed <= BULK:
+        return _builtin_sha256(data).hexdigest()
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def record_hash(record: dict) -> str:
     body = {k: v for k, v in record.items() if k != HASH_FIELD}
-    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+    return sha256_hex(canonical(body).encode("utf-8"))
 
 
 def seal(record: dict) -> dict:

@@ -23,7 +23,6 @@ re-reads are at most about one segment's worth, however long ago the last full c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -129,16 +128,20 @@ def _appended(lines: list[tuple[str, int, dict]], tail: str | None) -> tuple[boo
 
 def _fold(digest: str, segment: "hashlib._Hash") -> str:
     """The content digest after one more segment: sha256(previous digest + sha256(segment))."""
+    import hashlib  # here: only a content check hashes megabytes (a warm hook never loads OpenSSL)
+
     return hashlib.sha256(bytes.fromhex(digest) + segment.digest()).hexdigest()
 
 
-_START = hashlib.sha256(b"").hexdigest()  # the digest of no segments
+_START = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256(b""): no segments
 
 
 def _digests(ledger: Ledger, ends: list[int]) -> tuple[str, str, bytes] | None:
     """(the chained digest of live's segments ending at ``ends``, sha256 of the archive, live's bytes
     after the last end); None when the file is shorter. Read in 1 MiB pieces into one buffer: the
     verified prefix (most of the file) is never copied whole."""
+    import hashlib
+
     digest = _START
     try:
         if not ledger.path.exists():
@@ -162,6 +165,8 @@ def _digests(ledger: Ledger, ends: list[int]) -> tuple[str, str, bytes] | None:
 
 
 def _archive_digest(ledger: Ledger) -> str:
+    import hashlib
+
     if not ledger.archive_path.exists():
         return hashlib.sha256().hexdigest()
     with open(ledger.archive_path, "rb") as fh:
@@ -182,6 +187,8 @@ def _extended(content: dict, raw: bytes) -> dict:
     only bytes verified in this very check ever enter the key."""
     if len(raw) < SEGMENT or not raw.endswith(b"\n"):
         return content
+    import hashlib
+
     parsed = []
     for no, line in enumerate(raw.split(b"\n")[:-1], 1):
         if not line.strip():

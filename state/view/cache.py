@@ -9,14 +9,13 @@ a full replay: correct first, fast when possible.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from contextlib import nullcontext
 
 from deploystate.state.ledger import anchor
 from . import projection
-from deploystate.state.ledger.chain import Problem
+from deploystate.state.ledger.chain import Problem, sha256_hex
 from deploystate.state.ledger.ledger import Ledger, hash_ending_at
 
 CACHE = "projection.json"
@@ -39,7 +38,7 @@ class Loaded:
 
 
 def _digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+    return sha256_hex(raw)
 
 
 def _recorded(ledger: Ledger) -> str | None:

@@ -164,3 +164,34 @@ def test_chain_reports_are_equal_only_when_every_count_and_problem_is() -> None:
     for other in others:
         assert report != other and other != report, other
     assert report != vars(report) and chain.ChainReport() != None  # noqa: E711 - the comparison is the test
+
+
+def test_sha256_hex_is_sha256_below_and_past_the_bulk_threshold(monkeypatch) -> None:
+    """sha256_hex gives hashlib's digest for small inputs (built-in module), across BULK and past it (hashlib)."""
+    import hashlib
+
+    monkeypatch.setattr(chain, "_hashed", 0)
+    seen = []
+    for size in (0, 1, 63, 64, 65, 1000, chain.BULK - 2000, 5000, chain.BULK + 1, 10):
+        data = bytes((i * 7 + size) % 251 for i in range(size))
+        assert chain.sha256_hex(data) == hashlib.sha256(data).hexdigest(), size
+        seen.append(chain._hashed)
+    assert seen[0] == 0 and seen[6] == 1 + 63 + 64 + 65 + 1000 + chain.BULK - 2000 <= chain.BULK
+    assert seen[-1] > chain.BULK  # every byte asked for is counted: past BULK, hashlib hashes the rest
+
+
+def test_sha256_hex_uses_the_small_module_first_and_hashlib_past_bulk(monkeypatch) -> None:
+    """The small module hashes until BULK bytes were asked for, hashlib after (never the other way round)."""
+    calls = []
+
+    def small(data: bytes):  # noqa: ANN202
+        calls.append(len(data))
+        import hashlib
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(chain, "_hashed", 0)
+    monkeypatch.setattr(chain, "_builtin_sha256", small)
+    chain.sha256_hex(b"x" * 100)
+    chain.sha256_hex(b"x" * chain.BULK)
+    chain.sha256_hex(b"x" * 10)
+    assert calls == [100]
