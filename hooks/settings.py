@@ -4,7 +4,8 @@ Why not ``Project.discover``: importing the state package pulls in dataclasses,
 hashlib and typing (~20 ms), and the commit-msg hook runs on every commit. Most
 runs only need "is this message a claim?" and "is this a deploy branch?", so this
 module finds deploystate.toml the same way ``state.project.find_root`` does and
-parses it with ``tomllib`` only when the keys it needs are actually in the file.
+parses it (``deploystate.tomlsubset``: tomllib's answer, mostly without loading tomllib) only when the
+keys it needs are actually in the file.
 The slow path (state checks) uses ``Project`` itself.
 """
 
@@ -83,10 +84,10 @@ class HookSettings:
         if self._raw is None:
             self._raw = {}
             if self.text:
-                import tomllib
+                from deploystate.tomlsubset import loads  # tomllib's answer; tomllib itself only when needed
                 try:
-                    self._raw = tomllib.loads(self.text)
-                except tomllib.TOMLDecodeError as exc:
+                    self._raw = loads(self.text)
+                except ValueError as exc:  # tomllib.TOMLDecodeError
                     self.error = f"{CONFIG_NAME} is not valid TOML: {exc}"
         return self._raw
 

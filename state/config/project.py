@@ -7,11 +7,11 @@ with the pydantic schema in ``config.py`` first.
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from deploystate.tomlsubset import loads as toml_loads  # tomllib's answer, tomllib only outside its subset
 from deploystate.state.ledger import location
 from deploystate.state.errors import ConfigError, DeploystateError, StateMissing
 from deploystate.state.ledger.ledger import Ledger
@@ -45,8 +45,8 @@ def read_raw(path: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise StateMissing(f"{path} does not exist", "run `deploystate init` to write a starter config") from exc
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return toml_loads(text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"{path}: not valid TOML: {exc}", "fix the syntax at the line named above",
                           file=str(path)) from exc
 
