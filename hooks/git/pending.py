@@ -11,7 +11,10 @@ ledger's projection and the stored observation (no runtime calls, standard libra
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _known_running(state: dict[str, Any], service: str) -> str | None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from datetime import datetime
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 # every pair of digits (10 bits), and Crockford digits -> int()'s base-32 digits: ids are minted in
@@ -26,16 +29,23 @@ def new_id(now_ns: int | None = None) -> str:
     return _b32(ms, 10) + _b32(int.from_bytes(os.urandom(10), "big"), 16)
 
 
+# datetime is imported where it is used: the hooks' allow path needs none of it (~1.3 ms of their start)
 def utc_now() -> datetime:
+    from datetime import datetime, timezone
+
     return datetime.now(timezone.utc)
 
 
 def iso(dt: datetime) -> str:
     """ISO-8601 UTC with microseconds and a trailing Z, so strings sort like times."""
+    from datetime import timezone
+
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_iso(text: str) -> datetime:
+    from datetime import datetime
+
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 

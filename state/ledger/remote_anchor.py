@@ -20,7 +20,9 @@ section, which every decision reads through ``integrity.check``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 from . import anchor
 from .chain import canonical

@@ -100,3 +100,26 @@ def test_agent_hooks_are_light(unverified, tmp_path, event, payload):
                            json.dumps({**payload, "cwd": str(unverified.path)}))
     assert rc == 0
     _assert_light(modules)
+
+
+# What a warm, allowed decision does not need: tomllib (deploystate.tomlsubset reads the config), hashlib's
+# OpenSSL (the cache digest uses the small sha256 module), typing and datetime (annotations and time
+# arithmetic only). Each is a few ms of every push; the refusal and cold paths may still load them.
+STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime")
+
+
+def test_judged_push_and_pre_tool_push_load_no_startup_heavy_module(shop, tmp_path):
+    """pre-push to main and the pre-tool hook judging `git push origin main` decide without tomllib,
+    hashlib, typing or datetime when the state is warm and the push is allowed."""
+    shop.deploy("api", author=AGENT)
+    shop.verify("api", "pass")
+    shop.deploy("worker", author=AGENT)
+    shop.verify("worker", "pass")
+    rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
+    assert rc == 0, "the push must be allowed for this test to measure the allow path"
+    assert [m for m in STARTUP_HEAVY if m in modules] == []
+    payload = {"session_id": "s", "cwd": str(shop.path), "tool_name": "Bash",
+               "tool_input": {"command": "git push origin main"}}
+    rc, modules = _modules(shop, tmp_path, ["agent", "claude", "pre-tool"], json.dumps(payload))
+    assert rc == 0 and "deploystate.hooks.snapshot" in modules  # it did judge the state
+    assert [m for m in STARTUP_HEAVY if m in modules] == []
