@@ -6,7 +6,7 @@ Issue 13: `deploystate state` and `render` whole process <= 3x `python -c pass`,
 system of the process and its children; the machine is shared). The processes run with bytecode caching
 on (PYTHONDONTWRITEBYTECODE unset, one warm-up run first), as an installed package runs; the run after an
 edit of deploystate.toml (the schema asked again, pydantic imported) is printed beside it.
-Run: python bench/bench_state.py [--records N] [--rounds 9]
+Run: python bench/bench_state.py [--records N] [--rounds 9] [--instructions]
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import proctime  # bench/proctime.py (this script's directory is on sys.path)
 from deploystate.state.view import cache
 from deploystate.state.ledger import chain
 from deploystate.state.ledger.ids import id_after, iso, utc_now
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.config.mapping import Change, affected
+from deploystate.state.config.project import Project
 
 KINDS = ["attempt", "deploy", "verification", "session_start", "session_end", "note"]
 
@@ -56,20 +58,15 @@ def timeit(fn, repeat: int) -> list[float]:
     return out
 
 
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
 def process_ms(argv: list[str], cwd: Path, before=None) -> tuple[float, float]:
     """One run: (wall ms, CPU ms of the child: user + system)."""
     if before is not None:
         before()
-    r0, t = os.times(), time.perf_counter()
-    subprocess.run(argv, cwd=cwd, capture_output=True, timeout=120, env=ENV)
-    wall, r1 = (time.perf_counter() - t) * 1000, os.times()
-    return wall, (r1.children_user - r0.children_user + r1.children_system - r0.children_system) * 1000
+    wall, cpu = proctime.run(argv, cwd, timeout=120)
+    return wall * 1000, cpu * 1000
 
 
-def bench_processes(exe: str, root: Path, rounds: int) -> None:
+def bench_processes(exe: str, root: Path, rounds: int, count_instructions: bool) -> None:
     """Interleaved rounds of the floor and each command (all see the same load); medians of wall and CPU."""
     toml = root / "deploystate.toml"
     base = toml.read_text()
@@ -78,19 +75,34 @@ def bench_processes(exe: str, root: Path, rounds: int) -> None:
     def edit() -> None:  # a text the schema has not accepted yet: the memo misses
         toml.write_text(f"{base}# edit {next(edits)}\n")
 
+    served = root / "with-a-service"  # the same command where one service's runtime is asked
+    served.mkdir(exist_ok=True)
+    (served / "deploystate.toml").write_text('[project]\nname = "bench"\n\n[services.web]\nplatform = "command"\n'
+                                            'paths = ["web/**"]\nrestart_cmd = ["true"]\nobserve_cmd = ["true"]\n')
+    Project.discover(served).state_dir.mkdir(parents=True, exist_ok=True)
     cases = {"python -c pass": ([sys.executable, "-c", "pass"], None), "state": ([exe, "state"], None),
              "state --json": ([exe, "state", "--json"], None), "render": ([exe, "render"], None),
-             "state after a config edit": ([exe, "state"], edit)}
+             "state after a config edit": ([exe, "state"], edit),
+             "state, one command service asked": ([exe, "--root", str(served), "state"], None)}
     for argv, _ in cases.values():
-        subprocess.run(argv, cwd=root, capture_output=True, timeout=300, env=ENV)  # warm-up: .pyc, caches
+        subprocess.run(argv, cwd=root, capture_output=True, timeout=300, env=proctime.ENV)  # warm-up: .pyc, caches
     got: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, (argv, before) in cases.items():
             got[name].append(process_ms(argv, root, before))
+    if count_instructions:  # once each: the count does not depend on the load
+        counts = {name: proctime.instructions(argv, root) for name, (argv, _) in cases.items()
+                  if name != "state after a config edit"}
+        edit()
+        counts["state after a config edit"] = proctime.instructions([exe, "state"], root)
+        floor = counts["python -c pass"]
+        for name, n in counts.items():
+            print(f"{name}: {n / 1e6:.0f}M instructions ({n / floor:.2f}x)" if n and floor else
+                  f"{name}: instructions not counted (no valgrind)")
     toml.write_text(base)
     wall0 = statistics.median(w for w, _ in got["python -c pass"])
     cpu0 = statistics.median(c for _, c in got["python -c pass"])
-    print(f"load average {open('/proc/loadavg').read().split(' ', 3)[:3]}; {rounds} interleaved rounds")
+    print(f"load average {proctime.load()} (at the end); {rounds} interleaved rounds")
     for name, runs in got.items():
         wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
         target = " (target <= 3x CPU)" if name in ("state", "render") else ""
@@ -101,6 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=9, help="whole-process rounds")
+    ap.add_argument("--instructions", action="store_true", help="also count instructions once (valgrind)")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ds-bench-"))
     try:
@@ -131,8 +144,8 @@ def main() -> None:
         exe = str(Path(sys.executable).with_name("deploystate"))
         exe = exe if os.path.exists(exe) else (shutil.which("deploystate") or exe)
         if os.path.exists(exe):
-            subprocess.run([exe, "init"], cwd=root, capture_output=True, timeout=300, env=ENV)
-            bench_processes(exe, root, args.rounds)
+            subprocess.run([exe, "init"], cwd=root, capture_output=True, timeout=300, env=proctime.ENV)
+            bench_processes(exe, root, args.rounds, args.instructions)
         else:
             print("`deploystate state`: console script not found (pip install -e .)")
     finally:

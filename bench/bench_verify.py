@@ -10,7 +10,7 @@
    platform's ``logs()`` iterator (5 patterns; a few forbidden lines planted): time, throughput and peak
    Python memory (tracemalloc; evidence is capped, so memory stays flat while the log grows).
 
-Run: /tmp/venv/bin/python bench/bench_verify.py [--checks 20] [--seconds 1.0] [--log-mb 10]
+Run: /tmp/venv/bin/python bench/bench_verify.py [--checks 20] [--seconds 1.0] [--log-mb 10] [--instructions]
 Prints figures only; nothing is asserted.
 """
 
@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
+import proctime  # bench/proctime.py (this script's directory is on sys.path)
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.state.config.checks import CommandCheck, HttpCheck, LogsCheck
 from deploystate.state.config.config import CommandService
@@ -84,13 +85,14 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, timeout=60)
 
 
-def _wall(argv: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, capture_output=True, timeout=600)
-    return time.perf_counter() - started
+def _wall(argv: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
+    wall, used = proctime.run(argv, cwd)
+    if cpu is not None:
+        cpu.append(used)
+    return wall
 
 
-def bench_process(n: int, seconds: float, rounds: int) -> None:
+def bench_process(n: int, seconds: float, rounds: int, count_instructions: bool = False) -> None:
     """``deploystate verify`` whole process with ``n`` checks of ``seconds`` each, against the slowest alone."""
     exe = Path(sys.executable).parent / "deploystate"
     command = str(exe) if exe.exists() else (shutil.which("deploystate") or "deploystate")
@@ -117,15 +119,25 @@ def bench_process(n: int, seconds: float, rounds: int) -> None:
             subprocess.run([command, "init"], cwd=root, capture_output=True, timeout=120)
             repos[label] = root
         argv = [command, "verify", "web", "--quiet"]
-        whole, alone, floor = [], [], []
+        for label in repos:  # warm-up: compiled bytecode, the config memo, caches
+            _wall(argv, repos[label])
+        whole, alone, floor, cpu_whole, cpu_floor = [], [], [], [], []
         for _ in range(rounds):  # interleaved, so all see the same machine load
-            whole.append(_wall(argv, repos["all"]))
+            whole.append(_wall(argv, repos["all"], cpu_whole))
             alone.append(max(_wall(argv, repos["command"]), _wall(argv, repos["http"])))
-            floor.append(_wall([sys.executable, "-c", "pass"], tmp))
+            floor.append(_wall([sys.executable, "-c", "pass"], tmp, cpu_floor))
         w, a, f = statistics.median(whole), statistics.median(alone), statistics.median(floor)
-        print(f"process: deploystate verify with {n} checks of ~{seconds:g}s: {w:.3f}s whole process (median of "
-              f"{rounds}); slowest check alone {seconds:g}s -> ratio {w / seconds:.2f} (target <= 1.5); one check "
-              f"through the CLI {a:.3f}s (startup {a - seconds:.3f}s); python -c pass {f * 1000:.0f} ms")
+        c, cf = statistics.median(cpu_whole), statistics.median(cpu_floor)
+        print(f"process (load {proctime.load()}): deploystate verify with {n} checks of ~{seconds:g}s: {w:.3f}s whole "
+              f"process (median of {rounds}); slowest check alone {seconds:g}s -> ratio {w / seconds:.2f} (target <= "
+              f"1.5); one check through the CLI {a:.3f}s (startup {a - seconds:.3f}s); python -c pass {f * 1000:.0f} ms; "
+              f"CPU of the whole process {c * 1000:.0f} ms (python -c pass {cf * 1000:.0f} ms, {c / cf:.1f}x)")
+        if count_instructions:
+            ours = proctime.instructions(argv, repos["command"])
+            base = proctime.instructions([sys.executable, "-c", "pass"], tmp)
+            if ours and base:
+                print(f"instructions, verify with one command check (its `sleep` included): {ours / 1e6:.0f}M; "
+                      f"python -c pass {base / 1e6:.0f}M ({ours / base:.1f}x)")
     finally:
         server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -191,9 +203,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--log-mb", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=5, help="whole-process runs")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions once (valgrind)")
     args = parser.parse_args()
     bench_concurrency(args.checks, args.seconds)
-    bench_process(args.checks, args.seconds, args.rounds)
+    bench_process(args.checks, args.seconds, args.rounds, args.instructions)
     bench_logs(args.log_mb)
 
 

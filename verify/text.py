@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from .health import HealthReport
-from .preflight import PreflightReport
-from .result import CheckResult
-from .service import VerifyReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing health and preflight costs `verify` its start-up
+    from .health import HealthReport
+    from .preflight import PreflightReport
+    from .result import CheckResult
+    from .service import VerifyReport
 
 
 def _check_lines(checks: list[CheckResult], indent: str = "  ") -> list[str]:

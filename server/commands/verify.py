@@ -68,9 +68,7 @@ def progress_printer(quiet: bool):
 
 def run(args: argparse.Namespace) -> int:
     from deploystate.state.config.config import load_config
-    from deploystate.verify.recheck import run_due
     from deploystate.verify.service import verify_services
-    from deploystate.verify.text import verify_text
 
     project = project_from(args)
     config = load_config(project.config_path)
@@ -91,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         _emit(args, report, data)
         return EXIT[report.verdict]
     if args.recheck and not args.services:
+        from deploystate.verify.recheck import run_due
+
         names, report = run_due(project, config, deadline=args.deadline, progress=show)
         if report is None:
             emit(args, {"verdict": None, "services": [], "rechecks_due": []}, "No rechecks are due.")

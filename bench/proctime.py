@@ -1,0 +1,42 @@
+"""Time one whole process three ways for the bench scripts: wall, CPU (user + system of it and its
+children) and, when valgrind is installed, instructions executed (callgrind's count: the one figure
+the load of a shared machine does not move). Imported by bench_state.py and bench_verify.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+# An installed package runs from compiled bytecode; a session that sets PYTHONDONTWRITEBYTECODE would
+# otherwise compile every module of ours on every run and time the compiler.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def run(argv: list[str], cwd: Path, timeout: float = 600) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of ``argv``."""
+    r0, t = os.times(), time.perf_counter()
+    subprocess.run(argv, cwd=cwd, capture_output=True, timeout=timeout, env=ENV)
+    wall, r1 = time.perf_counter() - t, os.times()
+    return wall, r1.children_user - r0.children_user + r1.children_system - r0.children_system
+
+
+def instructions(argv: list[str], cwd: Path, timeout: float = 900) -> int | None:
+    """Instructions the process (children included) executed, or None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    res = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", "--trace-children=yes",
+                          *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+    counts = [int(n) for n in re.findall(r"Collected : (\d+)", res.stderr)]
+    return sum(counts) if counts else None
+
+
+def load() -> str:
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
