@@ -156,15 +156,17 @@ def run(args: argparse.Namespace) -> int:
         check_bind(args.host, args.port, token)
         allowed_hosts(args.host, args.allowed_host)  # a bad --allowed-host is refused before anything starts
     _refuse_bad_config(root)
+    from deploystate.server.mcp import derived, warm
+
+    derived.serve_deferred()  # derived files after the reply, always before exit (server/mcp/derived.py)
+    warm.start(root)  # the ledger's integrity checked while the SDK imports (server/mcp/warm.py)
     from deploystate.server.mcp.mcp_app import build_server  # the SDK loads only when serving
 
     if args.read_only and args.mode not in (None, "read-only"):
         raise InputError(f"--read-only contradicts --mode {args.mode}", "pass one of them")
     mode = "read-only" if args.read_only else (args.mode or "full")
     server = build_server(root=root, mode=mode, transport="http" if args.http else "stdio")
-    from deploystate.server.mcp.derived import serve_deferred
-
-    serve_deferred()  # derived files after the reply, always before exit (server/mcp/derived.py)
+    warm.then(server.ctx)
     if not args.http:
         server.run("stdio")
         return 0

@@ -42,7 +42,7 @@ from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.config.project import CONFIG_NAME, Project
 
-from . import elicit, trust
+from . import elicit, trust, warm
 from .audit import AuditLog
 from .confirm import Confirmations, Pending, require
 from .progress import LogLevels, Reporter
@@ -120,9 +120,7 @@ class ToolContext:
                                "`deploystate serve --root DIR`") from exc
         key = self._config_key(found.config_path)
         if key is not None:  # a config the schema rejects fails every tool (file, line, key), writing nothing
-            from deploystate.state.config.config import load_config
-
-            load_config(found.config_path)
+            self.config(found)
         if key is None:
             raise StateMissing(f"no {CONFIG_NAME} in {found.root}",
                                "run `deploystate init` there (it writes a starter config and the state directory), "
@@ -262,6 +260,7 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
                     confirmation=kwargs.pop(elicit.CONFIRM_PARAM, None), request_id=_request_id(context))
         try:
             args = input_model.model_validate(kwargs)
+            warm.wait()  # the start-up check of the ledger, not a second one beside it
             distrust = trust.problems(ctx)  # the hooks' question, asked first by every tool
             if distrust and not read_only:
                 return trust.refusal(tool_name, distrust)
