@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -52,14 +53,14 @@ def _digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _merge(ledger: Ledger, index: MemoryIndex) -> None:
-    """Write base + delta as a new base and switch ``index`` to it (reads the old base whole, checked)."""
+def _merge(ledger: Ledger, index: MemoryIndex) -> tuple[Path, str, Segment]:
+    """Write base + delta as a new base under a temporary name (renamed by ``save`` under the anchor's
+    lock, with the tail that names it): reads the old base whole, checked on the way."""
     total = len(index.docs)
     dense = max(DENSE_MIN, total // DENSE_SHARE)
-    base = index.base
     keys = set(index.delta_post)
-    if base is not None:
-        keys.update(base.dictionary)
+    if index.base is not None:
+        keys.update(index.base.dictionary)
 
     def terms():
         for key in sorted(keys):
@@ -69,15 +70,16 @@ def _merge(ledger: Ledger, index: MemoryIndex) -> None:
     rows = (json.dumps(d.row(), separators=(",", ":"), ensure_ascii=False).encode() for d in index.delta)
     tmp = _cache_dir(ledger) / f".memory.{os.getpid()}.seg.tmp"
     try:
-        root = segment.write(str(tmp), total, dense, terms(), rows, copy_docs=base)
-        name = f"memory-{root[:16]}.seg"
-        os.replace(tmp, _cache_dir(ledger) / name)
+        root = segment.write(str(tmp), total, dense, terms(), rows, copy_docs=index.base)
+        return tmp, root, Segment(str(tmp), root)  # the open file stays this one when it is renamed
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fresh = Segment(str(_cache_dir(ledger) / name), root)
-    if base is not None:
-        base.close()
+
+
+def _switch(index: MemoryIndex, name: str, root: str, fresh: Segment) -> None:
+    if index.base is not None:
+        index.base.close()
     index.base, index.base_file, index.base_root = fresh, name, root
     index.delta, index.delta_post = [], {}
     index.docs._kept.clear()
@@ -98,22 +100,29 @@ def save(ledger: Ledger, index: MemoryIndex) -> None:
         return  # nothing anchored: the index could not be trusted on reading, so it is not written
     path = _index_path(ledger)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    merged = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# deploystate: derived caches, rebuilt from the ledger.\n*\n", encoding="utf-8")
-        if len(index.delta) > MERGE_AT:
-            _merge(ledger, index)
+        merged = _merge(ledger, index) if len(index.delta) > MERGE_AT else None
+        if merged is not None:
+            _switch(index, f"memory-{merged[1][:16]}.seg", merged[1], merged[2])
         raw = json.dumps(_tail_json(index), separators=(",", ":")).encode("utf-8")
-        with anchor._locked(ledger):  # the file and its digest change together
+        with anchor._locked(ledger):  # the files and the digest change together
+            if merged is not None:
+                os.replace(merged[0], _cache_dir(ledger) / index.base_file)
             tmp.write_bytes(raw)
             os.replace(tmp, path)
             anchor.update_locked(ledger, "memory", {"sha256": _digest(raw)}, durable=False)
+            # another process's merge is still a .tmp file until it holds this lock: only dead bases go
+            _forget_other_bases(ledger, index.base_file)
         index.unsaved = 0
-        _forget_other_bases(ledger, index.base_file)
     except OSError:
         tmp.unlink(missing_ok=True)
+        if merged is not None:
+            merged[0].unlink(missing_ok=True)
     except Corrupt:  # the base was damaged under us: forget it all, the next load rebuilds from the ledger
         tmp.unlink(missing_ok=True)
         drop(ledger)
@@ -123,6 +132,12 @@ def _forget_other_bases(ledger: Ledger, keep: str | None) -> None:
     for path in _cache_dir(ledger).glob("memory-*.seg"):
         if path.name != keep:
             path.unlink(missing_ok=True)
+    for path in _cache_dir(ledger).glob(".memory.*.seg.tmp"):  # a merge whose process died long ago
+        try:
+            if path.stat().st_mtime < time.time() - 3600:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def drop(ledger: Ledger) -> None:

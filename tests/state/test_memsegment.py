@@ -169,3 +169,20 @@ def test_a_tail_without_a_digest_in_the_anchor_is_not_trusted(project: Project) 
     anchor._write(project.ledger, data)
     assert memindex._read_file(project.ledger) is None
     assert _warned(project)
+
+
+def test_a_merge_leaves_only_the_base_the_tail_names(project: Project) -> None:
+    """Older bases go when a new one is named; another process's merge in progress (a .tmp) stays."""
+    _fill(project)
+    _saved(project)
+    old = _seg(project)
+    other = project.state_dir / "cache" / ".memory.99999.seg.tmp"
+    other.write_bytes(b"a merge still being written")
+    _fill(project, 80, seed=3)  # more than MERGE_AT again: the next save writes a new base
+    index = memindex.load(project.ledger)
+    memindex.save(project.ledger, index)
+    tail = json.loads((project.state_dir / "cache" / "memory.json").read_text(encoding="utf-8"))
+    assert _seg(project).name == tail["base"]["file"] != old.name and not old.exists()
+    assert other.exists() and not list((project.state_dir / "cache").glob("memory.json.*.tmp"))
+    memindex._LOADED.clear()
+    assert len(memindex.load(project.ledger).docs) == 382 and _warned(project)
