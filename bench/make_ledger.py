@@ -12,6 +12,7 @@ Other bench scripts rely on this command line.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import subprocess
@@ -56,6 +57,18 @@ def _record(i: int, rnd: random.Random, head: str, author: dict) -> dict:
 
 
 def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
+    """Build the repository; the cyclic garbage collector is off meanwhile (the records make no cycles,
+    and its passes over the batches in memory cost ~15% of the CPU at 100k records)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _make(root, n, seed, quiet=quiet)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _make(root: Path, n: int, seed: int, *, quiet: bool) -> Path:
     from deploystate.state.view import cache
     from deploystate.state.memory import memindex
     from deploystate.state.ledger import chainmark
