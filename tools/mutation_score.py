@@ -45,7 +45,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                  ["tests/verify/test_verdict_logic.py", "tests/verify/test_identity.py",
                   "tests/verify/test_truth_logic.py"]),
     "headcode": (["state/drift/headcode.py"], ["tests/state/test_headcode.py"]),
-    "doom loop": (["state/view/projection.py"], ["tests/state/test_projection.py"]),
+    "doom loop": (["state/view/projection.py"], ["tests/state/test_projection.py",
+                                                 "tests/state/test_projection_exact.py"]),
     # (the id-ordering test takes 20 s and pins state/ledger/ids.py, not the chain)
     "chain": (["state/ledger/chain.py"], ["tests/state/test_chain.py", "tests/state/test_ledger.py", "--deselect",
                                    "tests/state/test_ledger.py::test_ids_sort_in_append_order_within_one_millisecond"]),

@@ -207,9 +207,10 @@ def pending(state: dict) -> list[str]:
 
 
 def inconclusive(state: dict) -> list[str]:
-    """Services whose latest word is an inconclusive verification (unknown evidence is never a pass)."""
+    """Services whose latest word is an inconclusive verification (unknown evidence is never a pass), or a
+    verdict that is no known word (a hand-written record, another version): unknown is never a pass."""
     return [name for name, svc in sorted(state["services"].items())
-            if (ver := svc.get("verification")) and ver["verdict"] == "inconclusive"
+            if (ver := svc.get("verification")) and ver["verdict"] not in ("pass", "fail")
             and (not (dep := svc.get("deploy")) or ver["id"] > dep["id"])]
 
 
