@@ -51,3 +51,14 @@ def test_a_lone_comment_character_line_is_not_gits_template():
     one is read."""
     assert _claim("Fix the cart\n#\n# deployed to production") == "# deployed to production"
     assert _claim("Fix the cart\n;\n; deployed", ";") == "; deployed"
+
+
+def test_under_gits_template_the_lines_after_a_comment_are_still_read():
+    """With git's editor template, comment lines are dropped one by one: a claim after one is read."""
+    message = "# a note\nFix the cart\napi deployed\n# Please enter the commit message for your changes."
+    assert _claim(message) == "api deployed"
+
+
+def test_a_negated_mention_does_not_hide_a_later_claim():
+    """"Not deployed on Monday; deployed on Tuesday." denies once, then claims: the claim is found."""
+    assert _claim("Not deployed on Monday; deployed on Tuesday.") == "Not deployed on Monday; deployed on Tuesday."

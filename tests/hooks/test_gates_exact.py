@@ -182,3 +182,45 @@ def test_a_state_read_back_from_json_is_judged_the_same():
         assert bool(found) is refused
         assert not refused or "HEAD changed api/app.py" in found[0].what
     assert gates.tag_refusal("deployed/1", A, json.loads('"pass"')) is None
+
+
+def test_a_stored_observation_that_says_not_working_refuses_the_push():
+    """The runtime observation stored by the last `deploystate state` refuses a deploy push when it says
+    "not working" (once per service, not beside a failure already named); other observations do not."""
+    state = projection.build([_deploy(1), _verify(2, "pass")])
+    state["runtime"] = {"api": "not working: runs aaaaaaa, not bbbbbbb", "worker": "runs bbbbbbb"}
+    refusal = _only(gates.deploy_gate(state, 3, True, []))
+    assert refusal.what == "`api`: not working: runs aaaaaaa, not bbbbbbb" and refusal.service == "api"
+    failed = projection.build([_deploy(1), _verify(2, "fail")])
+    failed["runtime"] = {"api": "not working: exited"}
+    assert [r.what[:15] for r in gates.deploy_gate(failed, 3, True, [])] == ["verification of"]
+
+
+def test_the_running_check_judges_every_service_with_a_deploy_or_a_verification():
+    """Without names, every service with a deploy or a verification is judged, named in its refusal; with
+    none at all, the one refusal says nothing is known to be deployed."""
+    state = projection.build([_deploy(1)])
+    assert _only(gates.running_verified(state)).what.startswith("`api` was restarted at aaaaaaaaaa")
+    state = projection.build([_verify(1, "inconclusive", summary="no label")])
+    what = _only(gates.running_verified(state)).what
+    assert what.endswith("INCONCLUSIVE (unknown evidence is never a pass): no label.")
+    assert _only(gates.running_verified(projection.build([]))).what.startswith(
+        "deploystate has no record of any deploy or verification")
+
+
+def test_a_name_never_deployed_does_not_stop_the_judging_of_the_next():
+    """Asked about ["ghost", "api"], both are judged: ghost as never deployed, api as unverified."""
+    refusals = gates.running_verified(projection.build([_deploy(1)]), ["ghost", "api"])
+    assert [r.service for r in refusals] == ["ghost", "api"]
+
+
+def test_a_pass_whose_headcode_is_unknown_says_why_in_200_characters():
+    """A pass with no headcode verdict gives the reason the comparison could not be made (cut at 200), or
+    says it was never made."""
+    state = projection.build([_deploy(1), _verify(2, "pass")])
+    state["headcode"] = {"api": {"status": "unknown", "reason": "r" * 300}}
+    what = _only(gates.running_verified(state, ["api"])).what
+    assert what.endswith(f"for `api`: {'r' * 199}….")
+    state["headcode"] = {}
+    assert _only(gates.running_verified(state, ["api"])).what.endswith(
+        "for `api`: its verified commit was not compared with HEAD.")
