@@ -230,3 +230,29 @@ def test_ok_says_whether_anything_was_deployed():
     assert projection.status(build(dep(1), ver(2, "pass")), 3) == (
         "OK", "every deploy deploystate knows of has a passing verification")
     assert projection.status(build(dep(1), ver(2, "pass")), 3, chain_ok=False)[0] == "BROKEN"
+
+
+def test_the_newest_50_attempts_are_kept_with_summaries_of_500_characters():
+    """Of 55 attempts the newest 50 are recent; a summary is kept up to 500 characters."""
+    state = build(*[rec(i, "attempt", summary=f"try {i}") for i in range(1, 56)])
+    assert [a["summary"] for a in state["attempts"]["recent"]] == [f"try {i}" for i in range(6, 56)]
+    assert state["attempts"]["total"] == 55
+    assert build(rec(1, "attempt", summary="s" * 600))["attempts"]["recent"][0]["summary"] == "s" * 500
+
+
+def test_a_failed_verification_keeps_ten_checks_and_a_summary_of_300_characters():
+    """The verification keeps its first 10 failed checks; the failure in the streak keeps 300 characters of
+    its summary."""
+    checks = [f"check {i}" for i in range(15)]
+    state = build(ver(1, "fail", summary="y" * 400, failed_checks=checks))
+    assert state["services"]["web"]["verification"]["failed_checks"] == checks[:10]
+    assert state["services"]["web"]["failures"][0]["summary"] == "y" * 300
+    assert state["doom"]["failures"][0]["summary"] == "y" * 300
+
+
+def test_a_deploy_without_a_commit_in_its_payload_takes_the_records():
+    """The deployed commit is the payload's, or else the record's own commit."""
+    record = rec(1, "deploy", service="web") | {"commit": "from-the-record"}
+    state = projection.build([record])
+    assert state["services"]["web"]["running_commit"] == "from-the-record"
+    assert state["services"]["web"]["deploy"]["commit"] == "from-the-record"
