@@ -152,6 +152,9 @@ def _env_findings(env: dict[str, str]) -> list[Finding]:
         if key == "GIT_CONFIG_PARAMETERS" and "hookspath" in value.lower() or (
                 key.startswith("GIT_CONFIG_KEY_") and value.lower() == "core.hookspath"):
             found.append(Finding("hooks-path", f"`{key}` redirects core.hooksPath away from the installed hooks"))
+        elif key == "GIT_CONFIG_PARAMETERS" and "alias." in value.lower() or (
+                key.startswith("GIT_CONFIG_KEY_") and value.lower().startswith("alias.")):
+            found.append(Finding("alias", f"`{key}` defines a git command on the fly"))
         elif key == "GIT_EXEC_PATH":
             found.append(Finding("exec-path", "`GIT_EXEC_PATH` replaces git's own helper programs"))
         elif key == "SKIP" and "deploystate" in value.lower() or key == "HUSKY" and value == "0":

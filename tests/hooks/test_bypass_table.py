@@ -77,6 +77,8 @@ BYPASSES = [
     ("git -c alias.p=push p origin main", "alias"),
     ("git config alias.ship 'push --no-verify'", "alias"),
     ("git config --global alias.x '!git push'", "alias"),
+    ("GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=alias.p GIT_CONFIG_VALUE_0='push --no-verify' git p origin main", "alias"),
+    ("GIT_CONFIG_PARAMETERS=\"'alias.p=push --no-verify'\" git p origin main", "alias"),
     ("SKIP=deploystate-pre-push git push origin main", "skip-env"),
     ("HUSKY=0 git push", "skip-env"),
     ("rm .git/hooks/pre-push", "hooks-tamper"),
