@@ -98,8 +98,9 @@ def pre_push(root: Path) -> tuple[list[str], str]:
         f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
 
 
-def mcp_first_read(root: Path) -> float | None:
-    """Spawn ``deploystate serve`` and time it to the first read_deployment_state reply (None: no SDK)."""
+def mcp_first_read(root: Path, echo: bool = False) -> float | None:
+    """Spawn ``deploystate serve`` and time it to the first read_deployment_state reply (None: no SDK);
+    ``echo``: the same for bench_mcp.py's one-tool echo server (same SDK), the floor under this load."""
     try:
         import anyio
         from mcp.client import Client
@@ -107,11 +108,13 @@ def mcp_first_read(root: Path) -> float | None:
     except ImportError:
         return None
     params = StdioServerParameters(command=EXE, args=["serve", "--root", str(root)], cwd=str(root))
+    if echo:
+        params = StdioServerParameters(command=PY, args=[str(HERE / "bench_mcp.py"), "--echo-server"], cwd=str(root))
 
     async def once() -> float:
         started = time.perf_counter()
         async with Client(params, read_timeout_seconds=600) as client:
-            await client.call_tool("read_deployment_state", {})
+            await client.call_tool("echo" if echo else "read_deployment_state", {"text": "x"} if echo else {})
         return time.perf_counter() - started
 
     return anyio.run(once)
@@ -132,7 +135,7 @@ def first_after_copy(src: Path, work: Path, rounds: int) -> dict[str, float]:
         out[f"first {name} after cp -a"] = statistics.median(times)
         out[f"{name} on the original (warm)"] = statistics.median([run(argv, src, stdin, f"{name} on the original (warm)")
                                                                   for _ in range(rounds)])
-    times = []
+    times, floor = [], []
     for _ in range(max(1, rounds // 2)):
         dst = work / "copy"
         shutil.rmtree(dst, ignore_errors=True)
@@ -141,9 +144,11 @@ def first_after_copy(src: Path, work: Path, rounds: int) -> dict[str, float]:
         if t is None:
             break
         times.append(t)
+        floor.append(mcp_first_read(dst, echo=True) or 0.0)  # alternated: both see the same load
     if times:
         out["first MCP read (spawn to reply) after cp -a"] = statistics.median(times)
         out["MCP read (spawn to reply) on the original"] = mcp_first_read(src) or 0.0
+        out["echo server, spawn to its reply (the floor)"] = statistics.median(floor)
     shutil.rmtree(work / "copy", ignore_errors=True)
     return out
 
@@ -230,6 +235,7 @@ def main() -> int:
             doc, py = alternate(a.rounds, [EXE, "doctor"], root, label="doctor")
             print(f"  doctor after {a.rounds + 21} appends: {doc:.3f} s wall, {cpu('doctor'):.3f} s CPU; chain "
                   f"check: {how_doctor_reads(root)}")
+            firsts: list[float] = []
             for label, t in first_after_copy(root, work, a.rounds).items():
                 target = TARGETS["first read after cp -a"]
                 c = cpu(label) if label in CPU else None
@@ -237,6 +243,10 @@ def main() -> int:
                     f", CPU {'met' if c is not None and c <= target else 'MISSED'})" if c is not None else ")") \
                     if "first" in label else ""
                 print(f"  {label:46s} {t:7.3f} s wall" + (f", {c:.3f} s CPU" if c is not None else "") + verdict)
+                if label.startswith("echo server") and firsts and t:
+                    print(f"  {'first MCP read after cp -a / echo floor':46s} {firsts[-1] / t:7.2f}x")
+                if label.startswith("first MCP"):
+                    firsts = [t]
             sizes, fields = size_breakdown(root, n)
             records = sum(1 for _ in open(ledger_dir(root) / "ledger.jsonl", "rb"))
             total = sum(sizes.values())
