@@ -224,3 +224,13 @@ def test_a_pass_whose_headcode_is_unknown_says_why_in_200_characters():
     state["headcode"] = {}
     assert _only(gates.running_verified(state, ["api"])).what.endswith(
         "for `api`: its verified commit was not compared with HEAD.")
+
+
+def test_verdict_words_are_named_as_read_back_from_json_and_cut_at_40():
+    """An inconclusive verdict read from JSON is still called INCONCLUSIVE; an unknown word is quoted up to
+    40 characters."""
+    state = json.loads(json.dumps(projection.build([_deploy(1), _verify(2, "inconclusive", summary="s")])))
+    assert "was INCONCLUSIVE (unknown evidence is never a pass): s." in _only(gates.running_verified(state)).what
+    word = "w" * 60
+    what = _only(gates.running_verified(projection.build([_deploy(1), _verify(2, word, summary="s")]))).what
+    assert f"was `{'w' * 39}…`, which is not a pass: s." in what

@@ -79,6 +79,7 @@ def test_verdicts_read_back_from_json_count_the_same():
     state = from_json(*records)
     assert projection.doom_services(state, 3) == ["web"] and state["services"]["web"]["fail_streak"] == 3
     assert projection.failed(state) == ["api", "web"] and projection.pending(state) == ["job"]
+    assert projection.restarted_unverified(state) == ["job"]
     assert from_json(ver(1, "pass"))["services"]["web"]["verified"]["commit"] == "c1"
 
 
@@ -127,13 +128,14 @@ def test_the_newest_10_sessions_are_recent():
 def test_a_session_end_closes_that_session_and_no_other():
     """Ending session "a" updates a's entry (found by its id), even when other sessions sort after it, and
     when the ids came from JSON."""
-    records = [rec(1, "session_start", session_id="b", goal="gb"), rec(2, "session_start", session_id="a", goal="ga"),
-               rec(3, "session_end", session_id="a", did="done a")]
+    records = [rec(1, "session_start", session_id="sess-b", goal="gb"),
+               rec(2, "session_start", session_id="sess-a", goal="ga"),
+               rec(3, "session_end", session_id="sess-a", did="done a")]
     for state in (build(*records), from_json(*records)):
         recent = {s["session_id"]: s for s in state["sessions"]["recent"]}
         assert len(state["sessions"]["recent"]) == 2
-        assert recent["a"]["did"] == "done a" and recent["a"]["status"] == "ended"
-        assert recent["b"]["status"] == "open" and recent["b"]["did"] == ""
+        assert recent["sess-a"]["did"] == "done a" and recent["sess-a"]["status"] == "ended"
+        assert recent["sess-b"]["status"] == "open" and recent["sess-b"]["did"] == ""
 
 
 def test_a_session_ended_after_it_left_the_recent_list_keeps_its_goal():
@@ -256,3 +258,10 @@ def test_a_deploy_without_a_commit_in_its_payload_takes_the_records():
     state = projection.build([record])
     assert state["services"]["web"]["running_commit"] == "from-the-record"
     assert state["services"]["web"]["deploy"]["commit"] == "from-the-record"
+
+
+@pytest.mark.parametrize("status", ["done", "completed", "rolled_back", "restarted"])
+def test_a_deploy_of_any_status_but_failed_needs_a_verification(status):
+    """Whatever word a deploy's status is (one sorting before or after "failed"), unless it failed, the
+    service is restarted and unverified until a verification follows."""
+    assert projection.restarted_unverified(build(dep(1, status=status))) == ["web"]
