@@ -92,6 +92,9 @@ def test_the_uncertain_finding_names_the_first_expansion():
     "git commit -m 'move core.hooksPath docs'",            # a message mentioning it
     "git config alias.pushlog 'log --oneline'",            # an alias whose NAME says push, running log
     "cat hooks uninstall",                                 # not deploystate
+    "echo hooks uninstall",
+    "deploystate state",                                   # deploystate, but not removing its hooks
+    "deploystate verify api",
     "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=color.ui GIT_CONFIG_VALUE_0=auto git push origin feature",
 ])
 def test_look_alikes_of_a_bypass_are_not_refused(command):
@@ -111,3 +114,15 @@ def test_push_flags_are_only_the_ones_given():
     spec = _spec("git push -u origin main")
     assert (spec.all_branches, spec.tags, spec.skip) == (False, False, False)
     assert _spec("git push --mirror origin").all_branches and _spec("git push --mirror origin").tags
+
+
+@pytest.mark.parametrize("command", ["rm -rf .husky", "chmod -x .husky/pre-push", "rm -r tools/hooks"])
+def test_any_hooks_directory_is_guarded(command):
+    """Husky's directory, and any directory named hooks, count as the installed hooks."""
+    assert _categories(command) == ["hooks-tamper"]
+
+
+def test_bypass_says_the_first_reason():
+    """With several findings in one git call, bypass() gives the first (the config redirect here)."""
+    (call,) = shellparse.git_calls("git -c core.hooksPath=/x push --no-verify")
+    assert shellparse.bypass(call) == "`git -c core.hooksPath=/x` points git away from the installed hooks"
