@@ -258,3 +258,88 @@ def test_between_looks_a_soak_waits_its_interval_capped_by_the_deadline() -> Non
         job.ctx.cancel = Recorder()   # type: ignore[assignment]
         _soak(job, lambda c, x, t: passed("ok"), end=time.monotonic() + left).run()
         assert len(job.ctx.cancel.waits) == 1 and low < job.ctx.cancel.waits[0] <= high, job.ctx.cancel.waits
+
+
+class _Clock:
+    """An injected time.monotonic for the runner: it moves only when a test moves it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_timeout_ending_exactly_at_the_deadline_is_the_checks_own_timeout(monkeypatch) -> None:  # noqa: ANN001
+    """The deadline leaves exactly the check's timeout: the deadline cut nothing short, so the look says the
+    check timed out (on an injected clock that stands still; the hung measurement's join returns at once)."""
+    class Recorded(threading.Thread):
+        def join(self, timeout: float | None = None) -> None:
+            if not self.name.startswith("measure "):
+                super().join(timeout)
+
+    never = threading.Event()
+    monkeypatch.setattr(runner, "time", _Clock(1000.0))
+    monkeypatch.setattr(runner.threading, "Thread", Recorded)
+    soak = _soak(_job(timeout=2), lambda c, x, t: never.wait(HANG) and passed("late"), end=1002.0)
+    soak.run()
+    never.set()
+    assert [m.summary for m in soak.measurements] == ["no answer within 2s: the check timed out"]
+
+
+def test_a_looks_duration_is_the_time_the_clock_moved_during_it(monkeypatch) -> None:  # noqa: ANN001
+    """A look during which the (injected) clock moves 7 s lasts 7 s: the duration is end minus start."""
+    clock = _Clock()
+    monkeypatch.setattr(runner, "time", clock)
+
+    def measure(check, ctx, timeout):  # noqa: ANN001, ANN202
+        clock.now += 7.0
+        return passed("ok")
+
+    soak = _soak(_job(timeout=30), measure, end=clock.now + HANG)
+    soak.run()
+    assert [m.duration for m in soak.measurements] == [7.0]
+
+
+def test_a_soak_whose_deadline_is_exactly_now_takes_no_look(monkeypatch) -> None:  # noqa: ANN001
+    """No time left at all (the deadline is the clock's very reading): no look with a budget of nothing."""
+    clock = _Clock()
+    monkeypatch.setattr(runner, "time", clock)
+    calls: list[int] = []
+    soak = _soak(_job(), lambda c, x, t: calls.append(1) or passed("ok"), end=clock.now)
+    soak.run()
+    assert calls == [] and soak.measurements == [] and not soak.finished
+
+
+def test_an_interval_under_a_second_is_waited_as_it_is() -> None:
+    """interval=0.5 between two looks is a wait of 0.5 s, not rounded up (the wait is recorded, not timed)."""
+    class Recorder:
+        def __init__(self) -> None:
+            self.waits: list[float] = []
+
+        def is_set(self) -> bool:
+            return False
+
+        def wait(self, timeout: float) -> bool:
+            self.waits.append(timeout)
+            return True
+
+    job = _job(count=2, interval=0.5)
+    job.ctx.cancel = Recorder()   # type: ignore[assignment]
+    _soak(job, lambda c, x, t: passed("ok"), end=time.monotonic() + 3 * GENEROUS).run()
+    assert job.ctx.cancel.waits == [0.5]
+
+
+def test_checks_that_never_got_to_run_cost_one_deadline_not_a_wait_each(monkeypatch) -> None:  # noqa: ANN001
+    """Two hundred check threads the machine never scheduled: the verdict (all inconclusive) comes at the one
+    deadline, not after a further wait per check (a second each would be minutes)."""
+    class NeverScheduled(threading.Thread):
+        def start(self) -> None:
+            if not self.name.startswith("check "):
+                super().start()
+
+    monkeypatch.setattr(runner.threading, "Thread", NeverScheduled)
+    t0 = time.monotonic()
+    results = run_jobs([_job(f"c{i}") for i in range(200)], deadline=0.5, measure=lambda c, x, t: passed("ok"))
+    assert time.monotonic() - t0 < GENEROUS
+    assert {r.result for r in results} == {"inconclusive"} and len(results) == 200
