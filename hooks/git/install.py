@@ -41,6 +41,40 @@ def hooks_path_setting(top: Path) -> str | None:
         return None
 
 
+# The words the default claim patterns cannot match without (settings.DEFAULT_CLAIM_PATTERNS, as
+# PREFILTERED; a test keeps the two equal). A commit message in plain ASCII with none of them, under a
+# config that sets no commit_msg_patterns, is accepted by the commit-msg hook whatever the state says:
+# normalisation changes no ASCII text, and stripping comments or quotes only removes words. The shim
+# then exits 0 without starting Python; anything else (a claim word, a byte outside printable ASCII,
+# an unreadable message, a config with its own patterns, a root it cannot enter) goes to Python.
+CLAIM_WORDS = ("deployed", "live", "verified", "working")
+PREFILTERED = (r"(?i)\bdeployed\b", r"(?i)\bis (now )?live\b", r"(?i)\bverified (working|in prod)",
+               r"(?i)\bworking in prod(uction)?\b", r"(?i)\blive in prod(uction)?\b")
+
+
+def plain_message_check() -> str:
+    """POSIX sh (a subshell, the message file as $1) that exits 0 only when the message cannot be a claim
+    and no configured pattern could say otherwise; it finds deploystate.toml as ``settings.find`` does
+    (DEPLOYSTATE_ROOT or the working directory, symlinks resolved, then each parent)."""
+    words = "|".join(CLAIM_WORDS)
+    return "\n".join([
+        "(",
+        f"  LC_ALL=C grep -aqiE '{words}|[^[:print:][:blank:]]' -- \"${{1:-.git/COMMIT_EDITMSG}}\"",
+        "  [ $? -eq 1 ] || exit 1",
+        '  CDPATH= cd -P -- "${DEPLOYSTATE_ROOT:-.}" >/dev/null || exit 1',
+        "  d=$PWD",
+        "  while :; do",
+        '    if [ -f "$d/deploystate.toml" ]; then',
+        '      grep -qF commit_msg_patterns -- "$d/deploystate.toml"',
+        "      [ $? -eq 1 ]; exit $?",
+        "    fi",
+        '    [ -n "$d" ] || exit 0',
+        "    d=${d%/*}",
+        "  done",
+        ") 2>/dev/null",
+    ])
+
+
 def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
     """The shell script installed as ``hook``."""
     py = shlex.quote(python)
@@ -80,7 +114,12 @@ def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
     elif hook in NEVER_BLOCK:
         lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@"', "fi", run, "exit 0"]
     else:
-        lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@" || exit $?', "fi", f"exec {run}"]
+        lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@" || exit $?', "fi"]
+        if hook == "commit-msg":
+            lines += ["# A message that cannot be a claim is accepted without starting Python (see "
+                      "plain_message_check in deploystate.hooks.git.install).",
+                      f"if {plain_message_check()}; then", "  exit 0", "fi"]
+        lines.append(f"exec {run}")
     return "\n".join(lines) + "\n"
 
 
