@@ -123,3 +123,15 @@ def test_judged_push_and_pre_tool_push_load_no_startup_heavy_module(shop, tmp_pa
     rc, modules = _modules(shop, tmp_path, ["agent", "claude", "pre-tool"], json.dumps(payload))
     assert rc == 0 and "deploystate.hooks.snapshot" in modules  # it did judge the state
     assert [m for m in STARTUP_HEAVY if m in modules] == []
+
+
+def test_a_push_after_head_moved_on_runs_its_diff_without_subprocess(shop, tmp_path):
+    """HEAD one docs commit past the verified one: the one rule's git diff runs (proc's git path), and the
+    allowed push loads neither subprocess nor the other start-up-heavy modules."""
+    for name in ("api", "worker"):
+        shop.deploy(name, author=AGENT)
+        shop.verify(name, "pass")
+    shop.change("docs/readme.md", "more docs\n")
+    rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
+    assert rc == 0 and "deploystate.state.git.gitinfo" in modules  # the diff was run, and allowed the push
+    assert [m for m in (*STARTUP_HEAVY, "subprocess") if m in modules] == []
