@@ -28,16 +28,27 @@ def _revisions(root, hook: str) -> tuple[str, str, str] | None:
         return (str(top), head, EMPTY_TREE) if head and top else None
 
 
-def affected_lines(project, base: str, head: str, top: str) -> list[str]:
-    """One line per service the change base..head touches (one git diff; state read only if needed)."""
-    from pathlib import Path
-
+def changes_of(project, hook: str):  # noqa: ANN001, ANN201
+    """What this commit (or merge) changed, relative to the project root: one git process, the diff from
+    HEAD~1 (ORIG_HEAD after a merge) to HEAD; the first commit (no parent) or a missing ORIG_HEAD is
+    diffed from the empty tree after ``_revisions`` finds HEAD."""
     from deploystate.state.git import gitinfo
+    from deploystate.state.errors import GitError
+
+    try:
+        return gitinfo.changed_files_here(project.root, "ORIG_HEAD" if hook == "post-merge" else "HEAD~1", "HEAD")
+    except GitError:
+        revs = _revisions(project.root, hook)
+        if revs is None:
+            return None
+        _top, head, base = revs
+        return gitinfo.changed_files_here(project.root, base, head)
+
+
+def affected_lines(project, changes) -> list[str]:  # noqa: ANN001
+    """One line per service ``changes`` touch (the state is read only if one does)."""
     from deploystate.state.config.mapping import affected
 
-    root = project.root.resolve()
-    under = None if Path(top).resolve() == root else str(root.relative_to(Path(top).resolve()))
-    changes = gitinfo.changed_files(project.root, base, head, under=under)
     hit = affected(changes, project.service_paths(), project.all_services_rules())
     if not hit.services:
         return []
@@ -66,11 +77,10 @@ def run(hook: str, args: list[str]) -> int:
         from deploystate.state.config.project import Project
 
         project = Project.discover(settings.root)
-        revs = _revisions(project.root, hook)
-        if revs is None:
+        changes = changes_of(project, hook)
+        if changes is None:
             return 0
-        top, head, base = revs
-        lines = affected_lines(project, base, head, top)
+        lines = affected_lines(project, changes)
         if not lines:
             return 0
         names = [line.split(":", 1)[0].strip() for line in lines]

@@ -14,10 +14,11 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (an
 if TYPE_CHECKING:
     from typing import Any
 
+    from deploystate.state.ledger.ledger import Ledger
+
 from deploystate.tomlsubset import loads as toml_loads  # tomllib's answer, tomllib only outside its subset
 from deploystate.state.ledger import location
 from deploystate.state.errors import ConfigError, DeploystateError, StateMissing
-from deploystate.state.ledger.ledger import Ledger
 
 CONFIG_NAME = "deploystate.toml"
 STATE_FILE = "DEPLOYMENT_STATE.md"
@@ -128,6 +129,8 @@ class Project:
 
     @cached_property
     def ledger(self) -> Ledger:
+        from deploystate.state.ledger.ledger import Ledger  # here: post-commit reads the config, not the ledger
+
         ledger = Ledger(self.state_dir, anchor_dir=self.anchor_dir, key=self.state_dir_key)
         legacy = self.root / location.LEGACY_STATE_DIR
         if self.state_dir_key == DEFAULT_KEY and legacy.is_dir():
