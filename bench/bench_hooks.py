@@ -66,6 +66,7 @@ ENV = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "b@example.
 for var in ("DEPLOYSTATE_OVERRIDE", "DEPLOYSTATE_ROOT", "DEPLOYSTATE_STATE_DIR", "PRE_COMMIT", "PYTHONPATH"):
     ENV.pop(var, None)
 FLOOR = "python -c pass"
+ISOLATED = "python -I -c pass"  # what a git shim starts, doing nothing: the least a Python post-commit costs
 
 
 def sh(*argv: str, cwd: Path) -> str:
@@ -155,6 +156,7 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
     push = [PY, "-I", "-m", "deploystate.hooks", "pre-push", "origin", "url"]  # as the shim runs it
     refs = {b: f"refs/heads/{b} {head} refs/heads/{b} {'0' * 40}\n" for b in ("main", "feature")}
     cases.update({FLOOR: ([PY, "-c", "pass"], still, None, 0),
+                  ISOLATED: ([PY, "-I", "-c", "pass"], still, None, 0),
                   "pre-push hook (main: judged, allowed)": (push, still, refs["main"], 0),
                   "pre-push hook (main, HEAD moved on: one git diff)": (push, ours, refs["main"], 0),
                   "pre-push hook (feature branch)": (push, still, refs["feature"], 0),
@@ -221,6 +223,10 @@ def report(times: dict[str, tuple[list[float], list[float]]]) -> None:
             print(f"`git commit` overhead, {kind}: deploystate commit-msg + post-commit {t[ours] - t[none]:.1f} ms, "
                   f"pre-commit no-op {t[pc] - t[none]:.1f} ms: {(t[ours] - t[none]) / (t[pc] - t[none]):.2f}x "
                   "(issue 13: <= 0.15x)")
+        for kind, t in (("wall median", wall), ("cpu", cpu)):
+            print(f"`git commit` overhead floor, {kind}: one `python -I -c pass` {t[ISOLATED]:.1f} ms / pre-commit "
+                  f"no-op {t[pc] - t[none]:.1f} ms = {t[ISOLATED] / (t[pc] - t[none]):.2f}x, two = "
+                  f"{2 * t[ISOLATED] / (t[pc] - t[none]):.2f}x (post-commit runs Python on every commit)")
     ratio("pre-push hook (main: judged, allowed)", FLOOR, "issue 13: <= 1.5x; issue 12: <= 2x at 100k")
     ratio("pre-push hook (main, HEAD moved on: one git diff)", FLOOR, "the one rule's diff included")
     ratio("pre-push hook (feature branch)", FLOOR, "no state read")
