@@ -89,8 +89,13 @@ def command(client: str, event: str, launcher: str = LAUNCHER) -> str:
     probe = shlex.quote(launcher.split(" ", 1)[0])
     # unset: the app's PYTHONPATH must not reach the launcher's interpreter (a shadowing json.py or re.py
     # would break it before deploystate's own code runs)
-    head = (f"in=$(cat); unset PYTHONPATH PYTHONHOME PYTHONSTARTUP; if command -v {probe} >/dev/null 2>&1; then printf '%s' \"$in\" | "
-            f"{exe} agent {client} {event}; rc=$?; else rc=127; fi; ")
+    if event == "stop":  # its guard below reads the input: the shell keeps a copy and hands it on
+        head = (f"in=$(cat); unset PYTHONPATH PYTHONHOME PYTHONSTARTUP; if command -v {probe} >/dev/null 2>&1; then "
+                f"printf '%s' \"$in\" | {exe} agent {client} {event}; rc=$?; else rc=127; fi; ")
+    else:  # the launcher reads the client's input itself (a copy through the shell costs every call ~3 ms);
+        # without a launcher the input is still read, so the client never writes into a closed pipe
+        head = (f"unset PYTHONPATH PYTHONHOME PYTHONSTARTUP; if command -v {probe} >/dev/null 2>&1; then "
+                f"{exe} agent {client} {event}; rc=$?; else cat >/dev/null; rc=127; fi; ")
     if event == "session-start":  # never blocks: say the state is unknown instead
         warn = ("deploystate is not installed here (or its hook failed), so the deployment state is unknown. "
                 "Do not assume anything is deployed, running or verified.")

@@ -39,7 +39,7 @@ def test_claude_merge_keeps_everything_else(tmp_path):
     assert pre[0] == CLAUDE_EXISTING["hooks"]["PreToolUse"][0]
     assert pre[1] == {"matcher": "Bash", "hooks": [{"type": "command", "timeout": 30,
                                                     "command": agent_install.command("claude", "pre-tool")}]}
-    assert "| deploystate-hook agent claude pre-tool;" in pre[1]["hooks"][0]["command"]
+    assert "then deploystate-hook agent claude pre-tool;" in pre[1]["hooks"][0]["command"]
     assert doc["hooks"]["SessionStart"][0]["matcher"] == "startup|resume|clear|compact"
     assert "deploystate-hook agent claude stop;" in doc["hooks"]["Stop"][0]["hooks"][0]["command"]
 
@@ -151,3 +151,23 @@ def test_scopes_write_each_clients_own_files(tmp_path, monkeypatch):
     for client in ("codex", "gemini", "cursor"):
         with pytest.raises(InputError, match="no local-scope hooks file"):
             agent_install.install(repo, client, scope="local")
+
+
+def test_pre_tool_command_hands_the_input_to_the_launcher_and_drains_it_without_one(tmp_path):
+    """The installed pre-tool command gives the launcher the client's input byte for byte; with no launcher
+    it still reads all of it (a client writing 200 kB gets no broken pipe) and blocks with exit 2."""
+    import subprocess as sp
+
+    from deploystate.hooks.agents import agent_install as ai
+
+    seen = tmp_path / "seen"
+    stub = tmp_path / "stub-hook"
+    stub.write_text(f'#!/bin/sh\ncat > "{seen}"\nexit 0\n')
+    stub.chmod(0o755)
+    payload = '{"tool_input": {"command": "git push origin main"}, "pad": "' + "x" * 200_000 + '"}\n'
+    ok = sp.run(["/bin/sh", "-c", ai.command("claude", "pre-tool", str(stub))], input=payload, text=True,
+                capture_output=True, timeout=60)
+    assert ok.returncode == 0 and seen.read_text() == payload
+    gone = sp.run(["/bin/sh", "-c", ai.command("claude", "pre-tool", str(tmp_path / "missing"))], input=payload,
+                  text=True, capture_output=True, timeout=60)
+    assert gone.returncode == 2 and "is not installed or not on PATH" in gone.stderr
