@@ -242,8 +242,8 @@ def test_a_note_over_the_limit_is_refused_and_one_at_it_is_kept(git_repo: GitRep
 
 
 def test_a_tampered_ledger_refuses_marking(git_repo: GitRepo) -> None:
-    """An edited record: Refused (the ledger cannot be trusted), pointing at doctor; two edits: the first
-    named and '(and 1 more)'."""
+    """An edited record: Refused (the ledger cannot be trusted), pointing at doctor; two edits: the first in
+    the ledger named and '(and 1 more)'."""
     project, config, fake, _a, _b = _verified(git_repo)
     path = project.state_dir / "ledger.jsonl"
     text = path.read_text()
@@ -257,6 +257,9 @@ def test_a_tampered_ledger_refuses_marking(git_repo: GitRepo) -> None:
     with use("command", fake), pytest.raises(Refused) as exc:
         mark_deployed(project, config, ["api"], "")
     assert exc.value.message.endswith("(its hash does not match its content) (and 1 more)")   # two edits
+    edited = [json.loads(x)["id"] for x in text.splitlines() if '"verdict":"pass"' in x]
+    assert f"record {edited[0]} was changed" in exc.value.message             # the first in the ledger, named
+    assert edited[1] not in exc.value.message
 
 
 def test_a_refusal_reason_is_cut_at_300_characters(git_repo: GitRepo) -> None:
