@@ -1,10 +1,10 @@
 """Argo Rollouts-style soak (pure): fold repeated measurements into one result.
 
-A check takes ``count`` measurements ``interval`` seconds apart. Failed
-measurements beyond ``failure_limit`` fail the check (and stop it early: the
-outcome cannot change). An errored or timed-out measurement is inconclusive and
-makes the check inconclusive unless it fails. A soak cut short by the deadline
-is inconclusive: fewer looks than asked for is not a pass.
+A check takes ``count`` measurements ``interval`` seconds apart. Failed measurements beyond
+``failure_limit`` fail the check (and stop it early: the outcome cannot change). An errored or
+timed-out measurement is inconclusive and makes the check inconclusive unless it fails; so does a
+result that is none of pass, fail, inconclusive. A soak cut short by the deadline is inconclusive:
+fewer looks than asked for is not a pass.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def fold(measurements: list[Measurement], *, count: int, failure_limit: int, fin
          unfinished_reason: str = "the deadline") -> SoakOutcome:
     """The check's result from its measurements (``finished`` False: cut short before ``count`` looks)."""
     fails = [m for m in measurements if m.result == "fail"]
-    unsure = [m for m in measurements if m.result == "inconclusive"]
+    unsure = [m for m in measurements if m.result not in ("pass", "fail")]  # unknown is never a pass (worst())
     taken = len(measurements)
     if len(fails) > failure_limit:
         last = fails[-1]
