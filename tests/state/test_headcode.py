@@ -132,3 +132,92 @@ def test_judge_in_a_subdirectory_project(git_repo) -> None:  # type: ignore[no-u
     judge = Judge(git_repo.path / "app", {"backend": ["backend/**"], "web": ["web/**"]})
     assert judge.judge("backend", a).status == NOT_HEAD
     assert judge.judge("web", a).status == RUNS_HEAD
+
+
+def _changed(*files: str) -> list[Change]:
+    return [Change(f) for f in files]
+
+
+def test_reasons_name_short_ids_and_at_most_three_files() -> None:
+    """Reasons show 12-digit ids and the changed files, three at most and then how many more."""
+    one = decide("backend", A, B, _changed("backend/a.py"), ["backend/**"])
+    assert one.reason == (f"backend runs {A[:12]}; HEAD {B[:12]} changed backend/a.py for backend: "
+                          "committed, not running")
+    three = decide("backend", A, B, _changed(*[f"backend/{c}.py" for c in "abc"]), ["backend/**"])
+    assert "changed backend/a.py, backend/b.py, backend/c.py for backend" in three.reason
+    four = decide("backend", A, B, _changed(*[f"backend/{c}.py" for c in "abcd"]), ["backend/**"])
+    assert "changed backend/a.py, backend/b.py, backend/c.py (+1 more) for backend" in four.reason
+    assert four.files == tuple(f"backend/{c}.py" for c in "abcd")
+    assert decide("backend", A, B, [], ["backend/**"]).reason == \
+        f"backend runs {A[:12]}; none of its files changed up to HEAD {B[:12]}"
+    assert decide("backend", A, A, None, ["backend/**"]).reason == f"backend runs {A[:12]} = HEAD"
+
+
+def test_without_a_diff_the_reason_says_what_could_not_be_compared() -> None:
+    """No diff and no reason given: UNKNOWN saying which two commits could not be compared."""
+    got = decide("backend", A, B, None, ["backend/**"])
+    assert got.reason == f"cannot compare {A[:12]} with HEAD {B[:12]} for backend"
+    assert decide("backend", A, B, None, ["backend/**"], why="git broke").reason == "git broke"
+
+
+def test_judge_diffs_each_distinct_running_commit(git_repo) -> None:  # type: ignore[no-untyped-def]
+    """One Judge asked about several older commits diffs each against HEAD (the second is not skipped)."""
+    a = git_repo.commit("a", {"backend/app.py": "v1\n", "frontend/index.html": "v1\n"})
+    b = git_repo.commit("b", {"frontend/index.html": "v2\n"})
+    git_repo.commit("c", {"backend/app.py": "v2\n"})
+    judge = Judge(git_repo.path, PATHS, RULES)
+    assert judge.judge("frontend", a).status == NOT_HEAD
+    assert judge.judge("frontend", b).status == RUNS_HEAD       # frontend unchanged since b
+    assert judge.judge("backend", b).status == NOT_HEAD
+
+
+def test_judge_with_no_head_commit_is_unknown(git_repo) -> None:  # type: ignore[no-untyped-def]
+    """A repository without any commit: whatever the runtime reports, nothing runs HEAD's code."""
+    judge = Judge(git_repo.path, PATHS, RULES)
+    assert judge.head is None
+    for reported in (A, "abc1234", "main"):
+        got = judge.judge("backend", reported)
+        assert got.status == UNKNOWN and not got.ok, reported
+
+
+def test_judge_says_when_git_cannot_diff(git_repo) -> None:  # type: ignore[no-untyped-def]
+    """A running commit git cannot diff with the HEAD given: UNKNOWN, saying git could not diff."""
+    a, _b = _two_commits(git_repo)
+    got = Judge(git_repo.path, PATHS, RULES, head="f" * 40).judge("backend", a)
+    assert got.status == UNKNOWN and got.reason.startswith(f"git could not diff {a[:12]} with HEAD: ")
+
+
+def test_judge_takes_hex_ids_up_to_64_digits_and_only_hex(git_repo) -> None:  # type: ignore[no-untyped-def]
+    """Up to 64 hex digits is a commit id to look up (sha-256 clones); 65 digits, or a word of letters, is not."""
+    _two_commits(git_repo)
+    judge = Judge(git_repo.path, PATHS, RULES)
+    assert "not in this clone" in judge.judge("backend", "c" * 64).reason
+    assert judge.judge("backend", "c" * 63).reason == \
+        f"the running commit {'c' * 12} is not in this clone (git fetch, then retry)"
+    assert judge.judge("backend", "c" * 65).reason == f"the running revision {'c' * 40!r} is not a commit id"
+    word = "release-candidate-of-the-winter-of-2026-final"
+    assert judge.judge("backend", word).reason == f"the running revision {word[:40]!r} is not a commit id"
+    assert judge.judge("backend", "version7").reason == "the running revision 'version7' is not a commit id"
+
+
+def test_judge_refuses_a_long_branch_name_made_of_hex(git_repo) -> None:  # type: ignore[no-untyped-def]
+    """A 48-hex branch name resolves in git but names no commit id: not a commit id, its first 40 shown."""
+    _two_commits(git_repo)
+    name = "ab" * 24
+    git_repo.git("branch", name)
+    got = Judge(git_repo.path, PATHS, RULES).judge("backend", name)
+    assert got.status == UNKNOWN and got.reason == f"the running revision {name[:40]!r} is not a commit id"
+
+
+def test_judge_for_a_project_uses_its_service_paths(git_repo) -> None:  # type: ignore[no-untyped-def]
+    """Judge.for_project reads the project's root and services' paths: a change under one service's paths makes
+    only that service not HEAD."""
+    from deploystate.state.config.project import Project
+
+    config = "".join(f'[services.{n}]\nplatform = "command"\nrestart_cmd = ["true"]\npaths = ["{n}/**"]\n\n'
+                     for n in ("backend", "frontend"))
+    a = git_repo.commit("a", {"deploystate.toml": config, "backend/app.py": "v1\n", "frontend/x.html": "v1\n"})
+    git_repo.commit("b", {"backend/app.py": "v2\n"})
+    judge = Judge.for_project(Project.discover(git_repo.path))
+    assert judge.head == git_repo.head()
+    assert judge.judge("backend", a).status == NOT_HEAD and judge.judge("frontend", a).status == RUNS_HEAD
