@@ -60,6 +60,13 @@ BYPASSES = [
     ("git -C app push --no-verify", "no-verify"),
     ("if true; then git push --no-verify; fi", "no-verify"),
     ("for r in a; do git push --no-verify $r; done", "no-verify"),
+    ('flock /tmp/lock -c "git push --no-verify"', "no-verify"),
+    ("watch -n 5 git push --no-verify", "no-verify"),
+    ("env --split-string='git push --no-verify'", "no-verify"),
+    ('env -S"git push --no-verify"', "no-verify"),
+    ("busybox sh -c 'git push --no-verify'", "no-verify"),
+    ("bash -o pipefail -c 'git push --no-verify'", "no-verify"),
+    ("bash --norc -c 'git push --no-verify'", "no-verify"),
     ("git -c core.hooksPath=/dev/null push origin main", "hooks-path"),
     ("git -c core.hookspath=/tmp/none commit -m wip", "hooks-path"),
     ("git -ccore.hooksPath=/dev/null push", "hooks-path"),
@@ -95,6 +102,7 @@ BYPASSES = [
     ('git commit -m "unbalanced', "uncertain"),
     ("python3 -c \"import subprocess; subprocess.run(['git', 'push', '--no-verify'])\"", "uncertain"),
     ("/usr/bin/g?t push origin main", "uncertain"),
+    ("eval eval eval eval eval eval eval eval git push origin main", "uncertain"),   # deeper than followed
 ]
 
 ALLOWED = [
