@@ -265,3 +265,11 @@ def test_a_deploy_of_any_status_but_failed_needs_a_verification(status):
     """Whatever word a deploy's status is (one sorting before or after "failed"), unless it failed, the
     service is restarted and unverified until a verification follows."""
     assert projection.restarted_unverified(build(dep(1, status=status))) == ["web"]
+
+
+def test_a_record_applied_after_a_newer_one_leaves_the_newest_as_last():
+    """The cache applies appended records as they come (a merge can append an older id): last_id stays the
+    newest id seen."""
+    state = build(dep(3))
+    projection.apply(state, ver(1, "pass"))
+    assert (state["last_id"], state["last_ts"], state["records"]) == (dep(3)["id"], dep(3)["ts"], 2)
