@@ -68,3 +68,23 @@ def test_a_tag_push_with_a_broken_chain_is_refused_for_the_chain(shop):
     res = _hook(shop, f"refs/tags/deployed/y {head} refs/tags/deployed/y {Z40}\n")
     assert res.returncode == 1
     assert "1. the ledger's hash chain does not verify" in res.stderr
+
+
+def test_a_push_ci_deploys_is_refused_when_its_pending_deploy_cannot_be_recorded(shop):
+    """With deployed_by = "ci" an allowed push is a pending deploy; when the ledger cannot take that record
+    (its lock cannot be opened), the push is refused rather than forgotten."""
+    config = shop.path / "deploystate.toml"
+    config.write_text(config.read_text().replace('doom_loop_after = 3', 'doom_loop_after = 3\ndeployed_by = "ci"'))
+    shop.deploy("api")
+    shop.verify("api", "pass")
+    new = shop.change("api/app.py", "print('v2')\n")
+    lock = shop.project.ledger.lock_path
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    res = _hook(shop, f"refs/heads/main {new} refs/heads/main {Z40}\n")
+    assert res.returncode == 1, res.stderr
+    assert "refusing the push: the pending CI deploy could not be recorded" in res.stderr
+    lock.rmdir()
+    res = _hook(shop, f"refs/heads/main {new} refs/heads/main {Z40}\n")
+    assert res.returncode == 0, res.stderr
+    assert f"api: pushed {new[:12]} to main, CI deploy pending" in res.stderr
