@@ -229,6 +229,8 @@ def test_a_pass_whose_headcode_is_unknown_says_why_in_200_characters():
 def test_verdict_words_are_named_as_read_back_from_json_and_cut_at_40():
     """An inconclusive verdict read from JSON is still called INCONCLUSIVE; an unknown word is quoted up to
     40 characters."""
+    failed = json.loads(json.dumps(projection.build([_deploy(1), _verify(2, "fail", summary="down")])))
+    assert _only(gates.running_verified(failed)).what.startswith("verification of `api` at bbbbbbbbbb FAILED")
     state = json.loads(json.dumps(projection.build([_deploy(1), _verify(2, "inconclusive", summary="s")])))
     assert "was INCONCLUSIVE (unknown evidence is never a pass): s." in _only(gates.running_verified(state)).what
     word = "w" * 60

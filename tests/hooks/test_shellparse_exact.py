@@ -96,6 +96,15 @@ def test_the_uncertain_finding_names_the_first_expansion():
     "deploystate state",                                   # deploystate, but not removing its hooks
     "deploystate verify api",
     "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=color.ui GIT_CONFIG_VALUE_0=auto git push origin feature",
+    "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=dev git push origin feature",
+    "NOTE='see alias.x' git push origin feature",          # alias. in some other variable
+    "A_NOTE='see alias.x' git push origin feature",
+    "HUSKY=1 git push origin feature",                     # husky on
+    "HUSKY= git push origin feature",
+    "DIR=deploystate git push origin feature",             # only SKIP names hooks to skip
+    "git --git-dir=.git push origin feature",              # a global option other than --exec-path
+    "git log --grep=core.hooksPath",                       # only git config writes settings
+    "git config --file pushes.ini alias.st status",        # the alias runs status
 ])
 def test_look_alikes_of_a_bypass_are_not_refused(command):
     """Settings, variables and words that only resemble a bypass are not findings."""
@@ -126,3 +135,14 @@ def test_bypass_says_the_first_reason():
     """With several findings in one git call, bypass() gives the first (the config redirect here)."""
     (call,) = shellparse.git_calls("git -c core.hooksPath=/x push --no-verify")
     assert shellparse.bypass(call) == "`git -c core.hooksPath=/x` points git away from the installed hooks"
+
+
+def test_exec_path_without_a_value_takes_no_word():
+    """`git --exec-path` alone prints the path (no value): the words after it are the command, read as such."""
+    assert _categories("git --exec-path push --no-verify") == ["no-verify"]
+    assert _categories("git --exec-path=/tmp/x push") == ["exec-path"]
+
+
+def test_a_value_option_takes_exactly_one_word():
+    """--message takes the next word, and only it: the -n after the message is --no-verify."""
+    assert _categories("git commit --message wip -n") == ["no-verify"]

@@ -265,6 +265,7 @@ def test_a_deploy_of_any_status_but_failed_needs_a_verification(status):
     """Whatever word a deploy's status is (one sorting before or after "failed"), unless it failed, the
     service is restarted and unverified until a verification follows."""
     assert projection.restarted_unverified(build(dep(1, status=status))) == ["web"]
+    assert projection.failed(build(ver(1, "pass"), dep(2, status=status))) == []
 
 
 def test_a_record_applied_after_a_newer_one_leaves_the_newest_as_last():
@@ -273,3 +274,17 @@ def test_a_record_applied_after_a_newer_one_leaves_the_newest_as_last():
     state = build(dep(3))
     projection.apply(state, ver(1, "pass"))
     assert (state["last_id"], state["last_ts"], state["records"]) == (dep(3)["id"], dep(3)["ts"], 2)
+
+
+def test_a_pending_deploy_after_a_verification_is_pending():
+    """CI's pending deploy newer than the last verification waits for CI."""
+    assert projection.pending(build(ver(1, "pass"), dep(2, status="pending"))) == ["web"]
+
+
+def test_the_doom_summary_keeps_the_newest_20_failures_across_services():
+    """Two services failing 15 times each: the doom summary keeps the newest 20 failures of both; a state
+    whose verifications all passed has a streak of 0."""
+    records = [ver(i, "fail", service="a" if i % 2 else "b", summary=f"f{i}") for i in range(1, 31)]
+    state = build(*records)
+    assert [f["summary"] for f in state["doom"]["failures"]] == [f"f{i}" for i in range(11, 31)]
+    assert build(ver(1, "pass"))["doom"] == {"streak": 0, "failures": [], "services": {}}
