@@ -288,3 +288,10 @@ def test_the_doom_summary_keeps_the_newest_20_failures_across_services():
     state = build(*records)
     assert [f["summary"] for f in state["doom"]["failures"]] == [f"f{i}" for i in range(11, 31)]
     assert build(ver(1, "pass"))["doom"] == {"streak": 0, "failures": [], "services": {}}
+
+
+def test_an_inconclusive_verification_older_than_the_deploy_is_superseded():
+    """A deploy after an inconclusive verification: the service is restarted-unverified, once, and no
+    longer counted as inconclusive."""
+    state = build(ver(1, "inconclusive"), dep(2))
+    assert projection.inconclusive(state) == [] and projection.unverified(state) == ["web"]
