@@ -99,6 +99,7 @@ def test_the_uncertain_finding_names_the_first_expansion():
     "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=dev git push origin feature",
     "NOTE='see alias.x' git push origin feature",          # alias. in some other variable
     "A_NOTE='see alias.x' git push origin feature",
+    "A_NOTE='see core.hooksPath' git push origin feature",
     "HUSKY=1 git push origin feature",                     # husky on
     "HUSKY= git push origin feature",
     "DIR=deploystate git push origin feature",             # only SKIP names hooks to skip
@@ -146,3 +147,18 @@ def test_exec_path_without_a_value_takes_no_word():
 def test_a_value_option_takes_exactly_one_word():
     """--message takes the next word, and only it: the -n after the message is --no-verify."""
     assert _categories("git commit --message wip -n") == ["no-verify"]
+
+
+def test_a_value_option_at_the_end_of_the_line_is_no_crash():
+    """`git commit -m` (or --message) with the value missing reads no further: no finding, no crash."""
+    assert _categories("git commit -m") == [] and _categories("git commit --message") == []
+
+
+def test_an_empty_exec_path_is_still_a_replaced_exec_path():
+    """`--exec-path=` with nothing after the = still points git's helpers elsewhere: refused."""
+    assert _categories("git --exec-path= push origin main") == ["exec-path"]
+
+
+def test_a_four_character_abbreviation_takes_its_value():
+    """`--me` is git's abbreviation of --message: the word after it is the message, not an option."""
+    assert _categories("git commit --me -n") == []
