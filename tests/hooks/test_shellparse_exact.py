@@ -103,6 +103,8 @@ def test_the_uncertain_finding_names_the_first_expansion():
     "HUSKY=1 git push origin feature",                     # husky on
     "HUSKY= git push origin feature",
     "DIR=deploystate git push origin feature",             # only SKIP names hooks to skip
+    "TOOL=deploystate git push origin feature",
+    "git --attr-source=HEAD push origin feature",          # a global option with a value, not --exec-path
     "git --git-dir=.git push origin feature",              # a global option other than --exec-path
     "git log --grep=core.hooksPath",                       # only git config writes settings
     "git config --file pushes.ini alias.st status",        # the alias runs status
