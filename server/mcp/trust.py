@@ -59,7 +59,7 @@ def _key(project: Any) -> tuple | None:
     import os
 
     from deploystate.state.ledger import anchor
-    from deploystate.state.ledger.ledger import hash_ending_at
+    from deploystate.state.ledger.reading import hash_ending_at
 
     ledger = project.ledger
     out: list[Any] = [str(project.root), str(ledger.dir), str(ledger.anchor_dir), ledger.key,

@@ -23,6 +23,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from .reading import hash_ending_at
+
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
     from typing import Any, Iterator
@@ -128,7 +130,6 @@ def _names(ledger: "Ledger", what: str) -> str:
 
 def problems(ledger: "Ledger", data: dict[str, Any] | None = None) -> list[str]:
     """What changed under the anchor: a file shorter than anchored, or not ending where it did."""
-    from .ledger import hash_ending_at
 
     data = read(ledger) if data is None else data
     if "unreadable" in data:
@@ -184,7 +185,6 @@ def head_now(ledger: "Ledger", previous: dict[str, Any] | None, appended_lines: 
              before: int | None = None) -> dict[str, Any]:
     """The head to anchor after a write. ``before``: the live size before this append (lines are
     then counted incrementally); without it the files are counted (first anchor, compaction)."""
-    from .ledger import hash_ending_at
 
     head: dict[str, Any] = {"dir": ledger.key}
     for what, path in (("live", ledger.path), ("archive", ledger.archive_path)):

@@ -28,7 +28,8 @@ import os
 from pathlib import Path
 
 from . import chain
-from .ledger import Ledger, hash_ending_at
+from .ledger import Ledger
+from .reading import hash_ending_at
 
 MARK = "chain.verified.json"
 VERSION = 3  # 2: the stat key holds the ctime; content key. 3: the content key is chained over segments

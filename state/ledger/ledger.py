@@ -22,6 +22,7 @@ from . import anchor, chain
 from .durable import append_whole
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
+from .reading import ReadResult
 
 LEDGER = "ledger.jsonl"
 ARCHIVE = "archive.jsonl"
@@ -38,45 +39,6 @@ KINDS = frozenset({
 GITATTRIBUTES = "# deploystate: records are append-only lines, so merges keep both sides.\n*.jsonl merge=union\n"
 GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
              "chain.verified.json\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
-
-
-# A plain class, not a dataclass: importing dataclasses (and inspect) costs every hook process ~8 ms.
-class ReadResult:
-    def __init__(self, records: list[dict] | None = None, problems: list[chain.Problem] | None = None,
-                 lines: list[tuple[str, int, dict]] | None = None, size: int = 0, line_count: int = 0) -> None:
-        self.records: list[dict] = [] if records is None else records
-        self.problems: list[chain.Problem] = [] if problems is None else problems
-        self.lines: list[tuple[str, int, dict]] = [] if lines is None else lines  # (file, line, record) to verify
-        self.size = size
-        self.line_count = line_count  # lines of the live file up to ``size``
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ReadResult) and vars(self) == vars(other)
-
-    def __repr__(self) -> str:
-        return f"ReadResult({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
-
-
-def hash_ending_at(path: Path, end: int) -> str | None:
-    """The ``hash`` of the record whose line ends at byte ``end``: how caches check that the bytes they
-    were built from are still there. None at 0, when ``end`` is no longer a line end, or unreadable."""
-    if end <= 0:
-        return None
-    window = 4096
-    try:
-        with open(path, "rb") as fh:
-            while True:
-                start = max(0, end - window)
-                fh.seek(start)
-                chunk = fh.read(end - start)
-                if not chunk.endswith(b"\n"):
-                    return None
-                cut = chunk[:-1].rfind(b"\n")
-                if cut >= 0 or start == 0:
-                    return json.loads(chunk[cut + 1:-1]).get(chain.HASH_FIELD)
-                window *= 8
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 class Ledger:

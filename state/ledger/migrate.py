@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import anchor
-from .ledger import Ledger, hash_ending_at
+from .ledger import Ledger
+from .reading import hash_ending_at
 from .merge import missing_records
 
 

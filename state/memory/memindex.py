@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from deploystate.state.ledger import anchor
-from deploystate.state.ledger.ledger import Ledger, hash_ending_at
+from deploystate.state.ledger.ledger import Ledger
+from deploystate.state.ledger.reading import hash_ending_at
 from . import segment
 from .memmodel import Doc, MemoryIndex  # noqa: F401  (the index's types, named here for callers)
 from .segment import Corrupt, Segment

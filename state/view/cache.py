@@ -16,7 +16,8 @@ from contextlib import nullcontext
 from deploystate.state.ledger import anchor
 from . import projection
 from deploystate.state.ledger.chain import Problem, sha256_hex
-from deploystate.state.ledger.ledger import Ledger, hash_ending_at
+from deploystate.state.ledger.ledger import Ledger
+from deploystate.state.ledger.reading import hash_ending_at
 
 CACHE = "projection.json"
 
