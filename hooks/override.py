@@ -46,3 +46,23 @@ def announce(rec: dict, refused: list[str]) -> None:
     for line in refused:
         print(f"  overridden: {line}", file=sys.stderr)
     print("  It is in the ledger and in DEPLOYMENT_STATE.md under 'Overrides'.", file=sys.stderr)
+
+
+def granted(hook: str, snap, refused: list, details) -> bool:  # noqa: ANN001
+    """Whether a DEPLOYSTATE_OVERRIDE lets a refusing git hook pass: with an unreadable state through the
+    broken-hook path, otherwise recorded and announced. A reason that is no reason is said and refused.
+    ``details()`` gives (refs, commit) for the record, asked only when the override is taken."""
+    reason = requested()
+    if reason and snap.project is None and problem(reason) is None:
+        from deploystate.hooks.__main__ import override_when_broken  # the state is unreadable: the override still works
+        if override_when_broken(hook, snap.error or "unreadable state"):
+            return True
+    if reason and snap.project is not None:
+        bad = problem(reason)
+        if bad is None:
+            refs, commit = details()
+            rec = record(snap.project, hook, reason, refs, [r.line() for r in refused], commit=commit)
+            announce(rec, [r.what for r in refused])
+            return True
+        print(f"deploystate: {bad}", file=sys.stderr)
+    return False

@@ -96,19 +96,8 @@ def run(hook: str, args: list[str]) -> int:
         refusals += gates.running_verified(snap.state, names or None)
     if not refusals:
         return 0
-    reason = override.requested()
-    if reason and snap.project is None and override.problem(reason) is None:
-        from deploystate.hooks.__main__ import override_when_broken  # the state is unreadable: the override still works
-        if override_when_broken(hook, snap.error or "unreadable state"):
-            return 0
-    if reason and snap.project is not None:
-        bad_reason = override.problem(reason)
-        if bad_reason is None:
-            rec = override.record(snap.project, "commit-msg", reason, [f"message: {claim}"],
-                                  [r.line() for r in refusals], commit=None)
-            override.announce(rec, [r.what for r in refusals])
-            return 0
-        print(f"deploystate: {bad_reason}", file=sys.stderr)
+    if override.granted(hook, snap, refusals, lambda: ([f"message: {claim}"], None)):
+        return 0
     title = (f"refusing this commit message: it says \"{claim}\", but the running code has no passing "
              "verification.")
     from deploystate.hooks.settings import framework_note

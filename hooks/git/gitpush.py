@@ -179,20 +179,12 @@ def run(hook: str, args: list[str]) -> int:
     from deploystate.hooks import override
     from deploystate.hooks.gates import report
 
-    reason = override.requested()
-    if reason and snap.project is None and override.problem(reason) is None:
-        from deploystate.hooks.__main__ import override_when_broken  # the state is unreadable: the override still works
-        if override_when_broken(hook, snap.error or "unreadable state"):
-            return 0
-    if reason and snap.project is not None:
-        bad = override.problem(reason)
-        if bad is None:
-            refs_text = [f"{r[2]}@{r[1][:12]}" for r in deploy + tags]
-            rec = override.record(snap.project, "pre-push", reason, refs_text, [r.line() for r in refusals],
-                                  commit=(deploy + tags)[0][1] if (deploy + tags)[0][1] != "unknown" else None)
-            override.announce(rec, [r.what for r in refusals])
-            return 0
-        print(f"deploystate: {bad}", file=sys.stderr)
+    def details() -> tuple[list[str], str | None]:
+        refs = deploy + tags
+        return [f"{r[2]}@{r[1][:12]}" for r in refs], (refs[0][1] if refs[0][1] != "unknown" else None)
+
+    if override.granted(hook, snap, refusals, details):
+        return 0
     example = f'DEPLOYSTATE_OVERRIDE="<why this cannot wait>" git push {remote} {" ".join(targets)}'
     from deploystate.hooks.settings import framework_note
     sys.stderr.write(report(f"refusing to push {', '.join(targets)} to {remote}.", refusals, example,
