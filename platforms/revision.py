@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -102,6 +100,9 @@ def http_fetch(url: str, timeout: float) -> str:
     """GET ``url`` with a timeout; the body (bounded). Raises PlatformUnreachable/PlatformError."""
     if not url.startswith(("http://", "https://")):
         raise PlatformError(f"revision url {url!r} is not http(s)", "set revision.url to an http:// URL")
+    import urllib.error  # here: only the http source needs it (~10M instructions off every start)
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Accept": "application/json, text/plain"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)

@@ -14,11 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
-from email.utils import parsedate_to_datetime
-from typing import Callable
-from urllib.parse import urlsplit
+from typing import Any, Callable
 
 from deploystate.state.ledger.redact import redact
 
@@ -50,6 +46,8 @@ def retry_after(headers: dict[str, str] | None, body: bytes, now: float | None =
         try:
             return max(0.0, float(value))
         except ValueError:
+            from email.utils import parsedate_to_datetime  # here: a verify that sends nothing never loads email
+
             try:
                 when = parsedate_to_datetime(value).timestamp()
             except (TypeError, ValueError):
@@ -67,6 +65,10 @@ def send(url: str | None, text: str, *, timeout: float = TIMEOUT, sleep: Callabl
     """POST the alert; return None on success or when no webhook is configured, else what went wrong."""
     if not url:
         return None
+    import urllib.error  # here, not at the top: verify imports this module and mostly sends nothing
+    import urllib.request
+    from urllib.parse import urlsplit
+
     if urlsplit(url).scheme not in ("http", "https"):
         problem = "alert_webhook must be an http(s) URL"
         print(f"deploystate: alert not sent: {problem}", file=sys.stderr)
@@ -101,7 +103,7 @@ def send(url: str | None, text: str, *, timeout: float = TIMEOUT, sleep: Callabl
     return problem
 
 
-def _body(exc: urllib.error.HTTPError) -> bytes:
+def _body(exc: Any) -> bytes:  # a urllib.error.HTTPError
     try:
         return exc.read(4096) or b""
     except OSError:

@@ -3,17 +3,22 @@
 A measurement is one look at the system; a check result folds its measurements
 (soak) into one of pass / fail / inconclusive. Everything that leaves this
 module has gone through ``bound_evidence`` so no caller can forget to redact.
+
+Standard library only: the checks import this module before they start, and the pydantic
+``CheckResult`` (``check_result.py``, also an MCP output model) is needed only once they end, so it is
+imported then (``verify.runner`` imports it on a thread while the checks wait on their I/O).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 from deploystate.state.ledger.redact import redact, redact_obj
+
+if TYPE_CHECKING:
+    from .check_result import CheckResult
 
 Result = Literal["pass", "fail", "inconclusive"]
 RANK: dict[str, int] = {"pass": 0, "inconclusive": 1, "fail": 2}
@@ -95,26 +100,11 @@ def inconclusive(summary: str, pending: bool = False, **evidence: Any) -> Measur
     return Measurement("inconclusive", summary, evidence, pending=pending)
 
 
-class CheckResult(BaseModel):
-    """What one check concluded, with the evidence it rests on (redacted and bounded)."""
-
-    name: str
-    type: str
-    service: str | None = None
-    result: Result
-    summary: str
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    duration: float = 0.0
-    measurements: dict[str, Any] = Field(default_factory=dict)
-
-    def line(self) -> str:
-        """One human line: ``FAIL logs: 'using fallback' matched 3 lines``."""
-        return f"{self.result.upper()} {self.name}: {self.summary}"
-
-
 def make_result(name: str, kind: str, service: str | None, result: Result, summary: str,
                 evidence: dict[str, Any], duration: float, measurements: list[Measurement],
                 wanted: int) -> CheckResult:
+    from .check_result import CheckResult
+
     counts = {r: sum(1 for m in measurements if m.result == r) for r in ("pass", "fail", "inconclusive")}
     # Keep the failing and inconclusive measurements first: they are the ones a reader needs.
     ordered = sorted(measurements, key=lambda m: -RANK[m.result])[:MAX_MEASUREMENTS]
@@ -124,3 +114,12 @@ def make_result(name: str, kind: str, service: str | None, result: Result, summa
     return CheckResult(name=name, type=kind, service=service, result=result, summary=clip(redact(summary), 600),
                        evidence=bound_evidence(evidence), duration=round(duration, 3),
                        measurements=bound_evidence(summary_of))
+
+
+def __getattr__(name: str) -> Any:
+    """``from deploystate.verify.result import CheckResult`` still works: the model is imported on first use."""
+    if name == "CheckResult":
+        from .check_result import CheckResult
+
+        return CheckResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,10 +8,11 @@ verdict hostage. Daemon threads never keep the process alive after the verdict.
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from deploystate.state.config.checks import CheckBase
 from deploystate.state.errors import DeploystateError
@@ -19,8 +20,11 @@ from deploystate.state.ledger.ids import iso, utc_now
 
 from . import checks as registry
 from .context import CheckContext, NeedsService
-from .result import CheckResult, Measurement, inconclusive, make_result
+from .result import Measurement, inconclusive, make_result
 from .soak import decided_early, fold
+
+if TYPE_CHECKING:
+    from .check_result import CheckResult
 
 Measure = Callable[[CheckBase, CheckContext, float], Measurement]
 Progress = Callable[[str, str, str], None]   # (job key, event "start"|"measure"|"done", text)
@@ -115,9 +119,32 @@ def _quiet(_key: str, _event: str, _text: str) -> None:
     return None
 
 
+# Needed only once the checks end: imported on a thread while they wait on their processes and sockets.
+AFTER_CHECKS = ("deploystate.verify.check_result",)
+
+
+def warm(modules: tuple[str, ...]) -> threading.Thread:
+    """Import ``modules`` on a daemon thread (the checks, subprocesses and HTTP, leave the GIL free while they
+    wait); whoever needs one later imports it as usual and waits for this import if it is still running."""
+    def target() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - the later import on the main thread raises it where it matters
+                return
+
+    thread = threading.Thread(target=target, name="import after checks", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_jobs(jobs: list[Job], *, deadline: float, progress: Progress | None = None,
-             measure: Measure | None = None) -> list[CheckResult]:
-    """Run every job concurrently; return one result per job, in job order, by ``deadline`` seconds."""
+             measure: Measure | None = None, after: tuple[str, ...] = ()) -> list[CheckResult]:
+    """Run every job concurrently; return one result per job, in job order, by ``deadline`` seconds.
+
+    Every check's runner module is imported here, before any check starts (a check thread then imports
+    nothing of ours); what only the conclusion needs (``AFTER_CHECKS`` and ``after``) is imported once every
+    check has started."""
     lock = threading.Lock()
     report = progress or _quiet
 
@@ -128,6 +155,12 @@ def run_jobs(jobs: list[Job], *, deadline: float, progress: Progress | None = No
         except Exception:  # a broken progress printer (closed pipe) must not break verification
             pass
 
+    if measure is None:
+        for job in jobs:
+            try:
+                registry.runner_for(job.check.type)  # an unknown type stays None: that check says so itself
+            except Exception:  # noqa: BLE001 - a runner that cannot load fails its own check, inconclusively
+                pass
     cancel = threading.Event()
     end = time.monotonic() + max(0.0, deadline)
     soaks = []
@@ -137,6 +170,7 @@ def run_jobs(jobs: list[Job], *, deadline: float, progress: Progress | None = No
         soaks.append(soak)
         safe_progress(job.key, "start", job.check.type)
         threading.Thread(target=soak.run, name=f"check {job.key}", daemon=True).start()
+    warm(AFTER_CHECKS + after)
     t0 = time.monotonic()
     for soak in soaks:
         soak.done.wait(max(0.0, end - time.monotonic()))

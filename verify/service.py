@@ -11,62 +11,35 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any, Callable
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any, Callable
 
 from deploystate.platforms.base import ServiceRef
 from deploystate.platforms.registry import get_platform
-from deploystate.state.view import cache, projection
+from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
-from deploystate.state.ledger import store
 from deploystate.state.config.checks import CheckBase, RevisionCheck, RolloutCheck
 from deploystate.state.config.config import Config, ServiceBase
 from deploystate.state.errors import InputError
 from deploystate.state.config.extras import require_services
 from deploystate.state.drift.headcode import Judge
 from deploystate.state.ledger.ids import iso, parse_iso, utc_now
-from deploystate.state.memory.signature import failure_signature
 from deploystate.state.config.project import Project
 
-from . import alerts
 from .context import CheckContext
-from .result import CheckResult, Result, clip, worst
+from .result import Result, clip, worst
 from .runner import Job, Progress, run_jobs
+
+if TYPE_CHECKING:
+    from .check_result import CheckResult
+    from .report import ServiceVerdict, VerifyReport
+
+# What only the conclusion needs (the pydantic report models, the ledger's writer and the state file, the
+# alert, the failure signature): imported on a thread once every check has started (``runner.warm``).
+AFTER_CHECKS = ("deploystate.verify.report", "deploystate.state.ledger.store", "deploystate.verify.alerts",
+                "deploystate.state.memory.signature")
 
 MAX_CHECKS_RECORDED = 40
 MAX_DEADLINE = 3600.0
-
-
-class ServiceVerdict(BaseModel):
-    service: str
-    commit: str | None = None
-    expected_from: str = ""
-    running_revision: str | None = None
-    verdict: Result
-    summary: str
-    failed_checks: list[str] = Field(default_factory=list)
-    checks: list[CheckResult] = Field(default_factory=list)
-    record_id: str | None = None
-    recheck: bool = False
-    recheck_due: str | None = None
-    seen_before: str | None = None  # "seen N times since <date>, last tried: ..." for a known failure
-    revision_waiver: str | None = None  # the configured reason the running revision is not checked
-
-
-class VerifyReport(BaseModel):
-    verdict: Result
-    services: list[ServiceVerdict]
-    status: str = ""
-    status_reason: str = ""
-    doom_loop: bool = False
-    doom_failures: list[dict[str, Any]] = Field(default_factory=list)
-    doom_services: list[str] = Field(default_factory=list)  # the services whose own verifications keep failing
-    deadline: float = 0.0
-    duration: float = 0.0
-    next_steps: list[str] = Field(default_factory=list)
-    alert_problems: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)  # standing warnings (revision waivers)
 
 
 def default_checks() -> list[CheckBase]:
@@ -131,6 +104,8 @@ def signature_of(results: list[CheckResult]) -> str | None:
     if not text.strip():
         return None
     try:
+        from deploystate.state.memory.signature import failure_signature
+
         return failure_signature(text)
     except Exception:  # a signature is a convenience: never lose a verdict over it
         return None
@@ -201,7 +176,12 @@ def verify_services(project: Project, config: Config, names: list[str] | None = 
         for i, check in enumerate(listed):
             jobs.append(Job(f"{name}/{check.label()}" + (f"#{i}" if _dup(listed, check) else ""),
                             check, ctx.fork(), name))
-    results = run_jobs(jobs, deadline=deadline, progress=progress)
+    results = run_jobs(jobs, deadline=deadline, progress=progress, after=AFTER_CHECKS)
+    from deploystate.state.ledger import store
+
+    from . import alerts
+    from .report import ServiceVerdict, VerifyReport
+
     verdicts = []
     for name in names:
         mine = [r for job, r in zip(jobs, results) if job.service == name]
@@ -237,6 +217,8 @@ def _dup(checks: list[CheckBase], check: CheckBase) -> bool:
 
 
 def _add_status(project: Project, report: VerifyReport) -> None:
+    from deploystate.state.view import projection
+
     state = cache.load(project.ledger).state
     threshold = project.doom_loop_after
     report.status, report.status_reason = projection.status(state, threshold)
@@ -268,3 +250,12 @@ def alert_text(project: Project, report: VerifyReport) -> str:
             lines.append(f"{sv.service} @ {(sv.commit or '?')[:10]}: {sv.verdict.upper()}")
             lines += [f"  - {line}" for line in sv.failed_checks[:8]]
     return "\n".join(lines)
+
+
+def __getattr__(name: str) -> Any:
+    """``ServiceVerdict`` and ``VerifyReport`` (pydantic, ``report.py``) are still importable from here."""
+    if name in ("ServiceVerdict", "VerifyReport"):
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
