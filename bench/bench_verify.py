@@ -5,7 +5,8 @@
    prints the verdict time, the slowest check and their ratio (target <= 1.2);
    the same 20 checks through ``deploystate verify`` as a whole process (a git repository with one
    command-platform service holding them): wall time / the slowest check run alone (target <= 1.5),
-   beside ``python -c pass``;
+   beside ``python -c pass``; with ``--instructions`` also the instructions of that process up to the
+   moment its first check starts;
 2. a ``logs`` check over 10 MB of log lines in the window, streamed from a file line by line through a
    platform's ``logs()`` iterator (5 patterns; a few forbidden lines planted): time, throughput and peak
    Python memory (tracemalloc; evidence is capped, so memory stays flat while the log grows).
@@ -92,6 +93,25 @@ def _wall(argv: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
     return wall
 
 
+# `deploystate verify` that ends itself (os._exit) when the CLI prints the first "check running" line, which
+# the runner emits just before it starts the first check: the process up to the first check, alone.
+UNTIL_FIRST_CHECK = """
+import os, sys
+class Stderr:
+    def __init__(self, inner):
+        self.inner = inner
+    def write(self, text):
+        if "check running" in text:
+            os._exit(0)
+        return self.inner.write(text)
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+sys.stderr = Stderr(sys.stderr)
+from deploystate.server.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def bench_process(n: int, seconds: float, rounds: int, count_instructions: bool = False) -> None:
     """``deploystate verify`` whole process with ``n`` checks of ``seconds`` each, against the slowest alone."""
     exe = Path(sys.executable).parent / "deploystate"
@@ -138,6 +158,12 @@ def bench_process(n: int, seconds: float, rounds: int, count_instructions: bool 
             if ours and base:
                 print(f"instructions, verify with one command check (its `sleep` included): {ours / 1e6:.0f}M; "
                       f"python -c pass {base / 1e6:.0f}M ({ours / base:.1f}x)")
+            first = proctime.instructions([sys.executable, "-I", "-c", UNTIL_FIRST_CHECK, "verify", "web"],
+                                          repos["command"], children=False)
+            alone = proctime.instructions([sys.executable, "-I", "-c", "pass"], tmp, children=False)
+            if first and alone:
+                print(f"instructions before the first check starts (this process only, git excluded): "
+                      f"{first / 1e6:.0f}M; python -I -c pass {alone / 1e6:.0f}M ({first / alone:.1f}x)")
     finally:
         server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -24,13 +24,14 @@ def run(argv: list[str], cwd: Path, timeout: float = 600) -> tuple[float, float]
     return wall, r1.children_user - r0.children_user + r1.children_system - r0.children_system
 
 
-def instructions(argv: list[str], cwd: Path, timeout: float = 900) -> int | None:
-    """Instructions the process (children included) executed, or None without valgrind."""
+def instructions(argv: list[str], cwd: Path, timeout: float = 900, children: bool = True) -> int | None:
+    """Instructions the process (its children too unless ``children`` is False) executed, or None without
+    valgrind."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
-    res = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", "--trace-children=yes",
-                          *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+    res = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                          f"--trace-children={'yes' if children else 'no'}", *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
     counts = [int(n) for n in re.findall(r"Collected : (\d+)", res.stderr)]
     return sum(counts) if counts else None
 

@@ -4,7 +4,7 @@ breaks at thirty is not a fix). ``deploystate verify --recheck`` runs the ones t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploystate.state.view import cache
 from deploystate.state.config.config import Config
@@ -12,7 +12,10 @@ from deploystate.state.ledger.ids import parse_iso, utc_now
 from deploystate.state.config.project import Project
 
 from .runner import Progress
-from .service import VerifyReport, verify_services
+from .service import verify_services
+
+if TYPE_CHECKING:
+    from .report import VerifyReport
 
 
 def due(state: dict[str, Any], now: datetime, configured: set[str] | None = None) -> list[str]:
