@@ -104,9 +104,21 @@ def install() -> Deferred:
     global _DEFERRED
     if _DEFERRED is None:
         _DEFERRED = Deferred()
-        atexit.register(_DEFERRED.flush)
+        atexit.register(final_flush, _DEFERRED)
         _on_sigterm(_DEFERRED)
     return _DEFERRED
+
+
+def final_flush(deferred: Deferred) -> None:
+    """What waits, then the projection cache the server held in memory (``cache.hold_writes``)."""
+    from deploystate.state.view import cache
+
+    deferred.flush()
+    try:
+        cache.flush_held()
+    except Exception as exc:  # at exit: said, never raised (the next process replays from an older file)
+        print(f"deploystate serve: could not write the projection cache: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
 
 
 def current() -> Deferred | None:
@@ -125,7 +137,7 @@ def _on_sigterm(deferred: Deferred) -> None:
         return  # someone else handles it (a test runner, an embedding program)
 
     def handler(signum: int, frame: object) -> None:
-        deferred.flush()
+        final_flush(deferred)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.raise_signal(signal.SIGTERM)
 
@@ -166,12 +178,15 @@ def refresh_now(project: "Project") -> None:
 
 def serve_deferred() -> Deferred:
     """Turn deferral on for this process (``deploystate serve``): records of ``store.DEFERRABLE`` kinds and
-    observations are answered first, their derived files written right after."""
+    observations are answered first, their derived files written right after; the projection cache is
+    kept in memory and its file rewritten every ``cache.LAG`` records and at exit."""
     from deploystate.state.drift import observations
     from deploystate.state.ledger import chainmark, store
+    from deploystate.state.view import cache
 
     deferred = install()
     store.render_later(refresh_later)
+    cache.hold_writes(True)
     observations.hold_writes(True)
     chainmark.hold_writes(True)
     return deferred

@@ -5,12 +5,19 @@ read costs one ``stat`` and one small ``read`` when nothing changed, and only
 the new lines when something was appended. Anything unexpected (the file shrank,
 its tail changed, a record older than the cache arrived through a merge) means
 a full replay: correct first, fast when possible.
+
+A process that stays up (the MCP server, ``hold_writes``) also keeps the newest state in memory, keyed
+the same way (the ledger's size and the hash of the record ending there, read from the ledger on every
+load), and rewrites the file only every ``LAG`` records and at exit (``flush_held``): a file that lags is
+caught up by whoever reads it, as any cache behind the ledger is. Each load hands out its own copy.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
+import threading
 from contextlib import nullcontext
 
 from deploystate.state.ledger import anchor
@@ -20,6 +27,7 @@ from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.ledger.reading import hash_ending_at
 
 CACHE = "projection.json"
+LAG = 64  # records the file of a held cache may lag behind the state kept in memory
 
 
 # A plain class, not a dataclass: importing dataclasses (and inspect) costs every hook process ~8 ms.
@@ -94,26 +102,101 @@ def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, l
         tmp.unlink(missing_ok=True)  # a read-only state dir still reads; it just replays each time
 
 
+# The held state per ledger file: (ledger, size, last hash, lines, marshalled state, lines the file was
+# written at). marshal, not the object: every load gets a fresh copy, so no caller can change another's.
+_HOLD = [False]
+_HELD: dict[str, tuple[Ledger, int, str | None, int, bytes, int]] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def hold_writes(on: bool) -> None:
+    """Keep the newest state in memory and write the file every ``LAG`` records (``deploystate serve``)."""
+    _HOLD[0] = on
+    with _HELD_LOCK:
+        _HELD.clear()
+
+
+def flush_held() -> None:
+    """Write every held state the file lags behind (at exit: the next process then starts from it)."""
+    with _HELD_LOCK:
+        held = list(_HELD.items())
+    for key, (ledger, size, last_hash, lines, blob, written) in held:
+        if written != lines and hash_ending_at(ledger.path, size) == last_hash:
+            write_cache(ledger, marshal.loads(blob), size, last_hash, lines)
+            _keep(ledger, blob, size, last_hash, lines, lines)
+
+
+def _keep(ledger: Ledger, state: dict | bytes, size: int, last_hash: str | None, lines: int, written: int) -> None:
+    blob = state if isinstance(state, bytes) else marshal.dumps(state)
+    with _HELD_LOCK:
+        _HELD[str(ledger.path)] = (ledger, size, last_hash, lines, blob, written)
+
+
+def _from_held(ledger: Ledger, size: int, write: bool) -> Loaded | None:
+    """The held state brought up to ``size``, when the ledger's bytes still end where it was taken."""
+    with _HELD_LOCK:
+        held = _HELD.pop(str(ledger.path), None)
+    if held is None:
+        return None
+    _, hsize, hhash, hlines, blob, written = held
+    if not (0 <= hsize <= size and hash_ending_at(ledger.path, hsize) == hhash):
+        return None  # rewritten, compacted or cut: the file (or a full replay) decides
+    state = marshal.loads(blob)
+    if hsize == size:
+        _keep(ledger, blob, hsize, hhash, hlines, written)
+        return Loaded(state)
+    res = ledger.read(start=hsize, start_line=hlines)
+    if res.problems or not all(r["id"] > state["last_id"] for r in res.records):
+        return None
+    for rec in res.records:
+        projection.apply(state, rec)
+    last_hash = hash_ending_at(ledger.path, res.size)
+    if write and res.line_count - written >= LAG:
+        write_cache(ledger, state, res.size, last_hash, res.line_count)
+        written = res.line_count
+    _keep(ledger, state, res.size, last_hash, res.line_count, written)
+    return Loaded(state, applied=len(res.records))
+
+
 def load(ledger: Ledger, *, write: bool = True) -> Loaded:
     """Current state, from the cache when it is fresh, incrementally when it is behind."""
     size = ledger.path.stat().st_size if ledger.path.exists() else 0
+    if _HOLD[0]:
+        held = _from_held(ledger, size, write)
+        if held is not None:
+            return held
+    loaded, size, last_hash, lines, written = _load(ledger, size, write)
+    if _HOLD[0] and size >= 0 and isinstance(lines, int) and lines >= 0:
+        _keep(ledger, loaded.state, size, last_hash, lines, lines if written else -LAG)
+    return loaded
+
+
+def _load(ledger: Ledger, size: int, write: bool) -> tuple[Loaded, int, str | None, int | None, bool]:
+    """``load`` from the file: (loaded, the size and last hash it is for, its line count, written)."""
     edited: list[Problem] = []
     cached = read_cache(ledger, edited)
     if cached is not None:
         csize, chash = cached.get("ledger_size", -1), cached.get("last_hash")
         if 0 <= csize <= size and hash_ending_at(ledger.path, csize) == chash:
-            if csize == size:
-                return Loaded(cached["state"])  # (edited is empty: a used cache is an unedited one)
+            if csize == size:  # (edited is empty: a used cache is an unedited one)
+                return Loaded(cached["state"]), csize, chash, cached.get("ledger_lines"), True
             res = ledger.read(start=csize, start_line=cached.get("ledger_lines"))
             state = cached["state"]
             if all(r["id"] > state["last_id"] for r in res.records) and not res.problems:
                 for rec in res.records:
                     projection.apply(state, rec)
+                last_hash = hash_ending_at(ledger.path, res.size)
                 if write:
-                    write_cache(ledger, state, res.size, hash_ending_at(ledger.path, res.size), res.line_count)
-                return Loaded(state, res.problems, applied=len(res.records))
+                    write_cache(ledger, state, res.size, last_hash, res.line_count)
+                return (Loaded(state, res.problems, applied=len(res.records)), res.size, last_hash,
+                        res.line_count, write)
     res = ledger.read(include_archive=True)
     state = projection.build(res.records)
-    if write and ledger.dir.exists():
-        write_cache(ledger, state, res.size, hash_ending_at(ledger.path, res.size), res.line_count)
-    return Loaded(state, edited + res.problems, rebuilt=True, applied=len(res.records))
+    last_hash = hash_ending_at(ledger.path, res.size)
+    written = write and ledger.dir.exists()
+    if written:
+        write_cache(ledger, state, res.size, last_hash, res.line_count)
+    # a replay that found problems is not held: the next load reports them again
+    keep_size = res.size if not (edited or res.problems) else -1
+    return (Loaded(state, edited + res.problems, rebuilt=True, applied=len(res.records)), keep_size, last_hash,
+            res.line_count, written)

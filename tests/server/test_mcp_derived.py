@@ -12,6 +12,7 @@ from deploystate.server.mcp import derived, trust
 from deploystate.server.mcp.mcp_app import build_server
 from deploystate.state.drift import observations
 from deploystate.state.ledger import anchor, chainmark, store
+from deploystate.state.view import cache
 from tests.server.mcp_support import CONFIG, make_project, run, verify
 
 OBSERVED = CONFIG.replace('[services.worker]', 'observe_cmd = ["cat", "web.state"]\n\n[services.worker]')
@@ -25,11 +26,13 @@ def deferral(monkeypatch):
     store.render_later(derived.refresh_later)
     observations.hold_writes(True)
     chainmark.hold_writes(True)
+    cache.hold_writes(True)
     yield later
-    later.flush()
+    derived.final_flush(later)
     store.render_later(None)
     observations.hold_writes(False)
     chainmark.hold_writes(False)
+    cache.hold_writes(False)
 
 
 def _call(project, tool: str, args: dict) -> object:
@@ -41,7 +44,8 @@ def _call(project, tool: str, args: dict) -> object:
 
 def test_a_recorded_attempt_is_durable_and_anchored_at_the_reply_and_rendered_after(git_repo, deferral):
     """record_attempt returns with its line in the ledger and the anchor on it; the state file shows it
-    only once the deferred work ran, and the cache and chain mark then match the ledger."""
+    only once the deferred work ran, the chain mark then matches the ledger, and the projection cache
+    held in memory is on file, matching the ledger, once the server's last flush (at exit) ran."""
     project = make_project(git_repo)
     result = _call(project, "record_attempt", {"summary": "raise the worker memory limit", "outcome": "failed",
                                                "services": ["worker"]})
@@ -57,6 +61,7 @@ def test_a_recorded_attempt_is_durable_and_anchored_at_the_reply_and_rendered_af
     assert "raise the worker memory limit" in project.state_file.read_text()
     mark = json.loads((project.ledger.anchor_dir / chainmark.MARK).read_text())
     assert mark["live"][0] == project.ledger.path.stat().st_size and mark["ok"] is True
+    derived.final_flush(deferral)
     cached = json.loads((project.ledger.dir / "projection.json").read_text())
     assert cached["ledger_size"] == project.ledger.path.stat().st_size
 
