@@ -112,7 +112,13 @@ def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
             "exit $?",
         ]
     elif hook in NEVER_BLOCK:
-        lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@"', "fi", run, "exit 0"]
+        lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@"', "fi"]
+        if hook == "post-commit":
+            from .pathfilter import touched_check
+            lines += ["# Python only when the commit touched a configured path, or when the shim cannot tell (see "
+                      "touched_check in deploystate.hooks.git.pathfilter).",
+                      f"if {touched_check(run)}; then", "  exit 0", "fi"]
+        lines += [run, "exit 0"]
     else:
         lines += ['if [ -x "$prev" ]; then', '  "$prev" "$@" || exit $?', "fi"]
         if hook == "commit-msg":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from deploystate.hooks.git.pathfilter import STDIN_FLAG, refresh
 from deploystate.hooks.settings import find
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
@@ -69,15 +70,41 @@ def affected_lines(project, changes) -> list[str]:  # noqa: ANN001
     return lines
 
 
+def given_changes(text: str):  # noqa: ANN201
+    """The shim's ``git diff --name-status -M`` lines (the diff ``changes_of`` runs, without -z) as Changes,
+    or None when a line is not plain (a quoted path, any byte outside printable ASCII and tab)."""
+    from deploystate.state.config.mapping import Change
+
+    changes = []
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if '"' in line or not line.isascii() or not all(p.isprintable() for p in parts) or not parts[0]:
+            return None
+        if parts[0][0] in "RC" and len(parts) == 3:
+            changes.append(Change(parts[2], parts[0][0], parts[1]))
+        elif len(parts) == 2:
+            changes.append(Change(parts[1], parts[0][0]))
+        else:
+            return None
+    return changes
+
+
 def run(hook: str, args: list[str]) -> int:
     try:
         settings = find()
-        if not settings.configured or "services" not in settings.text:
+        if not settings.configured:
+            return 0
+        given = None
+        if args[-1:] == [STDIN_FLAG]:  # the shim ran the diff and its path matcher said "touched"
+            given = given_changes(sys.stdin.read())
+        elif settings.text:
+            refresh(settings.root)  # for the shim's next commit (nothing is written when it is current)
+        if "services" not in settings.text:
             return 0
         from deploystate.state.config.project import Project
 
         project = Project.discover(settings.root)
-        changes = changes_of(project, hook)
+        changes = given if given is not None else changes_of(project, hook)
         if changes is None:
             return 0
         lines = affected_lines(project, changes)
