@@ -21,11 +21,16 @@ def project_from(args: argparse.Namespace) -> Project:
 
 
 def validated(project: Project) -> bool:
-    """Validate the project's deploystate.toml with the full schema (``accepted``: pydantic only for a text
-    the schema has not accepted before); False when there is no file."""
-    from deploystate.state.config.accepted import ensure_valid
+    """Validate the project's deploystate.toml with the full schema (standard library, every time: no
+    memo of earlier answers); False when there is no file."""
+    from deploystate.state.config.config import load_config
+    from deploystate.state.errors import StateMissing
 
-    return ensure_valid(project.config_path, project.state_dir)
+    try:
+        load_config(project.config_path)
+    except StateMissing:
+        return False
+    return True
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

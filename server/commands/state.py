@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from deploystate.state.config.project import Project
 from deploystate.state.ledger.ids import utc_now
 from deploystate.state.view.render import next_steps
 
-from ._common import arg, command, emit, project_from
+from ._common import arg, command, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,22 +34,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from deploystate.state.config.accepted import require_valid
+    from deploystate.state.config.config import load_config
     from deploystate.state.view.view import build_view
 
     from ._state_text import state_text
 
-    project = project_from(args)
-    require_valid(project.config_path, project.state_dir)  # a bad config stops here (exit 2), before anything is read
+    project = Project.discover(getattr(args, "root", None))
+    config = load_config(project.config_path)  # a bad config stops here (exit 2), before anything is read
     notes = []
     if not project.state_dir.is_dir():
         notes.append(f"no state directory at {project.state_dir} yet: run `deploystate init`")
     observed = None
     if args.observe and project.raw.get("services"):
-        from deploystate.state.config.config import load_config  # the platforms take the validated models
         from deploystate.platforms.observing import deadline_of, refresh
 
-        config = load_config(project.config_path)
         observed = refresh(project, dict(config.services), deadline_of(config, args.deadline))
     elif args.observe:
         from deploystate.state.drift.observations import load

@@ -1,10 +1,10 @@
 """A cheap, standard-library check of deploystate.toml for the hooks (which must not import pydantic).
 
-The CLI and the MCP server validate with the full schema (``config.py``). A hook only needs to know
+The CLI and the MCP server validate with the full schema (``config.py``, whose models are heavier to import). A hook only needs to know
 that the file is one the schema would accept in the parts that steer a decision, and to refuse
 (fail closed) naming file, line and key when it is not: the wrong type for ``deploy_branches`` must
 never quietly become the default ``["main"]``. Unknown keys are found from the key tables below;
-``tests/state/test_configcheck.py`` keeps them equal to the pydantic models.
+``tests/state/test_configcheck.py`` keeps them equal to the schema's models.
 """
 
 from __future__ import annotations

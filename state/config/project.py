@@ -1,7 +1,7 @@
 """Find the project (repository root, deploystate.toml, state directory) with the standard library only.
 
 The hook path uses this directly; the CLI and server validate the same file
-with the pydantic schema in ``config.py`` first.
+with the full schema in ``config.py`` first.
 """
 
 from __future__ import annotations

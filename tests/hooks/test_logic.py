@@ -54,7 +54,7 @@ def test_mentions_are_whole_words():
 
 
 def test_settings_defaults_match_the_config_schema():
-    """The hook path's defaults equal the pydantic schema's (the hooks cannot import it)."""
+    """The hook path's defaults equal the full schema's (the hooks cannot import it)."""
     from deploystate.state.config import project
     from deploystate.state.config.config import HooksSettings, ProjectSettings
 

@@ -82,3 +82,35 @@ def test_cli_exits_2_on_a_bad_config_and_writes_nothing(git_repo, capsys, argv: 
     assert f"{cfg}:{CASES[case][1]}: {CASES[case][2]}" in err and "next:" in err
     after = {p: p.read_bytes() for p in git_repo.path.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == before
+
+
+@pytest.mark.parametrize("argv", [["state", "--no-observe"], ["render"]])
+def test_an_edited_config_is_validated_every_time(git_repo, capsys, argv: list[str]):
+    """Good, bad, good, bad again: each run validates the text it reads (no memo of an earlier answer
+    lets a refused text through), and nothing about the config is written to the state directory."""
+    from tests.server.test_bad_config_matrix import BAD, GOOD
+
+    git_repo.write("api/app.py", "x\n")
+    git_repo.commit("one")
+    assert cli.main(["--root", str(git_repo.path), "init"]) == 0
+    state = [p for p in git_repo.path.rglob("*") if p.is_dir() and (p / "ledger.jsonl").exists()]
+    assert len(state) == 1, state
+    before = {p for s in state for p in s.rglob("*")}
+    text, key, line = BAD["wrong type"]
+    for config, want in ((GOOD, 0), (text, 2), (GOOD, 0), (text, 2)):
+        (git_repo.path / "deploystate.toml").write_text(config)
+        capsys.readouterr()
+        assert cli.main(["--root", str(git_repo.path), *argv]) == want
+        if want:
+            assert f"deploystate.toml:{line}: {key}: " in capsys.readouterr().err
+    after = {p for s in state for p in s.rglob("*")}
+    assert not [p for p in after - before if "config" in p.name]
+
+
+def test_a_config_that_is_not_utf8_is_a_config_error(tmp_path: Path):
+    """Bytes that are not UTF-8 are a ConfigError naming the file (exit 2), not a traceback."""
+    path = tmp_path / "deploystate.toml"
+    path.write_bytes(b'[project]\nname = "\xff"\n')
+    with pytest.raises(ConfigError, match="deploystate.toml: not UTF-8 text") as info:
+        load_config(path)
+    assert info.value.exit_code == 2 and info.value.file == str(path)

@@ -1,4 +1,4 @@
-"""The hooks' standard-library config check agrees with the pydantic schema and names file, line and key."""
+"""The hooks' standard-library config check agrees with the full schema and names file, line and key."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.server.test_bad_config_matrix import BAD, GOOD
 
 
 def test_key_tables_equal_the_schema() -> None:
-    """Every key table of the stdlib check (and the hooks' routing check) equals the pydantic models."""
+    """Every key table of the stdlib check (and the hooks' routing check) equals the schema's models."""
     assert configcheck.TOP_KEYS == set(Config.model_fields) == settings.TOP_KEYS
     assert configcheck.PROJECT_KEYS == set(ProjectSettings.model_fields) == settings.PROJECT_KEYS
     assert configcheck.HOOKS_KEYS == set(HooksSettings.model_fields) == settings.HOOKS_KEYS
