@@ -5,7 +5,7 @@ mapping 10k files x 50 globs <= 100 ms; `deploystate state` whole process, besid
 Issue 13: `deploystate state` and `render` whole process <= 3x `python -c pass`, read as CPU time (user +
 system of the process and its children; the machine is shared). The processes run with bytecode caching
 on (PYTHONDONTWRITEBYTECODE unset, one warm-up run first), as an installed package runs; the run after an
-edit of deploystate.toml (the schema asked again, pydantic imported) is printed beside it.
+edit of deploystate.toml is printed beside it (every run validates the file; the edit only changes its text).
 Run: python bench/bench_state.py [--records N] [--rounds 9] [--instructions]
 """
 
@@ -72,7 +72,7 @@ def bench_processes(exe: str, root: Path, rounds: int, count_instructions: bool)
     base = toml.read_text()
     edits = iter(range(10**6))
 
-    def edit() -> None:  # a text the schema has not accepted yet: the memo misses
+    def edit() -> None:  # a text no earlier run has read
         toml.write_text(f"{base}# edit {next(edits)}\n")
 
     served = root / "with-a-service"  # the same command where one service's runtime is asked
