@@ -33,7 +33,7 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
     post = index.postings
     qweights = _weights(index, tokens)
     present = [t for t in tokens if t in post]
-    rare = [t for t in present if len(post[t]) <= COMMON_FRACTION * total]
+    rare = [t for t in present if index.df(t) <= COMMON_FRACTION * total]  # df: as long as its list
     nominators = [(t, qweights[t]) for t in (rare or present)]
     # Services do not nominate: a shared service alone scores at most 0.2, below any useful threshold,
     # and "worker" is named by a large share of attempts (its list is the longest to walk).
@@ -58,7 +58,7 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
         d_tokens = doc.tokens
         for t in d_tokens:
             if t not in weight_cache:
-                weight_cache[t] = similarity.idf(len(post.get(t, ())), total)
+                weight_cache[t] = similarity.idf(index.df(t), total)
         sig_match = bool(signature and doc.signature == signature)
         score = similarity.score_pair(tokens, files, services, d_tokens, doc.files, doc.services, weight_cache,
                                       signature_match=sig_match)

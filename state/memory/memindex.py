@@ -8,9 +8,11 @@ lines are read; anything unexpected (compaction, a merge that brought older
 records) rebuilds it.
 
 Two files in ``<state_dir>/cache/`` (derived data, ignored by git): the base,
-``memory-<root>.seg`` (``segment``: most attempts, read by query and checked
-piece by piece), and the tail, ``memory.json``: the attempts since the base (at
-most ``MERGE_AT``; then they are merged into a new base), signatures, sessions,
+``memory-<root>.seg`` (``segment``: most attempts as ids, term numbers and ledger
+positions, read by query and checked piece by piece; a result's text is read from
+its ledger line, checked to be that attempt's, ``memdoc``), and the tail,
+``memory.json``: the attempts since the base (at most ``MERGE_AT``; then they are
+merged into a new base), signatures, sessions,
 where the ledger was read up to, and the base's root digest. The tail's sha256 is
 in the anchor (out of the work tree), so an edited, cut or swapped file is never
 used: it is rebuilt from the ledger, as is an index of an older version.
@@ -29,11 +31,14 @@ from typing import Callable, TypeVar
 from deploystate.state.ledger import anchor
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.ledger.reading import hash_ending_at
-from . import segment
+from . import codec, segment
+from .memdoc import positions
 from .memmodel import Doc, MemoryIndex  # noqa: F401  (the index's types, named here for callers)
 from .segment import Corrupt, Segment
 
-VERSION = 4  # 4: a base segment read by query and a tail (3: one JSON file parsed whole)
+# 5: a base of ids, terms and ledger positions (segment version 2); 4: a base holding each attempt's text;
+# 3: one JSON file parsed whole. Any other version is rebuilt from the ledger (and its base deleted).
+VERSION = 5
 INDEX_DIR = "cache"
 INDEX_FILE = "memory.json"
 SAVE_EVERY = 256  # records applied in memory before the tail is rewritten (it is rebuilt from the ledger anyway)
@@ -56,24 +61,41 @@ def _digest(raw: bytes) -> str:
 
 def _merge(ledger: Ledger, index: MemoryIndex) -> tuple[Path, str, Segment]:
     """Write base + delta as a new base under a temporary name (renamed by ``save`` under the anchor's
-    lock, with the tail that names it): reads the old base whole, checked on the way."""
+    lock, with the tail that names it). Term numbers stay those of the old base (new terms after them),
+    so its whole pages and untouched lists are copied as they are, checked on the way."""
     total = len(index.docs)
     dense = max(DENSE_MIN, total // DENSE_SHARE)
-    keys = set(index.delta_post)
-    if index.base is not None:
-        keys.update(index.base.dictionary)
-
-    def terms():
-        for key in sorted(keys):
-            numbers = index.postings.get(key)
-            yield key, numbers, index.bitset(key) if len(numbers) > dense else None
-
-    rows = (json.dumps(d.row(), separators=(",", ":"), ensure_ascii=False).encode() for d in index.delta)
+    base = index.base
+    keys = [e[0] for e in base.entries] if base is not None else []
+    number = dict(base.dictionary) if base is not None else {}
+    for key in index.delta_post:
+        if key not in number:
+            number[key] = len(keys)
+            keys.append(key)
     tmp = _cache_dir(ledger) / f".memory.{os.getpid()}.seg.tmp"
+    w = segment.Writer(str(tmp))
     try:
-        root = segment.write(str(tmp), total, dense, terms(), rows, copy_docs=index.base)
+        for n, key in enumerate(keys):
+            if base is not None and n < len(base.entries) and key not in index.delta_post:
+                entry, raw = base.raw_term(n)
+                w.term(key, entry[1], raw, entry[4], bytes.fromhex(entry[5]))
+                continue
+            count = index.df(key)
+            if count > dense:
+                w.term(key, count, index.bitset(key).to_bytes((total + 7) >> 3, "little"), segment.BITS)
+            else:
+                w.term(key, count, *codec.pack_gaps(index.postings.get(key)))
+        if base is not None:
+            base.copy_into(w)
+        for doc in index.delta:
+            inline = None if doc.pos else [doc.ts, doc.outcome, doc.summary, doc.session]
+            w.doc(codec.encode_doc(doc.id, [number[k] for k in doc.keys()], doc.pos, inline))
+        root = w.finish(dense)
+        if w.total != total:
+            raise Corrupt("the new base holds another number of attempts than the index")
         return tmp, root, Segment(str(tmp), root)  # the open file stays this one when it is renamed
     except BaseException:
+        w.abandon()
         tmp.unlink(missing_ok=True)
         raise
 
@@ -180,7 +202,8 @@ def _read_file(ledger: Ledger) -> MemoryIndex | None:
             return None
         index = MemoryIndex(signatures=data["signatures"], sessions=data["sessions"], last_id=data["last_id"],
                             live_size=data["live_size"], live_tail=data["live_tail"],
-                            archive_size=data["archive_size"], live_lines=data.get("live_lines"))
+                            archive_size=data["archive_size"], live_lines=data.get("live_lines"),
+                            paths=_paths(ledger))
         named = data["base"]
         if named is not None:
             if "/" in named["file"] or not named["file"].startswith("memory-"):
@@ -199,12 +222,20 @@ def _read_file(ledger: Ledger) -> MemoryIndex | None:
         return None
 
 
+def _paths(ledger: Ledger) -> tuple[str, str]:
+    return str(ledger.path), str(ledger.archive_path)  # indexed by memdoc.LIVE, memdoc.ARCHIVE
+
+
 def _rebuild(ledger: Ledger) -> MemoryIndex:
     res = ledger.read(include_archive=True)
     unique = {r["id"]: r for r in res.records if isinstance(r, dict) and isinstance(r.get("id"), str)}
-    index = MemoryIndex()
+    try:
+        where = positions(_paths(ledger), res.lines)
+    except OSError:
+        where = {}  # the attempts keep their fields in the base instead
+    index = MemoryIndex(paths=_paths(ledger))
     for rid in sorted(unique):
-        index.apply(unique[rid])
+        index.apply(unique[rid], where.get(rid))
     index.live_size = res.size
     index.live_lines = res.line_count
     index.live_tail = hash_ending_at(ledger.path, res.size) if ledger.path.exists() else None
@@ -238,8 +269,12 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
         if res.problems or any(r["id"] <= index.last_id for r in res.records):
             fresh = False  # merged older records or damage: replay everything, in id order
         else:
+            try:
+                where = positions(_paths(ledger), res.lines, index.live_size, index.live_lines)
+            except OSError:
+                where = {}
             for rec in res.records:
-                index.apply(rec)
+                index.apply(rec, where.get(rec["id"]))
             index.live_size = res.size
             index.live_lines = res.line_count
             index.live_tail = hash_ending_at(ledger.path, res.size)

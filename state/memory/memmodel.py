@@ -14,60 +14,13 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from . import bitrank, similarity
+from . import bitrank
+from .memdoc import Doc, from_record, loader
 from .memrecords import apply_activity, signature_of_verification
 from .segment import Segment
 
 MAX_SERVICES_PER_SIGNATURE = 200
-SUMMARY_CHARS = 240
 DOCS_KEPT = 65536  # attempts of the base kept decoded per process
-
-
-@dataclass(slots=True)
-class Doc:
-    """One attempt as the index keeps it. Tokens, files and services are stored joined in one string each
-    (split only for the few candidates a query scores), which keeps loading 100k of them fast and small."""
-
-    id: str
-    ts: str
-    outcome: str
-    summary: str
-    session: str | None
-    signature: str | None
-    tokens_text: str    # space-separated
-    files_text: str     # newline-separated
-    services_text: str  # space-separated
-
-    @property
-    def tokens(self) -> list[str]:
-        return self.tokens_text.split(" ") if self.tokens_text else []
-
-    @property
-    def files(self) -> list[str]:
-        return self.files_text.split("\n") if self.files_text else []
-
-    @property
-    def services(self) -> list[str]:
-        return self.services_text.split(" ") if self.services_text else []
-
-    def keys(self) -> list[str]:
-        """The inverted-index keys of this attempt: words, f:file, s:service, g:signature."""
-        return [*self.tokens, *("f:" + f for f in self.files), *("s:" + s for s in self.services),
-                *(("g:" + self.signature,) if self.signature else ())]
-
-    def row(self) -> list:
-        return [self.id, self.ts, self.outcome, self.summary, self.session, self.signature, self.tokens_text,
-                self.files_text, self.services_text]
-
-    @classmethod
-    def from_row(cls, row: list) -> "Doc":
-        rid, ts, outcome, summary, session, sig, toks, files, services = row
-        for value in (rid, ts, outcome, summary, toks, files, services):
-            if not isinstance(value, str):
-                raise ValueError("a stored attempt is malformed")
-        intern = sys.intern
-        return cls(rid, ts, intern(outcome), summary, intern(session) if isinstance(session, str) else None,
-                   sig if isinstance(sig, str) else None, toks, files, services)
 
 
 class Docs:
@@ -91,7 +44,11 @@ class Docs:
             raise IndexError(i)
         doc = self._kept.get(i)
         if doc is None:
-            doc = Doc.from_row(index.base.row(i))
+            rid, keys, pos, inline = index.base.doc(i)
+            doc = Doc.from_keys(rid, keys, pos, index.load_line)
+            if inline is not None:  # an attempt whose ledger line could not be addressed keeps its fields
+                doc.fill(*inline)
+                doc._load = None
             if len(self._kept) >= DOCS_KEPT:
                 self._kept.clear()
             self._kept[i] = doc
@@ -143,10 +100,12 @@ class MemoryIndex:
     archive_size: int = 0
     unsaved: int = 0
     bits: dict = field(default_factory=dict, repr=False, compare=False)  # recall's bit sets of long lists
+    paths: tuple = ()  # the ledger files a base attempt's position names (live, archive)
 
     def __post_init__(self) -> None:
         self.docs = Docs(self)
         self.postings = Postings(self)
+        self.load_line = loader(self.paths)
 
     @property
     def base_total(self) -> int:
@@ -189,14 +148,14 @@ class MemoryIndex:
             else:
                 bucket.append(idx)
 
-    def apply(self, rec: dict) -> None:
-        """Fold one ledger record into the index."""
+    def apply(self, rec: dict, pos: tuple[int, int, int] | None = None) -> None:
+        """Fold one ledger record into the index (``pos``: where its line is, for an attempt)."""
         kind = rec.get("kind")
         payload = rec.get("payload") if isinstance(rec.get("payload"), dict) else {}
         author = rec.get("author") if isinstance(rec.get("author"), dict) else {}
         try:
             if kind == "attempt":
-                self._apply_attempt(rec, payload, author)
+                self._apply_attempt(rec, payload, pos)
             elif kind == "verification" and payload.get("verdict") == "fail":
                 sig = signature_of_verification(payload)
                 if sig:
@@ -209,19 +168,12 @@ class MemoryIndex:
             self.last_id = rec["id"]
         self.unsaved += 1
 
-    def _apply_attempt(self, rec: dict, p: dict, author: dict) -> None:
-        summary = str(p.get("summary") or "")
-        hypothesis = str(p.get("hypothesis") or "")
-        toks = " ".join(similarity.tokens(summary + "\n" + hypothesis))
-        files = "\n".join(f for f in similarity.norm_files(p.get("files") or [])[:50] if "\n" not in f)
-        services = " ".join(s for s in similarity.norm_services(p.get("services") or [])[:50] if " " not in s)
-        sig = p.get("signature") if isinstance(p.get("signature"), str) else None
-        outcome = sys.intern(str(p.get("outcome") or "unknown"))
-        session = author.get("session")
-        self.add_doc(Doc(rec["id"], rec.get("ts", ""), outcome, summary[:SUMMARY_CHARS],
-                         sys.intern(session) if isinstance(session, str) else None, sig, toks, files, services))
-        if sig:
-            self._seen(sig, rec, "attempt", summary, outcome, p.get("services") or [])
+    def _apply_attempt(self, rec: dict, p: dict, pos: tuple[int, int, int] | None) -> None:
+        doc = from_record(rec, pos)
+        self.add_doc(doc)
+        if doc.signature:
+            self._seen(doc.signature, rec, "attempt", str(p.get("summary") or ""), doc.outcome,
+                       p.get("services") or [])
 
     def _seen(self, sig: str, rec: dict, kind: str, summary: str, outcome: str, services: list) -> None:
         entry = self.signatures.get(sig)

@@ -110,6 +110,6 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
         score = similarity.score_pair(tokens, files, services, d_tokens, doc.files, doc.services, weight_cache,
                                       signature_match=sig_match)
         if score >= min_score:
-            out.append((score, sig_match, doc))
-    out.sort(key=lambda item: (item[0], item[2].id), reverse=True)
-    return out[:limit]
+            out.append((score, i, sig_match, doc))
+    out.sort(key=lambda item: item[:2], reverse=True)  # ties: the later attempt (attempts are in id order)
+    return [(score, sig_match, doc) for score, _, sig_match, doc in out[:limit]]

@@ -1,17 +1,23 @@
 """The memory index's on-disk base: one immutable file a process reads only partly (standard library only).
 
 Why: parsing the whole index in every process made ``attempt add`` linear in the
-ledger (190 MB of JSON at 1M records). This file is read by query instead: the
-term dictionary whole (it grows with the vocabulary, not with the records), then
-only the posting lists, bit sets and attempts a query touches, each with ``pread``.
+ledger. This file is read by query instead: the term dictionary whole (it grows
+with the vocabulary, not with the records) and the page table, then only the
+posting lists, bit sets and pages of attempts a query touches, each with ``pread``.
+Version 2 holds no text of an attempt but its id and terms (``codec``): 30-40 B
+per ledger record instead of 192 (a result's text is read from its ledger line).
+
+Layout: the terms' lists (gaps or bit sets), then pages of ``PAGE`` attempts (a
+header of 2-byte lengths, then the attempts), then the page table (each page's
+length and digest), the dictionary (JSON: per term number its key, count, where
+its list is, its encoding and digest), the footer (JSON) and the trailer.
 
 Trust: the file is derived and an agent can edit it, so every byte used is
 checked before use. The footer's sha256 is the root (kept in the memory index's
 tail file, whose own digest is in the anchor); the footer holds the digests of
-the dictionary and of the page table; the dictionary holds each posting list's
-and bit set's digest; the page table holds the digest of every page of the
-attempt index, whose entries hold each attempt's digest. Anything that does not
-match (an edit, a cut, another file) raises ``Corrupt`` and the caller rebuilds.
+the dictionary and of the page table; the dictionary holds each list's digest
+and the page table each page's. Anything that does not match (an edit, a cut,
+another file, an older version) raises ``Corrupt`` and the caller rebuilds.
 """
 
 from __future__ import annotations
@@ -20,14 +26,18 @@ import hashlib
 import json
 import os
 import struct
-import sys
 from array import array
+from itertools import accumulate
 
-MAGIC = b"DSMEMSG1"
+from . import bitrank, codec
+
+MAGIC = b"DSMEMSG2"
 TRAILER = struct.Struct("<Q8s")   # footer length, magic
-ENTRY = struct.Struct("<QI16s")   # an attempt's offset in the docs section, its length, its digest
-PAGE = 32                         # attempt-index entries per verified page
+PAGE_ENTRY = struct.Struct("<I16s")  # a page's length, its digest
+PAGE = 64                         # attempts per verified page
+BITS = 0                          # a term's encoding: a bit set (else the gap width, 1, 2 or 4)
 CHUNK = 1 << 20
+KEPT_PAGES = 4096
 
 
 class Corrupt(ValueError):
@@ -38,82 +48,90 @@ def digest(raw: bytes | memoryview) -> bytes:
     return hashlib.sha256(raw).digest()[:16]
 
 
-def _u32(numbers) -> bytes:
-    arr = numbers if isinstance(numbers, array) and numbers.typecode == "I" else array("I", numbers)
-    if sys.byteorder != "little":
-        arr = array("I", arr)
-        arr.byteswap()
-    return arr.tobytes()
+def page_blob(docs: list[bytes]) -> bytes:
+    """A page: its header's width (2 or 4 bytes), where each attempt ends (from the header's end), the attempts."""
+    ends = list(accumulate(len(d) for d in docs))
+    width = 2 if not ends or ends[-1] <= 0xFFFF else 4
+    return bytes((width,)) + codec._le(array("H" if width == 2 else "I", ends)) + b"".join(docs)
 
 
-def _from_u32(raw: bytes) -> array:
-    arr = array("I")
-    arr.frombytes(raw)
-    if sys.byteorder != "little":
-        arr.byteswap()
-    return arr
+def page_doc(raw: bytes, count: int, j: int) -> bytes:
+    """Attempt ``j`` of a page of ``count``."""
+    width = raw[0]
+    if width not in (2, 4) or not 0 <= j < count:
+        raise Corrupt("a page of attempts has an unknown header")
+    fmt, head = ("<H" if width == 2 else "<I"), 1 + width * count
+    end = struct.unpack_from(fmt, raw, 1 + width * j)[0]
+    start = struct.unpack_from(fmt, raw, 1 + width * (j - 1))[0] if j else 0
+    if j == count - 1 and head + end != len(raw) or start > end:
+        raise Corrupt("a page of attempts has another length than its header says")
+    return raw[head + start:head + end]
 
 
 class Writer:
-    """Sections written one after another; ``finish`` adds the footer and returns the root digest."""
+    """Terms first (in term-number order), then attempts (whole pages copied, or one by one)."""
 
     def __init__(self, path: str) -> None:
         self.fh = open(path, "wb")
         self.pos = 0
-        self.hash = None  # set while the docs section is written: its digest without reading it back
+        self.dictionary: list[list] = []
+        self.table = bytearray()
+        self.pending: list[bytes] = []
+        self.total = 0
+        self.docs_at: int | None = None
 
-    def write(self, raw: bytes) -> int:
+    def _write(self, raw: bytes) -> int:
         at = self.pos
         self.fh.write(raw)
-        if self.hash is not None:
-            self.hash.update(raw)
         self.pos += len(raw)
         return at
 
-    def finish(self, footer: dict) -> str:
-        body = json.dumps({**footer, "length": self.pos}, separators=(",", ":"), sort_keys=True).encode()
-        body_len = len(body)
-        self.fh.write(body + TRAILER.pack(body_len, MAGIC))
+    def term(self, key: str, count: int, raw: bytes, enc: int, sha: bytes | None = None) -> None:
+        """A term's list: ``raw`` as ``codec.pack_gaps`` (``enc`` its width) or a bit set (``enc`` BITS)."""
+        self.dictionary.append([key, count, self._write(raw), len(raw), enc, (sha or digest(raw)).hex()])
+
+    def page(self, raw: bytes, sha: bytes) -> None:
+        """A whole page (``PAGE`` attempts) copied from another segment, already checked against ``sha``."""
+        if self.pending:
+            raise ValueError("a whole page after single attempts")
+        if self.docs_at is None:
+            self.docs_at = self.pos
+        self._write(raw)
+        self.table += PAGE_ENTRY.pack(len(raw), sha)
+        self.total += PAGE
+
+    def doc(self, raw: bytes) -> None:
+        self.pending.append(raw)
+        if len(self.pending) == PAGE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            blob = page_blob(self.pending)
+            if self.docs_at is None:
+                self.docs_at = self.pos
+            self._write(blob)
+            self.table += PAGE_ENTRY.pack(len(blob), digest(blob))
+            self.total += len(self.pending)
+            self.pending = []
+
+    def finish(self, dense: int) -> str:
+        """The footer, and the root digest (the footer's sha256)."""
+        self._flush()
+        docs_at = self.pos if self.docs_at is None else self.docs_at
+        pages_at = self._write(bytes(self.table))
+        draw = json.dumps(self.dictionary, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        dict_at = self._write(draw)
+        body = json.dumps({"version": 2, "docs": self.total, "dense": dense, "docs_at": docs_at,
+                           "pages_at": pages_at, "pages_len": len(self.table), "pages_sha": digest(self.table).hex(),
+                           "dict_at": dict_at, "dict_len": len(draw), "dict_sha": digest(draw).hex(),
+                           "length": self.pos}, separators=(",", ":"), sort_keys=True).encode()
+        self.fh.write(body + TRAILER.pack(len(body), MAGIC))
         self.fh.close()
         return hashlib.sha256(body).hexdigest()
 
-
-def write(path: str, total: int, dense: int, terms, docs_rows, copy_docs=None) -> str:
-    """Write a segment: ``terms`` yields (key, postings array, bit-set int or None) in any order,
-    ``docs_rows`` the JSON bytes of each attempt after those ``copy_docs`` (a Segment) brings along."""
-    w = Writer(path)
-    dictionary: dict[str, list] = {}
-    for key, numbers, bits in terms:
-        raw = _u32(numbers)
-        entry = [len(numbers), w.write(raw), digest(raw).hex()]
-        if bits is not None:
-            braw = bits.to_bytes((total + 7) >> 3, "little")
-            entry += [w.write(braw), len(braw), digest(braw).hex()]
-        dictionary[key] = entry
-    docs_at = w.pos
-    w.hash = hashlib.sha256()
-    index = bytearray()
-    if copy_docs is not None:
-        index += copy_docs.copy_docs_into(w)
-    rel = w.pos - docs_at
-    for row in docs_rows:
-        w.write(row)
-        index += ENTRY.pack(rel, len(row), digest(row))
-        rel += len(row)
-    docs_len, docs_sha, w.hash = w.pos - docs_at, w.hash.hexdigest(), None
-    if len(index) != total * ENTRY.size:
-        w.fh.close()
-        raise ValueError("attempt count and attempt index disagree")
-    didx_at = w.write(bytes(index))
-    page_bytes = PAGE * ENTRY.size
-    pages = b"".join(digest(index[i:i + page_bytes]) for i in range(0, len(index), page_bytes))
-    pages_at = w.write(pages)
-    draw = json.dumps(dictionary, separators=(",", ":")).encode()
-    dict_at = w.write(draw)
-    return w.finish({"version": 1, "docs": total, "dense": dense, "docs_at": docs_at, "docs_len": docs_len,
-                     "docs_sha": docs_sha, "didx_at": didx_at, "pages_at": pages_at,
-                     "pages_len": len(pages), "pages_sha": digest(pages).hex(), "dict_at": dict_at,
-                     "dict_len": len(draw), "dict_sha": digest(draw).hex()})
+    def abandon(self) -> None:
+        self.fh.close()
 
 
 class Segment:
@@ -122,12 +140,12 @@ class Segment:
     def __init__(self, path: str, root: str) -> None:
         self.fd = -1
         self.fd = os.open(path, os.O_RDONLY)
+        self._pages: dict[int, bytes] = {}
         try:
             self._open(root)
-        except (OSError, ValueError, KeyError, TypeError, struct.error) as exc:
+        except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error) as exc:
             self.close()
             raise Corrupt(f"memory segment {os.path.basename(path)}: {exc}") from None
-        self._verified_pages: dict[int, bytes] = {}
 
     def _read(self, at: int, length: int) -> bytes:
         try:
@@ -142,20 +160,27 @@ class Segment:
         size = os.fstat(self.fd).st_size
         body_len, magic = TRAILER.unpack(self._read(size - TRAILER.size, TRAILER.size))
         if magic != MAGIC or body_len > size:
-            raise Corrupt("not a memory segment")
+            raise Corrupt("not a memory segment of this version")
         body = self._read(size - TRAILER.size - body_len, body_len)
         if hashlib.sha256(body).hexdigest() != root:
             raise Corrupt("the footer is not the one recorded")
         f = self.footer = json.loads(body)
-        if f["version"] != 1 or f["length"] != size - TRAILER.size - body_len:
+        if f["version"] != 2 or f["length"] != size - TRAILER.size - body_len:
             raise Corrupt("unexpected footer")
         self.total, self.dense = int(f["docs"]), int(f["dense"])
-        self.pages = self._checked(f["pages_at"], f["pages_len"], f["pages_sha"])
-        if len(self.pages) != 16 * -(-self.total // PAGE):
+        table = self._checked(f["pages_at"], f["pages_len"], f["pages_sha"])
+        if len(table) != PAGE_ENTRY.size * -(-self.total // PAGE):
             raise Corrupt("page table and attempt count disagree")
-        self.dictionary = json.loads(self._checked(f["dict_at"], f["dict_len"], f["dict_sha"]))
-        if not isinstance(self.dictionary, dict):
-            raise Corrupt("dictionary is not a mapping")
+        self.page_table = [PAGE_ENTRY.unpack_from(table, i) for i in range(0, len(table), PAGE_ENTRY.size)]
+        self.page_at = list(accumulate((n for n, _ in self.page_table), initial=int(f["docs_at"])))
+        if self.page_at[-1] != f["pages_at"]:
+            raise Corrupt("the pages do not end where the page table starts")
+        self.entries = json.loads(self._checked(f["dict_at"], f["dict_len"], f["dict_sha"]))
+        if not isinstance(self.entries, list):
+            raise Corrupt("dictionary is not a list")
+        self.dictionary = {e[0]: n for n, e in enumerate(self.entries)}  # key -> term number
+        if len(self.dictionary) != len(self.entries):
+            raise Corrupt("a term is in the dictionary twice")
 
     def _checked(self, at: int, length: int, sha: str) -> bytes:
         raw = self._read(at, length)
@@ -177,67 +202,91 @@ class Segment:
 
     # -- per query --------------------------------------------------------------
     def df(self, key: str) -> int:
-        entry = self.dictionary.get(key)
-        return int(entry[0]) if entry else 0
+        n = self.dictionary.get(key)
+        return int(self.entries[n][1]) if n is not None else 0
+
+    def _list(self, key: str) -> tuple[list, bytes] | None:
+        n = self.dictionary.get(key)
+        if n is None:
+            return None
+        entry = self.entries[n]
+        return entry, self._checked(entry[2], entry[3], entry[5])
 
     def postings(self, key: str) -> array:
-        entry = self.dictionary.get(key)
-        if not entry:
+        found = self._list(key)
+        if found is None:
             return array("I")
-        numbers = _from_u32(self._checked(entry[1], 4 * entry[0], entry[2]))
-        if numbers and numbers[-1] >= self.total:
+        entry, raw = found
+        try:
+            if entry[4] == BITS:
+                numbers = array("I", bitrank.members(int.from_bytes(raw, "little")))
+            else:
+                numbers = codec.unpack_gaps(raw, entry[1], entry[4])
+        except (ValueError, KeyError, OverflowError) as exc:
+            raise Corrupt(f"a posting list of the memory segment is malformed: {exc}") from None
+        if len(numbers) != entry[1] or (numbers and numbers[-1] >= self.total):
             raise Corrupt("a posting list names an attempt the segment does not hold")
         return numbers
 
     def bits(self, key: str) -> int | None:
-        """The stored bit set of a long posting list (attempts 0..total-1), None when none was stored."""
-        entry = self.dictionary.get(key)
-        if not entry or len(entry) < 6:
+        """The stored bit set of a common term (attempts 0..total-1), None when its list is gaps."""
+        n = self.dictionary.get(key)
+        if n is None or self.entries[n][4] != BITS:
             return None
-        return int.from_bytes(self._checked(entry[3], entry[4], entry[5]), "little")
+        value = int.from_bytes(self._list(key)[1], "little")
+        if value.bit_length() > self.total or value.bit_count() != self.entries[n][1]:
+            raise Corrupt("a bit set of the memory segment does not match its entry")
+        return value
 
-    def _entry(self, i: int) -> tuple[int, int, bytes]:
-        page = i // PAGE
-        raw = self._verified_pages.get(page)
+    def _page(self, page: int) -> bytes:
+        raw = self._pages.get(page)
         if raw is None:
-            count = min(PAGE, self.total - page * PAGE)
-            raw = self._read(self.footer["didx_at"] + page * PAGE * ENTRY.size, count * ENTRY.size)
-            if digest(raw) != self.pages[16 * page:16 * page + 16]:
-                raise Corrupt("the attempt index of the memory segment was edited")
-            if len(self._verified_pages) >= 4096:
-                self._verified_pages.clear()
-            self._verified_pages[page] = raw
-        return ENTRY.unpack_from(raw, (i - page * PAGE) * ENTRY.size)
+            length, sha = self.page_table[page]
+            raw = self._read(self.page_at[page], length)
+            if digest(raw) != sha:
+                raise Corrupt("a page of attempts in the memory segment was edited")
+            if len(self._pages) >= KEPT_PAGES:
+                self._pages.clear()
+            self._pages[page] = raw
+        return raw
 
-    def row(self, i: int) -> list:
-        """Attempt ``i``'s stored row, checked against its digest."""
+    def doc_bytes(self, i: int) -> bytes:
+        """Attempt ``i`` as ``codec.encode_doc`` wrote it, from its checked page."""
         if not 0 <= i < self.total:
             raise IndexError(i)
-        rel, length, sha = self._entry(i)
-        if rel + length > self.footer["docs_len"]:
-            raise Corrupt("an attempt lies outside the docs section")
-        raw = self._read(self.footer["docs_at"] + rel, length)
-        if digest(raw) != sha:
-            raise Corrupt("an attempt in the memory segment was edited")
-        row = json.loads(raw)
-        if not isinstance(row, list) or len(row) != 9:
-            raise Corrupt("a stored attempt is malformed")
-        return row
+        page = i // PAGE
+        return page_doc(self._page(page), min(PAGE, self.total - page * PAGE), i - page * PAGE)
+
+    def doc(self, i: int) -> tuple[str, list[str], tuple[int, int, int] | None, list | None]:
+        """Attempt ``i`` as (id, term keys, ledger position, inline fields)."""
+        try:
+            rid, terms, pos, inline = codec.decode_doc(self.doc_bytes(i))
+            if inline is not None and not (isinstance(inline, list) and len(inline) == 4 and all(
+                    isinstance(v, str) or (v is None and n == 3) for n, v in enumerate(inline))):
+                raise ValueError("an attempt's own fields are malformed")
+            entries = self.entries
+            return rid, [entries[t][0] for t in terms], pos, inline
+        except (ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise Corrupt(f"an attempt of the memory segment is malformed: {exc}") from None
 
     # -- merging into a new segment ---------------------------------------------
-    def copy_docs_into(self, w: Writer) -> bytes:
-        """Copy the docs section into ``w`` (verified whole on the way) and return the attempt index."""
-        f = self.footer
-        at, left = f["docs_at"], f["docs_len"]
-        while left:  # w hashes the docs section as it is written: at this point that is the old one's digest
-            piece = self._read(at, min(CHUNK, left))
-            w.write(piece)
-            at, left = at + len(piece), left - len(piece)
-        if w.hash is None or w.hash.copy().hexdigest() != f["docs_sha"]:
-            raise Corrupt("the docs section of the memory segment was edited")
-        index = self._read(f["didx_at"], self.total * ENTRY.size)
-        page_bytes = PAGE * ENTRY.size
-        for p in range(0, len(index), page_bytes):
-            if digest(index[p:p + page_bytes]) != self.pages[16 * (p // page_bytes):16 * (p // page_bytes) + 16]:
-                raise Corrupt("the attempt index of the memory segment was edited")
-        return index
+    def raw_term(self, n: int) -> tuple[list, bytes]:
+        entry = self.entries[n]
+        return entry, self._checked(entry[2], entry[3], entry[5])
+
+    def copy_into(self, w: Writer) -> None:
+        """Copy the whole pages into ``w`` (each checked on the way) and the last, partial one's attempts."""
+        full = self.total // PAGE
+        at = 0
+        while at < full:
+            upto = min(full, at + max(1, CHUNK // max(1, self.page_table[at][0])))
+            data = self._read(self.page_at[at], self.page_at[upto] - self.page_at[at])
+            base = self.page_at[at]
+            for p in range(at, upto):
+                raw = data[self.page_at[p] - base:self.page_at[p + 1] - base]
+                if digest(raw) != self.page_table[p][1]:
+                    raise Corrupt("a page of attempts in the memory segment was edited")
+                w.page(raw, self.page_table[p][1])
+            at = upto
+        for i in range(full * PAGE, self.total):
+            w.doc(self.doc_bytes(i))

@@ -137,9 +137,10 @@ def text_score(query: Sequence[str], doc: Sequence[str], weight: Mapping[str, fl
         return 0.0
     if weight is None:
         return 2.0 * len(q & d) / (len(q) + len(d))
-    get = weight.get  # list sums: the same additions in the same order as a generator, at half the cost
-    inter = sum([get(t, 1.0) for t in q & d])
-    return 2.0 * inter / (sum([get(t, 1.0) for t in q]) + sum([get(t, 1.0) for t in d]))
+    get = weight.get  # fsum: exact, so the score does not hang on the order a set yields its words in
+    fsum = math.fsum  # (an attempt read from the base lists its words in another order than when recorded)
+    inter = fsum([get(t, 1.0) for t in q & d])
+    return 2.0 * inter / (fsum([get(t, 1.0) for t in q]) + fsum([get(t, 1.0) for t in d]))
 
 
 # How much each part counts when both sides have it; absent parts are left out, not counted as zero.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.state.config.project import Project
-from deploystate.state.memory import memindex, memory, recall, segment, similarity
+from deploystate.state.memory import codec, memindex, memory, recall, segment, similarity
 
 AUTHOR = {"kind": "agent", "name": "t", "client": None, "session": None}
 WORDS = "restart worker celery queue redis pool timeout memory limit deploy rollback config cache".split()
@@ -56,14 +56,23 @@ def _warned(project: Project) -> bool:
         "failed_similar"]
 
 
-def _answers(index: memindex.MemoryIndex) -> list[list[tuple[float, str]]]:
+def _answers(index: memindex.MemoryIndex) -> list[list[tuple[float, str, str, str, str]]]:
     queries = [" ".join(random.Random(i).sample(WORDS, 4)) for i in range(15)] + [FAILED]
-    return [[(s, d.id) for s, _, d in recall.search(index, tokens=similarity.tokens(q), limit=10, min_score=0.2)]
+    return [[(s, d.id, d.summary, d.outcome, d.ts)
+             for s, _, d in recall.search(index, tokens=similarity.tokens(q), limit=10, min_score=0.2)]
             for q in queries]
 
 
+def _failed_page(project: Project, index: memindex.MemoryIndex) -> tuple[int, int]:
+    """Where the failed attempt's id lies in the base file, and the file's length."""
+    rid = next(d.id for d in index.docs if d.summary == FAILED)
+    raw = _seg(project).read_bytes()
+    return raw.index(codec.pack_id(rid)), len(raw)
+
+
 def test_a_cold_base_answers_as_the_index_built_in_memory(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Base + tail read from disk (bit sets and postings read per query) answer exactly as the in-memory index."""
+    """Base + tail read from disk (bit sets, gap lists and pages read per query, the shown fields from the
+    ledger lines) answer exactly as the in-memory index, fields included."""
     monkeypatch.setattr(recall, "DENSE_MIN", 8)  # the common words are added as (stored) bit sets
     _fill(project)
     built = memindex._rebuild(project.ledger)  # everything in memory, nothing on disk
@@ -72,36 +81,43 @@ def test_a_cold_base_answers_as_the_index_built_in_memory(project: Project, monk
     cold = memindex.load(project.ledger)
     assert cold.base is not None and cold.base.total == len(built.docs) and not cold.delta
     assert [d.id for d in cold.docs] == [d.id for d in built.docs]
-    assert any(len(e) == 6 for e in cold.base.dictionary.values()), "no bit set was stored"
+    assert {e[4] for e in cold.base.entries} >= {segment.BITS, 1}, "no bit set or no gap list was stored"
     assert _answers(cold) == expected
     _fill(project, 20, seed=2)  # a tail on top of the base
     assert _answers(memindex.load(project.ledger)) == _answers(memindex._rebuild(project.ledger))
 
 
-def test_an_edited_attempt_in_the_base_is_rebuilt_not_believed(project: Project) -> None:
-    """Turning a failed attempt into a worked one inside the base file is detected; the warning stays."""
+def test_the_base_holds_no_text_of_an_attempt(project: Project) -> None:
+    """The base keeps ids, terms and ledger positions: no summary, and a few dozen bytes per attempt."""
     _fill(project)
     _saved(project)
+    raw = _seg(project).read_bytes()
+    assert FAILED.encode() not in raw and b"worked" not in raw
+    assert len(raw) < 120 * 301  # the version-1 base held 301 rows of JSON (~190 B each) besides its lists
+
+
+def test_an_edited_attempt_in_the_base_is_rebuilt_not_believed(project: Project) -> None:
+    """Changing the failed attempt's entry inside the base file is detected (its page's digest); the
+    warning stays and the rebuilt base is the one written before the edit."""
+    _fill(project)
+    index = _saved(project)
+    at, _ = _failed_page(project, index)
     path = _seg(project)
     raw = path.read_bytes()
-    needle = json.dumps(FAILED)[1:-1].encode()
-    at = raw.index(b'"failed"', raw.index(needle) - 200)
-    path.write_bytes(raw[:at] + b'"worked"' + raw[at + 8:])
+    path.write_bytes(raw[:at + 20] + bytes([raw[at + 20] ^ 1]) + raw[at + 21:])  # its terms or position
     assert _warned(project)
-    assert _seg(project).read_bytes().count(b'"failed"') == raw.count(b'"failed"')  # rebuilt, not the edit
+    assert _seg(project).read_bytes() == raw  # rebuilt from the ledger, the same bytes: not the edit
 
 
 def test_a_base_edited_after_it_was_opened_is_rebuilt_mid_query(project: Project) -> None:
     """An edit made while a process holds the base open is caught when the attempt is read, then rebuilt."""
     _fill(project)
-    _saved(project)
+    index = _saved(project)
     memindex.load(project.ledger)  # opened: footer, dictionary and page table checked
-    path = _seg(project)
-    raw = bytearray(path.read_bytes())
-    at = raw.index(b'"failed"', raw.index(json.dumps(FAILED)[1:-1].encode()) - 200)
-    raw[at:at + 8] = b'"worked"'
-    with open(path, "r+b") as fh:  # the same file, changed in place
-        fh.write(raw)
+    at, _ = _failed_page(project, index)
+    with open(_seg(project), "r+b") as fh:  # the same file, changed in place: the failed attempt's id
+        fh.seek(at)
+        fh.write(bytes(16))
     assert _warned(project)
 
 
@@ -122,7 +138,7 @@ def test_a_base_that_is_not_the_recorded_one_is_rebuilt(project: Project) -> Non
     _fill(project)
     _saved(project)
     path = _seg(project)
-    other = segment.write(str(path) + ".x", 0, 8, iter(()), iter(()))
+    other = segment.Writer(str(path) + ".x").finish(8)  # an empty one, well formed
     Path(str(path) + ".x").replace(path)
     assert other
     assert len(memindex.load(project.ledger).docs) == 301 and _warned(project)
@@ -139,6 +155,7 @@ def test_an_edited_tail_is_rebuilt(project: Project, monkeypatch: pytest.MonkeyP
     tail = project.state_dir / "cache" / "memory.json"
     data = json.loads(tail.read_text(encoding="utf-8"))
     data["docs"] = [row for row in data["docs"] if row[3] != FAILED]
+    assert len(data["docs"]) == 300
     tail.write_text(json.dumps(data), encoding="utf-8")
     assert len(memindex.load(project.ledger).docs) == 301 and _warned(project)
 
@@ -156,7 +173,7 @@ def test_an_old_json_index_migrates_by_a_rebuild(project: Project) -> None:
     (ledger.dir / "cache" / "memory.json").write_text(json.dumps(old), encoding="utf-8")
     index = memindex.load(ledger)
     assert len(index.docs) == 301 and _warned(project)
-    assert json.loads((ledger.dir / "cache" / "memory.json").read_text(encoding="utf-8"))["version"] == 4
+    assert json.loads((ledger.dir / "cache" / "memory.json").read_text(encoding="utf-8"))["version"] == 5
 
 
 def test_a_tail_without_a_digest_in_the_anchor_is_not_trusted(project: Project) -> None:
@@ -186,3 +203,31 @@ def test_a_merge_leaves_only_the_base_the_tail_names(project: Project) -> None:
     assert other.exists() and not list((project.state_dir / "cache").glob("memory.json.*.tmp"))
     memindex._LOADED.clear()
     assert len(memindex.load(project.ledger).docs) == 382 and _warned(project)
+
+
+def test_a_version_4_index_migrates_and_its_base_goes(project: Project) -> None:
+    """Today's earlier format (tail version 4 naming a base that holds each attempt's text), even when its
+    digest is the anchored one, is rebuilt into version 5; the old base file is deleted on the next save."""
+    import hashlib
+
+    from deploystate.state.ledger import anchor
+    _fill(project)
+    ledger = project.ledger
+    cache_dir = ledger.dir / "cache"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    old_base = cache_dir / "memory-0123456789abcdef.seg"
+    old_base.write_bytes(b"[]" + (17).to_bytes(8, "little") + b"DSMEMSG1")
+    built = memindex._rebuild(ledger)
+    tail = {"version": 4, "last_id": built.last_id, "live_size": built.live_size, "live_tail": built.live_tail,
+            "live_lines": built.live_lines, "archive_size": 0, "signatures": {}, "sessions": {}, "docs": [],
+            "base": {"file": old_base.name, "root": "0" * 64, "docs": 301}}
+    raw = json.dumps(tail).encode()
+    (cache_dir / "memory.json").write_bytes(raw)
+    with anchor._locked(ledger):
+        anchor.update_locked(ledger, "memory", {"sha256": hashlib.sha256(raw).hexdigest()}, durable=False)
+    memindex._LOADED.clear()
+    assert memindex._read_file(ledger) is None  # trusted bytes, but not this version: not read
+    index = memindex.load(ledger)
+    assert len(index.docs) == 301 and _warned(project)
+    assert json.loads((cache_dir / "memory.json").read_bytes())["version"] == memindex.VERSION == 5
+    assert not old_base.exists() and _seg(project).read_bytes().endswith(segment.MAGIC)
