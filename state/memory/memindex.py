@@ -231,7 +231,7 @@ def _rebuild(ledger: Ledger) -> MemoryIndex:
     unique = {r["id"]: r for r in res.records if isinstance(r, dict) and isinstance(r.get("id"), str)}
     try:
         where = positions(_paths(ledger), res.lines)
-    except OSError:
+    except (OSError, ValueError):  # (mmap of a file cut meanwhile)
         where = {}  # the attempts keep their fields in the base instead
     index = MemoryIndex(paths=_paths(ledger))
     for rid in sorted(unique):
@@ -271,7 +271,7 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
         else:
             try:
                 where = positions(_paths(ledger), res.lines, index.live_size, index.live_lines)
-            except OSError:
+            except (OSError, ValueError):
                 where = {}
             for rec in res.records:
                 index.apply(rec, where.get(rec["id"]))
