@@ -125,8 +125,30 @@ def test_an_edited_ledger_line_is_rebuilt_not_mixed(project: Project) -> None:
     raw = project.ledger.path.read_bytes()
     edited = FAILED.replace("payments", "billings")
     project.ledger.path.write_bytes(raw.replace(json.dumps(FAILED).encode(), json.dumps(edited).encode()))
-    top = _top(project)
-    assert top["summary"] == edited == _ledger_summary(project, top["id"])
+    hits = memory.similar_attempts(project, summary=QUERY)
+    memindex._LOADED.clear()
+    fresh = memindex._rebuild(project.ledger)  # scored on the edited words
+    expected = recall.search(fresh, tokens=similarity.tokens(QUERY), limit=5)
+    assert [(h["id"], h["score"], h["summary"]) for h in hits] == [(d.id, s, d.summary) for s, _, d in expected]
+    assert edited in [h["summary"] for h in hits] and FAILED not in [h["summary"] for h in hits]
+
+
+def test_a_position_on_another_whole_line_is_caught(project: Project) -> None:
+    """A position that lands on another attempt's whole line (same shape, other id), or on a line whose
+    words are not the ones indexed, raises instead of lending that line's text."""
+    _fill(project)
+    index = _saved(project)
+    memindex._LOADED.clear()
+    index = memindex.load(project.ledger)
+    a, b = index.docs[3], index.docs[4]
+    assert a.pos != b.pos and a.pos is not None
+    a.pos = b.pos
+    with pytest.raises(Corrupt, match="another record"):
+        _ = a.summary
+    c = index.docs[5]
+    c.tokens_text = c.tokens + ["unindexed"]
+    with pytest.raises(Corrupt, match="other words"):
+        _ = c.outcome
 
 
 def test_an_attempt_without_a_position_keeps_its_fields(project: Project,

@@ -231,3 +231,22 @@ def test_a_version_4_index_migrates_and_its_base_goes(project: Project) -> None:
     assert len(index.docs) == 301 and _warned(project)
     assert json.loads((cache_dir / "memory.json").read_bytes())["version"] == memindex.VERSION == 5
     assert not old_base.exists() and _seg(project).read_bytes().endswith(segment.MAGIC)
+
+
+def test_a_page_edited_in_place_fails_its_digest(project: Project) -> None:
+    """A byte of a page changed under an open base is refused when the page is read (not decoded into
+    other terms or another position), before any ledger line is consulted."""
+    _fill(project)
+    index = _saved(project)
+    at, _ = _failed_page(project, index)
+    opened = memindex.load(project.ledger).base
+    rid = next(d.id for d in index.docs if d.summary == FAILED)
+    i = next(i for i in range(opened.total) if opened.doc(i)[0] == codec.pack_id(rid))
+    opened._pages.clear()
+    with open(_seg(project), "r+b") as fh:
+        fh.seek(at + 18)  # inside its position's offset
+        byte = fh.read(1)[0]
+        fh.seek(at + 18)
+        fh.write(bytes([byte ^ 0x40]))
+    with pytest.raises(segment.Corrupt, match="page of attempts .* edited"):
+        opened.doc(i)
