@@ -1,23 +1,16 @@
 """The memory index's on-disk base: one immutable file a process reads only partly (standard library only).
 
-Why: parsing the whole index in every process made ``attempt add`` linear in the
-ledger. This file is read by query instead: the term dictionary whole (it grows
-with the vocabulary, not with the records) and the page table, then only the
-posting lists, bit sets and pages of attempts a query touches, each with ``pread``.
-Version 2 holds no text of an attempt but its id and terms (``codec``): 30-40 B
-per ledger record instead of 192 (a result's text is read from its ledger line).
+Read by query, never parsed whole: the term dictionary (it grows with the vocabulary, not the records)
+and the page table, then only the lists and pages of attempts a query touches, each with ``pread``.
+Version 2 holds no text of an attempt, only its id, terms and ledger position (``codec``): ~30 B per
+ledger record instead of 192. Layout: the terms' lists (gaps or bit sets), pages of ``PAGE`` attempts
+(a width byte, where each attempt ends, the attempts), the page table (each page's length and digest),
+the dictionary (JSON: per term number its key, count, place, encoding and digest), footer, trailer.
 
-Layout: the terms' lists (gaps or bit sets), then pages of ``PAGE`` attempts (a
-header of 2-byte lengths, then the attempts), then the page table (each page's
-length and digest), the dictionary (JSON: per term number its key, count, where
-its list is, its encoding and digest), the footer (JSON) and the trailer.
-
-Trust: the file is derived and an agent can edit it, so every byte used is
-checked before use. The footer's sha256 is the root (kept in the memory index's
-tail file, whose own digest is in the anchor); the footer holds the digests of
-the dictionary and of the page table; the dictionary holds each list's digest
-and the page table each page's. Anything that does not match (an edit, a cut,
-another file, an older version) raises ``Corrupt`` and the caller rebuilds.
+Trust: the file is derived and an agent can edit it, so every byte used is checked before use. The
+footer's sha256 is the root (kept in the tail, whose digest is in the anchor); the footer holds the
+digests of the dictionary and the page table, which hold those of each list and page. Anything that
+does not match (an edit, a cut, another file, an older version) raises ``Corrupt``: the caller rebuilds.
 """
 
 from __future__ import annotations
