@@ -22,6 +22,7 @@ _TO_INT32 = str.maketrans(_ALPHABET, "0123456789abcdefghijklmnopqrstuv")
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
 _DIGITS = frozenset(_ALPHABET)
 _WIDTH = {1: "B", 2: "H", 4: "I"}
+_PLUS_ONE = bytes(range(1, 129)) + bytes(128)  # a one-byte gap g (< 0x80) -> g + 1
 ULID, PLACED, INLINE = 1, 2, 4  # flags of an encoded attempt
 
 
@@ -166,6 +167,10 @@ def decode_doc(buf) -> tuple[str | bytes, list[int], tuple[int, int, int] | None
         length, i = get(buf, i)
         pos = (code, offset, length)
     count, i = get(buf, i)
+    if not flags & INLINE and len(buf) - i == count:  # count bytes for count gaps: each one byte, in C
+        terms = list(accumulate(bytes(buf[i:]).translate(_PLUS_ONE), initial=-1))
+        del terms[0]
+        return rid, terms, pos, None
     terms, prev = [], -1
     for _ in range(count):
         gap = buf[i]
