@@ -177,6 +177,8 @@ def size_breakdown(root: Path, n: int) -> tuple[dict[str, int], dict[str, float]
              "DEPLOYMENT_STATE.md": root / "DEPLOYMENT_STATE.md"}
     for seg in sorted((d / "cache").glob("memory-*.seg")):
         files[f"cache/{seg.name} (memory base)"] = seg
+    for seg in sorted((d / "archive").glob("*.json*")):
+        files[f"archive/{seg.name} (closed segment)"] = seg
     sizes = {k: p.stat().st_size for k, p in files.items() if p.exists()}
     fields: dict[str, float] = {}
     count = 0

@@ -16,6 +16,12 @@ from deploystate.state.config.project import Project
 from deploystate.state.ledger import chainmark
 from deploystate.state.drift import observations
 
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Iterator
+
+    from deploystate.state.ledger.ledger import Ledger
+
 
 class Snapshot:
     """The state the hooks judge, or ``error`` saying why it could not be read."""
@@ -92,27 +98,38 @@ def scan_commit_verdict(project: Project, commit: str) -> str | None:
 
     needle = commit[:7].encode()
     latest: dict[str, tuple[str, str]] = {}  # service -> (record id, verdict)
-    for path in (project.ledger.archive_path, project.ledger.path):
-        try:
-            fh = open(path, "rb")
-        except OSError:
+    for raw in _history_lines(project.ledger):
+        if needle not in raw or b'"verification"' not in raw:
             continue
-        with fh:
-            for raw in fh:
-                if needle not in raw or b'"verification"' not in raw:
-                    continue
-                try:
-                    rec = json.loads(raw)
-                except ValueError:
-                    continue
-                p = rec.get("payload") or {}
-                if rec.get("kind") != "verification" or not same_commit(p.get("commit") or rec.get("commit"), commit):
-                    continue
-                svc = str(p.get("service"))
-                if svc not in latest or rec.get("id", "") > latest[svc][0]:
-                    latest[svc] = (rec.get("id", ""), str(p.get("verdict", "inconclusive")))
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            continue
+        p = rec.get("payload") or {}
+        if rec.get("kind") != "verification" or not same_commit(p.get("commit") or rec.get("commit"), commit):
+            continue
+        svc = str(p.get("service"))
+        if svc not in latest or rec.get("id", "") > latest[svc][0]:
+            latest[svc] = (rec.get("id", ""), str(p.get("verdict", "inconclusive")))
     verdicts = [v for _, v in latest.values()]
     for worst in ("fail", "inconclusive"):
         if worst in verdicts:
             return worst
     return "pass" if verdicts else None
+
+
+def _history_lines(ledger: Ledger) -> Iterator[bytes]:
+    """Every line of the ledger's history as bytes: closed segments (a segment that does not match its
+    sidecar is left out, and the chain check refuses the ledger), the archive, the live file."""
+    from deploystate.state.ledger import segments
+
+    if segments.present(ledger):
+        for data in segments.texts(ledger):
+            yield from data.splitlines()
+    for path in (ledger.archive_path, ledger.path):
+        try:
+            fh = open(path, "rb")
+        except OSError:
+            continue
+        with fh:
+            yield from fh

@@ -76,8 +76,10 @@ def check_anchor(project: Project) -> dict[str, Any]:
 
     problems = anchor.problems(project.ledger) + integrity._config_problems(project, anchor.read(project.ledger))
     head = anchor.read(project.ledger).get("chain") or {}
-    where = f"anchored at {head.get('live_lines', 0)} live + {head.get('archive_lines', 0)} archived lines " \
-            f"in {project.anchor_dir}" if head else f"no anchor yet (written by the next record) in {project.anchor_dir}"
+    sealed = (head.get("segments") or {}).get("count", 0)
+    where = (f"anchored at {head.get('live_lines', 0)} live + {head.get('archive_lines', 0)} archived lines "
+             + (f"+ {sealed} closed segments " if sealed else "") + f"in {project.anchor_dir}") if head \
+        else f"no anchor yet (written by the next record) in {project.anchor_dir}"
     if project.state_dir_in_work_tree:
         where += "; state_dir is inside the work tree: git clean/reset can erase it (the anchor then says so)"
     notes = integrity.warnings(project)

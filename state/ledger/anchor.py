@@ -23,6 +23,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import segments
 from .reading import hash_ending_at
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 ANCHOR = "anchor.json"
 LOCK = "anchor.lock"
 VERSION = 1
+SEGMENTED = 2  # an anchor naming closed segments: an older deploystate cannot read it, so it refuses
 TAMPERED = "TAMPERED"
 
 
@@ -53,15 +55,20 @@ def read(ledger: "Ledger") -> dict[str, Any]:
         data = json.loads(raw)
     except ValueError:
         return {"unreadable": "not valid JSON"}
-    if not isinstance(data, dict) or data.get("version") != VERSION:
+    if not isinstance(data, dict) or data.get("version") != _version(data):
         return {"unreadable": "unknown format"}
     return data
 
 
-def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None:
-    path = path_of(ledger)
-    tmp = path.with_name(f".{ANCHOR}.{os.getpid()}.tmp")
-    body = json.dumps({**data, "version": VERSION}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def _version(data: dict[str, Any]) -> int:
+    head = data.get("chain")
+    return SEGMENTED if isinstance(head, dict) and head.get("segments") else VERSION
+
+
+def _write_tmp(ledger: "Ledger", data: dict[str, Any], durable: bool) -> Path:
+    """``data`` written to the anchor's temp file (removed again when the write fails)."""
+    tmp = path_of(ledger).with_name(f".{ANCHOR}.{os.getpid()}.tmp")
+    body = json.dumps({**data, "version": _version(data)}, sort_keys=True, separators=(",", ":")).encode("utf-8")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -72,7 +79,16 @@ def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None:
+    tmp = _write_tmp(ledger, data, durable)
+    try:
+        os.replace(tmp, path_of(ledger))
     except OSError:
         tmp.unlink(missing_ok=True)
         raise
@@ -137,7 +153,7 @@ def problems(ledger: "Ledger", data: dict[str, Any] | None = None) -> list[str]:
     head = data.get("chain")
     if not isinstance(head, dict):
         return []
-    out = []
+    out = segments.problems(ledger, head.get("segments"))
     if head.get("dir") not in (None, ledger.key):
         out.append(f"{TAMPERED}: the ledger moved: it was anchored at state_dir {head.get('dir')!r}, "
                    f"now {ledger.key!r} is read")
@@ -175,7 +191,8 @@ def _still_holds(ledger: "Ledger", tail: str | None, count: int | None) -> bool:
             continue
         found = found or needle in data
         lines += data.count(b"\n")
-    return found and lines >= (count or 0)
+    found = found or (segments.present(ledger) and any(needle in data for data in segments.texts(ledger)))
+    return found and lines + segments.sealed_records(ledger) >= (count or 0)  # a seal moves archive lines
 
 
 _HASH = "hash"
@@ -187,9 +204,13 @@ def head_now(ledger: "Ledger", previous: dict[str, Any] | None, appended_lines: 
     then counted incrementally); without it the files are counted (first anchor, compaction)."""
 
     head: dict[str, Any] = {"dir": ledger.key}
+    prev = previous or {}
+    if before is not None and "segments" in prev:
+        head["segments"] = prev["segments"]  # only compaction seals (``before`` None): an append keeps them
+    elif segments.present(ledger):
+        head["segments"] = segments.anchored(ledger)
     for what, path in (("live", ledger.path), ("archive", ledger.archive_path)):
         size = _size(path)
-        prev = previous or {}
         if what == "live" and before is not None and prev.get("live_size") is not None \
                 and prev["live_size"] <= before:
             lines = (prev.get("live_lines") or 0) + _count(path, prev["live_size"], before) + appended_lines
@@ -229,28 +250,10 @@ class PreparedHead:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX)
             data = read(ledger)
             if "unreadable" not in data:
-                self._tmp = self._write_tmp(data, head)
+                self._tmp = _write_tmp(ledger, {**data, "chain": head}, True)
         except BaseException:
             self.abort()
             raise
-
-    def _write_tmp(self, data: dict[str, Any], head: dict[str, Any]) -> Path:
-        path = path_of(self._ledger)
-        tmp = path.with_name(f".{ANCHOR}.{os.getpid()}.tmp")
-        body = json.dumps({**data, "chain": head, "version": VERSION}, sort_keys=True,
-                          separators=(",", ":")).encode("utf-8")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(body)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-            raise
-        finally:
-            os.close(fd)
-        return tmp
 
     def commit(self) -> None:
         try:

@@ -27,7 +27,7 @@ import json
 import os
 from pathlib import Path
 
-from . import chain
+from . import chain, segments
 from .ledger import Ledger
 from .reading import hash_ending_at
 
@@ -89,7 +89,7 @@ def _read_mark(ledger: Ledger) -> dict | None:
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
 
-def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list[int] | None, tail: str | None,
+def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list | None, tail: str | None,
                 ok: bool, problems: list[str], lines: int | None = None, content: dict | None = None) -> None:
     if live is None or not ledger.anchor_dir.is_dir():
         return
@@ -137,7 +137,7 @@ def _fold(digest: str, segment: "hashlib._Hash") -> str:
 _START = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256(b""): no segments
 
 
-def _digests(ledger: Ledger, ends: list[int]) -> tuple[str, str, bytes] | None:
+def _digests(ledger: Ledger, ends: list[int], deep: bool = False) -> tuple[str, str, bytes] | None:
     """(the chained digest of live's segments ending at ``ends``, sha256 of the archive, live's bytes
     after the last end); None when the file is shorter. Read in 1 MiB pieces into one buffer: the
     verified prefix (most of the file) is never copied whole."""
@@ -146,7 +146,7 @@ def _digests(ledger: Ledger, ends: list[int]) -> tuple[str, str, bytes] | None:
     digest = _START
     try:
         if not ledger.path.exists():
-            return None if ends else (digest, _archive_digest(ledger), b"")
+            return None if ends else (digest, _archive_digest(ledger, deep), b"")
         with open(ledger.path, "rb") as fh:
             buf = memoryview(bytearray(1 << 20))
             at = 0
@@ -160,18 +160,18 @@ def _digests(ledger: Ledger, ends: list[int]) -> tuple[str, str, bytes] | None:
                     at += got
                 digest = _fold(digest, h)
             rest = fh.read()
-        return digest, _archive_digest(ledger), rest
+        return digest, _archive_digest(ledger, deep), rest
     except OSError:
         return None
 
 
-def _archive_digest(ledger: Ledger) -> str:
+def _archive_digest(ledger: Ledger, deep: bool = False) -> str:
     import hashlib
 
     if not ledger.archive_path.exists():
-        return hashlib.sha256().hexdigest()
+        return segments.archive_digest(ledger, hashlib.sha256().hexdigest(), deep)
     with open(ledger.archive_path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        return segments.archive_digest(ledger, hashlib.file_digest(fh, "sha256").hexdigest(), deep)
 
 
 def _ends(content: dict) -> list[int] | None:
@@ -224,13 +224,14 @@ def _advance(ledger: Ledger, content: dict | None, size: int) -> dict | None:
     return _extended(content, raw[: raw.rfind(b"\n") + 1])
 
 
-def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: list[int] | None) -> ChainStatus | None:
+def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: list | None,
+                deep: bool = False) -> ChainStatus | None:
     """Reuse a verification whose bytes are still there (survives a copy); None to verify in full."""
     content = mark.get("content") if mark.get("ok") else None
     if not isinstance(content, dict) or not isinstance(content.get("size"), int):
         return None
     ends = _ends(content)
-    got = _digests(ledger, ends) if ends is not None else None
+    got = _digests(ledger, ends, deep) if ends is not None else None
     if got is None or got[0] != content.get("live") or got[1] != content.get("archive"):
         return None
     res = ledger.read(start=content["size"], start_line=content.get("lines"))
@@ -253,7 +254,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     """The chain's verdict, from the mark when the ledger did not change, else verified now.
 
     ``deep`` (doctor): never trust the stat fingerprint alone; re-hash the verified bytes."""
-    live, archive = _fingerprint(ledger.path), _fingerprint(ledger.archive_path)
+    live, archive = _fingerprint(ledger.path), segments.archive_key(ledger, _fingerprint(ledger.archive_path))
     if live is None and archive is None:
         return ChainStatus(True, [], "empty")
     mark = _read_mark(ledger)
@@ -286,7 +287,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
             _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count, content)
             return ChainStatus(not problems, problems, "appended", len(res.records), len(res.records))
     if mark:
-        reused = _by_content(ledger, mark, live, archive)
+        reused = _by_content(ledger, mark, live, archive, deep)
         if reused is not None:
             return reused
     res = ledger.read(include_archive=True)

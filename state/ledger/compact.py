@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import anchor, chain, store
+from . import anchor, chain, segments, store
 from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex
 from deploystate.state.errors import InputError, Refused
@@ -115,6 +115,7 @@ class Plan:
     live: list[dict] = field(default_factory=list)         # what ledger.jsonl will hold, in file order
     kept: dict[str, str] = field(default_factory=dict)     # id -> reason, for prefix records kept live
     already_archived: int = 0
+    sealed: int = 0                                        # closed segments made by this compaction
 
 
 def plan(live: list[dict], archived_ids: set[str], all_records: list[dict], cutoff: str) -> Plan:
@@ -186,13 +187,16 @@ def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, i
     archived_ids = {rec["id"] for path, _line, rec in res_all.lines if path != str(ledger.path)}
     result = plan(live, archived_ids, res_all.records, cutoff)
     before = ledger.path.stat().st_size if ledger.path.exists() else 0
-    if dry_run or not (result.to_archive or len(result.live) < len(live)):
+    moved = bool(result.to_archive or len(result.live) < len(live))
+    if dry_run or not (moved or segments.due(ledger)):
         return result, before, before
     if result.to_archive:
         _write_lines(ledger.archive_path, result.to_archive, "a")  # first: a crash now leaves duplicates only
-    tmp = ledger.path.with_name(f"{ledger.path.name}.{os.getpid()}.tmp")
-    _write_lines(tmp, result.live, "w")
-    os.replace(tmp, ledger.path)
+    if moved:
+        tmp = ledger.path.with_name(f"{ledger.path.name}.{os.getpid()}.tmp")
+        _write_lines(tmp, result.live, "w")
+        os.replace(tmp, ledger.path)
+    result.sealed = segments.seal(ledger)  # the archive's oldest whole segments, compressed (verified above)
     anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))  # our own rewrite: the new head
     return result, before, ledger.path.stat().st_size
 
@@ -208,7 +212,7 @@ def compact(project: Project, *, older_than: str | float = DEFAULT_OLDER_THAN, d
     cutoff = iso(utc_now() - timedelta(seconds=age))
     with ledger.locked():
         result, before, after = _compact_locked(ledger, cutoff, dry_run)
-    changed = not dry_run and before != after
+    changed = not dry_run and (before != after or result.sealed > 0)
     if changed:
         (ledger.dir / cache.CACHE).unlink(missing_ok=True)
         memindex.drop(ledger)
@@ -222,5 +226,6 @@ def compact(project: Project, *, older_than: str | float = DEFAULT_OLDER_THAN, d
             "already_archived": result.already_archived, "kept_in_live": len(result.kept),
             "live_records": len(result.live), "live_bytes_before": before,
             "live_bytes_after": after if not dry_run else None, "kept_reasons": reasons,
+            "sealed_segments": result.sealed,
             "kept": [{"id": rid, "reason": why} for rid, why in list(result.kept.items())[:200]],
             "changed": changed}

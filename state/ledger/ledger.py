@@ -22,7 +22,7 @@ from . import anchor, chain
 from .durable import append_whole
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
-from .reading import ReadResult
+from .reading import ReadResult, parse_lines
 
 LEDGER = "ledger.jsonl"
 ARCHIVE = "archive.jsonl"
@@ -36,7 +36,9 @@ KINDS = frozenset({
     "override", "preflight", "note",
 })
 
-GITATTRIBUTES = "# deploystate: records are append-only lines, so merges keep both sides.\n*.jsonl merge=union\n"
+GITATTRIBUTES = ("# deploystate: records are append-only lines, so merges keep both sides; closed segments\n"
+                 "# (archive/*.jsonl.z) are compressed and never change: binary, never merged line by line.\n"
+                 "*.jsonl merge=union\n*.jsonl.z binary\n")
 GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
              "chain.verified.json\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
 
@@ -226,6 +228,10 @@ class Ledger:
         """Read records from byte offset ``start`` (which is line ``start_line``, counted when not given);
         damaged lines are reported, never dropped silently."""
         result = ReadResult()
+        if include_archive and start == 0:
+            from . import segments  # here: only full reads (rebuilds, verification) open closed segments
+
+            segments.read_into(self, result)
         files = ([self.archive_path] if include_archive and start == 0 else []) + [self.path]
         for path in files:
             if not path.exists():
@@ -255,19 +261,7 @@ class Ledger:
             data = data[:cut]
             if path == self.path:
                 result.size = start + cut
-        for raw in data.split(b"\n")[:-1] if data else []:
-            line_no += 1
-            if not raw.strip():
-                continue
-            try:
-                rec = json.loads(raw)
-                if not isinstance(rec, dict) or "id" not in rec:
-                    raise ValueError("not a record")
-            except ValueError:
-                result.problems.append(chain.Problem(str(path), line_no, "", "line is not a JSON ledger record"))
-                continue
-            result.records.append(rec)
-            result.lines.append((str(path), line_no, rec))
+        line_no = parse_lines(data, str(path), line_no, result)
         if path == self.path:
             result.line_count = line_no
 

@@ -30,6 +30,25 @@ class ReadResult:
         return f"ReadResult({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
+def parse_lines(data: bytes, file: str, line_no: int, result: ReadResult) -> int:
+    """Add the records of ``data`` (whole lines, the first being line ``line_no + 1`` of ``file``) to
+    ``result``; a line that is not a record is reported, never dropped silently. Returns the last line."""
+    for raw in data.split(b"\n")[:-1] if data else []:
+        line_no += 1
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+            if not isinstance(rec, dict) or "id" not in rec:
+                raise ValueError("not a record")
+        except ValueError:
+            result.problems.append(chain.Problem(file, line_no, "", "line is not a JSON ledger record"))
+            continue
+        result.records.append(rec)
+        result.lines.append((file, line_no, rec))
+    return line_no
+
+
 def hash_ending_at(path: Path, end: int) -> str | None:
     """The ``hash`` of the record whose line ends at byte ``end``: how caches check that the bytes they
     were built from are still there. None at 0, when ``end`` is no longer a line end, or unreadable."""

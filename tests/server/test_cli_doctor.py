@@ -142,3 +142,23 @@ def test_doctor_reports_unparsable_toml_and_keeps_checking(shop, capsys):
     assert code == 2
     assert "not valid TOML" in checks(data)["config"]["problems"][0]
     assert checks(data)["ledger chain"]["ok"] and checks(data)["ledger chain"]["records"] == 3
+
+
+def test_doctor_on_a_sealed_ledger_names_its_segments_and_refuses_one_missing(shop, capsys, monkeypatch):
+    """After a compaction sealed closed segments doctor is healthy and says so; a segment deleted is exit 1,
+    TAMPERED (the anchor names it), never a pass."""
+    import time
+
+    from deploystate.state.ledger import segments
+
+    repo, project = shop
+    monkeypatch.setattr(segments, "RECORDS", 2)
+    time.sleep(1.1)  # the records are older than the cutoff below (not a timing assertion)
+    code, out, _ = ds(capsys, "--root", str(repo.path), "compact", "--older-than", "1s")
+    assert code == 0, out
+    assert segments.count(project.ledger) >= 1
+    code, out, _ = ds(capsys, "--root", str(repo.path), "doctor")
+    assert code == 0 and "closed segments" in out, out
+    (segments.folder(project.ledger) / "000000.jsonl.z").unlink()
+    code, out, _ = ds(capsys, "--root", str(repo.path), "doctor")
+    assert code == 1 and "TAMPERED" in out and "000000.jsonl.z" in out, out

@@ -1,0 +1,294 @@
+"""Closed segments: the oldest archived records, compressed, never written again (standard library only).
+
+Compaction moves a prefix of the ledger into ``archive.jsonl``; once that file holds ``RECORDS`` lines
+or more, its first ``RECORDS`` lines are sealed into ``archive/NNNNNN.jsonl.z`` (zlib level 9 of the very
+bytes, so every clone sealing the same records makes the same file) with a sidecar ``NNNNNN.json``:
+record count, first and last ``hash``, sha256 and length of the uncompressed bytes, sha256 and length
+of the compressed ones. The lines are unchanged, so every record keeps its hash, and the history reads
+segments in order, then ``archive.jsonl``, then ``ledger.jsonl``: one chain, verified as before.
+
+Trust: a segment's records are parsed and re-hashed from the bytes compressed, once, when it is sealed.
+The anchor holds the number of segments and a digest of their sidecars (``anchored``), so a sidecar
+edited, a segment removed or one of another size is TAMPERED at the next decision (``problems``: a
+listing and a few stats). Every read of a segment decompresses it and checks it against its sidecar;
+bytes that do not match are reported as a problem of the chain (never a pass, never silently skipped).
+An anchor that names segments is written as version 2, which an older deploystate cannot read: it
+refuses the ledger (TAMPERED, unknown format) instead of reading an archive that seems to start late.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+
+from . import chain
+from .reading import ReadResult, parse_lines
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Any, Iterator
+
+    from .ledger import Ledger
+
+DIR = "archive"
+RECORDS = 65536  # records per closed segment: cut at chain positions, so every clone cuts the same records
+LEVEL = 9
+FORMAT = 1
+TAMPERED = "TAMPERED"
+
+
+def folder(ledger: "Ledger") -> Path:
+    return ledger.dir / DIR
+
+
+def present(ledger: "Ledger") -> bool:
+    return folder(ledger).is_dir()
+
+
+def _name(n: int, ext: str) -> str:
+    return f"{n:06d}.{ext}"
+
+
+def count(ledger: "Ledger") -> int:
+    """How many segments the folder holds, gaps included. The sidecar, written after its data file, makes
+    a segment: a data file alone is what a seal that stopped left, ignored and written again."""
+    try:
+        names = os.listdir(folder(ledger))
+    except OSError:
+        return 0
+    nums = [int(n[:6]) for n in names if n[:6].isdigit() and n[6:] == ".json"]
+    return max(nums) + 1 if nums else 0
+
+
+def sealed_records(ledger: "Ledger") -> int:
+    """Records the sidecars say the segments hold."""
+    return sum(int(s.get("records") or 0) for s in sidecars(ledger)[0]) if present(ledger) else 0
+
+
+def sidecars(ledger: "Ledger") -> tuple[list[dict], list[str]]:
+    """The sidecars in order, and what is wrong with the folder (a gap, an unreadable sidecar, a data
+    file missing or of another length than its sidecar says)."""
+    out, bad = [], []
+    for n in range(count(ledger)):
+        side = folder(ledger) / _name(n, "json")
+        try:
+            data = json.loads(side.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("segment") != n:
+                raise ValueError("not a segment sidecar")
+        except (OSError, ValueError) as exc:
+            bad.append(f"{TAMPERED}: closed segment {n} of {folder(ledger)} has no readable sidecar ({exc})")
+            data = {"segment": n}
+        try:
+            size = (folder(ledger) / _name(n, "jsonl.z")).stat().st_size
+        except OSError:
+            bad.append(f"{TAMPERED}: closed segment {_name(n, 'jsonl.z')} is missing from {folder(ledger)}: "
+                       "its records are gone")
+        else:
+            if "zlength" in data and size != data["zlength"]:
+                bad.append(f"{TAMPERED}: closed segment {_name(n, 'jsonl.z')} in {folder(ledger)} is {size} bytes, "
+                           f"its sidecar says {data['zlength']}: it was replaced or edited")
+        out.append(data)
+    return out, bad
+
+
+def _digest(sides: list[dict]) -> str:
+    return chain.sha256_hex("".join(chain.canonical(s) + "\n" for s in sides).encode("utf-8"))
+
+
+def anchored(ledger: "Ledger") -> dict[str, Any] | None:
+    """What the anchor keeps of the segments: their number and the digest of their sidecars."""
+    n = count(ledger)
+    if not n:
+        return None
+    sides, _bad = sidecars(ledger)
+    return {"count": n, "digest": _digest(sides)}
+
+
+def problems(ledger: "Ledger", held: Any) -> list[str]:
+    """What changed under the anchored segments (``held``, from the anchor's head)."""
+    if not held and not present(ledger):
+        return []
+    sides, bad = sidecars(ledger)
+    if not isinstance(held, dict) or not isinstance(held.get("count"), int):
+        return bad + ([f"{TAMPERED}: the anchor's record of closed segments is unreadable"] if held else [])
+    n = held["count"]
+    if len(sides) < n:
+        bad.append(f"{TAMPERED}: {folder(ledger)} holds {len(sides)} closed segments, {n} were anchored: "
+                   "records were deleted")
+    elif _digest(sides[:n]) != held.get("digest"):
+        bad.append(f"{TAMPERED}: the sidecars of the closed segments in {folder(ledger)} are not the ones "
+                   "anchored: a segment or its sidecar was replaced or edited")
+    return bad
+
+
+def _verified(ledger: "Ledger", n: int, side: dict) -> bytes:
+    """The uncompressed bytes of segment ``n``, checked against its sidecar; ValueError when they differ."""
+    try:
+        raw = (folder(ledger) / _name(n, "jsonl.z")).read_bytes()
+        data = zlib.decompress(raw)
+    except (OSError, zlib.error) as exc:
+        raise ValueError(f"cannot be read ({exc})") from exc
+    if len(data) != side.get("length") or chain.sha256_hex(data) != side.get("sha256"):
+        raise ValueError("its bytes are not the ones its sidecar describes (edited or replaced)")
+    return data
+
+
+def texts(ledger: "Ledger") -> Iterator[bytes]:
+    """Each segment's uncompressed bytes, oldest first; one that does not verify is left out (the chain
+    check reports it, so a decision never rests on it)."""
+    sides, _bad = sidecars(ledger)
+    for n, side in enumerate(sides):
+        try:
+            yield _verified(ledger, n, side)
+        except ValueError:
+            continue
+
+
+def read_into(ledger: "Ledger", result: ReadResult) -> None:
+    """Add every segment's records to ``result``, oldest first; whatever cannot be read or does not match
+    its sidecar is a problem of the chain."""
+    sides, bad = sidecars(ledger)
+    for msg in bad:
+        result.problems.append(chain.Problem(str(folder(ledger)), 0, "", msg))
+    for n, side in enumerate(sides):
+        label = str(folder(ledger) / _name(n, "jsonl.z"))
+        try:
+            data = _verified(ledger, n, side)
+        except ValueError as exc:
+            result.problems.append(chain.Problem(label, 0, "", f"{TAMPERED}: closed segment {n} {exc}"))
+            continue
+        parse_lines(data, label, 0, result)
+
+
+def fingerprint(ledger: "Ledger") -> list[list[Any]] | None:
+    """Name, size, mtime, inode and ctime of every file of the folder (the chain mark's key); None when empty."""
+    try:
+        names = sorted(os.listdir(folder(ledger)))
+    except OSError:
+        return None
+    out = []
+    for name in names:
+        try:
+            st = (folder(ledger) / name).stat()
+        except OSError:
+            continue
+        out.append([name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns])
+    return out or None
+
+
+def archive_key(ledger: "Ledger", plain: list[int] | None) -> list | None:
+    """The chain mark's stat key of the archive: ``archive.jsonl``'s (``plain``), with the segments'."""
+    sealed = fingerprint(ledger) if present(ledger) else None
+    return [plain, sealed] if sealed else plain
+
+
+def archive_digest(ledger: "Ledger", plain: str, deep: bool) -> str:
+    """The chain mark's content key of the archive: ``archive.jsonl``'s sha256 (``plain``), chained with
+    the segments' content digest when there are any."""
+    sealed = content_digest(ledger, deep=deep) if present(ledger) else None
+    return plain if sealed is None else chain.sha256_hex(f"{plain}:{sealed}".encode())
+
+
+def content_digest(ledger: "Ledger", *, deep: bool = False) -> str | None:
+    """sha256 over the sidecars and the compressed bytes (content, not inodes: survives a copy); None
+    without segments. ``deep``: each segment is also decompressed and checked against its sidecar
+    (a mismatch gives a digest no mark holds, so the chain is verified again in full)."""
+    import hashlib
+
+    sides, bad = sidecars(ledger)
+    if not sides:
+        return None
+    h = hashlib.sha256(_digest(sides).encode())
+    for n, side in enumerate(sides):
+        try:
+            h.update((folder(ledger) / _name(n, "jsonl.z")).read_bytes())
+            if deep:
+                _verified(ledger, n, side)
+        except (OSError, ValueError):
+            bad.append(str(n))
+    return "unverifiable" if bad else h.hexdigest()
+
+
+def _atomic(path: Path, body: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _prefix(data: bytes, lines: int) -> int:
+    """The byte length of the first ``lines`` whole lines of ``data``; 0 when it has fewer."""
+    at = 0
+    for _ in range(lines):
+        nl = data.find(b"\n", at)
+        if nl < 0:
+            return 0
+        at = nl + 1
+    return at
+
+
+def due(ledger: "Ledger") -> bool:
+    """Does ``archive.jsonl`` hold a whole segment's lines (a seal to make, or one to finish)?"""
+    try:
+        with open(ledger.archive_path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) >= RECORDS
+    except FileNotFoundError:
+        return False
+
+
+def seal(ledger: "Ledger") -> int:
+    """Seal whole segments from the head of ``archive.jsonl`` while it holds ``RECORDS`` lines; returns how
+    many. Call with the ledger lock held, after the chain was verified. The segment and its sidecar are
+    durable before the archive loses those lines: a crash in between leaves them twice (finished here
+    next time), never missing."""
+    from deploystate.state.errors import LedgerError
+
+    sealed = 0
+    while True:
+        try:
+            data = ledger.archive_path.read_bytes()
+        except FileNotFoundError:
+            return sealed
+        n = count(ledger)
+        if n:
+            sides, bad = sidecars(ledger)
+            if bad:
+                raise LedgerError(bad[0], "run `deploystate doctor`: restore the archive folder from a copy")
+            last = sides[-1]
+            done = _prefix(data, int(last.get("records") or 0))
+            if done and done == last.get("length") and chain.sha256_hex(data[:done]) == last.get("sha256"):
+                _atomic(ledger.archive_path, data[done:])  # a seal that stopped before the archive was cut
+                continue
+        end = _prefix(data, RECORDS)
+        if not end:
+            return sealed
+        body = data[:end]
+        try:
+            recs = [json.loads(line) for line in body.split(b"\n")[:-1]]
+        except ValueError as exc:
+            raise LedgerError(f"a line of {ledger.archive_path} is not a record: not sealed",
+                              "run `deploystate doctor`") from exc
+        wrong = [r.get("id") if isinstance(r, dict) else "?" for r in recs
+                 if not isinstance(r, dict) or chain.record_hash(r) != r.get("hash")]
+        if wrong:
+            raise LedgerError(f"archive records {wrong[:3]} do not match their hashes: not sealed",
+                              "run `deploystate doctor`")
+        packed = zlib.compress(body, LEVEL)
+        if zlib.decompress(packed) != body:
+            raise LedgerError("a closed segment did not decompress to its records: not sealed", "try again")
+        side = {"format": FORMAT, "segment": n, "records": len(recs), "first": recs[0].get("hash"),
+                "last": recs[-1].get("hash"), "length": len(body), "sha256": chain.sha256_hex(body),
+                "zlength": len(packed), "zsha256": chain.sha256_hex(packed)}
+        folder(ledger).mkdir(exist_ok=True)
+        _atomic(folder(ledger) / _name(n, "jsonl.z"), packed)
+        _atomic(folder(ledger) / _name(n, "json"), (chain.canonical(side) + "\n").encode("utf-8"))
+        _atomic(ledger.archive_path, data[end:])
+        sealed += 1

@@ -1,0 +1,304 @@
+"""Closed segments: the archive's oldest records compressed, read back unchanged, and every edit refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from deploystate.state.ledger import anchor, chainmark, integrity, segments
+from deploystate.state.ledger.compact import compact
+from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.ledger.ledger import Ledger
+from deploystate.state.config.project import Project
+
+SEG = 8  # records per segment in these tests (65,536 in use)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    for var in ("DEPLOYSTATE_SESSION", "DEPLOYSTATE_STATE_DIR", "DEPLOYSTATE_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(segments, "RECORDS", SEG)
+    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
+    project = Project.discover(tmp_path)
+    project.ledger.ensure()
+    return project
+
+
+def put(project: Project, kind: str, payload: dict, days_ago: float | None = None) -> dict:
+    ts = iso(utc_now() - timedelta(days=days_ago)) if days_ago is not None else ""
+    rec = {"id": "", "ts": ts, "kind": kind, "author": {"kind": "agent", "name": "t"}, "commit": None,
+           "payload": payload}
+    return project.ledger.append_sealed([rec], reseal=True)[0]
+
+
+def sealed(project: Project, old: int = 2 * SEG + 4) -> list[dict]:
+    """``old`` archivable notes and one young one, compacted: two segments and 4 lines left in the archive."""
+    for i in range(old):
+        put(project, "note", {"text": f"old note {i}"}, days_ago=90)
+    put(project, "note", {"text": "young"})
+    before = project.ledger.read(include_archive=True).records
+    res = compact(project, older_than="30d")
+    assert res["sealed_segments"] == 2
+    return before
+
+
+def seg(project: Project, n: int, ext: str) -> Path:
+    return segments.folder(project.ledger) / f"{n:06d}.{ext}"
+
+
+def problems(project: Project) -> list[str]:
+    return integrity.check(Project.discover(project.root))
+
+
+def test_compaction_seals_whole_segments_and_the_history_reads_the_same(project: Project) -> None:
+    """Sealed history reads back record for record, verifies, is trusted, and the archive keeps the rest."""
+    before = sealed(project)
+    after = project.ledger.read(include_archive=True)
+    assert after.records == before and not after.problems
+    assert project.ledger.verify().ok and problems(project) == []
+    assert len(project.ledger.archive_path.read_text().splitlines()) == 4
+    side = json.loads(seg(project, 1, "json").read_text())
+    assert side["records"] == SEG
+    assert side["first"] == before[SEG]["hash"] and side["last"] == before[2 * SEG - 1]["hash"]
+    raw = zlib.decompress(seg(project, 0, "jsonl.z").read_bytes())
+    assert [json.loads(line)["id"] for line in raw.splitlines()] == [r["id"] for r in before[:SEG]]
+    head = anchor.read(project.ledger)["chain"]
+    assert head["segments"]["count"] == 2
+
+
+def test_appends_after_sealing_stay_trusted_and_keep_the_anchored_segments(project: Project) -> None:
+    """Records appended after a seal chain on; the anchor keeps naming the same segments."""
+    sealed(project)
+    held = anchor.read(project.ledger)["chain"]["segments"]
+    put(project, "note", {"text": "later"})
+    assert anchor.read(project.ledger)["chain"]["segments"] == held
+    assert problems(project) == [] and project.ledger.verify().ok
+
+
+def test_sealing_the_same_records_makes_the_same_bytes(project: Project, tmp_path: Path) -> None:
+    """Two clones sealing the same archive lines make identical segments and sidecars (git sees no conflict)."""
+    for i in range(SEG + 2):
+        put(project, "note", {"text": f"n{i}"})
+    lines = project.ledger.path.read_bytes()
+    made = []
+    for name in ("a", "b"):
+        other = Ledger(tmp_path / name)
+        other.ensure()
+        other.archive_path.write_bytes(lines)
+        with other.locked():
+            assert segments.seal(other) == 1
+        made.append((seg_bytes := (other.dir / "archive" / "000000.jsonl.z").read_bytes(),
+                     (other.dir / "archive" / "000000.json").read_bytes()))
+        assert zlib.decompress(seg_bytes) == b"".join(lines.splitlines(keepends=True)[:SEG])
+    assert made[0] == made[1]
+
+
+def test_a_segment_edited_inside_is_refused(project: Project) -> None:
+    """A record changed inside a segment (sidecar untouched) is a problem, not a pass."""
+    sealed(project)
+    path = seg(project, 0, "jsonl.z")
+    raw = zlib.decompress(path.read_bytes()).replace(b"old note 3", b"old note X")
+    path.write_bytes(zlib.compress(raw, 9))
+    found = problems(project)
+    assert found and any("segment" in p for p in found)
+    assert not project.ledger.verify().ok
+
+
+def test_a_segment_and_its_sidecar_rewritten_together_are_tampered(project: Project) -> None:
+    """A segment re-made with a consistent sidecar (one record dropped) no longer matches the anchor."""
+    sealed(project)
+    path, side_path = seg(project, 0, "jsonl.z"), seg(project, 0, "json")
+    lines = zlib.decompress(path.read_bytes()).splitlines(keepends=True)
+    body = b"".join(lines[:3] + lines[4:])
+    packed = zlib.compress(body, 9)
+    side = json.loads(side_path.read_text())
+    side.update(records=len(lines) - 1, length=len(body), sha256=segments.chain.sha256_hex(body),
+                zlength=len(packed), zsha256=segments.chain.sha256_hex(packed))
+    path.write_bytes(packed)
+    side_path.write_text(segments.chain.canonical(side) + "\n")
+    found = problems(project)
+    assert any(p.startswith("TAMPERED") and "sidecars" in p for p in found)
+
+
+def test_a_sidecar_edited_is_tampered(project: Project) -> None:
+    """An edited sidecar (its last hash) is TAMPERED even though the segment itself is intact."""
+    sealed(project)
+    side_path = seg(project, 1, "json")
+    side = json.loads(side_path.read_text())
+    side["last"] = "0" * 64
+    side_path.write_text(segments.chain.canonical(side) + "\n")
+    assert any(p.startswith("TAMPERED") for p in problems(project))
+
+
+@pytest.mark.parametrize("ext", ["jsonl.z", "json"])
+def test_a_segment_or_sidecar_missing_is_tampered(project: Project, ext: str) -> None:
+    """Removing the last segment (or its sidecar) is TAMPERED: its records would be silently gone."""
+    sealed(project)
+    seg(project, 1, ext).unlink()
+    assert any(p.startswith("TAMPERED") for p in problems(project))
+    assert not project.ledger.verify().ok
+
+
+def test_every_segment_removed_is_tampered(project: Project) -> None:
+    """Deleting the whole segment folder is TAMPERED (the anchor names two segments)."""
+    sealed(project)
+    shutil.rmtree(segments.folder(project.ledger))
+    assert any(p.startswith("TAMPERED") and "0 closed segments, 2 were anchored" in p for p in problems(project))
+
+
+def test_a_segment_of_another_length_is_tampered_without_decompressing(project: Project,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The anchor's cheap check (a listing and stats, what every hook pays) sees a segment replaced by
+    one of another length: TAMPERED before anything is decompressed."""
+    sealed(project)
+    with open(seg(project, 0, "jsonl.z"), "ab") as fh:
+        fh.write(b"\0")
+    monkeypatch.setattr(segments.zlib, "decompress", lambda *_: pytest.fail("decompressed"))
+    found = anchor.problems(project.ledger)
+    assert any(p.startswith("TAMPERED") and "its sidecar says" in p for p in found)
+
+
+def test_the_archive_not_chained_to_the_last_segment_is_refused(project: Project) -> None:
+    """Records after the last segment that no longer chain to it (the archive's head cut) are refused."""
+    sealed(project)
+    lines = project.ledger.archive_path.read_bytes().splitlines(keepends=True)
+    project.ledger.archive_path.write_bytes(b"".join(lines[1:]))
+    assert problems(project)
+    report = project.ledger.verify()
+    assert any("nowhere in the ledger" in p.message for p in report.problems)
+
+
+def test_an_older_deploystate_cannot_read_the_anchor_of_a_sealed_ledger(project: Project) -> None:
+    """The anchor of a sealed ledger is version 2 (a version-1 reader refuses it as unknown); a
+    version-1 anchor that names segments, or a version-2 one that names none, is unreadable."""
+    sealed(project)
+    path = anchor.path_of(project.ledger)
+    data = json.loads(path.read_text())
+    assert data["version"] == anchor.SEGMENTED != anchor.VERSION
+    path.write_text(json.dumps({**data, "version": anchor.VERSION}))
+    assert "unreadable" in anchor.read(project.ledger)
+    assert any("unreadable" in p for p in problems(project))
+    data["chain"].pop("segments")
+    path.write_text(json.dumps(data))
+    assert "unreadable" in anchor.read(project.ledger)
+
+
+def test_a_seal_stopped_before_the_archive_was_cut_is_finished(project: Project) -> None:
+    """A crash after the segment was written but before the archive lost its lines: the next seal cuts the
+    archive, makes no second copy of the segment, and the history reads the same."""
+    before = sealed(project)
+    raw0 = zlib.decompress(seg(project, 1, "jsonl.z").read_bytes())
+    archive = project.ledger.archive_path
+    archive.write_bytes(raw0 + archive.read_bytes())  # as if segment 1 was written and the cut never happened
+    assert project.ledger.verify().ok  # the same lines twice: duplicates, harmless
+    with project.ledger.locked():
+        assert segments.seal(project.ledger) == 0
+    assert segments.count(project.ledger) == 2 and len(archive.read_text().splitlines()) == 4
+    assert project.ledger.read(include_archive=True).records == before
+
+
+def test_the_deep_check_decompresses_every_segment_and_refuses_an_edited_one(project: Project,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor's deep check decompresses and re-hashes each segment, trusts an intact ledger by content
+    (no full re-verification), and verifies in full, refusing it, once a segment was edited."""
+    sealed(project)
+    assert chainmark.check(project.ledger).ok
+    seen: list[int] = []
+    real = segments._verified
+    monkeypatch.setattr(segments, "_verified", lambda ledger, n, side: seen.append(n) or real(ledger, n, side))
+    status = chainmark.check(project.ledger, deep=True)
+    assert status.ok and status.how == "content" and sorted(set(seen)) == [0, 1]
+    path = seg(project, 0, "jsonl.z")
+    raw = zlib.decompress(path.read_bytes()).replace(b"old note 2", b"old note Y")
+    path.write_bytes(zlib.compress(raw, 9))
+    status = chainmark.check(project.ledger, deep=True)
+    assert not status.ok and status.how == "full"
+
+
+def test_records_in_segments_are_found_by_id_and_by_commit(project: Project) -> None:
+    """The MCP lookup and the hooks' commit scan see records that now live in a closed segment."""
+    from deploystate.hooks.snapshot import scan_commit_verdict
+    from deploystate.server.mcp.lookup import find_record
+
+    first = put(project, "verification", {"service": "api", "commit": "abc1234def", "verdict": "fail"},
+                days_ago=90)
+    put(project, "verification", {"service": "api", "commit": "fedcba9876", "verdict": "pass"}, days_ago=90)
+    sealed(project)  # the fail is resolved by the later pass: archived, sealed, no longer in the live file
+    assert first["id"] in zlib.decompress(seg(project, 0, "jsonl.z").read_bytes()).decode()
+    assert first["id"] not in project.ledger.path.read_text() + project.ledger.archive_path.read_text()
+    assert find_record(project.ledger, first["id"]) == first
+    assert scan_commit_verdict(project, "abc1234def") == "fail"
+
+
+def test_git_sync_after_sealing_ships_every_record(git_repo, git_remote, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The team ref holds every record after a seal, and a second clone's sync brings none back twice."""
+    from deploystate.state.git.sync_git import REF, _records_at, sync
+
+    monkeypatch.setattr(segments, "RECORDS", SEG)
+    git_repo.commit("app", {"deploystate.toml": '[project]\nname = "t"\n'})
+    project = Project.discover(git_repo.path)
+    project.ledger.ensure()
+    before = sealed(project)
+    res = sync(git_repo.path, project.ledger)
+    assert res.pushed and res.fetched == 0 and res.restored == 0 and not res.problems
+    assert {r["id"] for r in _records_at(git_repo.path, REF, 10.0) or []} == {r["id"] for r in before}
+    assert len(project.ledger.path.read_text().splitlines()) < len(before) and problems(project) == []
+
+
+def test_a_seal_stopped_before_its_sidecar_leaves_no_segment_and_is_redone(project: Project,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data file without its sidecar (the seal stopped between the two) is no segment: the ledger is
+    trusted, and the next compaction seals that segment again over it."""
+    monkeypatch.setattr(segments, "RECORDS", 10 ** 9)
+    before = sealed_later(project)
+    monkeypatch.setattr(segments, "RECORDS", SEG)
+    segments.folder(project.ledger).mkdir()
+    orphan = seg(project, 0, "jsonl.z")
+    orphan.write_bytes(b"partial")
+    assert segments.count(project.ledger) == 0 and problems(project) == []
+    assert compact(project, older_than="30d")["sealed_segments"] == 2
+    assert json.loads(seg(project, 0, "json").read_text())["zlength"] == orphan.stat().st_size
+    assert problems(project) == [] and project.ledger.read(include_archive=True).records == before
+
+
+def sealed_later(project: Project) -> list[dict]:
+    """Archivable notes compacted while sealing is off (``RECORDS`` patched high): 20 lines in the archive."""
+    for i in range(2 * SEG + 4):
+        put(project, "note", {"text": f"old note {i}"}, days_ago=90)
+    put(project, "note", {"text": "young"})
+    compact(project, older_than="30d")
+    return project.ledger.read(include_archive=True).records
+
+
+def test_a_seal_stopped_before_the_anchor_moved_is_not_tampering(project: Project,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segments sealed and the archive cut, but the anchor not yet moved (the process died): the anchored
+    archive tail is still there and its lines are in the segments, so nothing is reported lost."""
+    monkeypatch.setattr(segments, "RECORDS", 10 ** 9)
+    before = sealed_later(project)
+    monkeypatch.setattr(segments, "RECORDS", SEG)
+    with project.ledger.locked():
+        assert segments.seal(project.ledger) == 2  # no anchor update after it
+    assert "segments" not in anchor.read(project.ledger)["chain"]
+    assert problems(project) == [] and project.ledger.read(include_archive=True).records == before
+
+
+def test_sealed_attempts_are_still_remembered(project: Project) -> None:
+    """Similar-attempt search covers closed segments: sealing does not make the memory forget."""
+    from deploystate.state.memory import memindex, memory
+
+    put(project, "attempt", {"summary": "restart celery worker to fix event loop", "outcome": "failed",
+                             "services": []}, days_ago=90)
+    put(project, "verification", {"service": "worker", "commit": "a", "verdict": "pass"}, days_ago=89)
+    sealed(project)
+    memindex._LOADED.clear()
+    assert b"celery" in zlib.decompress(seg(project, 0, "jsonl.z").read_bytes())
+    assert b"celery" not in project.ledger.path.read_bytes() + project.ledger.archive_path.read_bytes()
+    hits = memory.similar_attempts(project, summary="fix: event loop error by restarting the worker")
+    assert hits and hits[0]["outcome"] == "failed"
