@@ -23,6 +23,7 @@ from deploystate.state.ledger.ids import parse_iso, utc_now
 from deploystate.state.drift import observations
 from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
 from deploystate.state.config.project import Project
+from deploystate.state.view.basekey import git_fingerprint
 from deploystate.state.view.view import Base, build_base, with_observed
 
 
@@ -32,22 +33,6 @@ def _stat(path: Path) -> tuple[int, int] | None:
         return st.st_mtime_ns, st.st_size
     except OSError:
         return None
-
-
-def git_fingerprint(root: Path) -> tuple | None:
-    """What identifies the checked-out commit: HEAD's text and the stat of the ref it names."""
-    for d in (root, *root.parents):
-        dot_git = d / ".git"
-        if dot_git.is_dir():
-            try:
-                head = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
-            except OSError:
-                return None
-            ref = head[5:].strip() if head.startswith("ref:") else None
-            return (str(dot_git), head, _stat(dot_git / ref) if ref else None, _stat(dot_git / "packed-refs"))
-        if dot_git.exists():
-            return None  # a worktree or submodule: resolving it needs git itself
-    return ("no git",)
 
 
 def fingerprint(project: Project) -> tuple | None:

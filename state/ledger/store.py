@@ -13,7 +13,7 @@ from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 from deploystate.state.view.render import render, write_atomic
-from deploystate.state.view.view import build_view
+from deploystate.state.view.view import Base, build_base, with_observed
 
 # Kinds that never change the state file's status line or a service's row (attempts, notes, sessions):
 # a process that stays up (the MCP server) may render the derived files for them after its reply.
@@ -85,7 +85,8 @@ def refresh_derived(project: Project, rid: str = "", head: str | None = None) ->
     """Bring the cache and DEPLOYMENT_STATE.md up to date; a problem is said, never raised."""
     try:
         with _RENDER:
-            cache.load(project.ledger)
+            if not cache.holding():  # a held cache is brought up to date (and written) by the render's own load
+                cache.load(project.ledger)
             write_state_file(project, head=head)
     except (OSError, DeploystateError) as exc:
         print(f"deploystate: recorded {rid} but could not refresh {project.state_file.name}: {exc}",
@@ -93,8 +94,30 @@ def refresh_derived(project: Project, rid: str = "", head: str | None = None) ->
 
 
 
+# A server's last state-file base per state file, with the key of what it was read from (``basekey``):
+# a read that only brought a new observation renders from it instead of reading the ledger's part again.
+_BASES: dict[str, tuple[tuple, Base]] = {}
+
+
+def _base(project: Project, head: str | None, generated_by: str) -> Base:
+    from deploystate.state.view.basekey import base_key
+
+    files = base_key(project) if _later is not None else None  # only a process that stays up keeps one
+    key = (files, head, generated_by) if files is not None else None
+    kept = _BASES.get(str(project.state_file))
+    if key is not None and kept is not None and kept[0] == key:
+        return kept[1]
+    base = build_base(project, head=head, generated_by=generated_by)
+    if key is not None and base_key(project) == files:  # nothing moved while it was read
+        _BASES[str(project.state_file)] = (key, base)
+    return base
+
+
 def _view_text(project: Project, head: str | None, generated_by: str | None) -> tuple[dict, str]:
-    view = build_view(project, head=head, generated_by=generated_by or "deploystate render")
+    from deploystate.state.drift import observations
+
+    base = _base(project, head, generated_by or "deploystate render")
+    view = with_observed(project, base, observations.load(project.state_dir))
     budget = project.settings.get("state_file_budget", 12_000)
     return view, render(view, budget if isinstance(budget, int) and budget >= 2000 else 12_000)
 

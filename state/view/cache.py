@@ -116,6 +116,10 @@ def hold_writes(on: bool) -> None:
         _HELD.clear()
 
 
+def holding() -> bool:
+    return _HOLD[0]
+
+
 def flush_held() -> None:
     """Write every held state the file lags behind (at exit: the next process then starts from it)."""
     with _HELD_LOCK:

@@ -1,0 +1,59 @@
+"""What the ledger's part of a view is read from, as one comparable key (standard library only).
+
+A process that stays up (the MCP server) keeps the base of its last view (``view.Base``: the ledger's,
+git's and the config's part, before any runtime observation) and renders from it again only while this
+key is unchanged: the stat of every file the base reads (size, mtime, inode and the ctime, which
+``os.utime`` cannot put back), the ledger's last record as read now (an edit of the tail within one
+clock tick changes it), the environment that places the state, and git's HEAD and the ref it names.
+Anything it cannot say cheaply (a worktree whose ``.git`` is a file, an unreadable HEAD) gives None:
+not kept.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from deploystate.state.config.project import Project
+from deploystate.state.ledger import anchor, chainmark
+from deploystate.state.ledger.reading import hash_ending_at
+
+SYNC_FILES = ("sync.json", "s3.json")  # whether this clone ever synced (integrity.warnings)
+
+
+def _stat(path: str | Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+
+
+def git_fingerprint(root: Path) -> tuple | None:
+    """What identifies the checked-out commit: HEAD's text and the stat of the ref it names."""
+    for d in (root, *root.parents):
+        dot_git = d / ".git"
+        if dot_git.is_dir():
+            try:
+                head = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+            ref = head[5:].strip() if head.startswith("ref:") else None
+            return (str(dot_git), head, _stat(dot_git / ref) if ref else None, _stat(dot_git / "packed-refs"))
+        if dot_git.exists():
+            return None  # a worktree or submodule: resolving it needs git itself
+    return ("no git",)
+
+
+def base_key(project: Project) -> tuple | None:
+    """The key of ``view.build_base(project)``'s inputs (observations excluded: laid over each time)."""
+    git = git_fingerprint(project.root)
+    if git is None:
+        return None
+    ledger = project.ledger
+    files = [ledger.path, ledger.archive_path, anchor.path_of(ledger), ledger.anchor_dir / chainmark.MARK,
+             project.config_path, *(ledger.dir / name for name in SYNC_FILES)]
+    stats = tuple(_stat(f) for f in files)
+    tail = hash_ending_at(ledger.path, stats[0][0]) if stats[0] else None
+    return (str(project.root), str(ledger.dir), str(ledger.anchor_dir), os.environ.get("DEPLOYSTATE_STATE_DIR"),
+            os.environ.get("DEPLOYSTATE_ROOT"), stats, tail, git)
