@@ -3,8 +3,9 @@
 Why: ``build_view`` runs ``git rev-parse`` and one ``git diff`` per running
 commit; an agent asks for the state many times between changes. The view only
 changes when the ledger, the config or the checked-out commit changes, or when
-the clock passes a recheck deadline, so the fingerprint below is those file
-stats plus the next deadline. Anything it cannot fingerprint cheaply (a
+the clock passes a recheck deadline, so the fingerprint below is what those
+are read from (``state.view.basekey``: file stats with their ctime, the ledger's
+tail record, git's HEAD) plus the next deadline. Anything it cannot fingerprint cheaply (a
 worktree whose ``.git`` is a file, an unreadable HEAD) is simply not cached.
 What the runtimes said is not kept: every call lays the observation it is given
 (or the stored one) over the kept base (``view.with_observed``), so a fresh
@@ -15,34 +16,21 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 from threading import Lock
 from typing import Any
 
 from deploystate.state.ledger.ids import parse_iso, utc_now
 from deploystate.state.drift import observations
-from deploystate.state.ledger.ledger import ARCHIVE, LEDGER
 from deploystate.state.config.project import Project
-from deploystate.state.view.basekey import git_fingerprint
+from deploystate.state.view.basekey import base_key
 from deploystate.state.view.view import Base, build_base, with_observed
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-        return st.st_mtime_ns, st.st_size
-    except OSError:
-        return None
-
-
 def fingerprint(project: Project) -> tuple | None:
-    git = git_fingerprint(project.root)
-    if git is None:
-        return None
-    state_dir = project.state_dir
-    # the runtimes' answers are not in it: they are laid over the kept base on every call (with_observed)
-    return (str(project.root), str(state_dir), _stat(project.config_path), _stat(state_dir / LEDGER),
-            _stat(state_dir / ARCHIVE), git)
+    """What the kept base was read from (``basekey.base_key``: the stat with ctime of the ledger, archive,
+    anchor, chain mark, config and sync files, the ledger's tail record, git's HEAD); the runtimes'
+    answers are not in it: they are laid over the kept base on every call (``with_observed``)."""
+    return base_key(project)
 
 
 def _next_deadline(view: dict[str, Any], now: datetime) -> datetime | None:

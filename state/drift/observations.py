@@ -43,10 +43,25 @@ def path(state_dir: str | os.PathLike[str]) -> Path:
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
-    from deploystate.state.ledger.redact import redact  # its patterns cost a hook process ~3 ms to compile; only a write needs them
-
-    s = redact(" ".join(str(value).split()))
+    s = _clean(str(value))
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+# The same runtime texts come back on every observation of a server's life: each is redacted once
+# (``redact`` is pure: the same text always gives the same masked text).
+_CLEANED: dict[str, str] = {}
+
+
+def _clean(text: str) -> str:
+    done = _CLEANED.get(text)
+    if done is None:
+        from deploystate.state.ledger.redact import redact  # its patterns cost a hook process ~3 ms to compile; only a write needs them
+
+        done = redact(" ".join(text.split()))
+        if len(_CLEANED) >= 512:
+            _CLEANED.clear()
+        _CLEANED[text] = done
+    return done
 
 
 def bounded(obs: dict[str, Any]) -> dict[str, Any]:

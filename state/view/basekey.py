@@ -31,16 +31,18 @@ def _stat(path: str | Path) -> tuple[int, int, int, int] | None:
 
 def git_fingerprint(root: Path) -> tuple | None:
     """What identifies the checked-out commit: HEAD's text and the stat of the ref it names."""
-    for d in (root, *root.parents):
-        dot_git = d / ".git"
-        if dot_git.is_dir():
+    for d in (str(root), *map(str, root.parents)):  # os.path, not pathlib: this runs on every call
+        dot_git = os.path.join(d, ".git")
+        if os.path.isdir(dot_git):
             try:
-                head = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
+                with open(os.path.join(dot_git, "HEAD"), encoding="utf-8") as fh:
+                    head = fh.read().strip()
             except OSError:
                 return None
             ref = head[5:].strip() if head.startswith("ref:") else None
-            return (str(dot_git), head, _stat(dot_git / ref) if ref else None, _stat(dot_git / "packed-refs"))
-        if dot_git.exists():
+            return (dot_git, head, _stat(os.path.join(dot_git, ref)) if ref else None,
+                    _stat(os.path.join(dot_git, "packed-refs")))
+        if os.path.exists(dot_git):
             return None  # a worktree or submodule: resolving it needs git itself
     return ("no git",)
 

@@ -13,6 +13,7 @@ from deploystate.server.mcp import audit, schema_flat
 from deploystate.server.commands.serve import check_bind, is_loopback
 from deploystate.server.mcp.viewcache import ViewCache
 from deploystate.state.errors import InputError
+from deploystate.state.ledger import anchor
 from deploystate.state.ledger.ids import iso, utc_now
 from tests.server.mcp_support import deploy, project, verify  # noqa: F401 (fixture)
 
@@ -20,6 +21,7 @@ from tests.server.mcp_support import deploy, project, verify  # noqa: F401 (fixt
 def test_view_cache_reuses_until_the_ledger_or_head_changes(git_repo, project):
     """A second read is served from memory; an append or a new commit makes the next read fresh."""
     cache = ViewCache()
+    cache.get(project)  # the first look at a new ledger writes its anchor and chain mark: read again, not kept
     first = cache.get(project)
     assert cache.get(project)["records"] == first["records"] and cache.hits == 1
     deploy(project, "web", git_repo.head())
@@ -30,6 +32,20 @@ def test_view_cache_reuses_until_the_ledger_or_head_changes(git_repo, project):
     assert after["head"] != before and after["head"] == git_repo.head()
     web = next(s for s in after["services"] if s["name"] == "web")
     assert web["drift"]["state"] == "committed, not running"
+
+
+def test_view_cache_reads_again_when_the_anchor_changes(git_repo, project):
+    """The anchor is part of what the kept view was read from: edited, the next view says TAMPERED."""
+    verify(project, "web", git_repo.head(), "pass")
+    cache = ViewCache()
+    cache.get(project)
+    assert cache.get(project)["problems"] == [] and cache.hits == 1
+    path = anchor.path_of(project.ledger)
+    data = json.loads(path.read_text())
+    data["chain"]["live_tail"] = "0" * 64
+    path.write_text(json.dumps(data))
+    view = cache.get(project)
+    assert cache.hits == 1 and any("TAMPERED" in p for p in view["problems"])
 
 
 def test_view_cache_expires_at_the_next_recheck_deadline(git_repo, project, monkeypatch):
@@ -108,6 +124,7 @@ def _observed(state: str) -> dict:
 def test_view_cache_lays_each_new_observation_over_the_kept_base(git_repo, project):
     """The ledger's part is reused, the runtime's answer never: a runtime now stopped is BROKEN at once."""
     cache = ViewCache()
+    cache.get(project)  # the first look at a new ledger writes its anchor and chain mark: read again, not kept
     first = cache.get(project, _observed("running"))
     second = cache.get(project, _observed("stopped"))
     assert cache.hits == 1
