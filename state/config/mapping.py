@@ -62,7 +62,9 @@ def matches(pattern: str, path: str) -> bool:
 
 def _prefix(pattern: str) -> str:
     """The literal first path segment of an anchored pattern, '' when it can start anywhere."""
-    pat = pattern.lstrip("./").lstrip("/")
+    # the same normalisation as compile_glob: one leading "./" and then slashes, never the dot of ".github/"
+    pat = pattern.strip()
+    pat = (pat[2:] if pat.startswith("./") else pat).lstrip("/")
     if "/" not in pat.rstrip("/"):
         return ""
     head = pat.split("/", 1)[0]

@@ -96,3 +96,20 @@ def test_every_file_under_a_prefix_glob_is_mapped(paths: list[str]) -> None:
     matched = {m.file for ms in res.services.values() for m in ms}
     assert matched | set(res.unmatched) == set(paths)
     assert all(p.startswith("a") for p in {m.file for m in res.services.get("a", [])})
+
+
+@pytest.mark.parametrize("glob", [".github/workflows/*", "./.github/workflows/*.yml", "/.github/workflows/**",
+                                  " .github/workflows/* "])
+def test_dot_directory_globs_reach_their_bucket(glob: str) -> None:
+    """A glob under a dot directory (.github/) affects its service: the bucket key keeps the leading dot."""
+    res = affected([Change(".github/workflows/ci.yml")], {"ci": [glob]})
+    assert res.names() == ["ci"] and matches(glob.strip(), ".github/workflows/ci.yml")
+
+
+@given(st.sampled_from(["./", "/", "", " "]), st.sampled_from([".github", "..x", ".", "app", "a.b"]),
+       st.sampled_from(["*.yml", "**", "ci.yml", "w/*"]))
+def test_bucketing_never_hides_a_glob_match(lead: str, head: str, tail: str) -> None:
+    """affected() finds a path exactly when the glob alone matches it (the first-segment buckets are a shortcut)."""
+    glob = f"{lead}{head}/{tail}"
+    for path in (f"{head}/ci.yml", f"{head}/w/ci.yml", f"{head.lstrip('.')}/ci.yml"):
+        assert (affected([Change(path)], {"s": [glob]}).names() == ["s"]) == matches(glob.strip(), path)
