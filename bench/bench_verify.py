@@ -4,9 +4,11 @@
    processes, 10 ``http`` checks against a loopback server that answers after 1 s) run under one deadline;
    prints the verdict time, the slowest check and their ratio (target <= 1.2);
    the same 20 checks through ``deploystate verify`` as a whole process (a git repository with one
-   command-platform service holding them): wall time / the slowest check run alone (target <= 1.5),
-   beside ``python -c pass``; with ``--instructions`` also the instructions of that process up to the
-   moment its first check starts;
+   command-platform service holding them), run by the interpreter of a regular install of this checkout
+   (bench/regular.py: the dev venv's editable finder adds ~52M instructions to every start): wall time /
+   the slowest check run alone (target <= 1.5) and the process's CPU, beside ``python -c pass``; with
+   ``--instructions`` also the instructions of that process (this process only: its checks' children
+   and git excluded) up to the moment its first check starts, in all, and after its checks ended;
 2. a ``logs`` check over 10 MB of log lines in the window, streamed from a file line by line through a
    platform's ``logs()`` iterator (5 patterns; a few forbidden lines planted): time, throughput and peak
    Python memory (tracemalloc; evidence is capped, so memory stays flat while the log grows).
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Iterator
 
 import proctime  # bench/proctime.py (this script's directory is on sys.path)
+from regular import python as regular_python
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.state.config.checks import CommandCheck, HttpCheck, LogsCheck
 from deploystate.state.config.config import CommandService
@@ -93,15 +96,17 @@ def _wall(argv: list[str], cwd: Path, cpu: list[float] | None = None) -> float:
     return wall
 
 
-# `deploystate verify` that ends itself (os._exit) when the CLI prints the first "check running" line, which
-# the runner emits just before it starts the first check: the process up to the first check, alone.
-UNTIL_FIRST_CHECK = """
+# `deploystate verify` that ends itself (os._exit) when the CLI prints a progress line holding MARK: with
+# "check running" (the runner emits it just before it starts the first check) the process up to the first
+# check; with "PASS " (the first concluded check, printed once every check has ended) up to the checks' end.
+UNTIL = """
 import os, sys
+MARK = sys.argv.pop(1)
 class Stderr:
     def __init__(self, inner):
         self.inner = inner
     def write(self, text):
-        if "check running" in text:
+        if MARK in text:
             os._exit(0)
         return self.inner.write(text)
     def __getattr__(self, name):
@@ -114,8 +119,8 @@ sys.exit(main(sys.argv[1:]))
 
 def bench_process(n: int, seconds: float, rounds: int, count_instructions: bool = False) -> None:
     """``deploystate verify`` whole process with ``n`` checks of ``seconds`` each, against the slowest alone."""
-    exe = Path(sys.executable).parent / "deploystate"
-    command = str(exe) if exe.exists() else (shutil.which("deploystate") or "deploystate")
+    py = regular_python(Path(__file__).resolve().parent.parent)
+    command = str(Path(py).parent / "deploystate")
     sleep = shutil.which("sleep") or "sleep"
     server = slow_server(seconds)
     url = f"http://127.0.0.1:{server.server_address[1]}/health"
@@ -145,7 +150,7 @@ def bench_process(n: int, seconds: float, rounds: int, count_instructions: bool 
         for _ in range(rounds):  # interleaved, so all see the same machine load
             whole.append(_wall(argv, repos["all"], cpu_whole))
             alone.append(max(_wall(argv, repos["command"]), _wall(argv, repos["http"])))
-            floor.append(_wall([sys.executable, "-c", "pass"], tmp, cpu_floor))
+            floor.append(_wall([py, "-c", "pass"], tmp, cpu_floor))
         w, a, f = statistics.median(whole), statistics.median(alone), statistics.median(floor)
         c, cf = statistics.median(cpu_whole), statistics.median(cpu_floor)
         print(f"process (load {proctime.load()}): deploystate verify with {n} checks of ~{seconds:g}s: {w:.3f}s whole "
@@ -153,20 +158,28 @@ def bench_process(n: int, seconds: float, rounds: int, count_instructions: bool 
               f"1.5); one check through the CLI {a:.3f}s (startup {a - seconds:.3f}s); python -c pass {f * 1000:.0f} ms; "
               f"CPU of the whole process {c * 1000:.0f} ms (python -c pass {cf * 1000:.0f} ms, {c / cf:.1f}x)")
         if count_instructions:
-            ours = proctime.instructions(argv, repos["command"])
-            base = proctime.instructions([sys.executable, "-c", "pass"], tmp)
-            if ours and base:
-                print(f"instructions, verify with one command check (its `sleep` included): {ours / 1e6:.0f}M; "
-                      f"python -c pass {base / 1e6:.0f}M ({ours / base:.1f}x)")
-            first = proctime.instructions([sys.executable, "-I", "-c", UNTIL_FIRST_CHECK, "verify", "web"],
-                                          repos["command"], children=False)
-            alone = proctime.instructions([sys.executable, "-I", "-c", "pass"], tmp, children=False)
-            if first and alone:
-                print(f"instructions before the first check starts (this process only, git excluded): "
-                      f"{first / 1e6:.0f}M; python -I -c pass {alone / 1e6:.0f}M ({first / alone:.1f}x)")
+            count_process(py, command, repos["all"], tmp, n)
     finally:
         server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def count_process(py: str, command: str, root: Path, tmp: Path, n: int) -> None:
+    """Instructions of `deploystate verify` with ``n`` checks: this process only (the checks' `sleep`s and
+    git excluded), up to its first check's start, in all, and what follows the checks' end."""
+    count = proctime.instructions
+    base = count([py, "-c", "pass"], tmp, children=False)
+    whole = count([command, "verify", "web", "--quiet"], root, children=False)
+    first = count([py, "-I", "-c", UNTIL, "check running", "verify", "web"], root, children=False)
+    ended = count([py, "-I", "-c", UNTIL, "PASS ", "verify", "web"], root, children=False)
+    if not (base and whole and first and ended):
+        print("instructions: valgrind is not installed")
+        return
+    print(f"instructions (this process only), verify with {n} checks: up to the first check's start "
+          f"{first / 1e6:.0f}M ({first / base:.1f}x python -c pass {base / 1e6:.0f}M); whole process "
+          f"{whole / 1e6:.0f}M ({whole / base:.1f}x); after the checks ended {(whole - ended) / 1e6:.0f}M "
+          f"(the process without its first {ended / 1e6:.0f}M; under valgrind the conclusion's imports may "
+          f"still be running then)")
 
 
 class FilePlatform:

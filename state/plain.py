@@ -1,20 +1,23 @@
-"""Frozen value classes without the dataclasses module (standard library only, no imports at all).
+"""Value classes without the dataclasses module (standard library only, no imports at all).
 
 ``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis``, ``tokenize``): about 8 ms of every
-hook process, for the handful of small value types the hooks' decision path builds (a git change, a
-path match, the one rule's verdict, a finished subprocess). ``Frozen`` gives those the behaviour they
-had as ``@dataclass(frozen=True)``: positional or keyword construction with defaults, equality and
-hashing by value, a readable repr, and no assignment after construction.
+hook process, and of every ``verify`` before its first check starts, for the handful of small value
+types those paths build (a git change, a path match, the one rule's verdict, a finished subprocess, an
+observation, a measurement). ``Record`` gives those the behaviour they had as ``@dataclass``:
+positional or keyword construction with defaults (and a fresh list, dict or Event per instance from
+``_factories``), equality by value, a readable repr, and no hash (a mutable value). ``Frozen`` is
+``@dataclass(frozen=True)``: the same, hashable, and no assignment after construction.
 """
 
 from __future__ import annotations
 
 
-class Frozen:
-    """Subclasses list ``_fields`` (in order) and ``_defaults`` (for the trailing optional ones)."""
+class Record:
+    """Subclasses list ``_fields`` (in order), ``_defaults`` and ``_factories`` (for the optional ones)."""
 
     _fields: tuple[str, ...] = ()
     _defaults: dict[str, object] = {}
+    _factories: dict[str, object] = {}  # name -> a callable (list, dict, threading.Event) called per instance
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         if len(args) > len(self._fields):
@@ -26,16 +29,13 @@ class Frozen:
             values[key] = value
         for name in self._fields:
             if name not in values:
-                if name not in self._defaults:
+                if name in self._defaults:
+                    values[name] = self._defaults[name]
+                elif name in self._factories:
+                    values[name] = self._factories[name]()  # type: ignore[operator]
+                else:
                     raise TypeError(f"{type(self).__name__} missing argument {name!r}")
-                values[name] = self._defaults[name]
             object.__setattr__(self, name, values[name])
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable (cannot set {name})")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable (cannot delete {name})")
 
     def _key(self) -> tuple:
         return tuple(getattr(self, name) for name in self._fields)
@@ -45,9 +45,35 @@ class Frozen:
             return NotImplemented
         return self._key() == other._key()  # type: ignore[attr-defined]
 
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._key()))
+    __hash__ = None  # type: ignore[assignment]  (as a dataclass with eq: mutable, so unhashable)
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__name__}({inner})"
+
+
+class Frozen(Record):
+    """A ``Record`` that cannot change after construction, hashable by value."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable (cannot set {name})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable (cannot delete {name})")
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+
+def as_dict(value: object) -> object:
+    """``dataclasses.asdict`` for these classes: fields by name, nested values, lists and dicts copied (the
+    leaves are the plain JSON-like values observations hold, shared rather than deep-copied)."""
+    if isinstance(value, Record):
+        return {name: as_dict(getattr(value, name)) for name in value._fields}
+    if isinstance(value, list):
+        return [as_dict(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(as_dict(v) for v in value)
+    if isinstance(value, dict):
+        return {as_dict(k): as_dict(v) for k, v in value.items()}
+    return value

@@ -7,21 +7,25 @@ and a Judge (the Judge reads git; nothing here talks to a runtime).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from deploystate.platforms.base import Observation, ServiceRef
 from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode, Judge
 from deploystate.state.drift.revhint import what_to_add
+from deploystate.state.plain import Record
 
 
-@dataclass
-class Identity:
+# A Record (state/plain.py), not a dataclass: the revision check runs in every verify, and dataclasses
+# (inspect, ast, dis, tokenize) cost its start ~8 ms.
+class Identity(Record):
     status: str                 # RUNS_HEAD | NOT_HEAD | UNKNOWN (headcode's words), or "missing"
     reason: str
-    running: str | None = None  # the full commit the instances run, when there is one
-    missing_revision: bool = False  # no instance reports a revision: a to-do, never a failed fix
-    evidence: dict[str, Any] = field(default_factory=dict)
+    running: str | None         # default None: the full commit the instances run, when there is one
+    missing_revision: bool      # default False: no instance reports a revision: a to-do, never a failed fix
+    evidence: dict[str, Any]    # default {}
+    _fields = ("status", "reason", "running", "missing_revision", "evidence")
+    _defaults = {"running": None, "missing_revision": False}
+    _factories = {"evidence": dict}
 
 
 def assess(obs: Observation, svc: ServiceRef, judge: Judge) -> Identity:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from deploystate.state.config.checks import CheckBase
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.plain import Record
 
 from . import checks as registry
 from .context import CheckContext, NeedsService
@@ -31,26 +31,32 @@ Progress = Callable[[str, str, str], None]   # (job key, event "start"|"measure"
 GRACE = 0.25  # let a measurement that honours its timeout report its own (better) message
 
 
-@dataclass
-class Job:
+# Records (state/plain.py), not dataclasses: dataclasses (inspect, ast, dis, tokenize) would cost every verify
+# ~8 ms before its first check starts.
+class Job(Record):
     key: str                 # unique and readable: "web/logs", "preflight/eventbridge"
     check: CheckBase
     ctx: CheckContext
-    service: str | None = None
+    service: str | None      # default None
+    _fields = ("key", "check", "ctx", "service")
+    _defaults = {"service": None}
 
 
-@dataclass
-class _Soak:
+class _Soak(Record):
     job: Job
     end: float
     measure: Measure
     progress: Progress
-    measurements: list[Measurement] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    done: threading.Event = field(default_factory=threading.Event)
-    finished: bool = False
-    started: float = 0.0
-    stopped: float = 0.0
+    measurements: list[Measurement]  # default []
+    lock: threading.Lock             # default a new Lock
+    done: threading.Event            # default a new Event
+    finished: bool                   # default False
+    started: float                   # default 0.0
+    stopped: float                   # default 0.0
+    _fields = ("job", "end", "measure", "progress", "measurements", "lock", "done", "finished", "started",
+               "stopped")
+    _defaults = {"finished": False, "started": 0.0, "stopped": 0.0}
+    _factories = {"measurements": list, "lock": threading.Lock, "done": threading.Event}
 
     def run(self) -> None:
         check, cancel = self.job.check, self.job.ctx.cancel

@@ -9,16 +9,18 @@ fewer looks than asked for is not a pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from deploystate.state.plain import Frozen
 
 from .result import Measurement, Result
 
 
-@dataclass(frozen=True)
-class SoakOutcome:
+# Frozen (state/plain.py), not a dataclass: dataclasses (inspect, ast, dis, tokenize) would cost every verify
+# ~8 ms before its first check starts.
+class SoakOutcome(Frozen):
     result: Result
     summary: str
     decisive: Measurement | None   # the measurement whose evidence explains the result
+    _fields = ("result", "summary", "decisive")
 
 
 def decided_early(measurements: list[Measurement], failure_limit: int) -> bool:
