@@ -127,14 +127,19 @@ class S3Ledger:
         result.problems.append("head.json stayed contended; it will be corrected by the next sync")
 
     # -- records -------------------------------------------------------------
-    def push(self, ledger: Ledger, result: S3SyncResult, remote_ids: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-        """Write each local record S3 does not have yet; If-None-Match makes a duplicate write a no-op."""
+    def push(self, ledger: Ledger, result: S3SyncResult, remote_ids: set[str] = frozenset(),  # type: ignore[assignment]
+             everything: bool = False) -> None:
+        """Write each local record S3 does not have yet; If-None-Match makes a duplicate write a no-op.
+        Every file that holds records is read (closed segments, archive.jsonl, ledger.jsonl: compaction and
+        sealing move records out of the live file before they may have been pushed). ``everything``:
+        ``remote_ids`` is a full listing, so records older than the ``pushed_upto`` mark are sent too."""
         from botocore.exceptions import ClientError
 
         status = _load_status(ledger)
-        upto = status.get("pushed_upto", "")
-        mine = [r for r in ledger.read().records if r["id"] > upto and r["id"] not in remote_ids]
-        newest, hashes = upto, []
+        upto = "" if everything else status.get("pushed_upto", "")
+        local = {r["id"]: r for r in ledger.read(include_archive=True).records}
+        mine = [r for r in local.values() if r["id"] > upto and r["id"] not in remote_ids]
+        newest, hashes = status.get("pushed_upto", ""), []
         for rec in sorted(mine, key=lambda r: r["id"]):
             body = canonical(rec).encode()
             try:
@@ -227,16 +232,20 @@ class S3Ledger:
     def _sync(self, ledger: Ledger, full: bool) -> S3SyncResult:
         result = S3SyncResult(backend=self.url, full_listing=full)
         listed = self.pull(ledger, result, full=full)
-        self.push(ledger, result, listed)
+        self.push(ledger, result, listed, everything=full)
         head, etag = self.read_head()
         # Every record object on S3 was counted into head.json when it was created, and after the push
         # every local record is on S3. A head counting more records than this copy holds means some
         # were skipped by the incremental listing (a writer that was offline, or a skewed clock): list
         # everything. No time window can hide a record from this check.
-        if not full and head.get("count", 0) > _distinct(ledger):
+        # And a head counting fewer records than this copy holds means some of ours never reached S3 (a
+        # copy whose pushed_upto mark passed records that were in archive.jsonl or a closed segment then):
+        # list everything and push whatever S3 lacks, whatever its id.
+        have = _distinct(ledger)
+        if not full and head.get("count", 0) != have:
             result.full_listing = True
             listed = self.pull(ledger, result, full=True, head=(head, etag))
-            self.push(ledger, result, listed)
+            self.push(ledger, result, listed, everything=True)
             head, etag = self.read_head()
         if result.full_listing and head.get("count", 0) != len(listed) and not result.pushed:
             self._correct_head(head, etag, len(listed), result)
