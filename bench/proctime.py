@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 # An installed package runs from compiled bytecode; a session that sets PYTHONDONTWRITEBYTECODE would
-# otherwise compile every module of ours on every run and time the compiler.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# otherwise compile every module of ours on every run and time the compiler. PYTHONPATH is dropped too: the
+# processes timed are a regular install's (bench/regular.py), which must import its own copy, not a checkout.
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
 
 
 def run(argv: list[str], cwd: Path, timeout: float = 600) -> tuple[float, float]:
