@@ -12,7 +12,7 @@ for, from getrusage), and as a ratio to its floor printed beside it:
    commit touching no service's paths (`--allow-empty`: post-commit has nothing to say, and its shim
    starts no Python) and for one touching api/ (`-a` after appending a line to api/main.py: Python
    prints "Committed is not running"); the bench checks that each says what it should;
-2. the git hooks' processes alone, as the shims run them (`python -I`, isolated mode): pre-push judging
+2. the git hooks' processes alone, as the shims run them (``install.shim_argv``): pre-push judging
    a push to main (issue 13: <= 1.5x `python -c pass`; issue 12: <= 2x at 100k) and to a feature
    branch, commit-msg on a plain message and on a "deployed" claim; then pre-push with a cold chain
    mark and with a cold projection cache;
@@ -20,7 +20,14 @@ for, from getrusage), and as a ratio to its floor printed beside it:
    launcher -> `deploystate-hook`) with Claude Code's JSON on stdin, per command (issue 18: <= 2x
    `python -c pass`), and `deploystate-hook` alone.
 
-Run: python bench/bench_hooks.py [--records 100000] [--rounds 25]
+Every process runs the interpreter of a regular (non-editable) install of this checkout (bench/regular.py:
+the README's `pip install .`; the dev venv's editable finder and coverage .pth add ~52M instructions to every
+start), and the floor is that interpreter's `python -c pass`. With ``--instructions`` each case is also run
+once under valgrind (callgrind's instruction count, which the machine's load does not move): the hook's own
+process for the git hooks (git's diff child excluded), the whole tree for the installed command lines and
+for `git commit`.
+
+Run: python bench/bench_hooks.py [--records 100000] [--rounds 25] [--instructions]
 Prints figures only; nothing is asserted. Needs `pre-commit` (the `test` extra) for item 1's third case.
 """
 
@@ -40,13 +47,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_ledger import make  # noqa: E402  (the one benchmark repository)
+import proctime  # noqa: E402
+from regular import python as regular_python  # noqa: E402
 
 from deploystate.hooks.agents import agent_install
 from deploystate.hooks.git import install  # noqa: E402
 from deploystate.state.ledger import chainmark  # noqa: E402
 from deploystate.state.config.project import Project  # noqa: E402
 
-PY = sys.executable
+PY = sys.executable  # replaced in main() by the regular install's interpreter
 PRE_COMMIT_CONFIG = """repos:
 - repo: local
   hooks:
@@ -119,22 +128,7 @@ def clone_tree(src: Path, dst: Path) -> Path:
     return dst
 
 
-def compile_installed() -> None:
-    """Byte-compile deploystate's modules, as ``pip install`` of the wheel does. An editable install under
-    PYTHONDONTWRITEBYTECODE=1 (this machine's environment) never writes them, and the agent hooks, which
-    run without ``-I``, then compile every module from source on each run (~15 ms); pre-commit, installed
-    by pip, has its bytecode. What is measured is the installed hook, not the compiler."""
-    import importlib.util
-
-    for name in ("deploystate", "deploystate.state", "deploystate.hooks", "deploystate.platforms",
-                 "deploystate.verify", "deploystate.server"):
-        spec = importlib.util.find_spec(name)
-        for where in (spec.submodule_search_locations or []) if spec else []:
-            subprocess.run([PY, "-m", "compileall", "-q", where], capture_output=True, timeout=600, check=True)
-
-
 def build(tmp: Path, records: int) -> dict[str, tuple]:
-    compile_installed()
     t0 = time.perf_counter()
     base = tmp / "base"
     ledger = make(base, records)
@@ -144,9 +138,14 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
     # `ours` takes a commit every round (HEAD moves past the verified commit, so judging a push runs one
     # `git diff` by the one rule); `still` never does (HEAD is the verified commit: no git process at all)
     # `touched` takes the commits that change api/ (in `ours` they would make the pushes below refuse)
-    none, ours, still, pc, touched = (clone_tree(base, tmp / n) for n in ("none", "ours", "still", "pre-commit",
-                                                                          "touched"))
-    for repo in (none, ours, still, pc, touched):  # the first read of a copy re-keys its caches; not measured
+    none, ours, still, pc, touched, refused = (clone_tree(base, tmp / n) for n in (
+        "none", "ours", "still", "pre-commit", "touched", "refused"))
+    # `refused`: a deploy of api at HEAD with no verification after it: a push to main is refused
+    from deploystate.state.ledger.store import record
+    record(Project.discover(refused), "deploy", {"service": "api", "commit": sh("git", "rev-parse", "HEAD", cwd=base),
+                                                 "strategy": "restart", "platform": "command",
+                                                 "status": "restarted"})
+    for repo in (none, ours, still, pc, touched, refused):  # the first read of a copy re-keys its caches; not measured
         sh(PY, "-m", "deploystate.server.cli", "state", "--no-observe", cwd=repo)
     for repo in (ours, still, touched):
         install.install(repo, python=PY)  # what `hooks install --git` installs
@@ -157,7 +156,7 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
                                "git commit touching api/, no hook": ("commit-touch", none, None, 0),
                                "git commit touching api/, deploystate commit-msg + post-commit": (
                                    "commit-touch", touched, None, 0)}
-    precommit = shutil.which("pre-commit") or str(Path(PY).with_name("pre-commit"))
+    precommit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
     if Path(precommit).exists():
         (pc / ".pre-commit-config.yaml").write_text(PRE_COMMIT_CONFIG)
         sh("git", "add", ".pre-commit-config.yaml", cwd=pc)
@@ -178,6 +177,7 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
                   ISOLATED: ([PY, "-I", "-c", "pass"], still, None, 0),
                   "pre-push hook (main: judged, allowed)": (push, still, refs["main"], 0),
                   "pre-push hook (main, HEAD moved on: one git diff)": (push, ours, refs["main"], 0),
+                  "pre-push hook (main: judged, refused)": (push, refused, refs["main"], 1),
                   "pre-push hook (feature branch)": (push, still, refs["feature"], 0),
                   "commit-msg hook (plain message)": ([shim, str(msg)], still, None, 0),
                   "commit-msg hook (claim: reads the state)": ([shim, str(claim)], still, None, None)})
@@ -213,6 +213,33 @@ def cold(cases: dict[str, tuple]) -> dict[str, tuple[list[float], list[float]]]:
             out[name][0].append(wall)
             out[name][1].append(cpu)
     return out
+
+
+# Counted once each under valgrind with --instructions: pre-push's own process (the one rule's `git diff`
+# child excluded); the whole tree for the commit-msg shim (sh, grep, python) and the installed agent command
+# lines (sh, cat, python).
+PROCESS_ONLY = ("pre-push hook", FLOOR, ISOLATED)
+
+
+def count(cases: dict[str, tuple]) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for name, (argv, cwd, stdin, _) in cases.items():
+        if isinstance(argv, str):
+            continue  # the `git commit` cases are timed only
+        out[name] = proctime.instructions(argv, cwd, children=not name.startswith(PROCESS_ONLY), stdin=stdin,
+                                          env=ENV)
+    return out
+
+
+def report_instructions(counts: dict[str, int | None]) -> None:
+    floor = counts.get(FLOOR)
+    if not floor:
+        print("instructions: not counted (valgrind is not installed)")
+        return
+    print(f"\ninstructions (callgrind, once each; floor {FLOOR} of the regular install {floor / 1e6:.1f}M):")
+    for name, n in counts.items():
+        print(f"  {name:86s} {n / 1e6:7.1f}M {n / floor:5.2f}x" if n else f"  {name:86s} not counted")
+    print("  targets: pre-push judged, allowed <= 1.5x (issue 13); pre-tool <= 2x (issue 18)")
 
 
 def med(xs: list[float]) -> float:
@@ -252,6 +279,7 @@ def report(times: dict[str, tuple[list[float], list[float]]]) -> None:
                   f"{2 * t[ISOLATED] / (t[pc] - t[none]):.2f}x (what a post-commit starting Python costs at least)")
     ratio("pre-push hook (main: judged, allowed)", FLOOR, "issue 13: <= 1.5x; issue 12: <= 2x at 100k")
     ratio("pre-push hook (main, HEAD moved on: one git diff)", FLOOR, "the one rule's diff included")
+    ratio("pre-push hook (main: judged, refused)", FLOOR, "an unverified deploy: the refusal's report")
     ratio("pre-push hook (feature branch)", FLOOR, "no state read")
     ratio("commit-msg hook (plain message)", FLOOR, "no state read")
     ratio("commit-msg hook (claim: reads the state)", FLOOR, "reads the state")
@@ -265,7 +293,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=25)
+    ap.add_argument("--instructions", action="store_true", help="also count instructions once per case (valgrind)")
     a = ap.parse_args()
+    global PY
+    PY = regular_python(Path(__file__).resolve().parent.parent)
     tmp = Path(tempfile.mkdtemp(prefix="bench-hooks-"))
     ENV["HOME"] = str(tmp)  # pre-commit's cache and git's global config stay in the temp dir
     try:
@@ -275,6 +306,8 @@ def main() -> int:
         times = run_interleaved(cases, a.rounds)
         times.update(cold(cases))
         report(times)
+        if a.instructions:
+            report_instructions(count(cases))
         print(f"\nload average at end: {Path('/proc/loadavg').read_text().strip()}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

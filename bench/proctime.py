@@ -25,14 +25,17 @@ def run(argv: list[str], cwd: Path, timeout: float = 600) -> tuple[float, float]
     return wall, r1.children_user - r0.children_user + r1.children_system - r0.children_system
 
 
-def instructions(argv: list[str], cwd: Path, timeout: float = 900, children: bool = True) -> int | None:
+def instructions(argv: list[str], cwd: Path, timeout: float = 900, children: bool = True, stdin: str | None = None,
+                 env: dict[str, str] | None = None) -> int | None:
     """Instructions the process (its children too unless ``children`` is False) executed, or None without
-    valgrind."""
+    valgrind. ``stdin`` is its input; ``env`` replaces ENV (PYTHONDONTWRITEBYTECODE is dropped from it too)."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
     res = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                          f"--trace-children={'yes' if children else 'no'}", *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+                          f"--trace-children={'yes' if children else 'no'}", *argv], cwd=cwd, capture_output=True, text=True,
+                         timeout=timeout, input=stdin, env=ENV if env is None else
+                         {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})
     counts = [int(n) for n in re.findall(r"Collected : (\d+)", res.stderr)]
     return sum(counts) if counts else None
 
