@@ -1,8 +1,8 @@
 """Benchmark the MCP server over real stdio against a one-tool echo server built with the same SDK.
 
 For each ledger size (default 10k and 100k records) it starts ``deploystate serve``
-as a subprocess, as an agent's client would, and times round trips of
-``read_deployment_state`` and ``record_attempt`` (p50, p95); it times the echo
+as a subprocess of a regular install (bench/regular.py), as an agent's client would, and
+times round trips of ``read_deployment_state`` and ``record_attempt`` (p50, p95); it times the echo
 server's round trip in the same run as the floor, and the cold start (spawn to
 the ``initialize`` reply) of both. Targets (issue 13): read p50 <= 2x the
 echo floor, record p50 <= 3x, cold start <= 1.3x the echo server's.
@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from regular import python as regular_python  # noqa: E402
 
 CONFIG = """\
 [project]
@@ -233,11 +236,11 @@ def main() -> int:
         return 0
     from mcp.client.stdio import StdioServerParameters
 
-    exe = Path(sys.executable).parent / "deploystate"
-    command = str(exe) if exe.exists() else shutil.which("deploystate")
-    if not command:
-        raise SystemExit("the deploystate console script is not installed: pip install -e .")
-    echo = StdioServerParameters(command=sys.executable, args=[str(Path(__file__).resolve()), "--echo-server"])
+    # Both servers run from a regular install of this checkout (bench/regular.py): the dev venv's editable
+    # finder would add the same start-up cost to both and flatter the cold-start ratio.
+    regular = Path(regular_python(Path(__file__).resolve().parent.parent))
+    command = str(regular.with_name("deploystate"))
+    echo = StdioServerParameters(command=str(regular), args=[str(Path(__file__).resolve()), "--echo-server"])
     workdir = Path(tempfile.mkdtemp(prefix="bench-mcp-"))
     rows: list[tuple[str, float, float, float]] = []
     try:
