@@ -5,7 +5,9 @@ as a subprocess of a regular install (bench/regular.py), as an agent's client wo
 times round trips of ``read_deployment_state`` and ``record_attempt`` (p50, p95); it times the echo
 server's round trip in the same run as the floor, and the cold start (spawn to
 the ``initialize`` reply) of both. Targets (issue 13): read p50 <= 2x the
-echo floor, record p50 <= 3x, cold start <= 1.3x the echo server's.
+echo floor, record p50 <= 3x, cold start <= 1.3x the echo server's. A second floor, timed in the same
+rotation: the same SDK serving our tools' recorded answers with no work behind them (``payload_server``),
+so the part of a round trip that the answer's size costs is told apart from deploystate's own share.
 
     python bench/bench_mcp.py [--records 10000 100000] [--calls 200] [--cold 10]
 """
@@ -72,6 +74,66 @@ def echo_server() -> None:
         return text
 
     server.run("stdio")
+
+
+def payload_server(answers_file: str) -> None:
+    """A second floor: the same SDK serving our two tools' recorded answers (same text, same structured
+    content, same published output schema) with no work behind them. What it costs over the echo server is
+    the price of the answer's size (the SDK's serialising, the client's parsing and its validation against
+    the output schema), which no work on deploystate's side can remove."""
+    import json
+    from typing import Annotated
+
+    from mcp.server import MCPServer
+    from mcp_types import CallToolResult, TextContent
+
+    from deploystate.server.mcp import schema_flat
+    from deploystate.server.mcp.models import RecordAttemptOutput
+    from deploystate.server.mcp.state_summary import StateOutput
+
+    answers = json.loads(Path(answers_file).read_text(encoding="utf-8"))
+    server = MCPServer("payload")
+
+    def canned(name: str) -> CallToolResult:
+        return CallToolResult(content=[TextContent(type="text", text=answers[name]["text"])],
+                              structured_content=answers[name]["structured"])
+
+    def read_deployment_state():  # type: ignore[no-untyped-def]
+        """The recorded answer."""
+        return canned("read_deployment_state")
+
+    def record_attempt(summary, outcome, services, files):  # type: ignore[no-untyped-def]
+        """The recorded answer."""
+        return canned("record_attempt")
+
+    # set here, not written as annotations: this module's annotations are strings (``from __future__``)
+    read_deployment_state.__annotations__ = {"return": Annotated[CallToolResult, StateOutput]}
+    record_attempt.__annotations__ = {"summary": str, "outcome": str, "services": list[str], "files": list[str],
+                                      "return": Annotated[CallToolResult, RecordAttemptOutput]}
+    server.tool()(read_deployment_state)
+    server.tool()(record_attempt)
+
+    for tool in server._tool_manager.list_tools():  # published as deploystate publishes its own
+        schema = tool.fn_metadata.output_schema
+        if schema:
+            flat = schema_flat.flatten(schema)
+            schema.clear()
+            schema.update(flat)
+    server.run("stdio")
+
+
+async def _record_answers(ours: Any, path: Path, record_args: dict) -> None:
+    """Our server's answer to each tool, kept for ``payload_server``."""
+    import json
+
+    from mcp.client import Client
+
+    out = {}
+    async with Client(ours, read_timeout_seconds=120) as client:
+        for tool, args in (("read_deployment_state", {}), ("record_attempt", record_args)):
+            result = await client.call_tool(tool, args)
+            out[tool] = {"text": result.content[0].text, "structured": result.structured_content}
+    path.write_text(json.dumps(out), encoding="utf-8")
 
 
 def _git(root: Path, *args: str) -> str:
@@ -189,12 +251,18 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def _round_trips(ours: Any, echo: Any, tool: str, make_args: Any, calls: int,
-                       warmup: int = 5) -> tuple[list[float], list[float], float]:
-    """Time ``tool`` on our server and ``echo`` on the floor server alternately, so both see the same load."""
+async def _round_trips(ours: Any, echo: Any, tool: str, make_args: Any, calls: int, payload: Any = None,
+                       warmup: int = 5) -> tuple[list[float], list[float], float, list[float]]:
+    """Time ``tool`` on our server, ``echo`` on the floor server and (with ``payload``) the same tool on the
+    recorded-answer server, in turn, so all see the same load."""
+    from contextlib import AsyncExitStack
+
     from mcp.client import Client
 
-    async with Client(ours, read_timeout_seconds=120) as client, Client(echo, read_timeout_seconds=120) as floor:
+    async with AsyncExitStack() as stack:
+        client = await stack.enter_async_context(Client(ours, read_timeout_seconds=120))
+        floor = await stack.enter_async_context(Client(echo, read_timeout_seconds=120))
+        canned = await stack.enter_async_context(Client(payload, read_timeout_seconds=120)) if payload else None
         started = time.perf_counter()
         result = await client.call_tool(tool, make_args(-1))
         first_ms = (time.perf_counter() - started) * 1000
@@ -203,17 +271,23 @@ async def _round_trips(ours: Any, echo: Any, tool: str, make_args: Any, calls: i
         for i in range(warmup):
             await client.call_tool(tool, make_args(i))
             await floor.call_tool("echo", {"text": f"warm {i}"})
-        samples, floor_samples = [], []
+            if canned:
+                await canned.call_tool(tool, make_args(i))
+        samples, floor_samples, canned_samples = [], [], []
         for i in range(calls):
             started = time.perf_counter()
             await floor.call_tool("echo", {"text": f"ping {i}"})
             floor_samples.append((time.perf_counter() - started) * 1000)
+            if canned:
+                started = time.perf_counter()
+                await canned.call_tool(tool, make_args(i))
+                canned_samples.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             result = await client.call_tool(tool, make_args(i))
             samples.append((time.perf_counter() - started) * 1000)
             if result.is_error:
                 raise SystemExit(f"{tool} failed: {result.content[0].text}")
-        return samples, floor_samples, first_ms
+        return samples, floor_samples, first_ms, canned_samples
 
 
 async def _cold_start(params: Any) -> float:
@@ -230,9 +304,13 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--cold", type=int, default=10, help="cold starts per server")
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--payload-server", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
         echo_server()
+        return 0
+    if args.payload_server:
+        payload_server(args.payload_server)
         return 0
     from mcp.client.stdio import StdioServerParameters
 
@@ -251,19 +329,28 @@ def main() -> int:
             print(f"{n} records: ledger built in {time.perf_counter() - started:.1f} s "
                   f"({_ledger_mb(root):.1f} MB)")
             ours = StdioServerParameters(command=command, args=["serve", "--root", str(root)], cwd=str(root))
-            read, read_floor, read_first = anyio.run(_round_trips, ours, echo, "read_deployment_state",
-                                                     lambda i: {}, args.calls)
-            record, record_floor, record_first = anyio.run(
-                _round_trips, ours, echo, "record_attempt",
-                lambda i: {"summary": f"bench attempt {i}: raise {random.choice(WORDS)} limit for worker",
-                           "outcome": "failed", "services": ["worker"], "files": ["worker/main.py"]}, args.calls)
+            def record_args(i: int) -> dict:
+                return {"summary": f"bench attempt {i}: raise {random.choice(WORDS)} limit for worker",
+                        "outcome": "failed", "services": ["worker"], "files": ["worker/main.py"]}
+            answers = workdir / f"answers-{n}.json"
+            anyio.run(_record_answers, ours, answers, record_args(-2))
+            payload = StdioServerParameters(command=str(regular), args=[str(Path(__file__).resolve()),
+                                                                         "--payload-server", str(answers)])
+            read, read_floor, read_first, read_canned = anyio.run(
+                _round_trips, ours, echo, "read_deployment_state", lambda i: {}, args.calls, payload)
+            record, record_floor, record_first, record_canned = anyio.run(
+                _round_trips, ours, echo, "record_attempt", record_args, args.calls, payload)
             print(f"  first call after start: read {read_first:.1f} ms, record {record_first:.1f} ms")
-            for label, samples, floor, target in (("read_deployment_state", read, read_floor, 2.0),
-                                                  ("record_attempt", record, record_floor, 3.0)):
+            for label, samples, floor, canned, target in (
+                    ("read_deployment_state", read, read_floor, read_canned, 2.0),
+                    ("record_attempt", record, record_floor, record_canned, 3.0)):
                 p50, p95, f50, f95 = _pct(samples, 0.5), _pct(samples, 0.95), _pct(floor, 0.5), _pct(floor, 0.95)
+                c50 = _pct(canned, 0.5)
                 rows.append((f"{n} {label}", p50, f50, target))
                 print(f"  {label:22s} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms   echo floor p50 {f50:.2f} / p95 "
                       f"{f95:.2f} ms   p50 ratio {p50 / f50:5.1f}x (target <= {target:g}x)")
+                print(f"  {'':22s} the same answer with no work behind it (payload floor) p50 {c50:.2f} ms = "
+                      f"{c50 / f50:.2f}x echo: deploystate's own share is {p50 - c50:.2f} ms")
             print("  where a record's time goes (in-process p50): " + ", ".join(
                 f"{label} {ms:.1f} ms" for label, ms in breakdown(root)))
         cold_root = workdir / f"repo-{args.records[0]}"
