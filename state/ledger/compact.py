@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import anchor, chain, segments, store
+from . import anchor, chain, sealing, store
 from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex
 from deploystate.state.errors import InputError, Refused
@@ -188,7 +188,7 @@ def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, i
     result = plan(live, archived_ids, res_all.records, cutoff)
     before = ledger.path.stat().st_size if ledger.path.exists() else 0
     moved = bool(result.to_archive or len(result.live) < len(live))
-    if dry_run or not (moved or segments.due(ledger)):
+    if dry_run or not (moved or sealing.due(ledger)):
         return result, before, before
     if result.to_archive:
         _write_lines(ledger.archive_path, result.to_archive, "a")  # first: a crash now leaves duplicates only
@@ -196,7 +196,7 @@ def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, i
         tmp = ledger.path.with_name(f"{ledger.path.name}.{os.getpid()}.tmp")
         _write_lines(tmp, result.live, "w")
         os.replace(tmp, ledger.path)
-    result.sealed = segments.seal(ledger)  # the archive's oldest whole segments, compressed (verified above)
+    result.sealed = sealing.seal(ledger)  # the archive's oldest whole segments, compressed (verified above)
     anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))  # our own rewrite: the new head
     return result, before, ledger.path.stat().st_size
 

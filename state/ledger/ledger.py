@@ -134,15 +134,22 @@ class Ledger:
                                      "shorten the evidence or summary and try again")
                 lines.append(line)
                 out.append(rec)
+            heads: list[dict] = []
+
             def anchor_head(before: int) -> anchor.PreparedHead | None:
                 # written and fsynced while the records are; put in place only once they are durable
                 try:
                     head = anchor.head_now(self, held.get("chain"), len(lines), before)
                 except OSError:
                     return None  # the records are durable; the anchor lags behind them, which still verifies
+                heads.append(head)
                 return anchor.prepare_head(self, head)
 
             append_whole(self.path, "".join(lines).encode("utf-8"), anchor_head if trusted else None)
+            if heads and anchor.segments.live_due(heads[0]):
+                from . import sealing  # here: only the one append in 65,536 that seals loads it
+
+                sealing.after_append(self)
         return out
 
     def guard(self) -> dict:
@@ -227,17 +234,23 @@ class Ledger:
     def read(self, *, start: int = 0, start_line: int | None = None, include_archive: bool = False) -> ReadResult:
         """Read records from byte offset ``start`` (which is line ``start_line``, counted when not given);
         damaged lines are reported, never dropped silently."""
-        result = ReadResult()
-        if include_archive and start == 0:
-            from . import segments  # here: only full reads (rebuilds, verification) open closed segments
+        full = include_archive and start == 0
+        for _ in range(3):
+            result = ReadResult()
+            if full:
+                from . import segments  # here: only full reads (rebuilds, verification) open closed segments
 
-            segments.read_into(self, result)
-        files = ([self.archive_path] if include_archive and start == 0 else []) + [self.path]
-        for path in files:
-            if not path.exists():
-                continue
-            live = path == self.path
-            self._read_file(path, start if live else 0, start_line if live else 0, result)
+                moved = (segments.count(self), anchor._size(self.archive_path))
+                segments.read_into(self, result)
+            for path in ([self.archive_path] if full else []) + [self.path]:
+                if not path.exists():
+                    continue
+                live = path == self.path
+                self._read_file(path, start if live else 0, start_line if live else 0, result)
+            # a seal or compaction moves lines into a segment or the archive before it cuts the live file:
+            # read again when either changed meanwhile, so records moving are never missed
+            if not full or moved == (segments.count(self), anchor._size(self.archive_path)):
+                break
         return result
 
     def _read_file(self, path: Path, start: int, start_line: int | None, result: ReadResult) -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 DIR = "archive"
 RECORDS = 65536  # records per closed segment: cut at chain positions, so every clone cuts the same records
+MARGIN = 16384  # live lines kept beyond a whole segment before one is sealed (``sealing.seal_live``)
 LEVEL = 9
 FORMAT = 1
 TAMPERED = "TAMPERED"
@@ -224,71 +225,7 @@ def _atomic(path: Path, body: bytes) -> None:
         raise
 
 
-def _prefix(data: bytes, lines: int) -> int:
-    """The byte length of the first ``lines`` whole lines of ``data``; 0 when it has fewer."""
-    at = 0
-    for _ in range(lines):
-        nl = data.find(b"\n", at)
-        if nl < 0:
-            return 0
-        at = nl + 1
-    return at
-
-
-def due(ledger: "Ledger") -> bool:
-    """Does ``archive.jsonl`` hold a whole segment's lines (a seal to make, or one to finish)?"""
-    try:
-        with open(ledger.archive_path, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) >= RECORDS
-    except FileNotFoundError:
-        return False
-
-
-def seal(ledger: "Ledger") -> int:
-    """Seal whole segments from the head of ``archive.jsonl`` while it holds ``RECORDS`` lines; returns how
-    many. Call with the ledger lock held, after the chain was verified. The segment and its sidecar are
-    durable before the archive loses those lines: a crash in between leaves them twice (finished here
-    next time), never missing."""
-    from deploystate.state.errors import LedgerError
-
-    sealed = 0
-    while True:
-        try:
-            data = ledger.archive_path.read_bytes()
-        except FileNotFoundError:
-            return sealed
-        n = count(ledger)
-        if n:
-            sides, bad = sidecars(ledger)
-            if bad:
-                raise LedgerError(bad[0], "run `deploystate doctor`: restore the archive folder from a copy")
-            last = sides[-1]
-            done = _prefix(data, int(last.get("records") or 0))
-            if done and done == last.get("length") and chain.sha256_hex(data[:done]) == last.get("sha256"):
-                _atomic(ledger.archive_path, data[done:])  # a seal that stopped before the archive was cut
-                continue
-        end = _prefix(data, RECORDS)
-        if not end:
-            return sealed
-        body = data[:end]
-        try:
-            recs = [json.loads(line) for line in body.split(b"\n")[:-1]]
-        except ValueError as exc:
-            raise LedgerError(f"a line of {ledger.archive_path} is not a record: not sealed",
-                              "run `deploystate doctor`") from exc
-        wrong = [r.get("id") if isinstance(r, dict) else "?" for r in recs
-                 if not isinstance(r, dict) or chain.record_hash(r) != r.get("hash")]
-        if wrong:
-            raise LedgerError(f"archive records {wrong[:3]} do not match their hashes: not sealed",
-                              "run `deploystate doctor`")
-        packed = zlib.compress(body, LEVEL)
-        if zlib.decompress(packed) != body:
-            raise LedgerError("a closed segment did not decompress to its records: not sealed", "try again")
-        side = {"format": FORMAT, "segment": n, "records": len(recs), "first": recs[0].get("hash"),
-                "last": recs[-1].get("hash"), "length": len(body), "sha256": chain.sha256_hex(body),
-                "zlength": len(packed), "zsha256": chain.sha256_hex(packed)}
-        folder(ledger).mkdir(exist_ok=True)
-        _atomic(folder(ledger) / _name(n, "jsonl.z"), packed)
-        _atomic(folder(ledger) / _name(n, "json"), (chain.canonical(side) + "\n").encode("utf-8"))
-        _atomic(ledger.archive_path, data[end:])
-        sealed += 1
+def live_due(head: dict[str, Any]) -> bool:
+    """Does an anchored head count more live lines than a segment and its margin (O(1), every append)?"""
+    lines = head.get("live_lines")
+    return isinstance(lines, int) and lines > RECORDS + MARGIN

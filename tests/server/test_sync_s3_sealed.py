@@ -97,3 +97,18 @@ def test_a_copy_that_skipped_its_archive_sends_it_at_the_next_sync(s3, project: 
 
 def remote_anchor_digest(records: list[dict]) -> dict:
     return {"digest": remote_anchor.summary(records)["digest"]}
+
+
+def test_records_sealed_on_append_reach_s3_and_a_teammate(s3, project: Project, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live file's oldest segment sealed by an append (no compaction) still goes to S3 whole."""
+    monkeypatch.setattr(segments, "MARGIN", 2)
+    for i in range(SEG + 3):
+        project.ledger.append("attempt", {"summary": f"bump memory {i}", "outcome": "failed"})
+    assert segments.count(project.ledger) == 1
+    every = {r["id"]: r for r in project.ledger.read(include_archive=True).records}
+    assert not S3Ledger(URL, client=s3).sync(project.ledger).problems
+    assert _on_s3(s3) == every
+    mate = Ledger(tmp_path / "mate")
+    S3Ledger(URL, client=s3).sync(mate)
+    assert {r["id"]: r for r in mate.read(include_archive=True).records} == every and mate.verify().ok

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import anchor, chainmark, integrity, segments
+from deploystate.state.ledger import anchor, chainmark, integrity, sealing, segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.ledger import Ledger
@@ -92,7 +92,7 @@ def test_sealing_the_same_records_makes_the_same_bytes(project: Project, tmp_pat
         other.ensure()
         other.archive_path.write_bytes(lines)
         with other.locked():
-            assert segments.seal(other) == 1
+            assert sealing.seal(other) == 1
         made.append((seg_bytes := (other.dir / "archive" / "000000.jsonl.z").read_bytes(),
                      (other.dir / "archive" / "000000.json").read_bytes()))
         assert zlib.decompress(seg_bytes) == b"".join(lines.splitlines(keepends=True)[:SEG])
@@ -198,7 +198,7 @@ def test_a_seal_stopped_before_the_archive_was_cut_is_finished(project: Project)
     archive.write_bytes(raw0 + archive.read_bytes())  # as if segment 1 was written and the cut never happened
     assert project.ledger.verify().ok  # the same lines twice: duplicates, harmless
     with project.ledger.locked():
-        assert segments.seal(project.ledger) == 0
+        assert sealing.seal(project.ledger) == 0
     assert segments.count(project.ledger) == 2 and len(archive.read_text().splitlines()) == 4
     assert project.ledger.read(include_archive=True).records == before
 
@@ -284,7 +284,7 @@ def test_a_seal_stopped_before_the_anchor_moved_is_not_tampering(project: Projec
     before = sealed_later(project)
     monkeypatch.setattr(segments, "RECORDS", SEG)
     with project.ledger.locked():
-        assert segments.seal(project.ledger) == 2  # no anchor update after it
+        assert sealing.seal(project.ledger) == 2  # no anchor update after it
     assert "segments" not in anchor.read(project.ledger)["chain"]
     assert problems(project) == [] and project.ledger.read(include_archive=True).records == before
 

@@ -56,3 +56,18 @@ def test_records_compacted_before_the_first_sync_reach_the_ref_and_a_teammate(te
     assert {r["id"]: r for r in mate.ledger.read(include_archive=True).records} == every and mate.ledger.verify().ok
     again = sync(mine.root, mine.ledger)  # nothing comes back twice into the sealed copy
     assert again.fetched == 0 and not again.problems and len(mine.ledger.read().records) < len(every)
+
+
+def test_records_sealed_on_append_reach_the_ref_and_a_teammate(team: list[Project],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live file's oldest segment sealed by an append (no compaction) is in the commit and the mate's clone."""
+    mine, mate = team
+    monkeypatch.setattr(segments, "MARGIN", 2)
+    for i in range(SEG + 3):
+        mine.ledger.append("attempt", {"summary": f"bump memory {i}", "outcome": "failed"})
+    assert segments.count(mine.ledger) == 1
+    every = {r["id"]: r for r in mine.ledger.read(include_archive=True).records}
+    assert sync(mine.root, mine.ledger).pushed
+    assert remote_anchor_at(mine.root, REF, 10.0) == json.loads(json.dumps(remote_anchor.summary(every.values())))
+    assert sync(mate.root, mate.ledger).fetched == len(every)
+    assert {r["id"]: r for r in mate.ledger.read(include_archive=True).records} == every and mate.ledger.verify().ok

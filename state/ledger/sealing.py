@@ -1,0 +1,168 @@
+"""Sealing closed segments: from ``archive.jsonl`` (compaction) and from the live file by count (every append).
+
+Automatic sealing: when an append leaves ``ledger.jsonl`` holding more than ``segments.RECORDS + MARGIN``
+lines (the anchored head counts them, so the test is O(1)), the oldest whole segment is sealed under the
+ledger lock: ``archive.jsonl``'s lines (left by a compaction) then the first live lines up to
+``RECORDS``, in reading order, so the history reads the same sequence of lines as before. The lines are
+unchanged, every record keeps its hash, and readers already read segments first.
+
+Crash safety (each step is an atomic rename of an fsynced file): the data file, then its sidecar (which
+names how many bytes came from each file and their sha256), then the live file without those lines,
+then an empty ``archive.jsonl``, then the anchor. A crash leaves records twice (never missing), which
+every reader de-duplicates by id and the chain counts as duplicates; ``finish`` cuts them at the next
+seal, recognising the cut bytes by the sidecar's digests. Only a ledger that matches its anchor is
+sealed (sealing re-anchors, so it must never launder damage).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+
+from . import anchor, chain, segments
+from .segments import _atomic
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .ledger import Ledger
+
+def _prefix(data: bytes, lines: int) -> int:
+    """The byte length of the first ``lines`` whole lines of ``data``; 0 when it has fewer."""
+    at = 0
+    for _ in range(lines):
+        nl = data.find(b"\n", at)
+        if nl < 0:
+            return 0
+        at = nl + 1
+    return at
+
+
+def due(ledger: "Ledger") -> bool:
+    """Does ``archive.jsonl`` hold a whole segment's lines (a seal to make, or one to finish)?"""
+    try:
+        with open(ledger.archive_path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) >= segments.RECORDS
+    except FileNotFoundError:
+        return False
+
+
+def seal(ledger: "Ledger") -> int:
+    """Seal whole segments from the head of ``archive.jsonl`` while it holds ``RECORDS`` lines; returns how
+    many. Call with the ledger lock held, after the chain was verified. The segment and its sidecar are
+    durable before the archive loses those lines: a crash in between leaves them twice (finished here
+    next time), never missing."""
+    from deploystate.state.errors import LedgerError
+
+    sealed = 0
+    while True:
+        try:
+            data = ledger.archive_path.read_bytes()
+        except FileNotFoundError:
+            return sealed
+        n = segments.count(ledger)
+        if n:
+            sides, bad = segments.sidecars(ledger)
+            if bad:
+                raise LedgerError(bad[0], "run `deploystate doctor`: restore the archive folder from a copy")
+            last = sides[-1]
+            done = _prefix(data, int(last.get("records") or 0))
+            if done and done == last.get("length") and chain.sha256_hex(data[:done]) == last.get("sha256"):
+                _atomic(ledger.archive_path, data[done:])  # a seal that stopped before the archive was cut
+                continue
+        end = _prefix(data, segments.RECORDS)
+        if not end:
+            return sealed
+        write(ledger, n, data[:end])
+        _atomic(ledger.archive_path, data[end:])
+        sealed += 1
+
+
+def write(ledger: "Ledger", n: int, body: bytes, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Seal ``body`` (whole lines) as segment ``n``: every line parsed and re-hashed, compressed, checked by
+    decompressing, then the data file and its sidecar (with ``extra``) made durable; returns the sidecar."""
+    from deploystate.state.errors import LedgerError
+
+    try:
+        recs = [json.loads(line) for line in body.split(b"\n")[:-1]]
+    except ValueError as exc:
+        raise LedgerError("a line to seal is not a record: not sealed", "run `deploystate doctor`") from exc
+    wrong = [r.get("id") if isinstance(r, dict) else "?" for r in recs
+             if not isinstance(r, dict) or chain.record_hash(r) != r.get("hash")]
+    if wrong:
+        raise LedgerError(f"records {wrong[:3]} do not match their hashes: not sealed", "run `deploystate doctor`")
+    packed = zlib.compress(body, segments.LEVEL)
+    if zlib.decompress(packed) != body:
+        raise LedgerError("a closed segment did not decompress to its records: not sealed", "try again")
+    side = {"format": segments.FORMAT, "segment": n, "records": len(recs), "first": recs[0].get("hash"),
+            "last": recs[-1].get("hash"), "length": len(body), "sha256": chain.sha256_hex(body),
+            "zlength": len(packed), "zsha256": chain.sha256_hex(packed), **(extra or {})}
+    segments.folder(ledger).mkdir(exist_ok=True)
+    _atomic(segments.folder(ledger) / segments._name(n, "jsonl.z"), packed)
+    _atomic(segments.folder(ledger) / segments._name(n, "json"), (chain.canonical(side) + "\n").encode("utf-8"))
+    return side
+
+
+def _read(path: Any) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def finish(ledger: "Ledger") -> bool:
+    """Cut what a seal from the live file that stopped part-way left twice: the live file's and the
+    archive's bytes the last segment's sidecar names, when their sha256 says they are those. Lock held."""
+    sides, bad = segments.sidecars(ledger)
+    if bad or not sides or "live_sha256" not in sides[-1]:
+        return False
+    side, cut = sides[-1], False
+    for path, length, digest in ((ledger.path, side.get("live_length"), side.get("live_sha256")),
+                                 (ledger.archive_path, side.get("archive_length"), side.get("archive_sha256"))):
+        data = _read(path)
+        if isinstance(length, int) and 0 < length <= len(data) and chain.sha256_hex(data[:length]) == digest:
+            _atomic(path, data[length:])
+            cut = True
+    return cut
+
+
+def seal_live(ledger: "Ledger") -> int:
+    """Seal the oldest whole segment(s) while the live file holds more than ``RECORDS + MARGIN`` lines;
+    returns how many were sealed. Call with the ledger lock held; refuses (0) a ledger that does not match
+    its anchor, or whose files end in a torn line (the next writer quarantines it first)."""
+    held = anchor.read(ledger)
+    if anchor.problems(ledger, held):
+        return 0
+    changed = finish(ledger)
+    changed = bool(seal(ledger)) or changed  # whole segments a compaction left in archive.jsonl
+    archive, live = _read(ledger.archive_path), _read(ledger.path)
+    sealed = 0
+    while not (archive and not archive.endswith(b"\n")) and live.endswith(b"\n") \
+            and live.count(b"\n") > segments.RECORDS + segments.MARGIN:
+        end = _prefix(live, segments.RECORDS - archive.count(b"\n"))
+        extra = {"live_length": end, "live_sha256": chain.sha256_hex(live[:end])}
+        if archive:
+            extra.update(archive_length=len(archive), archive_sha256=chain.sha256_hex(archive))
+        write(ledger, segments.count(ledger), archive + live[:end], extra)
+        _atomic(ledger.path, live[end:])
+        if archive:
+            _atomic(ledger.archive_path, b"")
+        archive, live = b"", live[end:]
+        sealed += 1
+    if changed or sealed:
+        anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))
+    return sealed
+
+
+def after_append(ledger: "Ledger") -> int:
+    """The append path's seal, once the anchored head says the live file is due (``segments.live_due``).
+    A failure is said on stderr and never raised: the records appended are durable; the next append seals."""
+    from deploystate.state.errors import DeploystateError
+
+    try:
+        return seal_live(ledger)
+    except (OSError, DeploystateError) as exc:
+        print(f"deploystate: the ledger's oldest records were not sealed this time ({exc})", file=sys.stderr)
+        return 0
