@@ -171,7 +171,7 @@ def build(tmp: Path, records: int) -> dict[str, tuple]:
     claim.write_text("api deployed and verified working in production\n")
     head = sh("git", "rev-parse", "HEAD", cwd=still)
     shim = str(still / ".git" / "hooks" / "commit-msg")
-    push = [PY, "-I", "-m", "deploystate.hooks", "pre-push", "origin", "url"]  # as the shim runs it
+    push = install.shim_argv("pre-push", PY, install.regular_site(PY)) + ["origin", "url"]  # as the shim runs it
     refs = {b: f"refs/heads/{b} {head} refs/heads/{b} {'0' * 40}\n" for b in ("main", "feature")}
     cases.update({FLOOR: ([PY, "-c", "pass"], still, None, 0),
                   ISOLATED: ([PY, "-I", "-c", "pass"], still, None, 0),

@@ -1,9 +1,14 @@
 """Install the git hooks as small shell shims, chaining whatever hook was there before.
 
-A shim execs the Python that installed it (``sys.executable``) with
-``-I -m deploystate.hooks <hook>``: no PATH lookup, no wrapper script, so the
-hook costs one interpreter start, and isolated mode keeps the repository's own
-modules off the import path. An existing hook is moved aside to
+A shim execs the Python that installed it (``sys.executable``) in isolated mode:
+no PATH lookup, no wrapper script, so the hook costs one interpreter start, and the
+repository's own modules stay off the import path. A regular install (``pip install .``)
+runs ``-I -S`` with its site-packages directory put on ``sys.path`` by the shim
+(``shim_argv``): ``site`` and its ``.pth`` files cost every hook ~4M instructions
+(~10% of ``python -c pass``), and the hook needs nothing from site-packages but
+deploystate. When that import fails the hook refuses (post-commit only warns) and
+says to re-run the install. An editable install keeps ``-I -m deploystate.hooks``:
+its finder is a ``.pth`` that only ``site`` loads. An existing hook is moved aside to
 ``<hook>.pre-deploystate`` and run first with the same arguments and stdin;
 uninstalling moves it back. The hooks directory is whatever git says it is
 (``git rev-parse --git-path hooks``), so ``core.hooksPath`` (husky, lefthook and
@@ -75,8 +80,60 @@ def plain_message_check() -> str:
     ])
 
 
-def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
-    """The shell script installed as ``hook``."""
+# What a regular install's shim runs with -I -S -c: site-packages (argv[1]) on the path, then the entry point;
+# when deploystate cannot be imported from there, a readable reason and the hook's failure status (argv[2]).
+BOOT = r"""import sys
+site, fail = sys.argv.pop(1), int(sys.argv.pop(1))
+sys.path.append(site)
+try:
+    from deploystate.hooks.__main__ import main
+except BaseException as exc:
+    hook = sys.argv[1] if len(sys.argv) > 1 else "git"
+    sys.stderr.write(f"deploystate: the {hook} hook cannot import deploystate from {site} "
+                     f"({type(exc).__name__}: {exc}), so it cannot judge this" + ("; refusing" if fail else "")
+                     + ".\n  next: re-run `deploystate hooks install --git` with the Python that has deploystate "
+                     "installed (or remove the hooks: `deploystate hooks uninstall --git`).\n")
+    sys.exit(fail)
+sys.exit(main())
+"""
+# Run by the target Python: its site-packages directory when deploystate is a regular install there (the
+# package's own files beside its dist-info), else nothing (an editable install: its finder needs site).
+SITE_PROBE = """import glob, os, deploystate
+site = os.path.dirname(os.path.dirname(os.path.abspath(deploystate.__file__)))
+regular = os.path.isfile(os.path.join(site, "deploystate", "hooks", "__main__.py")) and glob.glob(
+    os.path.join(glob.escape(site), "deploystate-*.dist-info"))
+print(site if regular else "")
+"""
+
+
+def regular_site(python: str) -> str | None:
+    """The site-packages directory of ``python``'s regular install of deploystate, or None (editable, or
+    ``python`` cannot say: the shim then runs ``-I -m`` as before)."""
+    if python == sys.executable:
+        namespace: dict = {}
+        import contextlib
+        import io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(SITE_PROBE, namespace)  # noqa: S102 - our own constant, the same text the subprocess runs
+        return out.getvalue().strip() or None
+    from deploystate.state.git.proc import run
+    try:
+        done = run([python, "-I", "-c", SITE_PROBE], timeout=60)
+    except Exception:  # noqa: BLE001 - an interpreter that cannot answer gets the -I -m shim
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def shim_argv(hook: str, python: str, site: str | None) -> list[str]:
+    """The interpreter's command line a shim runs for ``hook`` (git's arguments follow)."""
+    if site is None:
+        return [python, "-I", "-m", "deploystate.hooks", hook]
+    return [python, "-I", "-S", "-c", BOOT, site, "0" if hook in NEVER_BLOCK else "1", hook]
+
+
+def shim_text(hook: str, python: str, project_rel: str | None = None, site: str | None = None) -> str:
+    """The shell script installed as ``hook``; ``site``: see ``shim_argv``."""
     py = shlex.quote(python)
     fail = "0" if hook in NEVER_BLOCK else "1"
     lines = [
@@ -98,7 +155,7 @@ def shim_text(hook: str, python: str, project_rel: str | None = None) -> str:
     lines.append(f'prev="${{0%/*}}/{hook}{SUFFIX}"')
     # -I (isolated mode): neither the repository (the working directory) nor PYTHONPATH is on the import
     # path, so a broken or shadowing app module (token.py, json.py, signal.py) cannot break the hook.
-    run = f'"$PY" -I -m deploystate.hooks {hook} "$@"'
+    run = " ".join(['"$PY"', *map(shlex.quote, shim_argv(hook, python, site)[1:]), '"$@"'])
     if hook in STDIN_HOOKS:
         lines += [
             "# git writes the pushed refs on stdin once: keep them for both hooks.",
@@ -155,6 +212,7 @@ def install(top: Path, *, python: str | None = None, project_root: Path | None =
             hooks: tuple[str, ...] = GIT_HOOKS) -> list[str]:
     """Install (or refresh) the shims; return one line per hook saying what was done."""
     python = python or sys.executable
+    site = regular_site(python)
     rel = None
     if project_root is not None and project_root.resolve() != top.resolve():
         rel = str(project_root.resolve().relative_to(top.resolve()))
@@ -175,7 +233,7 @@ def install(top: Path, *, python: str | None = None, project_root: Path | None =
                 action = f"installed; the existing hook now runs first from {saved.name}"
         else:
             action = "installed"
-        _write_executable(path, shim_text(hook, python, rel))
+        _write_executable(path, shim_text(hook, python, rel, site))
         report.append(f"{hook}: {action} ({path})")
     return report
 
