@@ -20,15 +20,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import segments
+from .flock import Flock
 from .reading import hash_ending_at
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
-    from typing import Any, Iterator
+    from typing import Any
 
     from .ledger import Ledger
 
@@ -94,15 +94,9 @@ def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None
         raise
 
 
-@contextmanager
-def _locked(ledger: "Ledger") -> Iterator[None]:
-    ledger.anchor_dir.mkdir(parents=True, exist_ok=True)
-    with open(ledger.anchor_dir / LOCK, "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+def _locked(ledger: "Ledger") -> Flock:
+    """``with _locked(ledger):`` holds ``anchor.lock`` (the anchor's directory created)."""
+    return Flock(ledger.anchor_dir / LOCK)
 
 
 def update_locked(ledger: "Ledger", section: str, value: Any, *, durable: bool = True) -> None:

@@ -8,18 +8,17 @@ archive written by compaction and the quarantine of torn lines sit beside it.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
-    from typing import Any, Iterator
+    from typing import Any
 
 from . import anchor, chain
 from .durable import append_whole
+from .flock import Flock
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
@@ -75,15 +74,9 @@ class Ledger:
                     fh.write(("" if not have or have[-1] == "" else "\n") + "\n".join(missing) + "\n")
         self.path.touch(exist_ok=True)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+b") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    def locked(self) -> Flock:
+        """``with ledger.locked():`` holds the ledger's write lock (its directory created)."""
+        return Flock(self.lock_path)
 
     # -- writing -------------------------------------------------------------
     def append(self, kind: str, payload: dict[str, Any], *, author: dict[str, Any] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,24 @@ def shop(git_repo: GitRepo, git_remote: Path) -> Shop:
     git_repo.git("push", "-q", "origin", "main")
     install.install(git_repo.path, python=sys.executable)
     return Shop(git_repo, git_remote)
+
+
+def regular_site_dir(tmp_path: Path) -> Path:
+    """site-packages as `pip install .` lays deploystate out (the checkout's packages, linked) beside a
+    dist-info directory; no editable finder and nothing else."""
+    import deploystate
+    from deploystate import hooks, platforms, server, state, verify
+
+    site = tmp_path / "site-packages"
+    pkg = site / "deploystate"
+    pkg.mkdir(parents=True)
+    top = Path(deploystate.__file__).parent
+    for name in ("__init__.py", "tomlsubset.py"):
+        shutil.copy(top / name, pkg / name)
+    for sub in (hooks, platforms, server, state, verify):
+        (pkg / sub.__name__.rpartition(".")[2]).symlink_to(Path(sub.__path__[0]), target_is_directory=True)
+    (site / "deploystate-0.0.dist-info").mkdir()
+    return site
 
 
 def run_hook(args: list[str], *, cwd: Path, input: str = "", env: dict[str, str] | None = None

@@ -3,36 +3,42 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
-from .conftest import AGENT
+from .conftest import AGENT, regular_site_dir
 
 FORBIDDEN = ("pydantic", "git", "mcp", "boto3", "botocore", "kubernetes", "docker", "deploystate.state.config.config",
              "deploystate.state.config.checks", "deploystate.platforms", "deploystate.verify", "deploystate.server")
 
+# The hook's process as a regular install's shim starts it (-I -S, its site-packages appended; here a
+# site-packages laid out as `pip install .` does, so neither site, the editable finder nor coverage loads
+# anything first); the probe itself imports nothing, and writes the modules loaded when the hook returns.
 PROBE = """
-import io, json, sys
+import sys
+site, stdin, out = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
+sys.path.append(site)
+sys.stdin = open(stdin, encoding="utf-8")
 from deploystate.hooks.__main__ import main
-args, stdin, out = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
-sys.stdin = io.StringIO(stdin)
-rc = main(args)
-json.dump({"rc": rc, "modules": sorted(sys.modules)}, open(out, "w"))
+rc = main(sys.argv[1:])
+with open(out, "w", encoding="utf-8") as fh:
+    fh.write("\\n".join([str(rc), *sorted(sys.modules)]))
 """
 
 
 def _modules(shop, tmp_path, args: list[str], stdin: str = "") -> tuple[int, list[str]]:
-    out = tmp_path / "modules.json"
-    # Not under coverage (tools/test.sh measures subprocesses): coverage itself imports tomllib and more.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
-    res = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), stdin, str(out)], cwd=shop.path,
-                         capture_output=True, text=True, timeout=60, env=env)
+    out, given = tmp_path / "modules.txt", tmp_path / "stdin.txt"
+    given.write_text(stdin, encoding="utf-8")
+    site = tmp_path / "site-packages"
+    if not site.is_dir():
+        regular_site_dir(tmp_path)
+    res = subprocess.run([sys.executable, "-I", "-S", "-c", PROBE, str(site), str(given), str(out), *args],
+                         cwd=shop.path, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
-    data = json.loads(out.read_text())
-    return data["rc"], data["modules"]
+    rc, *modules = out.read_text(encoding="utf-8").split("\n")
+    return int(rc), modules
 
 
 def _assert_light(modules: list[str]) -> None:
@@ -104,8 +110,11 @@ def test_agent_hooks_are_light(unverified, tmp_path, event, payload):
 
 # What a warm, allowed decision does not need: tomllib (deploystate.tomlsubset reads the config), hashlib's
 # OpenSSL (the cache digest uses the small sha256 module), typing and datetime (annotations and time
-# arithmetic only). Each is a few ms of every push; the refusal and cold paths may still load them.
-STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime")
+# arithmetic only), contextlib and threading (the locks are state/ledger/flock.py and _thread's), runpy and
+# importlib.util (a regular install's shim runs -c, not -m). Each is a few ms of every push; the refusal
+# and cold paths may still load them.
+STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime", "contextlib", "threading", "runpy",
+                 "importlib.util")
 
 
 def test_judged_push_and_pre_tool_push_load_no_startup_heavy_module(shop, tmp_path):

@@ -7,30 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import deploystate
-from deploystate import hooks, platforms, server, state, verify
 from deploystate.hooks.git import install
 
-from .conftest import AGENT
-
-
-def _site(tmp_path: Path) -> Path:
-    """site-packages as `pip install .` lays deploystate out (the checkout's packages, linked) beside a
-    dist-info directory; no editable finder and nothing else."""
-    site = tmp_path / "site-packages"
-    pkg = site / "deploystate"
-    pkg.mkdir(parents=True)
-    top = Path(deploystate.__file__).parent
-    for name in ("__init__.py", "tomlsubset.py"):
-        shutil.copy(top / name, pkg / name)
-    for sub in (hooks, platforms, server, state, verify):
-        (pkg / sub.__name__.rpartition(".")[2]).symlink_to(Path(sub.__path__[0]), target_is_directory=True)
-    (site / "deploystate-0.0.dist-info").mkdir()
-    return site
+from .conftest import AGENT, regular_site_dir as _site
 
 
 @pytest.fixture
