@@ -8,12 +8,17 @@ ledger and the MCP tools can use them without knowing the platform.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
 from deploystate.state.config.config import ServiceBase
 from deploystate.state.plain import Frozen, Record, as_dict
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .contract import Platform
 
 Progress = Callable[[str], None]
 
@@ -95,17 +100,11 @@ class RestartResult(Record):
         return as_dict(self)  # type: ignore[return-value]
 
 
-@runtime_checkable
-class Platform(Protocol):
-    name: str
+def __getattr__(name: str) -> object:
+    """``Platform``, the Protocol every adapter meets (platforms/contract.py), built on first use: typing's
+    Protocol costs every process that only observes ~15M instructions."""
+    if name == "Platform":
+        from .contract import Platform
 
-    def restart(self, svc: ServiceRef, strategy: str, *, timeout: float,
-                progress: Progress | None = None) -> RestartResult: ...
-
-    def observe(self, svc: ServiceRef, *, timeout: float) -> Observation: ...
-
-    def logs(self, svc: ServiceRef, *, since: datetime | None, previous: bool = False,
-             timeout: float) -> Iterator[str]: ...
-
-    def rollback(self, svc: ServiceRef, to: str | None, *, timeout: float,
-                 progress: Progress | None = None) -> RestartResult: ...
+        return Platform
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 from contextlib import contextmanager
-from typing import Any, Iterator
+TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
+if TYPE_CHECKING:
+    from typing import Any, Iterator
+
+    from .base import Platform
 
 from deploystate.state.errors import ConfigError
 from deploystate.state.config.extras import require_platform
-
-from .base import Platform
 
 # name -> "module:Class"; the class is constructed with keyword options (transports, endpoints).
 PLATFORMS: dict[str, str] = {

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 from deploystate.state.errors import PlatformError
 from deploystate.state.ledger.ids import parse_iso

@@ -8,8 +8,9 @@ before anything runs or is written. Standard library only: ``find_spec`` imports
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-from typing import Any, Iterable
+TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 from deploystate.state.errors import ConfigError
 
@@ -33,6 +34,8 @@ def installed(extra: str) -> bool:
 
 
 def _findable(module: str) -> bool:
+    from importlib.util import find_spec  # here: importlib.util costs a command-platform process ~1.7M instructions
+
     try:
         return find_spec(module) is not None
     except (ImportError, ValueError):

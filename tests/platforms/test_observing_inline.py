@@ -19,7 +19,7 @@ def test_only_services_that_need_io_get_a_thread(tmp_path, monkeypatch):
             started.append(self.name)
             super().start()
 
-    monkeypatch.setattr(observing.threading, "Thread", Counting)
+    monkeypatch.setattr(threading, "Thread", Counting)  # observing imports threading when a thread is needed
     services = {"plain": CommandService(platform="command", restart_cmd=["true"]),
                 "asked": CommandService(platform="command", restart_cmd=["true"], observe_cmd=["echo", "state=running"])}
 
