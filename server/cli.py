@@ -8,7 +8,6 @@ libraries inside their functions so ``deploystate --help`` stays fast.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
@@ -17,6 +16,10 @@ from deploystate import __version__
 from deploystate.state.errors import DeploystateError
 
 from .colour import COLOR_MODES, set_mode
+
+TYPE_CHECKING = False  # argparse is imported where the parser is built (server/fastargs.py skips it)
+if TYPE_CHECKING:
+    import argparse
 
 ROOT_HELP = "repository root holding deploystate.toml (default: search upward from the current directory)"
 
@@ -50,6 +53,8 @@ def chosen_command(argv: list[str]) -> str | None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``only``, just that sub-command's (a command run imports its own module,
     not the twenty others: about 0.1 s of every run). Its help and errors are the same either way."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="deploystate", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Know what is really running, restart what a change affects, and verify it from evidence.")
@@ -67,6 +72,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _shared_options(child: argparse.ArgumentParser) -> None:
     """--root and --color work after the sub-command too; SUPPRESS keeps a value given before it."""
+    import argparse
+
     taken = {opt for action in child._actions for opt in action.option_strings}
     if "--root" not in taken:
         child.add_argument("--root", default=argparse.SUPPRESS, help=ROOT_HELP)
@@ -80,12 +87,17 @@ def _shared_options(child: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     completing = "_ARGCOMPLETE" in os.environ
-    parser = build_parser(None if completing else chosen_command(sys.argv[1:] if argv is None else argv))
-    if completing:  # only while the shell asks for completions: no cost otherwise
-        import argcomplete
+    words = sys.argv[1:] if argv is None else list(argv)
+    from .fastargs import parse
 
-        argcomplete.autocomplete(parser)
-    args = parser.parse_args(argv)
+    args = None if completing else parse(words)  # `state`, `render`: no parser built
+    if args is None:
+        parser = build_parser(None if completing else chosen_command(words))
+        if completing:  # only while the shell asks for completions: no cost otherwise
+            import argcomplete
+
+            argcomplete.autocomplete(parser)
+        args = parser.parse_args(argv)
     set_mode(getattr(args, "color", None))
     if not getattr(args, "func", None):
         parser.print_help()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from typing import Any, Callable
 
 from deploystate.state.config.project import Project
 
-RAW = argparse.RawDescriptionHelpFormatter
+# argparse only where a parser is built: `state` and `render` run without it (server/fastargs.py), and argparse
+# (with gettext, locale, shutil) costs such a process ~25M instructions; typing's names are annotations only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any, Callable
 
 
 def project_from(args: argparse.Namespace) -> Project:
@@ -44,12 +46,14 @@ def arg(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 def command(sub: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int] | None, *,
             json: bool = False, arguments: tuple = (), defaults: dict[str, Any] | None = None,
-            formatter_class: type = RAW, **parser: Any) -> argparse.ArgumentParser:
+            formatter_class: type | None = None, **parser: Any) -> argparse.ArgumentParser:
     """Register the sub-command ``name``, declared in one call: its help, description and epilog
     (``parser``), its ``arguments`` (``arg(...)``) in the order ``--help`` lists them, ``--json`` last when
     ``json``, and ``func(args) -> exit code`` (with any other ``defaults``) as what runs it. Every command module registers through this,
     so the parts they share (formatter, --json, how the function is attached) are written once."""
-    p = sub.add_parser(name, formatter_class=formatter_class, **parser)
+    import argparse
+
+    p = sub.add_parser(name, formatter_class=formatter_class or argparse.RawDescriptionHelpFormatter, **parser)
     for flags, options in arguments:
         p.add_argument(*flags, **options)
     if json:
@@ -70,6 +74,8 @@ def actions(parser: argparse.ArgumentParser, dest: str, *, required: bool = Fals
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     """Print ``data`` as JSON with --json, else ``text``."""
     if getattr(args, "json", False):
+        import json
+
         json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
         sys.stdout.write("\n")
     else:

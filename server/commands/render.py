@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False  # argparse only builds the parser (register): a run need not import it
+if TYPE_CHECKING:
+    import argparse
+
 import re
 import shlex
 import sys

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
+TYPE_CHECKING = False  # argparse only builds the parser (register): a run need not import it
+if TYPE_CHECKING:
+    import argparse
+
 import sys
 
 from deploystate.state.config.project import Project
@@ -13,6 +16,8 @@ from ._common import arg, command, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    import argparse
+
     command(sub, "state", run, json=True,
             help="show the current deployment state",
             description="Show per service the running commit, drift against HEAD (\"committed, not "
