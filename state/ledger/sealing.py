@@ -135,6 +135,7 @@ def seal_live(ledger: "Ledger") -> int:
     held = anchor.read(ledger)
     if anchor.problems(ledger, held):
         return 0
+    kept = _before(ledger)
     changed = finish(ledger)
     changed = bool(seal(ledger)) or changed  # whole segments a compaction left in archive.jsonl
     archive, live = _read(ledger.archive_path), _read(ledger.path)
@@ -153,16 +154,64 @@ def seal_live(ledger: "Ledger") -> int:
         sealed += 1
     if changed or sealed:
         anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))
+        try:
+            _after(ledger, *kept)
+        except Exception:  # noqa: BLE001 - derived files only: forgotten, each is rebuilt by its next reader
+            from deploystate.state.memory import memindex
+            from deploystate.state.view import cache
+
+            (ledger.dir / cache.CACHE).unlink(missing_ok=True)
+            memindex.drop(ledger)
     return sealed
+
+
+def _before(ledger: "Ledger") -> tuple[Any, Any]:
+    """The projection and the chain's verdict, current with the files before the seal (both are kept up
+    to date by every append, so this reads only what they have not seen yet)."""
+    from deploystate.state.view import cache
+
+    from . import chainmark
+
+    loaded = cache.load(ledger)
+    status = chainmark.check(ledger)
+    mark = chainmark._read_mark(ledger) if status.ok and not status.problems else None
+    return (None if loaded.problems else loaded.state), mark
+
+
+def _after(ledger: "Ledger", state: Any, mark: Any) -> None:
+    """Re-key what a seal moved under: the same records in the same order, so the projection and a verdict
+    of the chain that held before still hold; the memory index (it points into the files) is rebuilt now,
+    so the appends after this one stay incremental."""
+    from deploystate.state.memory import memindex
+    from deploystate.state.view import cache
+
+    from . import chainmark
+    from .reading import hash_ending_at
+
+    size = anchor._size(ledger.path)
+    tail, lines = hash_ending_at(ledger.path, size), anchor._count(ledger.path, 0, size)
+    if state is not None:
+        cache.write_cache(ledger, state, size, tail, lines)
+    content = mark.get("content") if isinstance(mark, dict) else None
+    got = chainmark._digests(ledger, [size] if size else []) if isinstance(content, dict) else None
+    if got is not None:
+        records = segments.sealed_records(ledger) + anchor._count(ledger.archive_path, 0,
+                                                                   anchor._size(ledger.archive_path)) + lines
+        new = {"size": size, "ends": [size] if size else [], "live": got[0], "archive": got[1], "tail": tail,
+               "lines": lines, "records": records, "forks": content.get("forks", 0),
+               "duplicates": content.get("duplicates", 0)}
+        chainmark._write_mark(ledger, chainmark._fingerprint(ledger.path), size,
+                              segments.archive_key(ledger, chainmark._fingerprint(ledger.archive_path)), tail,
+                              True, [], lines, new)
+    memindex.drop(ledger)
+    memindex.load(ledger)
 
 
 def after_append(ledger: "Ledger") -> int:
     """The append path's seal, once the anchored head says the live file is due (``segments.live_due``).
     A failure is said on stderr and never raised: the records appended are durable; the next append seals."""
-    from deploystate.state.errors import DeploystateError
-
     try:
         return seal_live(ledger)
-    except (OSError, DeploystateError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the append was acknowledged: raising now would say it was not
         print(f"deploystate: the ledger's oldest records were not sealed this time ({exc})", file=sys.stderr)
         return 0

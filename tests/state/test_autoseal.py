@@ -167,3 +167,32 @@ def test_a_full_read_during_a_seal_misses_nothing(project: Project, monkeypatch:
     monkeypatch.setattr(segments, "read_into", sealing_meanwhile)
     got = led.read(include_archive=True)
     assert segments.count(led) == 1 and len({r["id"] for r in got.records}) == SEG + MARGIN + 1
+
+
+def test_the_seal_rekeys_the_projection_and_the_chain_verdict_instead_of_replaying(project: Project) -> None:
+    """After the sealing append the projection cache and the chain mark still apply: no replay, no full check."""
+    attempts(project, SEG + MARGIN + 1)
+    led = project.ledger
+    assert segments.count(led) == 1
+    loaded = cache.load(led)
+    assert not loaded.rebuilt and loaded.state == projection.build(led.read(include_archive=True).records)
+    status = chainmark.check(led)
+    assert status.ok and status.how == "unchanged"
+    assert chainmark.check(led, deep=True).ok
+
+
+def test_a_link_broken_before_the_seal_stays_broken_after_it(project: Project) -> None:
+    """A record re-hashed in place (its child no longer links to it) is sealed as it is and still fails the chain."""
+    attempts(project, SEG + MARGIN)
+    led = project.ledger
+    from deploystate.state.ledger import chain
+
+    lines = led.path.read_text().splitlines()
+    rec = json.loads(lines[2])
+    rec["payload"]["summary"] = "edited"
+    lines[2] = chain.canonical(chain.seal(rec))
+    led.path.write_text("\n".join(lines) + "\n")
+    chainmark.check(led)
+    attempts(project, 1, SEG + MARGIN)
+    assert not led.verify().ok and not chainmark.check(led).ok
+    assert fresh_problems(project)
