@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 
     from .ledger import Ledger
 
-def _prefix(data: bytes, lines: int) -> int:
-    """The byte length of the first ``lines`` whole lines of ``data``; 0 when it has fewer."""
-    at = 0
+
+def _prefix(data: bytes, lines: int, start: int = 0) -> int:
+    """Where the ``lines`` whole lines of ``data`` from ``start`` end (from 0: the byte length of the first
+    ``lines``); 0 when there are fewer."""
+    at = start
     for _ in range(lines):
         nl = data.find(b"\n", at)
         if nl < 0:
@@ -139,19 +141,28 @@ def seal_live(ledger: "Ledger") -> int:
     changed = finish(ledger)
     changed = bool(seal(ledger)) or changed  # whole segments a compaction left in archive.jsonl
     archive, live = _read(ledger.archive_path), _read(ledger.path)
-    sealed = 0
-    while not (archive and not archive.endswith(b"\n")) and live.endswith(b"\n") \
-            and live.count(b"\n") > segments.RECORDS + segments.MARGIN:
-        end = _prefix(live, segments.RECORDS - archive.count(b"\n"))
-        extra = {"live_length": end, "live_sha256": chain.sha256_hex(live[:end])}
+    if (archive and not archive.endswith(b"\n")) or not live.endswith(b"\n"):
+        return 0
+    # Every due segment is written first, then each file is cut once. Each sidecar names the live bytes
+    # taken up to its own end, from the live file as it is now (and the whole archive): ``finish`` cuts
+    # what the last one names, so a crash between two of them still loses and keeps nothing twice.
+    import hashlib
+
+    left, at, sealed, taken = live.count(b"\n"), 0, 0, hashlib.sha256()
+    first = archive
+    while left > segments.RECORDS + segments.MARGIN:
+        want = segments.RECORDS - first.count(b"\n")
+        end = _prefix(live, want, at)
+        taken.update(memoryview(live)[at:end])
+        extra = {"live_length": end, "live_sha256": taken.copy().hexdigest()}
         if archive:
             extra.update(archive_length=len(archive), archive_sha256=chain.sha256_hex(archive))
-        write(ledger, segments.count(ledger), archive + live[:end], extra)
-        _atomic(ledger.path, live[end:])
+        write(ledger, segments.count(ledger), first + live[at:end], extra)
+        left, at, first, sealed = left - want, end, b"", sealed + 1
+    if sealed:
+        _atomic(ledger.path, live[at:])
         if archive:
             _atomic(ledger.archive_path, b"")
-        archive, live = b"", live[end:]
-        sealed += 1
     if changed or sealed:
         anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))
         try:

@@ -196,3 +196,34 @@ def test_a_link_broken_before_the_seal_stays_broken_after_it(project: Project) -
     attempts(project, 1, SEG + MARGIN)
     assert not led.verify().ok and not chainmark.check(led).ok
     assert fresh_problems(project)
+
+
+@pytest.mark.parametrize("step", range(8))
+def test_a_batch_sealing_several_segments_stopped_anywhere_loses_nothing(
+        project: Project, monkeypatch: pytest.MonkeyPatch, step: int) -> None:
+    """One append of many records seals three segments, then cuts the live file once; dying after any file
+    leaves every record readable and trusted, and later appends hold each exactly once."""
+    batch = [{"kind": "attempt", "payload": {"summary": f"pull {i}", "outcome": "failed"}} for i in range(3 * SEG + MARGIN + 1)]
+    calls = {"n": 0}
+    real_atomic = sealing._atomic
+
+    def dying_atomic(path, body):  # noqa: ANN001
+        calls["n"] += 1
+        if calls["n"] > step:
+            raise Crash()
+        real_atomic(path, body)
+
+    monkeypatch.setattr(sealing, "_atomic", dying_atomic)
+    monkeypatch.setattr(anchor, "set_head", lambda *a: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        project.ledger.append_many(batch)
+    monkeypatch.undo()
+    monkeypatch.setattr(segments, "RECORDS", SEG)
+    monkeypatch.setattr(segments, "MARGIN", MARGIN)
+    led = project.ledger
+    every = {r["id"]: r for r in led.read(include_archive=True).records}
+    assert len(every) == len(batch) and led.verify().ok and fresh_problems(project) == []
+    every.update(attempts(project, 2 * SEG))
+    assert {r["id"]: r for r in led.read(include_archive=True).records} == every
+    assert sorted(lines_everywhere(project)) == sorted(every)
+    assert led.verify().ok and fresh_problems(project) == [] and segments.count(led) >= 3
