@@ -85,12 +85,25 @@ def _shared_options(child: argparse.ArgumentParser) -> None:
                 _shared_options(grandchild)
 
 
+def one_shot() -> None:
+    """No cyclic garbage collection for the rest of this process: `state` and `render` end within a second
+    and leave few cycles (the exit frees them), while the collector's passes over every object the imports
+    made cost such a process ~20M instructions. Only the console script's process, never a caller of main."""
+    import gc
+
+    gc.disable()
+
+
 def main(argv: list[str] | None = None) -> int:
     completing = "_ARGCOMPLETE" in os.environ
     words = sys.argv[1:] if argv is None else list(argv)
-    from .fastargs import parse
+    from . import fastargs
 
-    args = None if completing else parse(words)  # `state`, `render`: no parser built
+    args = None
+    if not completing and fastargs.simple(words) is not None:  # `state`, `render`: no parser built
+        if argv is None:  # the console script's one-shot process (not a caller's): see one_shot
+            one_shot()
+        args = fastargs.parse(words)
     if args is None:
         parser = build_parser(None if completing else chosen_command(words))
         if completing:  # only while the shell asks for completions: no cost otherwise

@@ -25,6 +25,15 @@ SIMPLE: dict[str, tuple[dict[str, object], dict[str, tuple[str, object]]]] = {
 
 def parse(words: list[str]) -> types.SimpleNamespace | None:
     """argparse's Namespace for ``words`` (what follows `deploystate`) when they are a simple line, else None."""
+    values = simple(words)
+    if values is None:
+        return None
+    values["func"] = importlib.import_module(f"deploystate.server.commands.{values['command']}").run
+    return types.SimpleNamespace(**values)
+
+
+def simple(words: list[str]) -> dict[str, object] | None:
+    """``parse``'s answer without ``func`` (imports nothing), or None."""
     values: dict[str, object] = {"root": None, "color": None}
     rest = iter(words)
     flags = None
@@ -42,7 +51,4 @@ def parse(words: list[str]) -> types.SimpleNamespace | None:
             values.update(command=word, **defaults)
         else:
             return None
-    if flags is None:
-        return None
-    values["func"] = importlib.import_module(f"deploystate.server.commands.{values['command']}").run
-    return types.SimpleNamespace(**values)
+    return values if flags is not None else None

@@ -39,6 +39,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from deploystate.state.view import cache
+
+    if cache.holding():  # a caller that holds the projection already (a server): as it is
+        return _run(args)
+    # The state file re-rendered after observing and this view both load the projection: the second load
+    # takes the first's state from memory (a marshal copy, checked against the ledger's tail) instead of
+    # parsing and hashing the cache file again. Nothing is appended here, so no write is deferred.
+    cache.hold_writes(True)
+    try:
+        return _run(args)
+    finally:
+        cache.flush_held()
+        cache.hold_writes(False)
+
+
+def _run(args: argparse.Namespace) -> int:
     from deploystate.state.config.config import load_config
     from deploystate.state.view.view import build_view
 

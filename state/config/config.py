@@ -16,7 +16,6 @@ from .fields import Invalid, Model
 from .models import (PLATFORMS, SERVICE_MODELS, SERVICE_NAME, STRATEGIES, WORKLOAD_KINDS, AllServicesRule,  # noqa: F401
                      CommandService, ComposeService, Config, DockerService, EcsService, HooksSettings,
                      KubernetesService, ProjectSettings, Revision, ServiceBase)
-from .tomllines import line_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,6 +62,8 @@ def _explain(err: dict[str, Any], text: str, path: Path, data: Any = None) -> Co
         msg = f"{msg} (got {err.get('input')!r})"
     elif str(err.get("type", "")).endswith(("_type", "_parsing")) and "input" in err:
         msg = f"{msg} (got {err['input']!r:.80})"
+    from .tomllines import line_of  # an error's line only: a valid config never needs it
+
     line = line_of(text, loc)
     where = f"{path}:{line}" if line else str(path)
     return ConfigError(f"{where}: {key or '(top level)'}: {msg}",

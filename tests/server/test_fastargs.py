@@ -46,3 +46,14 @@ def test_the_common_lines_need_no_parser(words: list[str]) -> None:
 def test_anything_else_goes_to_argparse(words: list[str]) -> None:
     """Help, other options, abbreviations and other commands are left to argparse (its help and errors)."""
     assert fastargs.parse(words) is None
+
+
+def test_a_caller_of_main_keeps_the_garbage_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the console script's own process turns cyclic collection off; main(argv) called in a process leaves it on."""
+    import gc
+    import types
+
+    monkeypatch.setattr(fastargs, "parse", lambda words: types.SimpleNamespace(color=None, func=lambda args: 0))
+    assert gc.isenabled()
+    assert cli.main(["state"]) == 0
+    assert gc.isenabled()

@@ -101,3 +101,33 @@ def test_state_observing_a_command_service_imports_only_the_command_adapter(comm
     assert got["rc"] == 0
     assert "deploystate.platforms.command.command" in got["end"]  # the runtime was asked
     assert _loaded(got["end"], SDKS) == []
+
+
+# What `state` and `render` must not import (issue 13: <= 3x `python -c pass`): the parser machinery, typing,
+# the threads and processes a runtime answering at once does not need, strptime's locale tables, the config's
+# pydantic twins. Each was once on this path; a module that comes back fails here.
+NOT_IN_STATE = ("argparse", "gettext", "locale", "shutil", "bz2", "lzma", "typing", "threading", "subprocess",
+                "_strptime", "calendar", "importlib.util", "dataclasses", "inspect", "pydantic", "tomllib",
+                "deploystate.platforms.contract", "deploystate.state.config.tomllines")
+
+
+@pytest.fixture
+def instant_service(git_repo):
+    """A repository with one command-platform service without observe_cmd (its runtime answers at once), deployed."""
+    true = shutil.which("true") or "true"
+    config = (f'[project]\nname = "lean"\n\n[services.web]\nplatform = "command"\npaths = ["web/**"]\n'
+              f'restart_cmd = ["{true}"]\n')
+    head = git_repo.commit("web", {"deploystate.toml": config, "web/app.py": "# web\n"})
+    record(Project.discover(git_repo.path), "deploy", {"service": "web", "commit": head, "strategy": "command",
+                                                       "platform": "command", "status": "restarted"}, commit=head)
+    return git_repo.path
+
+
+@pytest.mark.parametrize("argv", [["state"], ["state", "--json"], ["render"], ["state", "--no-observe"]])
+def test_state_and_render_import_nothing_heavy(instant_service, tmp_path, argv):
+    """`state` (observing) and `render` import no parser, typing, thread, process, locale or pydantic module."""
+    got = _run(instant_service, tmp_path, *argv)
+    bare = subprocess.run([sys.executable, "-I", "-c", "import sys; print(' '.join(sys.modules))"], capture_output=True,
+                          text=True, timeout=60).stdout.split()  # what this interpreter's start loads (a dev venv's finder)
+    assert got["rc"] == 0
+    assert [m for m in _loaded(got["end"], NOT_IN_STATE + SDKS) if m not in bare] == []
