@@ -135,14 +135,15 @@ def seal_live(ledger: "Ledger") -> int:
     returns how many were sealed. Call with the ledger lock held; refuses (0) a ledger that does not match
     its anchor, or whose files end in a torn line (the next writer quarantines it first)."""
     held = anchor.read(ledger)
-    if anchor.problems(ledger, held):
+    # (a torn line first: a reader meeting one takes the lock to quarantine it, which we hold)
+    if anchor.problems(ledger, held) or any(_torn(p) for p in (ledger.archive_path, ledger.path)):
         return 0
     kept = _before(ledger)
+    if kept is None:
+        return 0  # a chain that does not verify is left as it is: doctor first
     changed = finish(ledger)
     changed = bool(seal(ledger)) or changed  # whole segments a compaction left in archive.jsonl
     archive, live = _read(ledger.archive_path), _read(ledger.path)
-    if (archive and not archive.endswith(b"\n")) or not live.endswith(b"\n"):
-        return 0
     # Every due segment is written first, then each file is cut once. Each sidecar names the live bytes
     # taken up to its own end, from the live file as it is now (and the whole archive): ``finish`` cuts
     # what the last one names, so a crash between two of them still loses and keeps nothing twice.
@@ -176,17 +177,30 @@ def seal_live(ledger: "Ledger") -> int:
     return sealed
 
 
-def _before(ledger: "Ledger") -> tuple[Any, Any]:
-    """The projection and the chain's verdict, current with the files before the seal (both are kept up
-    to date by every append, so this reads only what they have not seen yet)."""
+def _torn(path: Any) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            if not fh.tell():
+                return False
+            fh.seek(-1, 2)
+            return fh.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
+
+
+def _before(ledger: "Ledger") -> tuple[Any, Any] | None:
+    """The projection and the chain mark, current with the files before the seal (both are kept up to
+    date by every append, so this reads only what they have not seen yet); None when the chain fails."""
     from deploystate.state.view import cache
 
     from . import chainmark
 
-    loaded = cache.load(ledger)
     status = chainmark.check(ledger)
-    mark = chainmark._read_mark(ledger) if status.ok and not status.problems else None
-    return (None if loaded.problems else loaded.state), mark
+    if not status.ok:
+        return None
+    loaded = cache.load(ledger)
+    return (None if loaded.problems else loaded.state), chainmark._read_mark(ledger)
 
 
 def _after(ledger: "Ledger", state: Any, mark: Any) -> None:

@@ -181,8 +181,8 @@ def test_the_seal_rekeys_the_projection_and_the_chain_verdict_instead_of_replayi
     assert chainmark.check(led, deep=True).ok
 
 
-def test_a_link_broken_before_the_seal_stays_broken_after_it(project: Project) -> None:
-    """A record re-hashed in place (its child no longer links to it) is sealed as it is and still fails the chain."""
+def test_a_chain_that_does_not_verify_is_not_sealed(project: Project) -> None:
+    """A record re-hashed in place (its child no longer links to it): no seal (doctor first), still failing."""
     attempts(project, SEG + MARGIN)
     led = project.ledger
     from deploystate.state.ledger import chain
@@ -194,6 +194,7 @@ def test_a_link_broken_before_the_seal_stays_broken_after_it(project: Project) -
     led.path.write_text("\n".join(lines) + "\n")
     chainmark.check(led)
     attempts(project, 1, SEG + MARGIN)
+    assert not segments.present(led) and len(led.read().records) == SEG + MARGIN + 1
     assert not led.verify().ok and not chainmark.check(led).ok
     assert fresh_problems(project)
 
