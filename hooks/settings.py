@@ -148,9 +148,9 @@ class HookSettings:
         home = anchor_home(self.root) if self.root is not None else None
         if home is None:
             return []
-        import json
+        from deploystate.jsonlite import loads  # json.loads without importing json
         try:
-            value = json.loads((home / "anchor.json").read_text(encoding="utf-8"))["config"]["deploy_branches"]
+            value = loads((home / "anchor.json").read_text(encoding="utf-8"))["config"]["deploy_branches"]
         except (OSError, ValueError, KeyError, TypeError):
             return []
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -16,8 +16,9 @@ except Cursor, whose stop input counts automatic follow-ups in ``loop_count``.
 
 from __future__ import annotations
 
-import json
 import os
+
+from deploystate.jsonlite import loads  # json.loads without importing json (~6M instructions a hook)
 
 CLIENTS = ("claude", "codex", "cursor", "gemini")
 EVENTS = ("session-start", "stop", "pre-tool")
@@ -39,7 +40,7 @@ class AgentInput:
         tool_input = raw.get("tool_input")
         if isinstance(tool_input, str):  # Cursor passes MCP tool input as a JSON string
             try:
-                tool_input = json.loads(tool_input)
+                tool_input = loads(tool_input)
             except ValueError:
                 tool_input = {}
         tool_input = tool_input if isinstance(tool_input, dict) else {}
@@ -68,7 +69,7 @@ class AgentInput:
 
 def parse(client: str, text: str) -> AgentInput:
     try:
-        raw = json.loads(text) if text.strip() else {}
+        raw = loads(text) if text.strip() else {}
     except ValueError:
         raw = {}
     return AgentInput(client, raw if isinstance(raw, dict) else {})
@@ -96,7 +97,7 @@ def last_message_from_transcript(path: str) -> str:
         return ""
     for raw in reversed(lines):
         try:
-            entry = json.loads(raw)
+            entry = loads(raw)
         except ValueError:
             continue
         if not isinstance(entry, dict):
@@ -112,6 +113,12 @@ def last_message_from_transcript(path: str) -> str:
 
 def render_output(client: str, event: str, decision: str, text: str) -> str:
     """stdout for ``decision`` ('context', 'block', 'allow'); '' means: print nothing."""
+    if event == "pre-tool" and decision != "block":
+        # Codex rejects permissionDecision "allow" without updatedInput: allowing is saying nothing.
+        # (json.dumps({"permission": "allow"}) for Cursor, written out: an allowed command imports no json)
+        return '{"permission": "allow"}' if client == "cursor" else "{}" if client == "gemini" else ""
+    import json
+
     if event == "session-start":
         if client == "cursor":
             return json.dumps({"additional_context": text})
@@ -124,10 +131,7 @@ def render_output(client: str, event: str, decision: str, text: str) -> str:
         if client == "gemini":
             return json.dumps({"decision": "deny", "reason": text})
         return json.dumps({"decision": "block", "reason": text})
-    # pre-tool
-    if decision != "block":
-        # Codex rejects permissionDecision "allow" without updatedInput: allowing is saying nothing.
-        return json.dumps({"permission": "allow"}) if client == "cursor" else "{}" if client == "gemini" else ""
+    # pre-tool, blocked
     if client == "cursor":
         return json.dumps({"permission": "deny", "user_message": text, "agent_message": text})
     if client == "gemini":

@@ -12,7 +12,6 @@ The pure ``assess`` and ``status`` decide what an observation means.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any
 
+from deploystate.jsonlite import loads
 from deploystate.state.ledger.ids import parse_iso
 
 DIR, FILE = "observed", "last.json"
@@ -126,7 +126,7 @@ def load(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
     if held is not None:
         return held
     try:
-        data = json.loads(path(state_dir).read_text(encoding="utf-8"))
+        data = loads(path(state_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("services"), dict):
@@ -136,6 +136,7 @@ def load(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 def save(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> bool:
     """Write atomically (temp file + rename); False when the directory is not writable."""
+    import json  # writing: the readers use deploystate.jsonlite
     target = path(state_dir)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:

@@ -18,10 +18,10 @@ Lock order: ``ledger.lock`` before ``anchor.lock``, never the other way round.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from pathlib import Path
 
+from deploystate.jsonlite import loads
 from . import segments
 from .flock import Flock
 from .reading import hash_ending_at
@@ -52,7 +52,7 @@ def read(ledger: "Ledger") -> dict[str, Any]:
     except OSError as exc:
         return {"unreadable": str(exc)}
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError:
         return {"unreadable": "not valid JSON"}
     if not isinstance(data, dict) or data.get("version") != _version(data):
@@ -67,6 +67,7 @@ def _version(data: dict[str, Any]) -> int:
 
 def _write_tmp(ledger: "Ledger", data: dict[str, Any], durable: bool) -> Path:
     """``data`` written to the anchor's temp file (removed again when the write fails)."""
+    import json  # writing: the readers use deploystate.jsonlite
     tmp = path_of(ledger).with_name(f".{ANCHOR}.{os.getpid()}.tmp")
     body = json.dumps({**data, "version": _version(data)}, sort_keys=True, separators=(",", ":")).encode("utf-8")
     try:

@@ -9,7 +9,6 @@ deleted one (a child names a parent nobody has), or one moved above its parent.
 
 from __future__ import annotations
 
-import json
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
@@ -26,13 +25,22 @@ except ImportError:
 HASH_FIELD = "hash"
 BULK = 1 << 18  # bytes hashed by the built-in before hashlib takes over (OpenSSL is several times faster)
 _hashed = 0
-# json.dumps with these arguments builds a new encoder per call; one built once gives the same text
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# json.dumps with these arguments builds a new encoder per call; one built once gives the same text. Built
+# at the first record hashed or written: a hook that only reads never imports json (~6M instructions).
+_ENCODE = None
 
 
 def canonical(obj: dict) -> str:
     """The one serialisation used for hashing and for writing lines."""
-    return _ENCODE(obj)
+    return (_ENCODE or _encoder())(obj)
+
+
+def _encoder():  # noqa: ANN202
+    global _ENCODE
+    import json
+
+    _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+    return _ENCODE
 
 
 def sha256_hex(data: bytes) -> str:

@@ -23,10 +23,10 @@ re-reads are at most about one segment's worth, however long ago the last full c
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+from deploystate.jsonlite import loads
 from . import chain, segments
 from .ledger import Ledger
 from .reading import hash_ending_at
@@ -83,7 +83,7 @@ def _read_mark(ledger: Ledger) -> dict | None:
     if held is not None:
         return held
     try:
-        data = json.loads((ledger.anchor_dir / MARK).read_text(encoding="utf-8"))
+        data = loads((ledger.anchor_dir / MARK).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
@@ -103,6 +103,7 @@ def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list
 
 
 def _store(path: Path, body: dict) -> None:
+    import json  # writing: the readers use deploystate.jsonlite
     tmp = path.with_name(f".{MARK}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(body), encoding="utf-8")
@@ -195,7 +196,7 @@ def _extended(content: dict, raw: bytes) -> dict:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            rec = loads(line)
         except ValueError:
             return content
         if not isinstance(rec, dict) or "id" not in rec:

@@ -8,7 +8,6 @@ archive written by compaction and the quarantine of torn lines sit beside it.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from . import anchor, chain
+from deploystate.jsonlite import loads
 from .durable import append_whole
 from .flock import Flock
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
@@ -172,7 +172,7 @@ class Ledger:
                     break
                 window *= 4
         try:
-            rec = json.loads(last)
+            rec = loads(last)
             return {"hash": rec["hash"], "id": rec["id"]}
         except (ValueError, KeyError, TypeError) as exc:
             raise LedgerError(f"the last line of {self.path} is not a ledger record",
@@ -209,6 +209,7 @@ class Ledger:
             return fh.read(upto).count(b"\n")
 
     def _quarantine(self, raw: bytes, line: int, why: str) -> None:
+        import json  # writing: the readers use deploystate.jsonlite
         entry = {"quarantined_at": iso(utc_now()), "from": self.path.name, "line": line, "why": why,
                  "raw": raw.decode("utf-8", "replace")}
         with open(self.quarantine_path, "a", encoding="utf-8") as fh:

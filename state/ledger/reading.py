@@ -7,9 +7,9 @@ by its bytes without needing the writer (``anchor`` is imported by ``ledger``, s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from deploystate.jsonlite import loads
 from . import chain
 
 
@@ -38,7 +38,7 @@ def parse_lines(data: bytes, file: str, line_no: int, result: ReadResult) -> int
         if not raw.strip():
             continue
         try:
-            rec = json.loads(raw)
+            rec = loads(raw)
             if not isinstance(rec, dict) or "id" not in rec:
                 raise ValueError("not a record")
         except ValueError:
@@ -65,7 +65,7 @@ def hash_ending_at(path: Path, end: int) -> str | None:
                     return None
                 cut = chunk[:-1].rfind(b"\n")
                 if cut >= 0 or start == 0:
-                    return json.loads(chunk[cut + 1:-1]).get(chain.HASH_FIELD)
+                    return loads(chunk[cut + 1:-1]).get(chain.HASH_FIELD)
                 window *= 8
     except (OSError, ValueError, AttributeError):
         return None

@@ -18,11 +18,11 @@ refuses the ledger (TAMPERED, unknown format) instead of reading an archive that
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from pathlib import Path
 
+from deploystate.jsonlite import loads
 from . import chain
 from .reading import ReadResult, parse_lines
 
@@ -75,7 +75,7 @@ def sidecars(ledger: "Ledger") -> tuple[list[dict], list[str]]:
     for n in range(count(ledger)):
         side = folder(ledger) / _name(n, "json")
         try:
-            data = json.loads(side.read_text(encoding="utf-8"))
+            data = loads(side.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("segment") != n:
                 raise ValueError("not a segment sidecar")
         except (OSError, ValueError) as exc:

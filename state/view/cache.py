@@ -14,11 +14,11 @@ caught up by whoever reads it, as any cache behind the ledger is. Each load hand
 
 from __future__ import annotations
 
-import json
 import marshal
 import os
 import _thread
 
+from deploystate.jsonlite import loads
 from deploystate.state.ledger import anchor
 from . import projection
 from deploystate.state.ledger.chain import Problem, sha256_hex
@@ -78,7 +78,7 @@ def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | 
                                                            "deploystate wrote): rebuilt from the ledger"))
             return None  # no digest at all: never trusted, simply rebuilt
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("version") != projection.VERSION:
@@ -87,6 +87,7 @@ def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | 
 
 
 def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, lines: int) -> None:
+    import json  # writing: the readers use deploystate.jsonlite
     path = ledger.dir / CACHE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     raw = json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,

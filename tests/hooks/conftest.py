@@ -114,8 +114,8 @@ def regular_site_dir(tmp_path: Path) -> Path:
     pkg = site / "deploystate"
     pkg.mkdir(parents=True)
     top = Path(deploystate.__file__).parent
-    for name in ("__init__.py", "tomlsubset.py"):
-        shutil.copy(top / name, pkg / name)
+    for module in top.glob("*.py"):  # __init__, tomlsubset, jsonlite
+        shutil.copy(module, pkg / module.name)
     for sub in (hooks, platforms, server, state, verify):
         (pkg / sub.__name__.rpartition(".")[2]).symlink_to(Path(sub.__path__[0]), target_is_directory=True)
     (site / "deploystate-0.0.dist-info").mkdir()

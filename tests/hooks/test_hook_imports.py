@@ -110,10 +110,10 @@ def test_agent_hooks_are_light(unverified, tmp_path, event, payload):
 
 # What a warm, allowed decision does not need: tomllib (deploystate.tomlsubset reads the config), hashlib's
 # OpenSSL (the cache digest uses the small sha256 module), typing and datetime (annotations and time
-# arithmetic only), contextlib and threading (the locks are state/ledger/flock.py and _thread's), runpy and
+# arithmetic only), json (deploystate.jsonlite reads), contextlib and threading (the locks are state/ledger/flock.py and _thread's), runpy and
 # importlib.util (a regular install's shim runs -c, not -m). Each is a few ms of every push; the refusal
 # and cold paths may still load them.
-STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime", "contextlib", "threading", "runpy",
+STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime", "contextlib", "threading", "runpy", "json",
                  "importlib.util")
 
 

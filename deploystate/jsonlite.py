@@ -1,0 +1,64 @@
+"""``json.loads`` without importing the ``json`` package (standard library only).
+
+``import json`` costs every hook process ~6M instructions (~15% of ``python -c pass``): four modules and
+six regular expressions compiled at import. What the hooks read (the anchor, the chain mark, the
+projection cache, a record's tail) needs only the C scanner ``json.loads`` itself runs,
+``_json.make_scanner``, set up as ``json``'s default decoder sets it up. Anything unusual (bytes that are
+not UTF-8 as json detects it, no C scanner, a document the scanner refuses) goes to ``json.loads``, so
+every error is json's own, word for word. Beside ``__init__`` (no room) because ``deploystate.state`` and
+``hooks.settings`` both read JSON, and the hooks' fast paths must not load ``deploystate.state``.
+``tests/state/test_jsonlite.py`` holds it equal to ``json.loads``.
+"""
+
+from __future__ import annotations
+
+try:
+    from _json import make_scanner as _make_scanner
+except ImportError:  # an interpreter without the C accelerator: json's own Python scanner decides
+    _make_scanner = None
+
+_WS = " \t\n\r"  # json.decoder.WHITESPACE
+_CONSTANTS = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}
+
+
+class _Decoder:
+    """The attributes ``_json.make_scanner`` reads from a ``json.JSONDecoder()`` with no arguments."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = _CONSTANTS.__getitem__
+
+
+_scan = _make_scanner(_Decoder()) if _make_scanner is not None else None
+
+
+def loads(s: str | bytes | bytearray):  # noqa: ANN201 - any JSON value
+    """The value of the JSON document ``s``, as ``json.loads(s)`` gives it; raises json's ValueError."""
+    text = s
+    if not isinstance(text, str):
+        # json.detect_encoding: a NUL in the first four bytes means UTF-16/32, a BOM means utf-8-sig
+        if not isinstance(text, (bytes, bytearray)) or b"\x00" in text[:4] or text[:3] == b"\xef\xbb\xbf":
+            return _json_loads(s)
+        try:
+            text = text.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return _json_loads(s)
+    if _scan is None or text[:1] == "\ufeff":
+        return _json_loads(s)
+    begin = len(text) - len(text.lstrip(_WS))
+    try:
+        value, end = _scan(text, begin)
+    except (StopIteration, ValueError):
+        return _json_loads(s)
+    if end != len(text) and text[end:].strip(_WS):
+        return _json_loads(s)  # extra data
+    return value
+
+
+def _json_loads(s: str | bytes | bytearray):  # noqa: ANN202
+    import json
+
+    return json.loads(s)
