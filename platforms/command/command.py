@@ -22,11 +22,11 @@ from deploystate.state.config.config import CommandService
 from deploystate.state.errors import CommandError, CommandTimeout, ConfigError, InputError, PlatformError
 from deploystate.state.ledger.ids import iso, utc_now
 
-from deploystate.platforms import recorded
 from deploystate.platforms.base import Instance, Observation, Progress, RestartResult, ServiceRef
-from .command_logs import read_log_file
 from .command_parse import as_bool, as_int, as_state, filter_since, parse_output, parse_time, pick
-from deploystate.platforms.revision import read_revision
+
+# command_logs (logs), revision (an http revision endpoint) and recorded (a restart's log position) are
+# imported where they are used: observing a service needs none of them.
 
 STRATEGIES = ("command", "auto", "restart")
 OBSERVE_AFTER_RESTART = 10.0          # seconds allowed for the post-restart observation
@@ -170,6 +170,8 @@ class CommandPlatform:
         reported = pick(data, "revision", revision_key)
         obs.revision, obs.revision_source = (str(reported), "observe_cmd") if reported is not None else (None, "")
         if cfg.revision.source == "http":
+            from deploystate.platforms.revision import read_revision
+
             reading = read_revision(cfg.revision, timeout=max(0.5, min(5.0, deadline - time.monotonic())))
             if reading.value is None:
                 notes.append(f"revision: {reading.error}")
@@ -246,11 +248,15 @@ class CommandPlatform:
         mine = self._offsets.get((str(svc.root), svc.name))
         if mine:
             return mine
+        from deploystate.platforms import recorded
+
         entry = recorded.last_deploy(svc.root, svc.name)
         ids = entry.get("platform_ids") or {}
         return {k: ids.get(k) for k in ("log_offset", "log_inode", "log_started_at")} if "log_offset" in ids else {}
 
     def _log_file(self, svc: ServiceRef, path: Path, since: datetime | None, previous: bool) -> Iterator[str]:
+        from .command_logs import read_log_file
+
         return read_log_file(path, self._restart_position(svc), since, previous)
 
 

@@ -76,8 +76,8 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if getattr(args, "json", False):
         import json
 
-        json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
-        sys.stdout.write("\n")
+        # one string, one write (json.dump writes each of its thousands of chunks on its own): the same text
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
 from . import anchor
 from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
-from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 from deploystate.state.view.render import render, write_atomic
@@ -37,6 +36,8 @@ def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str 
 
     The record is durable before anything is rendered: a rendering problem is
     reported on stderr and never loses it."""
+    from deploystate.state.git.author import current_author  # a write's: a read never needs it
+
     head = gitinfo.head(project.root)  # once: the record's commit and the state file's HEAD
     rec = project.ledger.append(kind, payload, author=author or current_author(),
                                 commit=commit if commit is not None else head)
@@ -52,6 +53,8 @@ def record(project: Project, kind: str, payload: dict[str, Any], *, commit: str 
 def record_many(project: Project, items: list[dict[str, Any]], *, refresh: bool = True) -> list[dict]:
     """``record`` for many: items {kind, payload, author?, commit?} appended (each redacted) under one
     lock and one fsync, acknowledged together; the cache and state file refreshed once at the end."""
+    from deploystate.state.git.author import current_author
+
     head = gitinfo.head(project.root)
     who = None
     batch = []
@@ -102,9 +105,11 @@ _BASES: dict[str, tuple[tuple, Base]] = {}
 
 
 def _base(project: Project, head: str | None, generated_by: str) -> Base:
-    from deploystate.state.view.basekey import base_key
+    files = None
+    if _later is not None:  # only a process that stays up keeps one
+        from deploystate.state.view.basekey import base_key
 
-    files = base_key(project) if _later is not None else None  # only a process that stays up keeps one
+        files = base_key(project)
     key = (files, head, generated_by) if files is not None else None
     kept = _BASES.get(str(project.state_file))
     if key is not None and kept is not None and kept[0] == key:
