@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import os
 import sys
-from fnmatch import fnmatchcase
 
 from deploystate.hooks.settings import HookSettings, find
 
 Z40 = "0" * 40
+
+
+def fnmatchcase(name: str, pattern: str) -> bool:
+    """``fnmatch.fnmatchcase``; a pattern without a wildcard (``main``) is compared as it is: fnmatch
+    compiles a regular expression for every pattern, and imports re."""
+    if not any(c in pattern for c in "*?["):
+        return name == pattern
+    from fnmatch import fnmatchcase as match
+
+    return match(name, pattern)
 
 
 def parse_refs(text: str) -> list[tuple[str, str, str, str]]:

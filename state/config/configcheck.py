@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 from deploystate.state.ledger.ids import parse_duration
 from .globs import GlobError, compile_glob
-from .tomllines import line_of
 
 PLATFORMS = ("compose", "docker", "kubernetes", "ecs", "command")
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -184,6 +183,8 @@ def problem(raw: dict[str, Any], text: str, path: str | Path) -> str | None:
     try:
         _check(raw)
     except Problem as exc:
+        from .tomllines import line_of  # a failing config only: its patterns cost a hook ~1.5M instructions
+
         line = line_of(text, list(exc.loc))
         where = f"{path}:{line}" if line else str(path)
         return f"{where}: {'.'.join(exc.loc) or '(top level)'}: {exc.msg}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
+from hypothesis import given, strategies as st
 
 from deploystate.hooks import claims, gates, settings
+from deploystate.hooks.git import gitpush
 from deploystate.hooks.shell import shellparse
 from deploystate.state.view import projection
 
@@ -147,3 +151,10 @@ def test_commit_verdict_reports_the_worst():
                    _rec(2, "verification", {"service": "worker", "commit": "d" * 40, "verdict": "fail"}))
     assert gates.commit_verdict(state, "d" * 40) == "fail"
     assert gates.tag_refusal("deployed/x", "d" * 40, "fail").what.endswith("did not pass (fail).")
+
+
+@given(st.text(alphabet="ma*?[]!-/\\.x", max_size=8), st.text(alphabet="ma*?[]!-/\\.x", max_size=8))
+def test_branch_patterns_match_as_fnmatch_matches(name, pattern):
+    """gitpush.fnmatchcase (a pattern without a wildcard compared as it is) answers as fnmatch.fnmatchcase."""
+    assert gitpush.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
+    assert gitpush.fnmatchcase(pattern, pattern) == fnmatch.fnmatchcase(pattern, pattern)
