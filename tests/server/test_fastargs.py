@@ -57,3 +57,23 @@ def test_a_caller_of_main_keeps_the_garbage_collector(monkeypatch: pytest.Monkey
     assert gc.isenabled()
     assert cli.main(["state"]) == 0
     assert gc.isenabled()
+
+
+def test_the_console_process_flushes_runs_exit_handlers_and_keeps_its_code(tmp_path) -> None:
+    """The console script's `state` ends without the interpreter's teardown, yet its whole output is written,
+    exit handlers run and the command's exit code is the process's (2: no such root)."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import atexit, sys\nfrom deploystate.server.cli import main\n"
+            "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+            "sys.argv = ['deploystate', *sys.argv[1:]]\nsys.exit(main())\n")
+    bad = subprocess.run([sys.executable, "-c", code, "--root", str(tmp_path / "none"), "state"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "is not a directory" in bad.stderr and "handler ran" in bad.stderr
+    (tmp_path / "deploystate.toml").write_text('[project]\nname = "x"\n')
+    ok = subprocess.run([sys.executable, "-c", code, "--root", str(tmp_path), "state", "--json"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["project"] == "x" and "handler ran" in ok.stderr
