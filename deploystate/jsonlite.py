@@ -1,11 +1,12 @@
-"""``json.loads`` without importing the ``json`` package (standard library only).
+"""``json.loads`` and the ledger's canonical ``json`` encoder without importing the ``json`` package.
 
 ``import json`` costs every hook process ~6M instructions (~15% of ``python -c pass``): four modules and
 six regular expressions compiled at import. What the hooks read (the anchor, the chain mark, the
 projection cache, a record's tail) needs only the C scanner ``json.loads`` itself runs,
-``_json.make_scanner``, set up as ``json``'s default decoder sets it up. Anything unusual (bytes that are
+``_json.make_scanner``, set up as ``json``'s default decoder sets it up (and the digest of sealed segments'
+sidecars the C encoder ``json.JSONEncoder.encode`` runs). Anything unusual (bytes that are
 not UTF-8 as json detects it, no C scanner, a document the scanner refuses) goes to ``json.loads``, so
-every error is json's own, word for word. Beside ``__init__`` (no room) because ``deploystate.state`` and
+every error is json's own, word for word (standard library only). Beside ``__init__`` (no room) because ``deploystate.state`` and
 ``hooks.settings`` both read JSON, and the hooks' fast paths must not load ``deploystate.state``.
 ``tests/state/test_jsonlite.py`` holds it equal to ``json.loads``.
 """
@@ -16,6 +17,10 @@ try:
     from _json import make_scanner as _make_scanner
 except ImportError:  # an interpreter without the C accelerator: json's own Python scanner decides
     _make_scanner = None
+try:
+    from _json import encode_basestring as _c_string, make_encoder as _c_make_encoder
+except ImportError:
+    _c_make_encoder = None
 
 _WS = " \t\n\r"  # json.decoder.WHITESPACE
 _CONSTANTS = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}
@@ -62,3 +67,37 @@ def _json_loads(s: str | bytes | bytearray):  # noqa: ANN202
     import json
 
     return json.loads(s)
+
+
+def canonical_encoder():  # noqa: ANN201 - a callable
+    """``json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode``: the C encoder
+    json itself runs for these arguments, built as ``JSONEncoder.iterencode`` builds it; anything it
+    refuses (a type json cannot write, a cycle, keys that do not sort) is json's to answer, error included."""
+    if _c_make_encoder is None:
+        return _json_encoder()
+    markers: dict = {}
+    try:
+        encoder = _c_make_encoder(markers, _refuse, _c_string, None, ":", ",", True, False, True)
+    except TypeError:  # another interpreter's signature
+        return _json_encoder()
+
+    def encode(obj: object) -> str:
+        if isinstance(obj, str):
+            return _c_string(obj)
+        try:
+            return "".join(encoder(obj, 0))
+        except Exception:  # noqa: BLE001 - json answers: the same text or the same error
+            markers.clear()
+            return _json_encoder()(obj)
+
+    return encode
+
+
+def _refuse(obj: object) -> None:
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+def _json_encoder():  # noqa: ANN202
+    import json
+
+    return json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode

@@ -13,7 +13,20 @@ git part); a passing service with no such verdict is refused: nothing shows it r
 from __future__ import annotations
 
 from deploystate.state.view import projection
-from deploystate.state.view.render import day, short
+
+
+def short(commit: str | None) -> str:
+    """``render.short``, imported when a message is written: an allowed push never loads render (~0.7M)."""
+    from deploystate.state.view.render import short as text
+
+    return text(commit)
+
+
+def day(ts: str | None) -> str:
+    """``render.day``, imported when a message is written."""
+    from deploystate.state.view.render import day as text
+
+    return text(ts)
 
 
 class Refusal:

@@ -9,6 +9,7 @@ deleted one (a child names a parent nobody has), or one moved above its parent.
 
 from __future__ import annotations
 
+from deploystate.jsonlite import canonical_encoder
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
@@ -25,22 +26,14 @@ except ImportError:
 HASH_FIELD = "hash"
 BULK = 1 << 18  # bytes hashed by the built-in before hashlib takes over (OpenSSL is several times faster)
 _hashed = 0
-# json.dumps with these arguments builds a new encoder per call; one built once gives the same text. Built
-# at the first record hashed or written: a hook that only reads never imports json (~6M instructions).
-_ENCODE = None
+# json.dumps with these arguments builds a new encoder per call; one built once gives the same text (json's
+# own C encoder, built without importing json: a hook digests segment sidecars with it)
+_ENCODE = canonical_encoder()
 
 
 def canonical(obj: dict) -> str:
     """The one serialisation used for hashing and for writing lines."""
-    return (_ENCODE or _encoder())(obj)
-
-
-def _encoder():  # noqa: ANN202
-    global _ENCODE
-    import json
-
-    _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-    return _ENCODE
+    return _ENCODE(obj)
 
 
 def sha256_hex(data: bytes) -> str:

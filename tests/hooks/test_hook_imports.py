@@ -110,11 +110,11 @@ def test_agent_hooks_are_light(unverified, tmp_path, event, payload):
 
 # What a warm, allowed decision does not need: tomllib (deploystate.tomlsubset reads the config), hashlib's
 # OpenSSL (the cache digest uses the small sha256 module), typing and datetime (annotations and time
-# arithmetic only), json (deploystate.jsonlite reads), contextlib and threading (the locks are state/ledger/flock.py and _thread's), runpy and
-# importlib.util (a regular install's shim runs -c, not -m). Each is a few ms of every push; the refusal
-# and cold paths may still load them.
+# arithmetic only), json (deploystate.jsonlite reads), contextlib and threading (the locks are
+# state/ledger/flock.py and _thread's), runpy and importlib.util (a regular install's shim runs -c, not -m),
+# the renderer and tomllines (messages only). Each costs every push; refusal and cold paths may load them.
 STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime", "contextlib", "threading", "runpy", "json",
-                 "importlib.util")
+                 "importlib.util", "deploystate.state.view.render", "deploystate.state.config.tomllines")
 
 
 def test_judged_push_and_pre_tool_push_load_no_startup_heavy_module(shop, tmp_path):

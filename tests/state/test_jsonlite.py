@@ -60,3 +60,32 @@ def test_every_document_json_writes_reads_the_same(value, options):
 def test_any_text_reads_or_fails_as_json_does(text):
     """Fuzzed near-JSON text: the same value or json's own error, word for word."""
     _assert_equal(text)
+
+
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+KEYS = st.text(max_size=6) | st.integers() | st.none() | st.booleans() | st.floats()
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+                    max_leaves=20))
+def test_the_canonical_encoder_writes_what_json_writes(value):
+    """canonical_encoder() gives json's canonical text for any value (NaN, non-str keys, unicode), or json's
+    error (keys of types that do not sort), and stays right after an error."""
+    encode = jsonlite.canonical_encoder()
+    for _ in range(2):
+        assert _outcome(encode, value) == _outcome(CANONICAL, value)
+
+
+def test_the_canonical_encoder_refuses_as_json_does():
+    """A cycle, an object json cannot write and unsortable keys fail with json's own error, and the next
+    value is written right (no cycle marker left behind)."""
+    encode = jsonlite.canonical_encoder()
+    loop: list = []
+    loop.append(loop)
+    nested = {"a": [1, {"b": loop}]}
+    for bad in (loop, nested, {"x": object()}, {1: 1, "a": 2}, {"s": {1, 2}}):
+        got, want = _outcome(encode, bad), _outcome(CANONICAL, bad)
+        assert got[0] == want[0] == "error" and got[1] == want[1]
+        assert encode({"a": [1, {"b": 2}]}) == '{"a":[1,{"b":2}]}'
+    assert encode("é\n") == CANONICAL("é\n")
