@@ -68,11 +68,49 @@ def sealed_records(ledger: "Ledger") -> int:
     return sum(int(s.get("records") or 0) for s in sidecars(ledger)[0]) if present(ledger) else 0
 
 
+# What this process last read of each segments folder, keyed by the stat of every sidecar and data file
+# (inode, size, mtime and ctime in ns: an edit, a replacement or a rename into place changes one of them).
+# Why: every decision asks ``problems``, and re-reading and re-digesting every sidecar made an append
+# grow with the number of segments (x3 per decade of records from 100k to 1M).
+_SEEN: dict[str, tuple[tuple, list[dict], list[str], dict[int, str]]] = {}
+
+
+def _stamp(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _seen(ledger: "Ledger") -> tuple[tuple, list[dict], list[str], dict[int, str]]:
+    where, n = folder(ledger), count(ledger)
+    key = tuple((_stamp(where / _name(i, "json")), _stamp(where / _name(i, "jsonl.z"))) for i in range(n))
+    kept = _SEEN.get(str(where))
+    if kept is None or kept[0] != key:
+        sides, bad = _read_sidecars(ledger, n)
+        kept = _SEEN[str(where)] = (key, sides, bad, {})
+    return kept
+
+
 def sidecars(ledger: "Ledger") -> tuple[list[dict], list[str]]:
     """The sidecars in order, and what is wrong with the folder (a gap, an unreadable sidecar, a data
     file missing or of another length than its sidecar says)."""
+    _, sides, bad = _seen(ledger)[:3]
+    return [dict(s) for s in sides], list(bad)
+
+
+def _digest_of(ledger: "Ledger", n: int) -> tuple[list[dict], list[str], str]:
+    """``sidecars`` and the digest of the first ``n`` of them, digested once per state of the folder."""
+    _, sides, bad, digests = _seen(ledger)
+    if n not in digests:
+        digests[n] = _digest(sides[:n])
+    return [dict(s) for s in sides], list(bad), digests[n]
+
+
+def _read_sidecars(ledger: "Ledger", count_now: int) -> tuple[list[dict], list[str]]:
     out, bad = [], []
-    for n in range(count(ledger)):
+    for n in range(count_now):
         side = folder(ledger) / _name(n, "json")
         try:
             data = loads(side.read_text(encoding="utf-8"))
@@ -111,14 +149,15 @@ def problems(ledger: "Ledger", held: Any) -> list[str]:
     """What changed under the anchored segments (``held``, from the anchor's head)."""
     if not held and not present(ledger):
         return []
-    sides, bad = sidecars(ledger)
     if not isinstance(held, dict) or not isinstance(held.get("count"), int):
+        bad = sidecars(ledger)[1]
         return bad + ([f"{TAMPERED}: the anchor's record of closed segments is unreadable"] if held else [])
     n = held["count"]
+    sides, bad, digest = _digest_of(ledger, n)
     if len(sides) < n:
         bad.append(f"{TAMPERED}: {folder(ledger)} holds {len(sides)} closed segments, {n} were anchored: "
                    "records were deleted")
-    elif _digest(sides[:n]) != held.get("digest"):
+    elif digest != held.get("digest"):
         bad.append(f"{TAMPERED}: the sidecars of the closed segments in {folder(ledger)} are not the ones "
                    "anchored: a segment or its sidecar was replaced or edited")
     return bad

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import zlib
 from datetime import timedelta
@@ -302,3 +303,20 @@ def test_sealed_attempts_are_still_remembered(project: Project) -> None:
     assert b"celery" not in project.ledger.path.read_bytes() + project.ledger.archive_path.read_bytes()
     hits = memory.similar_attempts(project, summary="fix: event loop error by restarting the worker")
     assert hits and hits[0]["outcome"] == "failed"
+
+
+def test_a_sidecar_edited_in_place_after_a_decision_is_tampered_in_the_same_process(project: Project) -> None:
+    """The sidecars kept between decisions are re-read when a file changes, even at the same size and mtime."""
+    sealed(project)
+    assert problems(project) == []  # the sidecars are read and kept by this process
+    side = seg(project, 0, "json")
+    st = side.stat()
+    old = side.read_bytes()
+    new = old.replace(f'"records":{SEG}'.encode(), f'"records":{SEG + 1}'.encode())
+    assert new != old and len(new) == len(old)
+    with open(side, "r+b") as fh:  # in place: the same inode and size
+        fh.write(new)
+    os.utime(side, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
+    assert (side.stat().st_ino, side.stat().st_size, side.stat().st_mtime_ns) == (st.st_ino, st.st_size,
+                                                                                 st.st_mtime_ns)
+    assert any(p.startswith("TAMPERED") for p in problems(project))
