@@ -144,3 +144,24 @@ def test_a_push_after_head_moved_on_runs_its_diff_without_subprocess(shop, tmp_p
     rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
     assert rc == 0 and "deploystate.state.git.gitinfo" in modules  # the diff was run, and allowed the push
     assert [m for m in (*STARTUP_HEAVY, "subprocess") if m in modules] == []
+
+
+def test_a_judged_push_on_a_sealed_ledger_loads_no_startup_heavy_module(shop, tmp_path, monkeypatch):
+    """Once appends have sealed closed segments (their sidecars are read and digested on every decision),
+    the allowed push still decides without json, hashlib or the other start-up-heavy modules (the
+    unsealed case above never reaches the segments' code)."""
+    from deploystate.state.ledger import segments
+
+    monkeypatch.setattr(segments, "RECORDS", 8)  # sealing by this process's appends: 8-record segments
+    monkeypatch.setattr(segments, "MARGIN", 2)
+    ledger = shop.project.ledger
+    for i in range(24):
+        ledger.append("note", {"text": f"note {i}"})
+    for name in ("api", "worker"):
+        shop.deploy(name, author=AGENT)
+        shop.verify(name, "pass")
+    assert segments.count(ledger) >= 2, "the appends must have sealed segments for this test to mean anything"
+    rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
+    assert rc == 0, "the push must be allowed for this test to measure the allow path"
+    assert "deploystate.state.ledger.segments" in modules  # the sidecars were read and digested
+    assert [m for m in STARTUP_HEAVY if m in modules] == []
