@@ -17,9 +17,10 @@ from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.ledger import Ledger
 
+from tests.fixtures.ledgers import SEG, project  # noqa: F401 (the fixture)
+
 BUCKET = "sealed-ledger"
 URL = f"s3://{BUCKET}/proj"
-SEG = 8  # records per closed segment in these tests (65,536 in use)
 
 
 @pytest.fixture
@@ -27,17 +28,6 @@ def s3(aws_endpoint: str):
     client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
     return client
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    for var in ("DEPLOYSTATE_SESSION", "DEPLOYSTATE_STATE_DIR", "DEPLOYSTATE_ROOT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(segments, "RECORDS", SEG)
-    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
-    project = Project.discover(tmp_path)
-    project.ledger.ensure()
-    return project
 
 
 def _old_notes(project: Project, n: int) -> None:

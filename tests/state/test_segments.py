@@ -17,18 +17,8 @@ from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.config.project import Project
 
-SEG = 8  # records per segment in these tests (65,536 in use)
+from tests.fixtures.ledgers import SEG, project  # noqa: F401 (the fixture)
 
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    for var in ("DEPLOYSTATE_SESSION", "DEPLOYSTATE_STATE_DIR", "DEPLOYSTATE_ROOT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(segments, "RECORDS", SEG)
-    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
-    project = Project.discover(tmp_path)
-    project.ledger.ensure()
-    return project
 
 
 def put(project: Project, kind: str, payload: dict, days_ago: float | None = None) -> dict:
