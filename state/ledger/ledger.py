@@ -245,6 +245,9 @@ class Ledger:
             # read again when either changed meanwhile, so records moving are never missed
             if not full or moved == (segments.count(self), anchor._size(self.archive_path)):
                 break
+        else:  # still moving after three reads: say so, so no decision passes on a history read part-way
+            result.problems.append(chain.Problem(str(self.path), 0, "", "the ledger was sealed or compacted "
+                                                 "three times while it was read: read it again"))
         return result
 
     def _read_file(self, path: Path, start: int, start_line: int | None, result: ReadResult) -> None:

@@ -169,6 +169,16 @@ def test_a_full_read_during_a_seal_misses_nothing(project: Project, monkeypatch:
     assert segments.count(led) == 1 and len({r["id"] for r in got.records}) == SEG + MARGIN + 1
 
 
+def test_a_full_read_that_never_sees_the_history_hold_still_reports_a_problem(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A history that moved under each of the reader's tries is reported, never returned as if whole."""
+    attempts(project, 3)
+    calls = iter(range(1000))
+    monkeypatch.setattr(segments, "count", lambda ledger: next(calls))  # a seal between every two looks
+    got = project.ledger.read(include_archive=True)
+    assert any("read it again" in p.message for p in got.problems)
+
+
 def test_the_seal_rekeys_the_projection_and_the_chain_verdict_instead_of_replaying(project: Project) -> None:
     """After the sealing append the projection cache and the chain mark still apply: no replay, no full check."""
     attempts(project, SEG + MARGIN + 1)
