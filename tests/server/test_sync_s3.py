@@ -14,15 +14,15 @@ from deploystate.state.view import cache
 from deploystate.state.errors import ConfigError
 from deploystate.state.ledger.ledger import Ledger
 from tests.timing import GENEROUS
+from tests.fixtures.moto_server import s3_bucket
 
 BUCKET = "team-ledger"
 
 
 @pytest.fixture
 def s3(aws_endpoint: str):
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    """A moto S3 client with this module's empty bucket."""
+    return s3_bucket(aws_endpoint, BUCKET)
 
 
 def test_eight_concurrent_writers_lose_nothing(s3, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from deploystate.server.backends import s3_anchor
 from deploystate.server.backends.s3 import S3Ledger
 from deploystate.state.ledger import anchor, chain, remote_anchor
 from deploystate.state.ledger.ledger import Ledger
+from tests.fixtures.moto_server import s3_bucket
 
 BUCKET = "anchor-ledger"
 URL = f"s3://{BUCKET}/proj"
@@ -19,9 +20,8 @@ URL = f"s3://{BUCKET}/proj"
 
 @pytest.fixture
 def s3(aws_endpoint: str):
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    """A moto S3 client with this module's empty bucket."""
+    return s3_bucket(aws_endpoint, BUCKET)
 
 
 def _failed(led: Ledger, s3) -> None:

@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
 from deploystate.server.backends.s3 import S3Ledger
@@ -18,6 +17,7 @@ from deploystate.state.errors import PlatformUnreachable
 from deploystate.state.ledger.ledger import Ledger
 from tests.hooks.conftest import CONFIG, Shop, shop  # noqa: F401 (fixture)
 from tests.server._cli import ds
+from tests.fixtures.moto_server import s3_bucket
 
 BUCKET = "team-ledger"
 URL = f"s3://{BUCKET}/proj"
@@ -26,9 +26,8 @@ GENEROUS = 60.0  # a bound that only an unbounded wait crosses (the hanging serv
 
 @pytest.fixture
 def s3(aws_endpoint: str):
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    """A moto S3 client with this module's empty bucket."""
+    return s3_bucket(aws_endpoint, BUCKET)
 
 
 class _Clock:

@@ -18,6 +18,7 @@ from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.ledger import Ledger
 
 from tests.fixtures.ledgers import SEG, project  # noqa: F401 (the fixture)
+from tests.fixtures.moto_server import s3_bucket
 
 BUCKET = "sealed-ledger"
 URL = f"s3://{BUCKET}/proj"
@@ -25,9 +26,8 @@ URL = f"s3://{BUCKET}/proj"
 
 @pytest.fixture
 def s3(aws_endpoint: str):
-    client = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    """A moto S3 client with this module's empty bucket."""
+    return s3_bucket(aws_endpoint, BUCKET)
 
 
 def _old_notes(project: Project, n: int) -> None:
