@@ -12,6 +12,7 @@ six words that each name 15% of 100k attempts no longer walks 90k entries.
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Sequence
 
 from . import bitrank, similarity
@@ -98,18 +99,77 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
     if signature:
         nominators.append(("g:" + signature, OVERLAP_BONUS * 2))
     best = _nominate(index, nominators)
-    weight_cache = dict(qweights)
+    return _exact(index, best, tokens, files, services, signature, limit, min_score)
+
+
+def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Sequence[str],
+           services: Sequence[str], signature: str | None, limit: int, min_score: float
+           ) -> list[tuple[float, bool, Doc]]:
+    """``similarity.score_pair`` of each candidate, the same floats, with what is the same for every candidate
+    computed once, and a candidate skipped when even the best score its shared words allow cannot enter the
+    answer: ``2 w(shared) / (w(query) + w(shared))`` bounds its text score (its own words weigh at least what
+    it shares), every step after it (combine, round) is monotonic, and the bar is the limit-th best score
+    found so far (strictly below it can never be shown, ties are kept: the later attempt wins a tie)."""
+    total, df, docs, fsum = len(index.docs), index.df, index.docs, math.fsum
+    weight = {t: similarity.idf(df(t), total) for t in tokens}
+    get = weight.get
+    qset, qfiles, qservices = set(tokens), set(files), set(services)
+    qsum = fsum([get(t, 1.0) for t in qset])
+    combine, idf = similarity.combine, similarity.idf
+    overlap: dict = {}  # (files, services, signature match) of a candidate -> its overlaps and its bound's terms
+    kept: list[tuple[float, int]] = []  # min-heap of the best ``limit`` (score, number) so far
     out = []
     for i in best:
-        doc = index.docs[i]
-        d_tokens = doc.tokens
-        for t in d_tokens:
-            if t not in weight_cache:
-                weight_cache[t] = similarity.idf(df(t), total)
+        doc = docs[i]
+        raw = doc.tokens_text
+        dset = set(raw) if raw.__class__ is list else set(raw.split(" ")) if raw else set()
         sig_match = bool(signature and doc.signature == signature)
-        score = similarity.score_pair(tokens, files, services, d_tokens, doc.files, doc.services, weight_cache,
-                                      signature_match=sig_match)
+        f, s = doc.files_text, doc.services_text
+        key = (f if f.__class__ is str else tuple(f), s if s.__class__ is str else tuple(s), sig_match)
+        known = overlap.get(key)
+        if known is None:
+            d_files, d_services = doc.files, doc.services
+            jf = _jaccard(qfiles, d_files) if qfiles and d_files else None
+            js = _jaccard(qservices, d_services) if qservices and d_services else None
+            known = overlap[key] = (jf, js, *_affine(jf, js, sig_match))
+        jf, js, add, div, sig_half = known
+        shared = qset & dset
+        inter = fsum([get(t, 1.0) for t in shared]) if shared else 0.0
+        bar = kept[0][0] if len(kept) >= limit else min_score
+        # The unrounded bound; a margin of 1e-4 covers round(., 4) lifting a score up to the bar.
+        ub = (similarity.TEXT_WEIGHT * (2.0 * inter / (qsum + inter) if inter else 0.0) + add) / div
+        if sig_half:
+            ub = 1.0 - (1.0 - ub) * 0.5
+        if ub < bar - 1e-4:
+            continue
+        if qset and dset:
+            for t in dset:
+                if t not in weight:
+                    weight[t] = idf(df(t), total)
+            text = 2.0 * inter / (qsum + fsum([get(t, 1.0) for t in dset]))
+        else:
+            text = 0.0
+        score = combine(text, jf, js, signature_match=sig_match)
         if score >= min_score:
             out.append((score, i, sig_match, doc))
+            if len(kept) < limit:
+                heapq.heappush(kept, (score, i))
+            elif (score, i) > kept[0]:
+                heapq.heapreplace(kept, (score, i))
     out.sort(key=lambda item: item[:2], reverse=True)  # ties: the later attempt (attempts are in id order)
     return [(score, sig_match, doc) for score, _, sig_match, doc in out[:limit]]
+
+
+def _affine(files: float | None, services: float | None, sig_match: bool) -> tuple[float, float, bool]:
+    """``combine``'s score as (TEXT_WEIGHT * text + add) / div, then halfway to 1 on a signature match."""
+    add, div = 0.0, similarity.TEXT_WEIGHT
+    if files is not None:
+        add, div = add + similarity.FILES_WEIGHT * files, div + similarity.FILES_WEIGHT
+    if services is not None:
+        add, div = add + similarity.SERVICES_WEIGHT * services, div + similarity.SERVICES_WEIGHT
+    return add, div, sig_match
+
+
+def _jaccard(query: set[str], other: list[str]) -> float:
+    sb = set(other)
+    return len(query & sb) / len(query | sb)

@@ -1,0 +1,65 @@
+"""The exact scoring of nominated candidates (``recall._exact``): the same answers, the same floats, as scoring
+every candidate with ``similarity.score_pair``, whatever it skipped on its bound."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from deploystate.state.config.project import Project
+from deploystate.state.memory import memindex, recall, similarity
+
+WORDS = ("restart recreate worker celery beat queue redis postgres pool timeout memory limit oom event loop closed "
+         "fallback model endpoint config image tag digest rollout probe health cron schedule retry").split()
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> memindex.MemoryIndex:
+    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
+    project = Project.discover(tmp_path)
+    rnd = random.Random(5)
+    author = {"kind": "agent", "name": "t", "client": None, "session": None}
+    project.ledger.append_sealed([
+        {"id": "", "ts": "", "kind": "attempt", "author": author, "commit": None,
+         "payload": {"summary": " ".join(rnd.sample(WORDS, rnd.randint(2, 9))), "outcome": "failed",
+                     "files": [f"svc/{rnd.randint(0, 3)}.py"] if rnd.random() < 0.7 else [],
+                     "services": rnd.sample(["web", "worker", "api"], rnd.randint(0, 2)),
+                     "signature": "OOMKilled" if rnd.random() < 0.1 else None}} for _ in range(1200)], reseal=True)
+    return memindex.load(project.ledger)
+
+
+def _brute(index: memindex.MemoryIndex, best: list[int], tokens: list[str], files: list[str], services: list[str],
+           signature: str | None, limit: int, min_score: float) -> list[tuple[float, bool, str]]:
+    total = len(index.docs)
+    weight = {t: similarity.idf(index.df(t), total) for t in tokens}
+    out = []
+    for i in best:
+        doc = index.docs[i]
+        for t in doc.tokens:
+            weight.setdefault(t, similarity.idf(index.df(t), total))
+        match = bool(signature and doc.signature == signature)
+        score = similarity.score_pair(tokens, files, services, doc.tokens, doc.files, doc.services, weight,
+                                      signature_match=match)
+        if score >= min_score:
+            out.append((score, i, match, doc.id))
+    out.sort(key=lambda item: item[:2], reverse=True)
+    return [(s, m, rid) for s, _, m, rid in out[:limit]]
+
+
+def test_exact_scoring_answers_as_scoring_every_candidate(index: memindex.MemoryIndex) -> None:
+    """Over 400 random queries (limits 1-50, thresholds 0-0.5, files, services, signatures) the answer is the
+    brute-force one: same attempts, same order, same scores."""
+    rnd = random.Random(11)
+    for _ in range(400):
+        tokens = similarity.tokens(" ".join(rnd.sample(WORDS, rnd.randint(1, 8))))
+        files = rnd.choice([[], ["svc/1.py"], ["svc/0.py", "svc/2.py"]])
+        services = rnd.choice([[], ["web"], ["worker", "api"]])
+        signature = rnd.choice([None, "OOMKilled"])
+        limit, min_score = rnd.choice([1, 3, 5, 50]), rnd.choice([0.0, 0.2, 0.35, 0.5])
+        best = list(range(len(index.docs)))
+        rnd.shuffle(best)  # any order of candidates
+        got = [(s, m, d.id) for s, m, d in recall._exact(index, best, tokens, files, services, signature, limit,
+                                                          min_score)]
+        assert got == _brute(index, best, tokens, files, services, signature, limit, min_score)
