@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deploystate.state.memory import bitrank, memindex, recall, similarity
-from deploystate.state.config.project import Project
+from tests.fixtures.ledgers import attempts_index
 
 WORDS = "restart worker celery queue redis timeout memory limit event loop probe rollout cache token".split()
 
@@ -55,15 +55,10 @@ def test_members_and_highest_read_set_bits() -> None:
 
 @pytest.fixture
 def index(tmp_path: Path) -> memindex.MemoryIndex:
-    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
-    project = Project.discover(tmp_path)
     rnd = random.Random(3)
-    author = {"kind": "agent", "name": "t", "client": None, "session": None}
-    project.ledger.append_sealed([
-        {"id": "", "ts": "", "kind": "attempt", "author": author, "commit": None,
-         "payload": {"summary": " ".join(rnd.sample(WORDS, rnd.randint(3, 7))), "outcome": "failed",
-                     "files": [f"svc/{rnd.randint(0, 3)}.py"], "services": []}} for _ in range(1500)], reseal=True)
-    return memindex.load(project.ledger)
+    return attempts_index(tmp_path, [{"summary": " ".join(rnd.sample(WORDS, rnd.randint(3, 7))),
+                                      "files": [f"svc/{rnd.randint(0, 3)}.py"], "services": []}
+                                     for _ in range(1500)])
 
 
 def _answers(index: memindex.MemoryIndex, queries: list[str]) -> list[list[tuple[float, str]]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.config.project import Project
 from deploystate.state.memory import memindex, recall, similarity
+from tests.fixtures.ledgers import attempts_index
 
 WORDS = ("restart recreate worker celery beat queue redis postgres pool timeout memory limit oom event loop closed "
          "fallback model endpoint config image tag digest rollout probe health cron schedule retry").split()
@@ -17,17 +17,12 @@ WORDS = ("restart recreate worker celery beat queue redis postgres pool timeout 
 
 @pytest.fixture
 def index(tmp_path: Path) -> memindex.MemoryIndex:
-    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
-    project = Project.discover(tmp_path)
     rnd = random.Random(5)
-    author = {"kind": "agent", "name": "t", "client": None, "session": None}
-    project.ledger.append_sealed([
-        {"id": "", "ts": "", "kind": "attempt", "author": author, "commit": None,
-         "payload": {"summary": " ".join(rnd.sample(WORDS, rnd.randint(2, 9))), "outcome": "failed",
-                     "files": [f"svc/{rnd.randint(0, 3)}.py"] if rnd.random() < 0.7 else [],
-                     "services": rnd.sample(["web", "worker", "api"], rnd.randint(0, 2)),
-                     "signature": "OOMKilled" if rnd.random() < 0.1 else None}} for _ in range(1200)], reseal=True)
-    return memindex.load(project.ledger)
+    return attempts_index(tmp_path, [
+        {"summary": " ".join(rnd.sample(WORDS, rnd.randint(2, 9))),
+         "files": [f"svc/{rnd.randint(0, 3)}.py"] if rnd.random() < 0.7 else [],
+         "services": rnd.sample(["web", "worker", "api"], rnd.randint(0, 2)),
+         "signature": "OOMKilled" if rnd.random() < 0.1 else None} for _ in range(1200)])
 
 
 def _brute(index: memindex.MemoryIndex, best: list[int], tokens: list[str], files: list[str], services: list[str],
