@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any, Iterator
 
 from deploystate.state.git import proc
@@ -221,6 +221,8 @@ class CommandPlatform:
     # -- logs --------------------------------------------------------------------------------------
     def logs(self, svc: ServiceRef, *, since: datetime | None, previous: bool = False,
              timeout: float) -> Iterator[str]:
+        from datetime import timezone  # here: observing a service (every `state`) reads no time
+
         cfg = self._cfg(svc)
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
@@ -234,6 +236,8 @@ class CommandPlatform:
 
     def _logs_cmd(self, svc: ServiceRef, cfg: CommandService, since: datetime | None, previous: bool,
                   timeout: float) -> Iterator[str]:
+        from datetime import datetime, timezone
+
         moment = since or datetime.fromtimestamp(0, tz=timezone.utc)
         values = {"{since}": iso(moment).replace(".000000Z", "Z"), "{since_epoch}": f"@{int(moment.timestamp())}"}
         argv = [values.get(a, a) for a in cfg.logs_cmd or []]

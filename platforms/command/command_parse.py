@@ -8,11 +8,14 @@ message) follows the decision made for the line before it.
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import datetime, timezone
+from deploystate.jsonlite import loads
+
+# re and datetime are imported where a time is read: `deploystate state` imports this module for every
+# command service and reads no time unless observe_cmd prints started_at (re + enum ~15M, datetime ~5M
+# instructions of a process whose floor is ~38M); json's package is jsonlite's C scanner (tests/state/test_jsonlite.py)
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any, Iterable, Iterator
 
 STATES = ("running", "degraded", "stopped", "missing", "progressing", "unknown")
@@ -34,7 +37,8 @@ _ALIASES = {
     "exit_code": ("exit_code", "execmainstatus"),
     "oom_killed": ("oom_killed", "oom"),
 }
-_TS = re.compile(r"^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?)")
+_ts_match = None
+_TS = r"^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?)"
 
 
 def parse_output(text: str) -> dict[str, Any]:
@@ -42,7 +46,7 @@ def parse_output(text: str) -> dict[str, Any]:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
+            data = loads(stripped)
         except ValueError:
             data = None
         if isinstance(data, dict):
@@ -89,6 +93,9 @@ def as_state(value: Any) -> str | None:
 def parse_time(text: str) -> datetime | None:
     """An ISO-8601-ish timestamp (``2024-05-01T12:00:00Z``, ``2024-05-01 12:00:00,123``, systemd's
     ``Wed 2024-05-01 12:00:00 UTC``); a time without a zone is local time, as loggers write it."""
+    import re
+    from datetime import datetime, timezone
+
     text = str(text).strip()
     if re.match(r"^[A-Za-z]{3} \d{4}-", text):
         text = text[4:]
@@ -105,7 +112,12 @@ def parse_time(text: str) -> datetime | None:
 
 
 def line_time(line: str) -> datetime | None:
-    match = _TS.match(line)
+    global _ts_match
+    if _ts_match is None:  # compiled on the first log line read, once
+        import re
+
+        _ts_match = re.compile(_TS).match
+    match = _ts_match(line)
     return parse_time(match.group(1)) if match else None
 
 
