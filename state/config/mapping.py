@@ -7,10 +7,9 @@ matches the file name at any depth (``.env`` matches ``deploy/.env``).
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    import re  # annotations only: globs imports re when a pattern is compiled
     from typing import Iterable, Mapping, Sequence
 
 from .globs import GlobError, compile_glob  # noqa: F401  (re-exported: the hooks import globs alone)

@@ -19,7 +19,6 @@ refuses the ledger (TAMPERED, unknown format) instead of reading an archive that
 from __future__ import annotations
 
 import os
-import zlib
 from pathlib import Path
 
 from deploystate.jsonlite import loads
@@ -165,6 +164,8 @@ def problems(ledger: "Ledger", held: Any) -> list[str]:
 
 def _verified(ledger: "Ledger", n: int, side: dict) -> bytes:
     """The uncompressed bytes of segment ``n``, checked against its sidecar; ValueError when they differ."""
+    import zlib  # here: a decision reads the sidecars only; decompressing a segment is a full read's work
+
     try:
         raw = (folder(ledger) / _name(n, "jsonl.z")).read_bytes()
         data = zlib.decompress(raw)

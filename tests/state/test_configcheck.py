@@ -6,6 +6,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from deploystate.hooks import settings
 from deploystate.state.config import configcheck
@@ -55,3 +58,50 @@ def test_check_regexes_are_compiled_when_the_config_loads(field: str, value: str
         validate_config(tomllib.loads(text), text, Path("deploystate.toml"))
     assert exc.value.key == f"services.api.checks.0.{field}" and "invalid regex" in exc.value.message
     assert "invalid regex" in (configcheck.problem(tomllib.loads(text), text, "deploystate.toml") or "")
+
+
+GLOB_ALPHABET = "ab/*?[]!.- \\^"
+
+
+@settings_h(max_examples=400, deadline=None)
+@given(st.text(alphabet=GLOB_ALPHABET, max_size=8))
+def test_check_glob_refuses_exactly_what_compile_glob_refuses(pattern: str) -> None:
+    """check_glob (no re for a pattern without brackets) raises GlobError exactly when compile_glob does."""
+    from deploystate.state.config.globs import GlobError, check_glob, compile_glob
+
+    def outcome(fn) -> str | None:
+        try:
+            fn(pattern)
+        except GlobError as exc:
+            return str(exc)
+        return None
+
+    assert outcome(check_glob) == outcome(compile_glob)
+
+
+@settings_h(max_examples=400, deadline=None)
+@given(st.text(alphabet="az09_-A.\n ", max_size=6))
+def test_service_names_are_judged_as_the_schema_regex_does(name: str) -> None:
+    """The re-free service-name test agrees with ^[a-z0-9][a-z0-9_-]*$ (a final newline included)."""
+    import re
+
+    assert configcheck._service_name(name) == bool(re.match(r"^[a-z0-9][a-z0-9_-]*$", name))
+
+
+@settings_h(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab(?P<>)[]{}1,\\.*+^$| #", max_size=8))
+def test_regex_fields_are_refused_exactly_when_re_refuses_them(pattern: str) -> None:
+    """A check's regex skips re.compile only when it is a literal; the verdict is re.compile's either way."""
+    import re
+
+    try:
+        re.compile(pattern)
+        valid = True
+    except re.error:
+        valid = False
+    try:
+        configcheck._regexes(pattern, ("x",))
+        ours = True
+    except configcheck.Problem:
+        ours = False
+    assert ours == valid
