@@ -40,6 +40,9 @@ def problems(ctx: Any) -> list[str]:
     known = _LAST.get(id(ctx))
     if key is not None and known is not None and known[0] == key:
         return list(known[1])
+    if key is not None and known is not None and not known[1] and _own_append(project.ledger, known[0], key):
+        _LAST[id(ctx)] = (key, [])  # verified before, and all that changed since is this process's append
+        return []
     try:
         found = integrity.check(project)
     except OSError as exc:  # an integrity question that cannot be answered is not a yes
@@ -75,6 +78,42 @@ def _key(project: Any) -> tuple | None:
         out.append((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     out.append(hash_ending_at(ledger.path, out[6][0]) if out[6] else None)  # the tail's own bytes, read each time
     return tuple(out)
+
+
+def _fp(st: Any) -> tuple | None:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns) if st is not None else None
+
+
+def _own_append(ledger: Any, old: tuple, new: tuple) -> bool:
+    """Is ``new`` (a key) the ledger verified at ``old`` plus only this process's last append? Only when the
+    ledger and anchor were as verified just before it was written (stat under the lock), are as it left them
+    (stat after, the anchor it put in place), the appended bytes read back now are those written, each of its
+    records hashes to itself and they chain from the verified tail to the tail read now; the archive, the
+    config and where everything lives unchanged. Anything else: the full check (``integrity.check``)."""
+    from deploystate.jsonlite import loads
+    from deploystate.state.ledger import chain
+    from deploystate.state.ledger.ledger import APPENDED
+
+    got = APPENDED.get(str(ledger.path))
+    if got is None or new[:6] != old[:6] or new[7] != old[7] or new[9] != old[9]:
+        return False
+    before, anchor_before, after, anchor_after, data = got
+    if (_fp(before), _fp(anchor_before), _fp(after), _fp(anchor_after)) != (old[6], old[8], new[6], new[8]):
+        return False
+    try:
+        with open(ledger.path, "rb") as fh:
+            fh.seek(before.st_size)
+            if fh.read(len(data) + 1) != data:  # and nothing after them
+                return False
+        tail = old[10]
+        for line in data.splitlines():
+            rec = loads(line)
+            if rec.get("prev") != tail or chain.record_hash(rec) != rec.get(chain.HASH_FIELD):
+                return False
+            tail = rec[chain.HASH_FIELD]
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return False
+    return tail == new[10]
 
 
 def _listed(found: list[str]) -> str:

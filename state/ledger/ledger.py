@@ -42,6 +42,18 @@ GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\npr
              "chain.verified.json\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
 
 
+# This process's last append per ledger file: the ledger's and anchor's stat before the write (under the lock)
+# and after it, and the bytes: a reader that verified the file before (server.mcp.trust) tells it from an edit.
+APPENDED: dict[str, tuple] = {}
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
 class Ledger:
     """Append and read records in ``state_dir``."""
 
@@ -72,7 +84,7 @@ class Ledger:
             if missing:
                 with open(p, "a", encoding="utf-8") as fh:
                     fh.write(("" if not have or have[-1] == "" else "\n") + "\n".join(missing) + "\n")
-        self.path.touch(exist_ok=True)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))  # not touch(): mtime kept
 
     def locked(self) -> Flock:
         """``with ledger.locked():`` holds the ledger's write lock (its directory created)."""
@@ -138,7 +150,12 @@ class Ledger:
                 heads.append(head)
                 return anchor.prepare_head(self, head)
 
-            append_whole(self.path, "".join(lines).encode("utf-8"), anchor_head if trusted else None)
+            data = "".join(lines).encode("utf-8")
+            APPENDED.pop(str(self.path), None)  # a failed write leaves no claim behind
+            before = (_stat(self.path), _stat(anchor.path_of(self)))
+            append_whole(self.path, data, anchor_head if trusted else None)
+            if len(data) <= 1 << 16:  # a bulk write (a merge, make_ledger) is verified the ordinary way
+                APPENDED[str(self.path)] = (*before, _stat(self.path), _stat(anchor.path_of(self)), data)
             if heads and anchor.segments.live_due(heads[0]):
                 from . import sealing  # here: only the one append in 65,536 that seals loads it
 
