@@ -141,6 +141,7 @@ def seal_live(ledger: "Ledger") -> int:
     kept = _before(ledger)
     if kept is None:
         return 0  # a chain that does not verify is left as it is: doctor first
+    state, mark, memory = kept
     changed = finish(ledger)
     changed = bool(seal(ledger)) or changed  # whole segments a compaction left in archive.jsonl
     archive, live = _read(ledger.archive_path), _read(ledger.path)
@@ -166,8 +167,10 @@ def seal_live(ledger: "Ledger") -> int:
             _atomic(ledger.archive_path, b"")
     if changed or sealed:
         anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))
+        # the memory index is re-keyed only from the files exactly as it had seen them: a seal that also
+        # finished an earlier one or sealed compaction's archive rebuilds it
         try:
-            _after(ledger, *kept)
+            _after(ledger, state, mark, None if changed else (memory, archive, live, at))
         except Exception:  # noqa: BLE001 - derived files only: forgotten, each is rebuilt by its next reader
             from deploystate.state.memory import memindex
             from deploystate.state.view import cache
@@ -189,9 +192,11 @@ def _torn(path: Any) -> bool:
         return False
 
 
-def _before(ledger: "Ledger") -> tuple[Any, Any] | None:
-    """The projection and the chain mark, current with the files before the seal (both are kept up to
-    date by every append, so this reads only what they have not seen yet); None when the chain fails."""
+def _before(ledger: "Ledger") -> tuple[Any, Any, Any] | None:
+    """The projection, the chain mark and the memory index (None when only a rebuild could give it),
+    current with the files before the seal (each reads only what it has not seen yet); None when the
+    chain fails."""
+    from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
     from . import chainmark
@@ -200,13 +205,25 @@ def _before(ledger: "Ledger") -> tuple[Any, Any] | None:
     if not status.ok:
         return None
     loaded = cache.load(ledger)
-    return (None if loaded.problems else loaded.state), chainmark._read_mark(ledger)
+    try:
+        memory = memindex.current(ledger)
+    except Exception:  # noqa: BLE001 - a cache: rebuilt after the seal instead
+        memory = None
+    return (None if loaded.problems else loaded.state), chainmark._read_mark(ledger), memory
 
 
-def _after(ledger: "Ledger", state: Any, mark: Any) -> None:
-    """Re-key what a seal moved under: the same records in the same order, so the projection and a verdict
-    of the chain that held before still hold; the memory index (it points into the files) is rebuilt now,
-    so the appends after this one stay incremental."""
+def _rekey_memory(ledger: "Ledger", before: Any) -> bool:
+    """Re-key the memory index from the one current just before the seal (``rekey``: one pass over its
+    attempts, never the history); False when it cannot be (then it is rebuilt)."""
+    from deploystate.state.memory import rekey
+
+    return before is not None and before[0] is not None and rekey.apply(ledger, *before)
+
+
+def _after(ledger: "Ledger", state: Any, mark: Any, memory: Any = None) -> None:
+    """Re-key what a seal moved under: the same records in the same order, so the projection, a verdict
+    of the chain that held before and the memory index still hold, their positions moved by the cut;
+    a memory index that cannot be re-keyed is rebuilt now, so the appends after this one stay incremental."""
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
@@ -228,8 +245,9 @@ def _after(ledger: "Ledger", state: Any, mark: Any) -> None:
         chainmark._write_mark(ledger, chainmark._fingerprint(ledger.path), size,
                               segments.archive_key(ledger, chainmark._fingerprint(ledger.archive_path)), tail,
                               True, [], lines, new)
-    memindex.drop(ledger)
-    memindex.load(ledger)
+    if not _rekey_memory(ledger, memory):
+        memindex.drop(ledger)
+        memindex.load(ledger)
 
 
 def after_append(ledger: "Ledger") -> int:

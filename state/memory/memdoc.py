@@ -112,21 +112,26 @@ class Doc:
         return cls(rid, None, None, None, None, sig, toks, sorted(files), sorted(services), pos, load)
 
 
+def fields(rec: dict) -> list:
+    """What a result shows of an attempt record: [time, outcome, summary, session] (a base attempt whose
+    line cannot be addressed keeps them inline; ``rekey`` takes them from the lines a seal moves)."""
+    p = rec.get("payload") if isinstance(rec.get("payload"), dict) else {}
+    author = rec.get("author") if isinstance(rec.get("author"), dict) else {}
+    session, ts = author.get("session"), rec.get("ts")
+    return [ts if isinstance(ts, str) else "", sys.intern(str(p.get("outcome") or "unknown")),
+            str(p.get("summary") or "")[:SUMMARY_CHARS], sys.intern(session) if isinstance(session, str) else None]
+
+
 def from_record(rec: dict, pos: tuple[int, int, int] | None) -> Doc:
     """The attempt a ledger record holds (``rec['kind']`` is 'attempt')."""
     p = rec.get("payload") if isinstance(rec.get("payload"), dict) else {}
-    author = rec.get("author") if isinstance(rec.get("author"), dict) else {}
     summary = str(p.get("summary") or "")
     hypothesis = str(p.get("hypothesis") or "")
     toks = " ".join(similarity.tokens(summary + "\n" + hypothesis))
     files = "\n".join(f for f in similarity.norm_files(p.get("files") or [])[:50] if "\n" not in f)
     services = " ".join(s for s in similarity.norm_services(p.get("services") or [])[:50] if " " not in s)
     sig = p.get("signature") if isinstance(p.get("signature"), str) else None
-    outcome = sys.intern(str(p.get("outcome") or "unknown"))
-    session = author.get("session")
-    ts = rec.get("ts")
-    return Doc(rec["id"], ts if isinstance(ts, str) else "", outcome, summary[:SUMMARY_CHARS],
-               sys.intern(session) if isinstance(session, str) else None, sig, toks, files, services, pos)
+    return Doc(rec["id"], *fields(rec), sig, toks, files, services, pos)
 
 
 def read_line(paths: tuple, pos: tuple[int, int, int]) -> dict:

@@ -31,9 +31,10 @@ from typing import Callable, TypeVar
 from deploystate.state.ledger import anchor
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.ledger.reading import hash_ending_at
-from . import codec, segment
+from . import basewrite
 from .memdoc import positions
 from .memmodel import Doc, MemoryIndex  # noqa: F401  (the index's types, named here for callers)
+from .basewrite import switch as _switch
 from .segment import Corrupt, Segment
 
 # 5: a base of ids, terms and ledger positions (segment version 2); 4: a base holding each attempt's text;
@@ -59,53 +60,10 @@ def _digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _merge(ledger: Ledger, index: MemoryIndex) -> tuple[Path, str, Segment]:
-    """Write base + delta as a new base under a temporary name (renamed by ``save`` under the anchor's
-    lock, with the tail that names it). Term numbers stay those of the old base (new terms after them),
-    so its whole pages and untouched lists are copied as they are, checked on the way."""
-    total = len(index.docs)
-    dense = max(DENSE_MIN, total // DENSE_SHARE)
-    base = index.base
-    keys = [e[0] for e in base.entries] if base is not None else []
-    number = dict(base.dictionary) if base is not None else {}
-    for key in index.delta_post:
-        if key not in number:
-            number[key] = len(keys)
-            keys.append(key)
-    tmp = _cache_dir(ledger) / f".memory.{os.getpid()}.seg.tmp"
-    w = segment.Writer(str(tmp))
-    try:
-        for n, key in enumerate(keys):
-            if base is not None and n < len(base.entries) and key not in index.delta_post:
-                entry, raw = base.raw_term(n)
-                w.term(key, entry[1], raw, entry[4], bytes.fromhex(entry[5]))
-                continue
-            count = index.df(key)
-            if count > dense:
-                w.term(key, count, index.bitset(key).to_bytes((total + 7) >> 3, "little"), segment.BITS)
-            else:
-                w.term(key, count, *codec.pack_gaps(index.postings.get(key)))
-        if base is not None:
-            base.copy_into(w)
-        for doc in index.delta:
-            inline = None if doc.pos else [doc.ts, doc.outcome, doc.summary, doc.session]
-            w.doc(codec.encode_doc(doc.id, [number[k] for k in doc.keys()], doc.pos, inline))
-        root = w.finish(dense)
-        if w.total != total:
-            raise Corrupt("the new base holds another number of attempts than the index")
-        return tmp, root, Segment(str(tmp), root)  # the open file stays this one when it is renamed
-    except BaseException:
-        w.abandon()
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _switch(index: MemoryIndex, name: str, root: str, fresh: Segment) -> None:
-    if index.base is not None:
-        index.base.close()
-    index.base, index.base_file, index.base_root = fresh, name, root
-    index.delta, index.delta_post = [], {}
-    index.docs._kept.clear()
+def _merge(ledger: Ledger, index: MemoryIndex, move: Callable[[bytes], bytes] | None = None
+           ) -> tuple[Path, str, Segment]:
+    """``basewrite.merge`` with this module's bit-set threshold."""
+    return basewrite.merge(ledger, index, max(DENSE_MIN, len(index.docs) // DENSE_SHARE), move)
 
 
 def _tail_json(index: MemoryIndex) -> dict:
@@ -116,11 +74,12 @@ def _tail_json(index: MemoryIndex) -> dict:
             "docs": [d.row() for d in index.delta], "signatures": index.signatures, "sessions": index.sessions}
 
 
-def save(ledger: Ledger, index: MemoryIndex) -> None:
-    """Write the tail (merging a long one into a new base first) and its digest into the anchor, atomically
-    together; a read-only state dir or no anchor yet just means rebuilding from the ledger next time."""
+def save(ledger: Ledger, index: MemoryIndex, move: Callable[[bytes], bytes] | None = None) -> bool:
+    """Write the tail (merging a long one, or every attempt through ``move``, into a new base first) and its
+    digest into the anchor, atomically together; False when not written (a read-only state dir or no
+    anchor yet just means rebuilding from the ledger next time)."""
     if not ledger.anchor_dir.is_dir():
-        return  # nothing anchored: the index could not be trusted on reading, so it is not written
+        return False  # nothing anchored: the index could not be trusted on reading, so it is not written
     path = _index_path(ledger)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     merged = None
@@ -129,7 +88,7 @@ def save(ledger: Ledger, index: MemoryIndex) -> None:
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# deploystate: derived caches, rebuilt from the ledger.\n*\n", encoding="utf-8")
-        merged = _merge(ledger, index) if len(index.delta) > MERGE_AT else None
+        merged = _merge(ledger, index, move) if move is not None or len(index.delta) > MERGE_AT else None
         if merged is not None:
             _switch(index, f"memory-{merged[1][:16]}.seg", merged[1], merged[2])
         raw = json.dumps(_tail_json(index), separators=(",", ":")).encode("utf-8")
@@ -142,6 +101,7 @@ def save(ledger: Ledger, index: MemoryIndex) -> None:
             # another process's merge is still a .tmp file until it holds this lock: only dead bases go
             _forget_other_bases(ledger, index.base_file)
         index.unsaved = 0
+        return True
     except OSError:
         tmp.unlink(missing_ok=True)
         if merged is not None:
@@ -149,6 +109,7 @@ def save(ledger: Ledger, index: MemoryIndex) -> None:
     except Corrupt:  # the base was damaged under us: forget it all, the next load rebuilds from the ledger
         tmp.unlink(missing_ok=True)
         drop(ledger)
+    return False
 
 
 def _forget_other_bases(ledger: Ledger, keep: str | None) -> None:
@@ -255,13 +216,20 @@ def _size(path: Path) -> int:
 _LOADED: dict[str, MemoryIndex] = {}
 
 
-def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
-    """The index, current with the ledger (incremental when possible, rebuilt otherwise)."""
-    key = str(ledger.dir.resolve())
+def current(ledger: Ledger) -> MemoryIndex | None:
+    """The index brought up to date with the ledger's files only by reading what it has not seen (kept
+    in this process or the stored one); None when only a rebuild could give it."""
     size = _size(ledger.path)
-    index = _LOADED.get(key)
-    if index is None or index.live_size > size:
-        index = _read_file(ledger)
+    index = _LOADED.get(str(ledger.dir.resolve()))
+    if index is not None and index.live_size <= size:
+        got = _catch_up(ledger, index, size)
+        if got is not None:
+            return got
+    index = _read_file(ledger)  # (another process may have moved it on: a seal re-keys it there)
+    return _catch_up(ledger, index, size) if index is not None else None
+
+
+def _catch_up(ledger: Ledger, index: MemoryIndex, size: int) -> MemoryIndex | None:
     fresh = (index is not None and index.archive_size == _size(ledger.archive_path)
              and 0 <= index.live_size <= size and hash_ending_at(ledger.path, index.live_size) == index.live_tail)
     if index is not None and fresh and index.live_size < size:
@@ -278,9 +246,15 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
             index.live_size = res.size
             index.live_lines = res.line_count
             index.live_tail = hash_ending_at(ledger.path, res.size)
-    if index is None or not fresh:
+    return index if fresh else None
+
+
+def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
+    """The index, current with the ledger (incremental when possible, rebuilt otherwise)."""
+    index = current(ledger)
+    if index is None:
         index = _rebuild(ledger)
-    _LOADED[key] = index
+    _LOADED[str(ledger.dir.resolve())] = index
     if write and index.unsaved >= SAVE_EVERY and ledger.dir.exists():
         save(ledger, index)
     return index
