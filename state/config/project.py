@@ -1,21 +1,23 @@
 """Find the project (repository root, deploystate.toml, state directory) with the standard library only.
 
 The hook path uses this directly; the CLI and server validate the same file
-with the full schema in ``config.py`` first.
+with the full schema in ``config.py`` first. Paths are kept as ``str`` (``rootdir``, ``state_dirname``,
+``anchor_dirname``: ``deploystate.ospath``) and offered as ``Path`` (``root``, ``state_dir``, ``anchor_dir``)
+to callers that ask: importing pathlib would cost a hook process more than the interpreter's own start.
 """
 
 from __future__ import annotations
 
 import os
-from functools import cached_property
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from deploystate.state.ledger.ledger import Ledger
 
+from deploystate.ospath import exists, is_dir, is_file, join, norm, parents, read_text, relative_parts, resolve
 from deploystate.tomlsubset import loads as toml_loads  # tomllib's answer, tomllib only outside its subset
 from deploystate.state.ledger import location
 from deploystate.state.errors import ConfigError, DeploystateError, StateMissing
@@ -26,26 +28,37 @@ DEFAULT_STATE_DIR = ".deploystate"  # only outside git; in a repository the ledg
 DEFAULT_KEY = "(git common dir)"
 
 
-def find_root(start: str | os.PathLike[str] | None = None) -> Path:
-    """The nearest directory upward holding deploystate.toml (or, failing that, .git)."""
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
+
+
+def find_root_dir(start: str | os.PathLike[str] | None = None) -> str:
+    """``find_root`` as a str."""
     env = os.environ.get("DEPLOYSTATE_ROOT")
-    here = Path(env or start or os.getcwd()).resolve()
-    if (env or start) and not here.is_dir():  # an explicit root that is not there is a typo, not a search
+    here = resolve(env or start or os.getcwd())
+    if (env or start) and not is_dir(here):  # an explicit root that is not there is a typo, not a search
         raise StateMissing(f"{here} is not a directory (given as {'DEPLOYSTATE_ROOT' if env else '--root'})",
                            "pass the repository root that holds deploystate.toml")
-    for d in (here, *here.parents):
-        if (d / CONFIG_NAME).is_file():
+    for d in (here, *parents(here)):
+        if is_file(join(d, CONFIG_NAME)):
             return d
-    for d in (here, *here.parents):
-        if (d / ".git").exists():
+    for d in (here, *parents(here)):
+        if exists(join(d, ".git")):
             return d
     raise StateMissing(f"no {CONFIG_NAME} in {here} or any parent directory",
                        "run `deploystate init` at the root of your repository")
 
 
-def read_raw(path: Path) -> dict[str, Any]:
+def find_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The nearest directory upward holding deploystate.toml (or, failing that, .git)."""
+    return _path(find_root_dir(start))
+
+
+def read_raw(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(os.fspath(path))
     except FileNotFoundError as exc:
         raise StateMissing(f"{path} does not exist", "run `deploystate init` to write a starter config") from exc
     try:
@@ -59,12 +72,19 @@ def read_raw(path: Path) -> dict[str, Any]:
 class Project:
     """A repository under deploystate: where things are, and its raw (unvalidated) config."""
 
-    def __init__(self, root: Path, raw: dict[str, Any]) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str], raw: dict[str, Any]) -> None:
+        self.rootdir = norm(root)
         self.raw = raw
+        self._state_dirname: str | None = None
+        self._anchor_dirname: str | None = None
+        self._ledger: Ledger | None = None
+
+    @property
+    def root(self) -> Path:
+        return _path(self.rootdir)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Project) and (self.root, self.raw) == (other.root, other.raw)
+        return isinstance(other, Project) and (self.rootdir, self.raw) == (other.rootdir, other.raw)
 
     __hash__ = None  # type: ignore[assignment]  (as a dataclass with eq: mutable, unhashable)
 
@@ -73,50 +93,70 @@ class Project:
 
     @classmethod
     def discover(cls, start: str | os.PathLike[str] | None = None) -> "Project":
-        root = find_root(start)
-        cfg = root / CONFIG_NAME
-        return cls(root, read_raw(cfg) if cfg.is_file() else {})
+        root = find_root_dir(start)
+        cfg = join(root, CONFIG_NAME)
+        return cls(root, read_raw(cfg) if is_file(cfg) else {})
+
+    @property
+    def config_file(self) -> str:
+        return join(self.rootdir, CONFIG_NAME)
 
     @property
     def config_path(self) -> Path:
-        return self.root / CONFIG_NAME
+        return _path(self.config_file)
 
     @property
     def settings(self) -> dict[str, Any]:
         return self.raw.get("project") or {}
 
-    @cached_property
-    def anchor_dir(self) -> Path:
+    @property
+    def anchor_dirname(self) -> str:
         """Where the anchor lives: the git common directory, out of the work tree's reach."""
-        return location.anchor_home(self.root) or self.state_dir
+        if self._anchor_dirname is None:
+            self._anchor_dirname = location.anchor_home_dir(self.rootdir) or self.state_dirname
+        return self._anchor_dirname
 
-    @cached_property
+    @property
+    def anchor_dir(self) -> Path:
+        return _path(self.anchor_dirname)
+
+    @property
+    def state_dirname(self) -> str:
+        if self._state_dirname is None:
+            self._state_dirname = self._find_state_dir()
+        return self._state_dirname
+
+    @property
     def state_dir(self) -> Path:
+        return _path(self.state_dirname)
+
+    def _find_state_dir(self) -> str:
         chosen = os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")
         if not chosen:
-            home = location.anchor_home(self.root)
+            home = location.anchor_home_dir(self.rootdir)
             if home is None:
-                return self.root / DEFAULT_STATE_DIR
-            if (self.root / location.LEGACY_STATE_DIR).is_dir() and not home.is_dir():
+                return join(self.rootdir, DEFAULT_STATE_DIR)
+            if is_dir(join(self.rootdir, location.LEGACY_STATE_DIR)) and not is_dir(home):
                 try:  # an old in-tree ledger: its records move in on first use (``ledger``), so the state exists
-                    home.mkdir(parents=True, exist_ok=True)
+                    os.makedirs(home, exist_ok=True)
                 except OSError:
                     pass
             return home
-        d = Path(chosen).expanduser()
-        return d if d.is_absolute() else self.root / d
+        d = norm(os.path.expanduser(norm(chosen)))
+        return d if d.startswith("/") else join(self.rootdir, d)
 
     @property
     def state_dir_key(self) -> str:
         """How the state dir is named in the anchor: relative to the root when inside it, so a
         ``cp -a`` of the repository is not a move; a changed ``state_dir`` is."""
         if not (os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")) \
-                and location.anchor_home(self.root):
+                and location.anchor_home_dir(self.rootdir):
             return DEFAULT_KEY
+        where, top = resolve(self.state_dirname), resolve(self.rootdir)
         try:
-            return str(self.state_dir.resolve().relative_to(self.root.resolve()))
+            return "/".join(relative_parts(where, top)) or "."
         except ValueError:
-            return str(self.state_dir.resolve())
+            return where
 
     @property
     def state_dir_in_work_tree(self) -> bool:
@@ -124,19 +164,24 @@ class Project:
 
     @property
     def state_file(self) -> Path:
-        d = Path(self.settings.get("state_file") or STATE_FILE)
+        d = _path(self.settings.get("state_file") or STATE_FILE)
         return d if d.is_absolute() else self.root / d
 
-    @cached_property
+    @property
     def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = self._open_ledger()
+        return self._ledger
+
+    def _open_ledger(self) -> Ledger:
         from deploystate.state.ledger.ledger import Ledger  # here: post-commit reads the config, not the ledger
 
-        ledger = Ledger(self.state_dir, anchor_dir=self.anchor_dir, key=self.state_dir_key)
-        legacy = self.root / location.LEGACY_STATE_DIR
-        if self.state_dir_key == DEFAULT_KEY and legacy.is_dir():
+        ledger = Ledger(self.state_dirname, anchor_dir=self.anchor_dirname, key=self.state_dir_key)
+        legacy = join(self.rootdir, location.LEGACY_STATE_DIR)
+        if self.state_dir_key == DEFAULT_KEY and is_dir(legacy):
             from deploystate.state.ledger.migrate import import_legacy
             try:
-                import_legacy(ledger, legacy)
+                import_legacy(ledger, _path(legacy))
             except (OSError, DeploystateError):
                 pass  # read-only, full or TAMPERED: the old records stay where they are (integrity says why)
         return ledger
@@ -174,6 +219,6 @@ class Project:
                 for r in rules if isinstance(r, dict)]
 
     def require_state(self) -> None:
-        if not self.state_dir.is_dir():
+        if not is_dir(self.state_dirname):
             raise StateMissing(f"no state directory at {self.state_dir}",
                                "run `deploystate init` (or create it with any recording command)")

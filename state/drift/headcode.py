@@ -122,7 +122,8 @@ class Judge:
     @classmethod
     def for_project(cls, project: object, head: str | None = None) -> "Judge":
         """From a ``state.project.Project`` (its root, service paths and all-services rules)."""
-        return cls(project.root, project.service_paths(), project.all_services_rules(), head)  # type: ignore[attr-defined]
+        root = getattr(project, "rootdir", None) or project.root  # type: ignore[attr-defined]  (a str: no pathlib)
+        return cls(root, project.service_paths(), project.all_services_rules(), head)  # type: ignore[attr-defined]
 
     def resolve(self, reported: str) -> tuple[str | None, str | None]:
         """(full commit id, None) for a reported revision, or (None, why it names no commit here)."""

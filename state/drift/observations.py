@@ -13,14 +13,15 @@ The pure ``assess`` and ``status`` decide what an observation means.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    from pathlib import Path
     from datetime import datetime
     from typing import Any
 
 from deploystate.jsonlite import loads
+from deploystate.ospath import join, norm, read_text
 from deploystate.state.ledger.ids import parse_iso
 
 DIR, FILE = "observed", "last.json"
@@ -38,8 +39,15 @@ BAD_STATES = frozenset({"stopped", "missing", "degraded", "exited", "restarting"
 _KEYS = ("state", "target", "revision", "revision_source", "started_at", "healthy", "restart_count", "oom_killed")
 
 
+def file_of(state_dir: str | os.PathLike[str]) -> str:
+    """The stored observations' file, as a str (the hooks read it without pathlib)."""
+    return join(norm(state_dir), DIR, FILE)
+
+
 def path(state_dir: str | os.PathLike[str]) -> Path:
-    return Path(state_dir) / DIR / FILE
+    from pathlib import Path
+
+    return Path(file_of(state_dir))
 
 
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
@@ -108,25 +116,25 @@ def hold_writes(on: bool) -> None:
 def keep(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> bool:
     """Store ``data``: held in memory while ``hold_writes`` is on (True), else ``save``d now."""
     if _HOLD[0]:
-        _HELD[str(path(state_dir))] = data
+        _HELD[file_of(state_dir)] = data
         return True
     return save(state_dir, data)
 
 
 def flush(state_dir: str | os.PathLike[str]) -> bool:
     """Write the held observation of ``state_dir``, if any; True when one was written."""
-    data = _HELD.pop(str(path(state_dir)), None)
+    data = _HELD.pop(file_of(state_dir), None)
     return data is not None and save(state_dir, data)
 
 
 def load(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The stored observations (this process's held one first); ``{}`` when there are none, or the file
     is unreadable (never trusted more)."""
-    held = _HELD.get(str(path(state_dir)))
+    held = _HELD.get(file_of(state_dir))
     if held is not None:
         return held
     try:
-        data = loads(path(state_dir).read_text(encoding="utf-8"))
+        data = loads(read_text(file_of(state_dir)))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("services"), dict):
@@ -274,7 +282,7 @@ def findings(project: Any, state: dict[str, Any]) -> dict[str, str]:
     """service -> why its stored runtime answer says it is not deployed (broken, or not running HEAD's
     code), for the hooks: the stored file only, never a runtime. Answers older than the service's last
     deploy record are left out (that deploy may have changed what runs)."""
-    stored = load(project.state_dir).get("services") or {}
+    stored = load(getattr(project, "state_dirname", None) or project.state_dir).get("services") or {}
     configured = project.service_paths()
     out: dict[str, str] = {}
     judge = None

@@ -5,7 +5,12 @@ Plain ``git`` keeps this importable from hooks (gitpython is too heavy there).""
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from deploystate import ospath
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from deploystate.state.errors import GitError
 from deploystate.state.config.mapping import Change, parse_name_status
@@ -29,40 +34,42 @@ def _is_sha(text: str) -> bool:
     return len(text) in (40, 64) and set(text) <= _HEX
 
 
-def _read_head_files(root: Path) -> str | None:
+def _read_head_files(root: str) -> str | None:
     """HEAD read from .git's files (no subprocess: this runs on every record and every hook).
 
     Handles a plain .git directory, a worktree's ``gitdir:`` file, loose and packed refs; anything
-    else (reftable, unborn branch, odd layouts) returns None and the caller asks git itself."""
-    for d in (root, *root.parents):
-        dotgit = d / ".git"
-        if dotgit.exists():
+    else (reftable, unborn branch, odd layouts) returns None and the caller asks git itself.
+    ``root`` is resolved; paths stay ``str`` (``deploystate.ospath``: pathlib costs a hook ~48M instructions)."""
+    join, is_file, read = ospath.join, ospath.is_file, ospath.read_text
+    for d in (root, *ospath.parents(root)):
+        dotgit = join(d, ".git")
+        if ospath.exists(dotgit):
             break
     else:
         return None
     gitdir = dotgit
-    if dotgit.is_file():
-        text = dotgit.read_text(encoding="utf-8").strip()
+    if is_file(dotgit):
+        text = read(dotgit).strip()
         if not text.startswith("gitdir:"):
             return None
-        gitdir = (dotgit.parent / text[len("gitdir:"):].strip()).resolve()
-    head_text = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        gitdir = ospath.resolve(join(os.path.dirname(dotgit), text[len("gitdir:"):].strip()))
+    head_text = read(join(gitdir, "HEAD")).strip()
     if _is_sha(head_text):
         return head_text
     if not head_text.startswith("ref: "):
         return None
     ref = head_text[5:].strip()
     common = gitdir
-    if (gitdir / "commondir").is_file():
-        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    if is_file(join(gitdir, "commondir")):
+        common = ospath.resolve(join(gitdir, read(join(gitdir, "commondir")).strip()))
     for base in (gitdir, common):
-        loose = base / ref
-        if loose.is_file():
-            value = loose.read_text(encoding="utf-8").strip()
+        loose = join(base, ref)
+        if is_file(loose):
+            value = read(loose).strip()
             return value if _is_sha(value) else None
-    packed = common / "packed-refs"
-    if packed.is_file():
-        for line in packed.read_text(encoding="utf-8").splitlines():
+    packed = join(common, "packed-refs")
+    if is_file(packed):
+        for line in read(packed).splitlines():
             parts = line.split(" ", 1)
             if len(parts) == 2 and parts[1] == ref and _is_sha(parts[0]):
                 return parts[0]
@@ -72,7 +79,7 @@ def _read_head_files(root: Path) -> str | None:
 def head(root: str | os.PathLike[str]) -> str | None:
     """The commit at HEAD, or None in a repository with no commits (or no repository)."""
     try:
-        fast = _read_head_files(Path(root).resolve())
+        fast = _read_head_files(ospath.resolve(root))
     except (OSError, UnicodeDecodeError):
         fast = None
     if fast:
@@ -124,6 +131,8 @@ def changed_files_here(root: str | os.PathLike[str], base: str, head_rev: str = 
 
 
 def toplevel(path: str | os.PathLike[str]) -> Path | None:
+    from pathlib import Path  # off the hooks' path (pathlib costs a hook ~48M instructions)
+
     try:
         return Path(git(path, "rev-parse", "--show-toplevel").strip())
     except GitError:
@@ -147,6 +156,8 @@ def _strip(prefix: str | None, path: str) -> str | None:
 def uncommitted(root: str | os.PathLike[str]) -> list[str]:
     """Files with uncommitted changes (staged, unstaged, untracked; ignored files excluded), relative to
     ``root``: what a bind mount serves that no commit has."""
+    from pathlib import Path
+
     prefix = relative_root(Path(root))
     out: list[str] = []
     entries = iter(git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").split("\0"))
@@ -164,6 +175,8 @@ def uncommitted(root: str | os.PathLike[str]) -> list[str]:
 def commits_since(root: str | os.PathLike[str], since: int, limit: int = 500) -> list[tuple[str, int, list[str]]]:
     """(commit, committer time, files relative to ``root``) for commits on HEAD dated ``since`` or later
     (among the newest ``limit``)."""
+    from pathlib import Path
+
     prefix = relative_root(Path(root))
     # git's --since takes approximate dates; the recent commits are read and filtered here instead.
     text = git(root, "log", f"-n{limit}", "--format=%x1e%H %ct", "--name-only", "-z", "HEAD")

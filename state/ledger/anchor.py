@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import fcntl
 import os
-from pathlib import Path
 
 from deploystate.jsonlite import loads
+from deploystate.ospath import is_dir, join, read_text
 from . import segments
 from .flock import Flock
 from .reading import hash_ending_at
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from .ledger import Ledger
@@ -39,14 +40,21 @@ SEGMENTED = 2  # an anchor naming closed segments: an older deploystate cannot r
 TAMPERED = "TAMPERED"
 
 
+def file_of(ledger: "Ledger") -> str:
+    """The anchor's file (a str: the hooks read it without pathlib)."""
+    return join(ledger.anchor_dirname, ANCHOR)
+
+
 def path_of(ledger: "Ledger") -> Path:
-    return ledger.anchor_dir / ANCHOR
+    from pathlib import Path
+
+    return Path(file_of(ledger))
 
 
 def read(ledger: "Ledger") -> dict[str, Any]:
     """The anchor, {} when there is none. An unreadable anchor is kept as a marker, never ignored."""
     try:
-        raw = path_of(ledger).read_text(encoding="utf-8")
+        raw = read_text(file_of(ledger))
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -65,10 +73,17 @@ def _version(data: dict[str, Any]) -> int:
     return SEGMENTED if isinstance(head, dict) and head.get("segments") else VERSION
 
 
-def _write_tmp(ledger: "Ledger", data: dict[str, Any], durable: bool) -> Path:
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _write_tmp(ledger: "Ledger", data: dict[str, Any], durable: bool) -> str:
     """``data`` written to the anchor's temp file (removed again when the write fails)."""
     import json  # writing: the readers use deploystate.jsonlite
-    tmp = path_of(ledger).with_name(f".{ANCHOR}.{os.getpid()}.tmp")
+    tmp = join(ledger.anchor_dirname, f".{ANCHOR}.{os.getpid()}.tmp")
     body = json.dumps({**data, "version": _version(data)}, sort_keys=True, separators=(",", ":")).encode("utf-8")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -81,7 +96,7 @@ def _write_tmp(ledger: "Ledger", data: dict[str, Any], durable: bool) -> Path:
         finally:
             os.close(fd)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        _unlink(tmp)
         raise
     return tmp
 
@@ -89,15 +104,15 @@ def _write_tmp(ledger: "Ledger", data: dict[str, Any], durable: bool) -> Path:
 def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None:
     tmp = _write_tmp(ledger, data, durable)
     try:
-        os.replace(tmp, path_of(ledger))
+        os.replace(tmp, file_of(ledger))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        _unlink(tmp)
         raise
 
 
 def _locked(ledger: "Ledger") -> Flock:
     """``with _locked(ledger):`` holds ``anchor.lock`` (the anchor's directory created)."""
-    return Flock(ledger.anchor_dir / LOCK)
+    return Flock(join(ledger.anchor_dirname, LOCK))
 
 
 def update_locked(ledger: "Ledger", section: str, value: Any, *, durable: bool = True) -> None:
@@ -112,7 +127,7 @@ def update_locked(ledger: "Ledger", section: str, value: Any, *, durable: bool =
 def update(ledger: "Ledger", section: str, value: Any, *, quiet: bool = True) -> bool:
     """Replace one section. ``quiet``: a read-only or full disk is not an error (caches only).
     Readers never create the anchor's folder: only a write to the ledger does (``set_head``)."""
-    if quiet and not ledger.anchor_dir.is_dir():
+    if quiet and not is_dir(ledger.anchor_dirname):
         return False
     try:
         with _locked(ledger):
@@ -128,15 +143,15 @@ def update(ledger: "Ledger", section: str, value: Any, *, quiet: bool = True) ->
         raise
 
 
-def _size(path: Path) -> int:
+def _size(path: str | os.PathLike[str]) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except FileNotFoundError:
         return 0
 
 
 def _names(ledger: "Ledger", what: str) -> str:
-    return f"{ledger.path.name if what == 'live' else ledger.archive_path.name} in {ledger.dir}"
+    return f"{os.path.basename(ledger.file if what == 'live' else ledger.archive_file)} in {ledger.dirname}"
 
 
 def problems(ledger: "Ledger", data: dict[str, Any] | None = None) -> list[str]:
@@ -144,7 +159,7 @@ def problems(ledger: "Ledger", data: dict[str, Any] | None = None) -> list[str]:
 
     data = read(ledger) if data is None else data
     if "unreadable" in data:
-        return [f"{TAMPERED}: the ledger's anchor {path_of(ledger)} is unreadable ({data['unreadable']})"]
+        return [f"{TAMPERED}: the ledger's anchor {file_of(ledger)} is unreadable ({data['unreadable']})"]
     head = data.get("chain")
     if not isinstance(head, dict):
         return []
@@ -152,7 +167,7 @@ def problems(ledger: "Ledger", data: dict[str, Any] | None = None) -> list[str]:
     if head.get("dir") not in (None, ledger.key):
         out.append(f"{TAMPERED}: the ledger moved: it was anchored at state_dir {head.get('dir')!r}, "
                    f"now {ledger.key!r} is read")
-    for what, path in (("live", ledger.path), ("archive", ledger.archive_path)):
+    for what, path in (("live", ledger.file), ("archive", ledger.archive_file)):
         end, tail, count = head.get(f"{what}_size") or 0, head.get(f"{what}_tail"), head.get(f"{what}_lines")
         size = _size(path)
         if not end:
@@ -180,9 +195,10 @@ def _still_holds(ledger: "Ledger", tail: str | None, count: int | None) -> bool:
         return False
     needle = f'"{_HASH}":"{tail}"'.encode()
     found, lines = False, 0
-    for path in (ledger.archive_path, ledger.path):  # compaction moves a prefix into the archive
+    for path in (ledger.archive_file, ledger.file):  # compaction moves a prefix into the archive
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError:
             continue
         found = found or needle in data
@@ -205,7 +221,7 @@ def head_now(ledger: "Ledger", previous: dict[str, Any] | None, appended_lines: 
         head["segments"] = prev["segments"]  # only compaction seals (``before`` None): an append keeps them
     elif segments.present(ledger):
         head["segments"] = segments.anchored(ledger)
-    for what, path in (("live", ledger.path), ("archive", ledger.archive_path)):
+    for what, path in (("live", ledger.file), ("archive", ledger.archive_file)):
         size = _size(path)
         if what == "live" and before is not None and prev.get("live_size") is not None \
                 and prev["live_size"] <= before:
@@ -218,7 +234,7 @@ def head_now(ledger: "Ledger", previous: dict[str, Any] | None, appended_lines: 
     return head
 
 
-def _count(path: Path, start: int, end: int) -> int:
+def _count(path: str | os.PathLike[str], start: int, end: int) -> int:
     if end <= start:
         return 0
     with open(path, "rb") as fh:
@@ -240,8 +256,8 @@ class PreparedHead:
 
     def __init__(self, ledger: "Ledger", head: dict[str, Any]) -> None:
         self._ledger, self._tmp, self._lock = ledger, None, None  # type: ignore[var-annotated]
-        ledger.anchor_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(ledger.anchor_dir / LOCK, "a+b")
+        os.makedirs(ledger.anchor_dirname, exist_ok=True)
+        self._lock = open(join(ledger.anchor_dirname, LOCK), "a+b")
         try:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX)
             data = read(ledger)
@@ -254,7 +270,7 @@ class PreparedHead:
     def commit(self) -> None:
         try:
             if self._tmp is not None:
-                os.replace(self._tmp, path_of(self._ledger))
+                os.replace(self._tmp, file_of(self._ledger))
                 self._tmp = None
         except OSError:
             pass
@@ -263,7 +279,7 @@ class PreparedHead:
 
     def abort(self) -> None:
         if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
+            _unlink(self._tmp)
             self._tmp = None
         if self._lock is not None:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)

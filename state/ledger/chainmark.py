@@ -24,9 +24,9 @@ re-reads are at most about one segment's worth, however long ago the last full c
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from deploystate.jsonlite import loads
+from deploystate.ospath import exists, is_dir, join, read_text
 from . import chain, segments
 from .ledger import Ledger
 from .reading import hash_ending_at
@@ -47,9 +47,9 @@ class ChainStatus:
         return f"ChainStatus(ok={self.ok}, how={self.how!r}, problems={self.problems!r})"
 
 
-def _fingerprint(path: Path) -> list[int] | None:
+def _fingerprint(path: str) -> list[int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     # ctime too: os.utime can put an mtime back after an edit, but it moves the ctime
@@ -73,17 +73,17 @@ def hold_writes(on: bool) -> None:
 
 def flush(ledger: Ledger) -> None:
     """Write the held mark of ``ledger``, if any."""
-    body = _HELD.pop(str(ledger.anchor_dir / MARK), None)
+    body = _HELD.pop(join(ledger.anchor_dirname, MARK), None)
     if body is not None:
-        _store(ledger.anchor_dir / MARK, body)
+        _store(join(ledger.anchor_dirname, MARK), body)
 
 
 def _read_mark(ledger: Ledger) -> dict | None:
-    held = _HELD.get(str(ledger.anchor_dir / MARK))
+    held = _HELD.get(join(ledger.anchor_dirname, MARK))
     if held is not None:
         return held
     try:
-        data = loads((ledger.anchor_dir / MARK).read_text(encoding="utf-8"))
+        data = loads(read_text(join(ledger.anchor_dirname, MARK)))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
@@ -91,25 +91,29 @@ def _read_mark(ledger: Ledger) -> dict | None:
 
 def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list | None, tail: str | None,
                 ok: bool, problems: list[str], lines: int | None = None, content: dict | None = None) -> None:
-    if live is None or not ledger.anchor_dir.is_dir():
+    if live is None or not is_dir(ledger.anchor_dirname):
         return
-    path = ledger.anchor_dir / MARK  # beside the anchor: out of the work tree even for an in-tree state_dir
+    path = join(ledger.anchor_dirname, MARK)  # beside the anchor: out of the work tree even for an in-tree state_dir
     body = {"version": VERSION, "live": [size, *live[1:]], "archive": archive, "tail": tail, "ok": ok,
             "problems": problems[:MAX_PROBLEMS], "lines": lines, "content": content}
     if _HOLD[0]:
-        _HELD[str(path)] = body
+        _HELD[path] = body
         return
     _store(path, body)
 
 
-def _store(path: Path, body: dict) -> None:
+def _store(path: str, body: dict) -> None:
     import json  # writing: the readers use deploystate.jsonlite
-    tmp = path.with_name(f".{MARK}.{os.getpid()}.tmp")
+    tmp = join(os.path.dirname(path), f".{MARK}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(body), encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(body))
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only state dir still works: it verifies every time
+        try:  # a read-only state dir still works: it verifies every time
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
 
 
 def _appended(lines: list[tuple[str, int, dict]], tail: str | None) -> tuple[bool, list[str]] | None:
@@ -146,9 +150,9 @@ def _digests(ledger: Ledger, ends: list[int], deep: bool = False) -> tuple[str, 
 
     digest = _START
     try:
-        if not ledger.path.exists():
+        if not exists(ledger.file):
             return None if ends else (digest, _archive_digest(ledger, deep), b"")
-        with open(ledger.path, "rb") as fh:
+        with open(ledger.file, "rb") as fh:
             buf = memoryview(bytearray(1 << 20))
             at = 0
             for end in ends:
@@ -169,9 +173,9 @@ def _digests(ledger: Ledger, ends: list[int], deep: bool = False) -> tuple[str, 
 def _archive_digest(ledger: Ledger, deep: bool = False) -> str:
     import hashlib
 
-    if not ledger.archive_path.exists():
+    if not exists(ledger.archive_file):
         return segments.archive_digest(ledger, hashlib.sha256().hexdigest(), deep)
-    with open(ledger.archive_path, "rb") as fh:
+    with open(ledger.archive_file, "rb") as fh:
         return segments.archive_digest(ledger, hashlib.file_digest(fh, "sha256").hexdigest(), deep)
 
 
@@ -217,7 +221,7 @@ def _advance(ledger: Ledger, content: dict | None, size: int) -> dict | None:
     if not isinstance(content, dict) or _ends(content) is None or size - int(content["size"]) < SEGMENT:
         return content
     try:
-        with open(ledger.path, "rb") as fh:
+        with open(ledger.file, "rb") as fh:
             fh.seek(content["size"])
             raw = fh.read(size - content["size"])
     except OSError:
@@ -255,7 +259,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     """The chain's verdict, from the mark when the ledger did not change, else verified now.
 
     ``deep`` (doctor): never trust the stat fingerprint alone; re-hash the verified bytes."""
-    live, archive = _fingerprint(ledger.path), segments.archive_key(ledger, _fingerprint(ledger.archive_path))
+    live, archive = _fingerprint(ledger.file), segments.archive_key(ledger, _fingerprint(ledger.archive_file))
     if live is None and archive is None:
         return ChainStatus(True, [], "empty")
     mark = _read_mark(ledger)
@@ -264,7 +268,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     if (not deep and mark and mark.get("ok") and live and mark.get("archive") == archive
             and isinstance(mark.get("live"), list)
             and mark["live"][2] == live[2] and mark["live"][0] < live[0]
-            and hash_ending_at(ledger.path, mark["live"][0]) == mark.get("tail")):
+            and hash_ending_at(ledger.file, mark["live"][0]) == mark.get("tail")):
         # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
         content = mark.get("content")
         if (isinstance(content, dict) and content.get("size") == mark["live"][0]
@@ -294,7 +298,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     res = ledger.read(include_archive=True)
     report = chain.verify(res.lines)
     problems = _serious(res.problems) + [str(p) for p in report.problems]
-    live_lines = [rec for file, _, rec in res.lines if file == str(ledger.path)]
+    live_lines = [rec for file, _, rec in res.lines if file == ledger.file]
     tail = live_lines[-1].get("hash") if live_lines else None
     ends = [res.size] if res.size else []
     got = _digests(ledger, ends) if not problems else None

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from . import anchor, chainmark, remote_anchor
+from deploystate.ospath import exists
 from deploystate.state.config.project import Project
 
 ACCEPT = "deploystate doctor --accept-config"
@@ -62,7 +63,7 @@ def check(project: Project) -> list[str]:
     problems += [p for p in chainmark.check(ledger).problems if p not in problems]
     problems += _config_problems(project, data)
     problems += [p for p in remote_anchor.problems(data) if p not in problems]
-    if "config" not in data and "unreadable" not in data and (data.get("chain") or ledger.path.exists()):
+    if "config" not in data and "unreadable" not in data and (data.get("chain") or exists(ledger.file)):
         anchor.update(ledger, "config", acknowledged(project))  # first sight: what later changes are judged by
     return problems
 

@@ -9,10 +9,10 @@ archive written by compaction and the quarantine of torn lines sit beside it.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 from . import anchor, chain
@@ -22,6 +22,7 @@ from .flock import Flock
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
+from deploystate.ospath import exists, join, norm
 
 LEDGER = "ledger.jsonl"
 ARCHIVE = "archive.jsonl"
@@ -47,11 +48,17 @@ GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\npr
 APPENDED: dict[str, tuple] = {}
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
     except OSError:
         return None
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
 
 
 class Ledger:
@@ -59,15 +66,41 @@ class Ledger:
 
     def __init__(self, state_dir: str | os.PathLike[str], *, anchor_dir: str | os.PathLike[str] | None = None,
                  key: str | None = None) -> None:
-        self.dir = Path(state_dir)
+        # str paths (``deploystate.ospath``): a hook reads the ledger without importing pathlib; the
+        # ``dir``, ``path``, ``archive_path``... properties give callers the same places as Path
+        self.dirname = norm(state_dir)
         # where the anchor, chain mark and cache digest live (the git common dir for a project);
         # ``key`` is how the config named the state dir, so a changed state_dir is seen as a move
-        self.anchor_dir = Path(anchor_dir) if anchor_dir is not None else self.dir
-        self.key = key if key is not None else str(self.dir)
-        self.path = self.dir / LEDGER
-        self.archive_path = self.dir / ARCHIVE
-        self.quarantine_path = self.dir / QUARANTINE
-        self.lock_path = self.dir / LOCK
+        self.anchor_dirname = norm(anchor_dir) if anchor_dir is not None else self.dirname
+        self.key = key if key is not None else self.dirname
+        self.file = join(self.dirname, LEDGER)
+        self.archive_file = join(self.dirname, ARCHIVE)
+        self.quarantine_file = join(self.dirname, QUARANTINE)
+        self.lock_file = join(self.dirname, LOCK)
+
+    @property
+    def dir(self) -> Path:
+        return _path(self.dirname)
+
+    @property
+    def anchor_dir(self) -> Path:
+        return _path(self.anchor_dirname)
+
+    @property
+    def path(self) -> Path:
+        return _path(self.file)
+
+    @property
+    def archive_path(self) -> Path:
+        return _path(self.archive_file)
+
+    @property
+    def quarantine_path(self) -> Path:
+        return _path(self.quarantine_file)
+
+    @property
+    def lock_path(self) -> Path:
+        return _path(self.lock_file)
 
     # -- setup ---------------------------------------------------------------
     def ensure(self) -> None:
@@ -88,7 +121,7 @@ class Ledger:
 
     def locked(self) -> Flock:
         """``with ledger.locked():`` holds the ledger's write lock (its directory created)."""
-        return Flock(self.lock_path)
+        return Flock(self.lock_file)
 
     # -- writing -------------------------------------------------------------
     def append(self, kind: str, payload: dict[str, Any], *, author: dict[str, Any] | None = None,
@@ -151,11 +184,11 @@ class Ledger:
                 return anchor.prepare_head(self, head)
 
             data = "".join(lines).encode("utf-8")
-            APPENDED.pop(str(self.path), None)  # a failed write leaves no claim behind
-            before = (_stat(self.path), _stat(anchor.path_of(self)))
-            append_whole(self.path, data, anchor_head if trusted else None)
+            APPENDED.pop(self.file, None)  # a failed write leaves no claim behind
+            before = (_stat(self.file), _stat(anchor.file_of(self)))
+            append_whole(self.file, data, anchor_head if trusted else None)
             if len(data) <= 1 << 16:  # a bulk write (a merge, make_ledger) is verified the ordinary way
-                APPENDED[str(self.path)] = (*before, _stat(self.path), _stat(anchor.path_of(self)), data)
+                APPENDED[self.file] = (*before, _stat(self.file), _stat(anchor.file_of(self)), data)
             if heads and anchor.segments.live_due(heads[0]):
                 from . import sealing  # here: only the one append in 65,536 that seals loads it
 
@@ -173,11 +206,11 @@ class Ledger:
         return held
 
     def _tail_record(self) -> dict | None:
-        size = self.path.stat().st_size if self.path.exists() else 0
+        size = os.stat(self.file).st_size if exists(self.file) else 0
         if size == 0:
             return None
         window = _TAIL_WINDOW
-        with open(self.path, "rb") as fh:
+        with open(self.file, "rb") as fh:
             while True:
                 start = max(0, size - window)
                 fh.seek(start)
@@ -192,19 +225,19 @@ class Ledger:
             rec = loads(last)
             return {"hash": rec["hash"], "id": rec["id"]}
         except (ValueError, KeyError, TypeError) as exc:
-            raise LedgerError(f"the last line of {self.path} is not a ledger record",
+            raise LedgerError(f"the last line of {self.file} is not a ledger record",
                               "run `deploystate doctor` to see which line is damaged") from exc
 
     def _repair_tail(self) -> chain.Problem | None:
         """Move a torn last line (no newline: a writer died mid-write) to the quarantine file.
 
         Call with the lock held."""
-        if not self.path.exists():
+        if not exists(self.file):
             return None
-        size = self.path.stat().st_size
+        size = os.stat(self.file).st_size
         if size == 0:
             return None
-        with open(self.path, "rb+") as fh:
+        with open(self.file, "rb+") as fh:
             fh.seek(size - 1)
             if fh.read(1) == b"\n":
                 return None
@@ -219,17 +252,17 @@ class Ledger:
             fh.truncate(keep)
             fh.flush()
             os.fsync(fh.fileno())
-        return chain.Problem(str(self.path), line_no, "", f"torn last line moved to {self.quarantine_path.name}")
+        return chain.Problem(self.file, line_no, "", f"torn last line moved to {QUARANTINE}")
 
     def _count_lines(self, upto: int) -> int:
-        with open(self.path, "rb") as fh:
+        with open(self.file, "rb") as fh:
             return fh.read(upto).count(b"\n")
 
     def _quarantine(self, raw: bytes, line: int, why: str) -> None:
         import json  # writing: the readers use deploystate.jsonlite
-        entry = {"quarantined_at": iso(utc_now()), "from": self.path.name, "line": line, "why": why,
+        entry = {"quarantined_at": iso(utc_now()), "from": LEDGER, "line": line, "why": why,
                  "raw": raw.decode("utf-8", "replace")}
-        with open(self.quarantine_path, "a", encoding="utf-8") as fh:
+        with open(self.quarantine_file, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, sort_keys=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -237,7 +270,7 @@ class Ledger:
     # -- reading -------------------------------------------------------------
     def repair(self) -> chain.Problem | None:
         """Quarantine a torn tail if there is one (takes the lock)."""
-        if not self.path.exists():
+        if not exists(self.file):
             return None
         with self.locked():
             return self._repair_tail()
@@ -251,30 +284,30 @@ class Ledger:
             if full:
                 from . import segments  # here: only full reads (rebuilds, verification) open closed segments
 
-                moved = (segments.count(self), anchor._size(self.archive_path))
+                moved = (segments.count(self), anchor._size(self.archive_file))
                 segments.read_into(self, result)
-            for path in ([self.archive_path] if full else []) + [self.path]:
-                if not path.exists():
+            for path in ([self.archive_file] if full else []) + [self.file]:
+                if not exists(path):
                     continue
-                live = path == self.path
+                live = path == self.file
                 self._read_file(path, start if live else 0, start_line if live else 0, result)
             # a seal or compaction moves lines into a segment or the archive before it cuts the live file:
             # read again when either changed meanwhile, so records moving are never missed
-            if not full or moved == (segments.count(self), anchor._size(self.archive_path)):
+            if not full or moved == (segments.count(self), anchor._size(self.archive_file)):
                 break
         else:  # still moving after three reads: say so, so no decision passes on a history read part-way
-            result.problems.append(chain.Problem(str(self.path), 0, "", "the ledger was sealed or compacted "
+            result.problems.append(chain.Problem(self.file, 0, "", "the ledger was sealed or compacted "
                                                  "three times while it was read: read it again"))
         return result
 
-    def _read_file(self, path: Path, start: int, start_line: int | None, result: ReadResult) -> None:
+    def _read_file(self, path: str, start: int, start_line: int | None, result: ReadResult) -> None:
         with open(path, "rb") as fh:
             if start_line is None:
                 start_line = fh.read(start).count(b"\n") if start else 0
             fh.seek(start)
             line_no = start_line
             data = fh.read()
-        if path == self.path:
+        if path == self.file:
             result.size = start + len(data)
         if data and not data.endswith(b"\n"):
             cut = data.rfind(b"\n") + 1
@@ -283,13 +316,12 @@ class Ledger:
                 self.repair()  # None: another process fixed it first
             except (OSError, LedgerError):
                 pass  # a full disk cannot take the quarantine line: still readable, the torn line is skipped
-            result.problems.append(chain.Problem(str(path), torn_line, "",
-                                                 f"torn last line moved to {self.quarantine_path.name}"))
+            result.problems.append(chain.Problem(path, torn_line, "", f"torn last line moved to {QUARANTINE}"))
             data = data[:cut]
-            if path == self.path:
+            if path == self.file:
                 result.size = start + cut
-        line_no = parse_lines(data, str(path), line_no, result)
-        if path == self.path:
+        line_no = parse_lines(data, path, line_no, result)
+        if path == self.file:
             result.line_count = line_no
 
     def verify(self) -> chain.ChainReport:

@@ -10,66 +10,92 @@ Standard library only, no subprocess.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+from deploystate.ospath import exists, is_dir, join, norm, parents, read_text, relative_parts, resolve
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SUBDIR = "deploystate"
 LEGACY_STATE_DIR = ".deploystate"
 
 
-def _git_entry(start: Path) -> tuple[Path, Path] | None:
-    """(work tree top, its ``.git`` entry) of the repository holding ``start``."""
-    for d in (start, *start.parents):
-        entry = d / ".git"
-        if entry.exists():
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
+
+
+def _git_entry(start: str) -> tuple[str, str] | None:
+    """(work tree top, its ``.git`` entry) of the repository holding ``start`` (normalised)."""
+    for d in (start, *parents(start)):
+        entry = join(d, ".git")
+        if exists(entry):
             return d, entry
     return None
 
 
-def git_dirs(start: Path) -> tuple[Path, Path] | None:
-    """(work tree top, git common directory) for ``start``; None outside git or when unreadable."""
-    found = _git_entry(start)
+def git_dirs_str(start: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """``git_dirs`` as strings."""
+    found = _git_entry(norm(start))
     if found is None:
         return None
     top, entry = found
-    if entry.is_dir():
-        return top, entry.resolve()
+    if is_dir(entry):
+        return top, resolve(entry)
     try:
-        text = entry.read_text(encoding="utf-8").strip()
+        text = read_text(entry).strip()
     except OSError:
         return None
     if not text.startswith("gitdir:"):
         return None
-    gitdir = Path(text[len("gitdir:"):].strip())
-    gitdir = (gitdir if gitdir.is_absolute() else entry.parent / gitdir).resolve()
+    gitdir = norm(text[len("gitdir:"):].strip())
+    gitdir = resolve(gitdir if gitdir.startswith("/") else join(os.path.dirname(entry), gitdir))
     try:
-        common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+        common = norm(read_text(join(gitdir, "commondir")).strip())
     except OSError:
         return top, gitdir  # a submodule's own git dir: it is its common dir
-    cpath = Path(common)
-    return top, (cpath if cpath.is_absolute() else gitdir / cpath).resolve()
+    return top, resolve(common if common.startswith("/") else join(gitdir, common))
 
 
-def anchor_home(root: Path) -> Path | None:
+def git_dirs(start: str | os.PathLike[str]) -> tuple[Path, Path] | None:
+    """(work tree top, git common directory) for ``start``; None outside git or when unreadable."""
+    found = git_dirs_str(start)
+    return None if found is None else (_path(found[0]), _path(found[1]))
+
+
+def anchor_home_dir(root: str | os.PathLike[str]) -> str | None:
     """The per-project folder in the git common directory (None outside git).
 
     A project at the top of its repository uses ``<common>/deploystate``; one in a
     subfolder (a monorepo) gets its own folder below it, named by its relative path,
     so the name survives a ``cp -a`` of the repository (no absolute paths, no inodes)."""
-    found = git_dirs(root)
+    found = git_dirs_str(root)
     if found is None:
         return None
     top, common = found
     try:
-        rel = root.resolve().relative_to(top.resolve())
+        rel = relative_parts(resolve(root), resolve(top))
     except ValueError:
-        return common / SUBDIR
-    if str(rel) in ("", "."):
-        return common / SUBDIR
-    return common / SUBDIR / "projects" / "__".join(rel.parts)
+        return join(common, SUBDIR)
+    if not rel:
+        return join(common, SUBDIR)
+    return join(common, SUBDIR, "projects", "__".join(rel))
+
+
+def anchor_home(root: str | os.PathLike[str]) -> Path | None:
+    """``anchor_home_dir`` as a Path."""
+    home = anchor_home_dir(root)
+    return None if home is None else _path(home)
 
 
 def inside(path: Path, root: Path) -> bool:
     """Is ``path`` inside the work tree at ``root`` (where git operations can erase it)?"""
+    from pathlib import Path
+
+    path, root = Path(path), Path(root)
     try:
         rel = path.resolve().relative_to(root.resolve())
     except ValueError:
@@ -78,4 +104,3 @@ def inside(path: Path, root: Path) -> bool:
     if found is not None and path.resolve().is_relative_to(found[1]):
         return False  # the git dir sits in the top folder but no work-tree operation touches it
     return not rel.parts or rel.parts[0] != ".git"
-

@@ -19,14 +19,15 @@ refuses the ledger (TAMPERED, unknown format) instead of reading an archive that
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from deploystate.jsonlite import loads
+from deploystate.ospath import is_dir, join, read_text
 from . import chain
 from .reading import ReadResult, parse_lines
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Iterator
 
     from .ledger import Ledger
@@ -39,12 +40,19 @@ FORMAT = 1
 TAMPERED = "TAMPERED"
 
 
+def folder_dir(ledger: "Ledger") -> str:
+    """The segments' folder as a str (the hooks read it without pathlib)."""
+    return join(ledger.dirname, DIR)
+
+
 def folder(ledger: "Ledger") -> Path:
-    return ledger.dir / DIR
+    from pathlib import Path
+
+    return Path(folder_dir(ledger))
 
 
 def present(ledger: "Ledger") -> bool:
-    return folder(ledger).is_dir()
+    return is_dir(folder_dir(ledger))
 
 
 def _name(n: int, ext: str) -> str:
@@ -55,7 +63,7 @@ def count(ledger: "Ledger") -> int:
     """How many segments the folder holds, gaps included. The sidecar, written after its data file, makes
     a segment: a data file alone is what a seal that stopped left, ignored and written again."""
     try:
-        names = os.listdir(folder(ledger))
+        names = os.listdir(folder_dir(ledger))
     except OSError:
         return 0
     nums = [int(n[:6]) for n in names if n[:6].isdigit() and n[6:] == ".json"]
@@ -74,7 +82,7 @@ def sealed_records(ledger: "Ledger") -> int:
 _SEEN: dict[str, tuple[tuple, list[dict], list[str], dict[int, str]]] = {}
 
 
-def _stamp(path: Path) -> tuple | None:
+def _stamp(path: str) -> tuple | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -83,12 +91,12 @@ def _stamp(path: Path) -> tuple | None:
 
 
 def _seen(ledger: "Ledger") -> tuple[tuple, list[dict], list[str], dict[int, str]]:
-    where, n = folder(ledger), count(ledger)
-    key = tuple((_stamp(where / _name(i, "json")), _stamp(where / _name(i, "jsonl.z"))) for i in range(n))
-    kept = _SEEN.get(str(where))
+    where, n = folder_dir(ledger), count(ledger)
+    key = tuple((_stamp(join(where, _name(i, "json"))), _stamp(join(where, _name(i, "jsonl.z")))) for i in range(n))
+    kept = _SEEN.get(where)
     if kept is None or kept[0] != key:
         sides, bad = _read_sidecars(ledger, n)
-        kept = _SEEN[str(where)] = (key, sides, bad, {})
+        kept = _SEEN[where] = (key, sides, bad, {})
     return kept
 
 
@@ -108,24 +116,24 @@ def _digest_of(ledger: "Ledger", n: int) -> tuple[list[dict], list[str], str]:
 
 
 def _read_sidecars(ledger: "Ledger", count_now: int) -> tuple[list[dict], list[str]]:
-    out, bad = [], []
+    out, bad, where = [], [], folder_dir(ledger)
     for n in range(count_now):
-        side = folder(ledger) / _name(n, "json")
+        side = join(where, _name(n, "json"))
         try:
-            data = loads(side.read_text(encoding="utf-8"))
+            data = loads(read_text(side))
             if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("segment") != n:
                 raise ValueError("not a segment sidecar")
         except (OSError, ValueError) as exc:
-            bad.append(f"{TAMPERED}: closed segment {n} of {folder(ledger)} has no readable sidecar ({exc})")
+            bad.append(f"{TAMPERED}: closed segment {n} of {where} has no readable sidecar ({exc})")
             data = {"segment": n}
         try:
-            size = (folder(ledger) / _name(n, "jsonl.z")).stat().st_size
+            size = os.stat(join(where, _name(n, "jsonl.z"))).st_size
         except OSError:
-            bad.append(f"{TAMPERED}: closed segment {_name(n, 'jsonl.z')} is missing from {folder(ledger)}: "
+            bad.append(f"{TAMPERED}: closed segment {_name(n, 'jsonl.z')} is missing from {where}: "
                        "its records are gone")
         else:
             if "zlength" in data and size != data["zlength"]:
-                bad.append(f"{TAMPERED}: closed segment {_name(n, 'jsonl.z')} in {folder(ledger)} is {size} bytes, "
+                bad.append(f"{TAMPERED}: closed segment {_name(n, 'jsonl.z')} in {where} is {size} bytes, "
                            f"its sidecar says {data['zlength']}: it was replaced or edited")
         out.append(data)
     return out, bad
@@ -154,10 +162,10 @@ def problems(ledger: "Ledger", held: Any) -> list[str]:
     n = held["count"]
     sides, bad, digest = _digest_of(ledger, n)
     if len(sides) < n:
-        bad.append(f"{TAMPERED}: {folder(ledger)} holds {len(sides)} closed segments, {n} were anchored: "
+        bad.append(f"{TAMPERED}: {folder_dir(ledger)} holds {len(sides)} closed segments, {n} were anchored: "
                    "records were deleted")
     elif digest != held.get("digest"):
-        bad.append(f"{TAMPERED}: the sidecars of the closed segments in {folder(ledger)} are not the ones "
+        bad.append(f"{TAMPERED}: the sidecars of the closed segments in {folder_dir(ledger)} are not the ones "
                    "anchored: a segment or its sidecar was replaced or edited")
     return bad
 
@@ -167,7 +175,8 @@ def _verified(ledger: "Ledger", n: int, side: dict) -> bytes:
     import zlib  # here: a decision reads the sidecars only; decompressing a segment is a full read's work
 
     try:
-        raw = (folder(ledger) / _name(n, "jsonl.z")).read_bytes()
+        with open(join(folder_dir(ledger), _name(n, "jsonl.z")), "rb") as fh:
+            raw = fh.read()
         data = zlib.decompress(raw)
     except (OSError, zlib.error) as exc:
         raise ValueError(f"cannot be read ({exc})") from exc
@@ -192,9 +201,9 @@ def read_into(ledger: "Ledger", result: ReadResult) -> None:
     its sidecar is a problem of the chain."""
     sides, bad = sidecars(ledger)
     for msg in bad:
-        result.problems.append(chain.Problem(str(folder(ledger)), 0, "", msg))
+        result.problems.append(chain.Problem(folder_dir(ledger), 0, "", msg))
     for n, side in enumerate(sides):
-        label = str(folder(ledger) / _name(n, "jsonl.z"))
+        label = join(folder_dir(ledger), _name(n, "jsonl.z"))
         try:
             data = _verified(ledger, n, side)
         except ValueError as exc:
@@ -206,13 +215,13 @@ def read_into(ledger: "Ledger", result: ReadResult) -> None:
 def fingerprint(ledger: "Ledger") -> list[list[Any]] | None:
     """Name, size, mtime, inode and ctime of every file of the folder (the chain mark's key); None when empty."""
     try:
-        names = sorted(os.listdir(folder(ledger)))
+        names = sorted(os.listdir(folder_dir(ledger)))
     except OSError:
         return None
     out = []
     for name in names:
         try:
-            st = (folder(ledger) / name).stat()
+            st = os.stat(join(folder_dir(ledger), name))
         except OSError:
             continue
         out.append([name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns])
@@ -244,7 +253,8 @@ def content_digest(ledger: "Ledger", *, deep: bool = False) -> str | None:
     h = hashlib.sha256(_digest(sides).encode())
     for n, side in enumerate(sides):
         try:
-            h.update((folder(ledger) / _name(n, "jsonl.z")).read_bytes())
+            with open(join(folder_dir(ledger), _name(n, "jsonl.z")), "rb") as fh:
+                h.update(fh.read())
             if deep:
                 _verified(ledger, n, side)
         except (OSError, ValueError):
@@ -252,8 +262,9 @@ def content_digest(ledger: "Ledger", *, deep: bool = False) -> str | None:
     return "unverifiable" if bad else h.hexdigest()
 
 
-def _atomic(path: Path, body: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _atomic(path: str | os.PathLike[str], body: bytes) -> None:
+    path = os.fspath(path)
+    tmp = join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(body)
@@ -261,7 +272,10 @@ def _atomic(path: Path, body: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
 
 

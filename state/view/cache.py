@@ -19,6 +19,7 @@ import os
 import _thread
 
 from deploystate.jsonlite import loads
+from deploystate.ospath import exists, is_dir, join
 from deploystate.state.ledger import anchor
 from . import projection
 from deploystate.state.ledger.chain import Problem, sha256_hex
@@ -50,6 +51,11 @@ def _digest(raw: bytes) -> str:
     return sha256_hex(raw)
 
 
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 def _recorded(ledger: Ledger) -> str | None:
     section = anchor.read(ledger).get("cache")
     return section.get("sha256") if isinstance(section, dict) else None
@@ -58,23 +64,23 @@ def _recorded(ledger: Ledger) -> str | None:
 def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | None:
     """The cache, only when its bytes are the ones deploystate wrote (their digest is in the anchor,
     out of the work tree); an edited cache is reported in ``problems`` and not used."""
-    path = ledger.dir / CACHE
+    path = join(ledger.dirname, CACHE)
     try:
-        raw = path.read_bytes()
+        raw = _read_bytes(path)
     except OSError:
         return None
     recorded = _recorded(ledger)
     if recorded != _digest(raw):
         try:
-            with anchor._locked(ledger) if ledger.anchor_dir.is_dir() else Flock(None):
+            with anchor._locked(ledger) if is_dir(ledger.anchor_dirname) else Flock(None):
                 # a writer may have been between its two renames: judge again under its lock
-                raw = path.read_bytes()
+                raw = _read_bytes(path)
                 recorded = _recorded(ledger)
         except OSError:
             return None
         if recorded != _digest(raw):
             if recorded is not None and problems is not None:
-                problems.append(Problem(str(path), 0, "", "the projection cache was edited (it is not what "
+                problems.append(Problem(path, 0, "", "the projection cache was edited (it is not what "
                                                            "deploystate wrote): rebuilt from the ledger"))
             return None  # no digest at all: never trusted, simply rebuilt
     try:
@@ -88,19 +94,23 @@ def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | 
 
 def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, lines: int) -> None:
     import json  # writing: the readers use deploystate.jsonlite
-    path = ledger.dir / CACHE
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    path = join(ledger.dirname, CACHE)
+    tmp = f"{os.path.splitext(path)[0]}.{os.getpid()}.tmp"  # Path.with_suffix's name
     raw = json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,
                       "last_hash": last_hash, "state": state}, separators=(",", ":")).encode("utf-8")
     try:
-        if not ledger.anchor_dir.is_dir():
+        if not is_dir(ledger.anchor_dirname):
             return  # nothing anchored yet (a read-only copy such as the example): replayed each time
         with anchor._locked(ledger):  # the file and its digest change together
-            tmp.write_bytes(raw)
+            with open(tmp, "wb") as fh:
+                fh.write(raw)
             os.replace(tmp, path)
             anchor.update_locked(ledger, "cache", {"sha256": _digest(raw)}, durable=False)
     except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only state dir still reads; it just replays each time
+        try:  # a read-only state dir still reads; it just replays each time
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
 
 
 # The held state per ledger file: (ledger, size, last hash, lines, marshalled state, lines the file was
@@ -126,7 +136,7 @@ def flush_held() -> None:
     with _HELD_LOCK:
         held = list(_HELD.items())
     for key, (ledger, size, last_hash, lines, blob, written) in held:
-        if written != lines and hash_ending_at(ledger.path, size) == last_hash:
+        if written != lines and hash_ending_at(ledger.file, size) == last_hash:
             write_cache(ledger, marshal.loads(blob), size, last_hash, lines)
             _keep(ledger, blob, size, last_hash, lines, lines)
 
@@ -134,17 +144,17 @@ def flush_held() -> None:
 def _keep(ledger: Ledger, state: dict | bytes, size: int, last_hash: str | None, lines: int, written: int) -> None:
     blob = state if isinstance(state, bytes) else marshal.dumps(state)
     with _HELD_LOCK:
-        _HELD[str(ledger.path)] = (ledger, size, last_hash, lines, blob, written)
+        _HELD[ledger.file] = (ledger, size, last_hash, lines, blob, written)
 
 
 def _from_held(ledger: Ledger, size: int, write: bool) -> Loaded | None:
     """The held state brought up to ``size``, when the ledger's bytes still end where it was taken."""
     with _HELD_LOCK:
-        held = _HELD.pop(str(ledger.path), None)
+        held = _HELD.pop(ledger.file, None)
     if held is None:
         return None
     _, hsize, hhash, hlines, blob, written = held
-    if not (0 <= hsize <= size and hash_ending_at(ledger.path, hsize) == hhash):
+    if not (0 <= hsize <= size and hash_ending_at(ledger.file, hsize) == hhash):
         return None  # rewritten, compacted or cut: the file (or a full replay) decides
     state = marshal.loads(blob)
     if hsize == size:
@@ -155,7 +165,7 @@ def _from_held(ledger: Ledger, size: int, write: bool) -> Loaded | None:
         return None
     for rec in res.records:
         projection.apply(state, rec)
-    last_hash = hash_ending_at(ledger.path, res.size)
+    last_hash = hash_ending_at(ledger.file, res.size)
     if write and res.line_count - written >= LAG:
         write_cache(ledger, state, res.size, last_hash, res.line_count)
         written = res.line_count
@@ -165,7 +175,7 @@ def _from_held(ledger: Ledger, size: int, write: bool) -> Loaded | None:
 
 def load(ledger: Ledger, *, write: bool = True) -> Loaded:
     """Current state, from the cache when it is fresh, incrementally when it is behind."""
-    size = ledger.path.stat().st_size if ledger.path.exists() else 0
+    size = os.stat(ledger.file).st_size if exists(ledger.file) else 0
     if _HOLD[0]:
         held = _from_held(ledger, size, write)
         if held is not None:
@@ -182,7 +192,7 @@ def _load(ledger: Ledger, size: int, write: bool) -> tuple[Loaded, int, str | No
     cached = read_cache(ledger, edited)
     if cached is not None:
         csize, chash = cached.get("ledger_size", -1), cached.get("last_hash")
-        if 0 <= csize <= size and hash_ending_at(ledger.path, csize) == chash:
+        if 0 <= csize <= size and hash_ending_at(ledger.file, csize) == chash:
             if csize == size:  # (edited is empty: a used cache is an unedited one)
                 return Loaded(cached["state"]), csize, chash, cached.get("ledger_lines"), True
             res = ledger.read(start=csize, start_line=cached.get("ledger_lines"))
@@ -190,15 +200,15 @@ def _load(ledger: Ledger, size: int, write: bool) -> tuple[Loaded, int, str | No
             if all(r["id"] > state["last_id"] for r in res.records) and not res.problems:
                 for rec in res.records:
                     projection.apply(state, rec)
-                last_hash = hash_ending_at(ledger.path, res.size)
+                last_hash = hash_ending_at(ledger.file, res.size)
                 if write:
                     write_cache(ledger, state, res.size, last_hash, res.line_count)
                 return (Loaded(state, res.problems, applied=len(res.records)), res.size, last_hash,
                         res.line_count, write)
     res = ledger.read(include_archive=True)
     state = projection.build(res.records)
-    last_hash = hash_ending_at(ledger.path, res.size)
-    written = write and ledger.dir.exists()
+    last_hash = hash_ending_at(ledger.file, res.size)
+    written = write and exists(ledger.dirname)
     if written:
         write_cache(ledger, state, res.size, last_hash, res.line_count)
     # a replay that found problems is not held: the next load reports them again

@@ -1,0 +1,95 @@
+"""pathlib's answers on plain ``str`` paths, for the hooks' decision path (POSIX).
+
+Why: importing pathlib (with fnmatch, re, enum, functools, collections, urllib.parse and ipaddress, which
+it pulls in) costs a `python -I -S` hook process ~48M instructions, more than the interpreter's own start.
+The modules a push decision runs through keep their paths as strings and ask these functions, which answer
+as ``pathlib.Path`` does: the same normalised text (``str(Path(p))``), the same ``exists``/``is_file``/
+``is_dir`` (False only for the errors pathlib ignores; a permission error still raises, so a hook fails
+closed where it did), the same ``parents``. ``tests/state/test_ospath.py`` holds them to pathlib's.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as _stat
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from typing import Iterator
+
+_IGNORED = frozenset({2, 20, 9, 40})  # ENOENT, ENOTDIR, EBADF, ELOOP: pathlib's _ignore_error
+
+
+def norm(path: str | os.PathLike[str]) -> str:
+    """``str(PurePosixPath(path))``: empty and ``.`` parts dropped, ``..`` kept, ``//`` kept as a root."""
+    text = os.fspath(path)
+    if text.startswith("/"):
+        root = "//" if text.startswith("//") and not text.startswith("///") else "/"
+    else:
+        root = ""
+    parts = [p for p in text.split("/") if p and p != "."]
+    return root + "/".join(parts) if (root or parts) else "."
+
+
+def join(base: str, *names: str) -> str:
+    """``str(Path(base).joinpath(*names))`` for a normalised ``base``."""
+    return norm(os.path.join(base, *names))
+
+
+def _mode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno not in _IGNORED:
+            raise
+        return None
+    except ValueError:  # an embedded NUL: pathlib says False
+        return None
+
+
+def exists(path: str) -> bool:
+    """``Path(path).exists()``."""
+    return _mode(path) is not None
+
+
+def is_file(path: str) -> bool:
+    """``Path(path).is_file()``."""
+    mode = _mode(path)
+    return mode is not None and _stat.S_ISREG(mode)
+
+
+def is_dir(path: str) -> bool:
+    """``Path(path).is_dir()``."""
+    mode = _mode(path)
+    return mode is not None and _stat.S_ISDIR(mode)
+
+
+def resolve(path: str | os.PathLike[str]) -> str:
+    """``str(Path(path).resolve())`` (non-strict, as pathlib's on 3.10+: os.path.realpath)."""
+    return norm(os.path.realpath(os.fspath(path)))
+
+
+def parents(path: str) -> Iterator[str]:
+    """``Path(path).parents`` (as strings) for a normalised ``path``, nearest first."""
+    while True:
+        up = os.path.dirname(path) or "."  # a relative path's last parent is "."
+        if up == path:
+            return
+        path = up
+        yield path
+
+
+def relative_parts(path: str, root: str) -> tuple[str, ...]:
+    """``Path(path).relative_to(root).parts`` for normalised paths; ValueError when ``path`` is not under it."""
+    if path == root:
+        return ()
+    prefix = root if root.endswith("/") else root + "/"
+    if not path.startswith(prefix):
+        raise ValueError(f"{path!r} is not in the subpath of {root!r}")
+    return tuple(path[len(prefix):].split("/"))
+
+
+def read_text(path: str) -> str:
+    """``Path(path).read_text(encoding="utf-8")``."""
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
