@@ -6,13 +6,19 @@ runs only need "is this message a claim?" and "is this a deploy branch?", so thi
 module finds deploystate.toml the same way ``state.project.find_root`` does and
 parses it (``deploystate.tomlsubset``: tomllib's answer, mostly without loading tomllib) only when the
 keys it needs are actually in the file.
-The slow path (state checks) uses ``Project`` itself.
+The slow path (state checks) uses ``Project`` itself. Paths are ``str`` here (``deploystate.ospath``):
+pathlib and what it imports would cost every hook process more than the interpreter's own start.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from deploystate.ospath import exists, is_dir, is_file, join, norm, parents, read_text, relative_parts, resolve
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG_NAME = "deploystate.toml"  # same as state.project.CONFIG_NAME (a test keeps them equal)
 
@@ -69,16 +75,23 @@ def _routing_problem(raw: dict) -> tuple[tuple[str, ...], str] | None:
 class HookSettings:
     """Where the project is and what its [project] / [project.hooks] tables say."""
 
-    def __init__(self, root: Path | None, text: str) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str] | None, text: str) -> None:
+        self.root_dir = None if root is None else norm(root)  # str: the hooks' path never builds a Path
         self.text = text
         self._raw: dict | None = None
         self.error: str | None = None
 
     @property
+    def root(self) -> Path | None:
+        """The project root as a Path (pathlib imported only by a caller that asks for one)."""
+        from pathlib import Path
+
+        return None if self.root_dir is None else Path(self.root_dir)
+
+    @property
     def configured(self) -> bool:
         """True when a deploystate.toml or a state directory says this repository uses deploystate."""
-        return self.root is not None
+        return self.root_dir is not None
 
     def raw(self) -> dict:
         if self._raw is None:
@@ -96,18 +109,18 @@ class HookSettings:
         and [project.hooks] keys and types) are wrong, or None. Standard library only and cheap: it
         runs on every push. The full stdlib check (``state.configcheck``) runs where a hook decides
         (``snapshot.take``). A hook that cannot trust its routing refuses instead (fail closed)."""
-        if not self.text or self.root is None:
+        if not self.text or self.root_dir is None:
             return None
         raw = self.raw()
         if self.error:
-            return f"{self.root / CONFIG_NAME}: {self.error.removeprefix(CONFIG_NAME + ' ')}"
+            return f"{join(self.root_dir, CONFIG_NAME)}: {self.error.removeprefix(CONFIG_NAME + ' ')}"
         found = _routing_problem(raw)
         if found is None:
             return None
         loc, msg = found
         from deploystate.state.config.tomllines import line_of  # only on the refusal path
         line = line_of(self.text, list(loc))
-        return f"{self.root / CONFIG_NAME}{f':{line}' if line else ''}: {'.'.join(loc) or '(top level)'}: {msg}"
+        return f"{join(self.root_dir, CONFIG_NAME)}{f':{line}' if line else ''}: {'.'.join(loc) or '(top level)'}: {msg}"
 
     def _project(self) -> dict:
         value = self.raw().get("project")
@@ -145,12 +158,12 @@ class HookSettings:
         """deploy_branches as last acknowledged in the ledger's anchor (out of the work tree): a narrowed
         deploy_branches in deploystate.toml must not let a push skip every check. Same file as
         ``state.location.anchor_home`` finds (a test keeps them equal), read without importing state."""
-        home = anchor_home(self.root) if self.root is not None else None
+        home = anchor_home_dir(self.root_dir) if self.root_dir is not None else None
         if home is None:
             return []
         from deploystate.jsonlite import loads  # json.loads without importing json
         try:
-            value = loads((home / "anchor.json").read_text(encoding="utf-8"))["config"]["deploy_branches"]
+            value = loads(read_text(join(home, "anchor.json")))["config"]["deploy_branches"]
         except (OSError, ValueError, KeyError, TypeError):
             return []
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
@@ -175,54 +188,63 @@ class HookSettings:
         return sorted(services) if isinstance(services, dict) else []
 
 
-def anchor_home(root: Path) -> Path | None:
+def anchor_home(root: str | os.PathLike[str]) -> Path | None:
+    """``anchor_home_dir`` as a Path (for callers off the decision path)."""
+    from pathlib import Path
+
+    home = anchor_home_dir(root)
+    return None if home is None else Path(home)
+
+
+def anchor_home_dir(root: str | os.PathLike[str]) -> str | None:
     """<git common dir>/deploystate[/projects/<rel>]: a copy of state.location.anchor_home for the fast path."""
-    for top in (root, *root.parents):
-        entry = top / ".git"
-        if entry.exists():
+    root = norm(root)
+    for top in (root, *parents(root)):
+        entry = join(top, ".git")
+        if exists(entry):
             break
     else:
         return None
     common = entry
-    if entry.is_file():
+    if is_file(entry):
         try:
-            text = entry.read_text(encoding="utf-8").strip()
-            gitdir = Path(text[len("gitdir:"):].strip()) if text.startswith("gitdir:") else None
+            text = read_text(entry).strip()
+            gitdir = norm(text[len("gitdir:"):].strip()) if text.startswith("gitdir:") else None
         except OSError:
             return None
         if gitdir is None:
             return None
-        gitdir = gitdir if gitdir.is_absolute() else entry.parent / gitdir
+        gitdir = gitdir if gitdir.startswith("/") else join(os.path.dirname(entry), gitdir)
         try:
-            rel = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-            common = Path(rel) if Path(rel).is_absolute() else gitdir / rel
+            rel = norm(read_text(join(gitdir, "commondir")).strip())
+            common = rel if rel.startswith("/") else join(gitdir, rel)
         except OSError:
             common = gitdir
-    common = common.resolve()
-    parts = root.resolve().relative_to(top.resolve()).parts
-    return common / "deploystate" / "projects" / "__".join(parts) if parts else common / "deploystate"
+    common = resolve(common)
+    parts = relative_parts(resolve(root), resolve(top))
+    return join(common, "deploystate", "projects", "__".join(parts)) if parts else join(common, "deploystate")
 
 
 def find(start: str | os.PathLike[str] | None = None) -> HookSettings:
     """The project around ``start`` (default: DEPLOYSTATE_ROOT, else the current directory)."""
     env = os.environ.get("DEPLOYSTATE_ROOT")
-    here = Path(env or start or os.getcwd()).resolve()
-    for d in (here, *here.parents):
-        cfg = d / CONFIG_NAME
-        if cfg.is_file():
+    here = resolve(env or start or os.getcwd())
+    for d in (here, *parents(here)):
+        cfg = join(d, CONFIG_NAME)
+        if is_file(cfg):
             try:
-                return HookSettings(d, cfg.read_text(encoding="utf-8"))
+                return HookSettings(d, read_text(cfg))
             except OSError:
                 return HookSettings(d, "")
     # No config: like Project.discover, fall back to the repository top, but only call the
     # project configured when a state directory says someone records deploys here.
-    for d in (here, *here.parents):
-        if (d / ".git").exists():
-            state_dir = Path(os.environ.get("DEPLOYSTATE_STATE_DIR") or ".deploystate").expanduser()
-            if (state_dir if state_dir.is_absolute() else d / state_dir).is_dir():
+    for d in (here, *parents(here)):
+        if exists(join(d, ".git")):
+            state_dir = os.path.expanduser(norm(os.environ.get("DEPLOYSTATE_STATE_DIR") or ".deploystate"))
+            if is_dir(state_dir if state_dir.startswith("/") else join(d, state_dir)):
                 return HookSettings(d, "")
-            home = anchor_home(d)  # the default ledger, in the git common dir
-            if home is not None and (home / "ledger.jsonl").exists():
+            home = anchor_home_dir(d)  # the default ledger, in the git common dir
+            if home is not None and exists(join(home, "ledger.jsonl")):
                 return HookSettings(d, "")
             break
     return HookSettings(None, "")

@@ -7,17 +7,17 @@ at 100k records, and ``chainmark`` keeps the chain check cheap too.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from deploystate.state.view import cache
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 
 from deploystate.state.ledger import chainmark
 from deploystate.state.drift import observations
+from deploystate.ospath import is_file, read_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Iterator
 
     from deploystate.state.ledger.ledger import Ledger
@@ -46,9 +46,9 @@ class Snapshot:
 def _config_problem(project: Project) -> str | None:
     from deploystate.state.config.configcheck import problem
 
-    if not project.config_path.is_file():
+    if not is_file(project.config_file):
         return None
-    return problem(project.raw, project.config_path.read_text(encoding="utf-8"), project.config_path)
+    return problem(project.raw, read_text(project.config_file), project.config_file)
 
 
 def verified_code(project: Project, state: dict) -> dict[str, dict]:

@@ -68,7 +68,7 @@ def session_context(settings: HookSettings, cwd: str) -> str:
 
         from deploystate.state.ledger import integrity
 
-        project = Project.discover(settings.root)
+        project = Project.discover(settings.root_dir)
         view = build_view(project, generated_by="deploystate (session start hook)")
         chain = integrity.status(project)
         header = ("deploystate: the deployment state of this repository, from its ledger. Committed is not "
@@ -99,7 +99,7 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
 
     from deploystate.hooks import gates, snapshot
 
-    snap = snapshot.take(settings.root)
+    snap = snapshot.take(settings.root_dir)
     if snap.error:  # cannot judge: unknown is never "done" (it blocks once; stop_hook_active lets it go)
         return (f"deploystate: could not read the deployment state ({snap.error}), so it cannot tell whether "
                 "what you deployed is verified. Run `deploystate state` to see why; before you finish, say plainly "

@@ -86,7 +86,7 @@ def run(hook: str, args: list[str]) -> int:
             return 0
     from deploystate.hooks import gates, override, snapshot
 
-    snap = snapshot.take(settings.root)  # an invalid deploystate.toml is an error here: a claim is refused
+    snap = snapshot.take(settings.root_dir)  # an invalid deploystate.toml is an error here: a claim is refused
     if snap.error:
         refusals = [gates.Refusal(f"deploystate could not read its state ({snap.error}).",
                                   "`deploystate state` to see the problem and fix it.")]

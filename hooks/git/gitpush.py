@@ -17,13 +17,31 @@ Z40 = "0" * 40
 
 
 def fnmatchcase(name: str, pattern: str) -> bool:
-    """``fnmatch.fnmatchcase``; a pattern without a wildcard (``main``) is compared as it is: fnmatch
-    compiles a regular expression for every pattern, and imports re."""
-    if not any(c in pattern for c in "*?["):
-        return name == pattern
-    from fnmatch import fnmatchcase as match
+    """``fnmatch.fnmatchcase``; a pattern without ``[`` (``main``, ``release/*``) is matched here: fnmatch
+    compiles a regular expression for every pattern, and imports re (~27M instructions of a hook)."""
+    if "[" in pattern:
+        from fnmatch import fnmatchcase as match
 
-    return match(name, pattern)
+        return match(name, pattern)
+    pieces = pattern.split("*")
+    if len(pieces) == 1:
+        return _same(name, pattern)
+    first, last = pieces[0], pieces[-1]
+    end = len(name) - len(last)
+    if end < len(first) or not _same(name[:len(first)], first) or not _same(name[end:], last):
+        return False
+    pos = len(first)
+    for mid in pieces[1:-1]:  # each piece at its earliest place: what is left for the rest is then largest
+        at = next((i for i in range(pos, end - len(mid) + 1) if _same(name[i:i + len(mid)], mid)), None)
+        if at is None:
+            return False
+        pos = at + len(mid)
+    return True
+
+
+def _same(text: str, piece: str) -> bool:
+    """``text`` matches ``piece`` (``?`` stands for any one character, newline included, as fnmatch's)."""
+    return len(text) == len(piece) and all(p == "?" or p == t for p, t in zip(piece, text))
 
 
 def parse_refs(text: str) -> list[tuple[str, str, str, str]]:
@@ -74,7 +92,7 @@ def evaluate(settings: HookSettings, deploy: list, tags: list):
     """(snapshot, refusals) for the judged refs."""
     from deploystate.hooks import gates, snapshot
 
-    snap = snapshot.take(settings.root)
+    snap = snapshot.take(settings.root_dir)
     if snap.error:
         return snap, [gates.Refusal(f"deploystate could not read its state ({snap.error}), so it cannot "
                                     "show that what runs was verified.",
@@ -102,13 +120,13 @@ def sync_first(settings: HookSettings, remote: str) -> None:
     """With [project.hooks] sync_before, bring in the team's records before deciding (short timeout;
     offline is said, never fatal: the decision then uses the local ledger)."""
     wanted, timeout = settings.sync_before()
-    if settings.root is None or (not wanted and "backend" not in settings.text):
+    if settings.root_dir is None or (not wanted and "backend" not in settings.text):
         return  # no team ledger: no project read on the hook's path (a text test, as sync_before does)
     from deploystate.state.ledger import integrity
     from deploystate.state.config.project import Project
 
     try:
-        project = Project.discover(settings.root)
+        project = Project.discover(settings.root_dir)
         if not wanted and not (integrity.team_ledger(project) and integrity.never_synced(project)):
             return  # a fresh clone of a team ledger syncs once before its first decision: it restores
         backend = project.settings.get("backend")

@@ -117,6 +117,36 @@ STARTUP_HEAVY = ("tomllib", "hashlib", "_hashlib", "typing", "datetime", "contex
                  "importlib.util", "deploystate.state.view.render", "deploystate.state.config.tomllines")
 
 
+# What the allowed pre-push decision runs without: pathlib and what it pulls in (its paths are str, through
+# deploystate.ospath: ~48M instructions of a `python -I -S` hook, more than the interpreter's own start),
+# re (the config's globs and regexes are checked without it where that is exact), functools, importlib and
+# warnings (the hook module is found with __import__), zlib (only a full read decompresses a segment).
+PATHLIB_AND_CO = ("pathlib", "re", "enum", "functools", "collections", "fnmatch", "urllib", "ipaddress", "ntpath",
+                  "importlib", "warnings", "zlib", "operator", "keyword", "reprlib", "copyreg")
+
+
+def _loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == n or m.startswith(n + ".") for n in names)]
+
+
+def test_an_allowed_push_imports_neither_pathlib_nor_re(shop, tmp_path):
+    """pre-push to main, warm and allowed (HEAD the verified commit), decides on os.path strings: no
+    pathlib, re, enum, functools, collections, importlib, zlib or anything they pull in."""
+    for name in ("api", "worker"):
+        shop.deploy(name, author=AGENT)
+        shop.verify(name, "pass")
+    rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
+    assert rc == 0 and "deploystate.hooks.snapshot" in modules  # it did judge the state, and allowed the push
+    assert _loaded(modules, PATHLIB_AND_CO) == []
+
+
+def test_a_push_to_a_feature_branch_imports_no_pathlib(unverified, tmp_path):
+    """pre-push to a feature branch (routing only) loads none of pathlib, re or what they pull in."""
+    rc, modules = _modules(unverified, tmp_path, ["pre-push", "origin", "url"], _refs(unverified, "feature"))
+    assert rc == 0
+    assert _loaded(modules, PATHLIB_AND_CO) == []
+
+
 def test_judged_push_and_pre_tool_push_load_no_startup_heavy_module(shop, tmp_path):
     """pre-push to main and the pre-tool hook judging `git push origin main` decide without tomllib,
     hashlib, typing or datetime when the state is warm and the push is allowed."""
@@ -165,3 +195,4 @@ def test_a_judged_push_on_a_sealed_ledger_loads_no_startup_heavy_module(shop, tm
     assert rc == 0, "the push must be allowed for this test to measure the allow path"
     assert "deploystate.state.ledger.segments" in modules  # the sidecars were read and digested
     assert [m for m in STARTUP_HEAVY if m in modules] == []
+    assert _loaded(modules, PATHLIB_AND_CO) == []  # nor zlib: the sidecars decide, nothing is decompressed

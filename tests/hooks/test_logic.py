@@ -6,6 +6,7 @@ import fnmatch
 
 import pytest
 from hypothesis import given, strategies as st
+from hypothesis import settings as hsettings
 
 from deploystate.hooks import claims, gates, settings
 from deploystate.hooks.git import gitpush
@@ -158,3 +159,11 @@ def test_branch_patterns_match_as_fnmatch_matches(name, pattern):
     """gitpush.fnmatchcase (a pattern without a wildcard compared as it is) answers as fnmatch.fnmatchcase."""
     assert gitpush.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
     assert gitpush.fnmatchcase(pattern, pattern) == fnmatch.fnmatchcase(pattern, pattern)
+
+
+@hsettings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="ab*?/\n", max_size=10), st.text(alphabet="ab*?/\n", max_size=7))
+def test_bracketless_branch_patterns_match_as_fnmatch_without_re(name, pattern):
+    """The re-free matcher (``*`` and ``?`` only: a pattern with ``[`` goes to fnmatch) agrees with fnmatch,
+    slashes and newlines included."""
+    assert gitpush.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
