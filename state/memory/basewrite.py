@@ -15,13 +15,14 @@ from .memmodel import MemoryIndex
 from .segment import Corrupt, Segment
 
 
-def merge(ledger: Ledger, index: MemoryIndex, dense: int, move: Callable[[bytes], bytes] | None = None
-          ) -> tuple[Path, str, Segment]:
+def merge(ledger: Ledger, index: MemoryIndex, dense: int, move: Callable[[int, bytes], bytes] | None = None,
+          keep: int = 0) -> tuple[Path, str, Segment]:
     """Write base + delta as a new base under a temporary name (renamed by ``save`` under the anchor's
     lock, with the tail that names it). Term numbers stay those of the old base (new terms after them),
     so its whole pages and untouched lists are copied as they are, checked on the way; ``move`` (a seal's
-    ``rekey``) rewrites each of the base's attempts instead of copying its pages. A posting list of more
-    than ``dense`` attempts is stored as a bit set."""
+    ``rekey``) rewrites each of the base's attempts instead of copying its pages, but for the whole pages
+    of its first ``keep`` (attempts that hold no position, which a seal cannot move). A posting list of
+    more than ``dense`` attempts is stored as a bit set."""
     total = len(index.docs)
     base = index.base
     keys = [e[0] for e in base.entries] if base is not None else []
@@ -44,8 +45,10 @@ def merge(ledger: Ledger, index: MemoryIndex, dense: int, move: Callable[[bytes]
             else:
                 w.term(key, count, *codec.pack_gaps(index.postings.get(key)))
         if base is not None and move is not None:
-            for i in range(base.total):
-                w.doc(move(base.doc_bytes(i)))
+            full = min(keep, base.total) // segment.PAGE
+            base.copy_pages(w, full)
+            for i in range(full * segment.PAGE, base.total):
+                w.doc(move(i, base.doc_bytes(i)))
         elif base is not None:
             base.copy_into(w)
         for doc in index.delta:

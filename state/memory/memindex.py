@@ -60,10 +60,11 @@ def _digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _merge(ledger: Ledger, index: MemoryIndex, move: Callable[[bytes], bytes] | None = None
+def _merge(ledger: Ledger, index: MemoryIndex, move: Callable[[int, bytes], bytes] | None = None
            ) -> tuple[Path, str, Segment]:
     """``basewrite.merge`` with this module's bit-set threshold."""
-    return basewrite.merge(ledger, index, max(DENSE_MIN, len(index.docs) // DENSE_SHARE), move)
+    dense = max(DENSE_MIN, len(index.docs) // DENSE_SHARE)
+    return basewrite.merge(ledger, index, dense, move, index.inline_upto)
 
 
 def _tail_json(index: MemoryIndex) -> dict:
@@ -71,10 +72,11 @@ def _tail_json(index: MemoryIndex) -> dict:
                                             "docs": index.base.total}
     return {"version": VERSION, "last_id": index.last_id, "live_size": index.live_size, "live_tail": index.live_tail,
             "live_lines": index.live_lines, "archive_size": index.archive_size, "base": base,
-            "docs": [d.row() for d in index.delta], "signatures": index.signatures, "sessions": index.sessions}
+            "docs": [d.row() for d in index.delta], "signatures": index.signatures, "sessions": index.sessions,
+            "inline_upto": index.inline_upto}
 
 
-def save(ledger: Ledger, index: MemoryIndex, move: Callable[[bytes], bytes] | None = None) -> bool:
+def save(ledger: Ledger, index: MemoryIndex, move: Callable[[int, bytes], bytes] | None = None) -> bool:
     """Write the tail (merging a long one, or every attempt through ``move``, into a new base first) and its
     digest into the anchor, atomically together; False when not written (a read-only state dir or no
     anchor yet just means rebuilding from the ledger next time)."""
@@ -175,6 +177,8 @@ def _read_file(ledger: Ledger) -> MemoryIndex | None:
             index.base, index.base_file, index.base_root = base, named["file"], named["root"]
         for row in data["docs"]:
             index.add_doc(Doc.from_row(row))
+        upto = data.get("inline_upto", 0)
+        index.inline_upto = upto if isinstance(upto, int) and 0 <= upto <= len(index.docs) else 0
         index.unsaved = 0
         return index
     except (OSError, ValueError, KeyError, TypeError):  # Corrupt is a ValueError
@@ -201,6 +205,7 @@ def _rebuild(ledger: Ledger) -> MemoryIndex:
     index.live_lines = res.line_count
     index.live_tail = hash_ending_at(ledger.path, res.size) if ledger.path.exists() else None
     index.archive_size = _size(ledger.archive_path)
+    index.inline_upto = next((i for i, d in enumerate(index.delta) if d.pos), len(index.delta))
     index.unsaved = SAVE_EVERY  # force a save
     return index
 

@@ -101,6 +101,9 @@ class MemoryIndex:
     unsaved: int = 0
     bits: dict = field(default_factory=dict, repr=False, compare=False)  # recall's bit sets of long lists
     paths: tuple = ()  # the ledger files a base attempt's position names (live, archive)
+    # the attempts numbered below this hold no ledger position (their lines were sealed): a seal's
+    # re-key copies their whole pages as they are (a lower bound: 0 is always right)
+    inline_upto: int = 0
 
     def __post_init__(self) -> None:
         self.docs = Docs(self)

@@ -21,10 +21,15 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from deploystate.jsonlite import loads
 from . import codec
 from .memdoc import ARCHIVE, LIVE, fields
 from .memmodel import MemoryIndex
 from .segment import Corrupt
+
+
+# what ``codec.encode_doc`` writes for inline fields, without ``json.dumps``' set-up on each call
+_INLINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class Stale(Corrupt):
@@ -36,7 +41,7 @@ def _tail_hash(live: bytes) -> str | None:
     if not live.endswith(b"\n"):
         return None
     try:
-        rec = json.loads(live[live.rfind(b"\n", 0, len(live) - 1) + 1:-1])
+        rec = loads(live[live.rfind(b"\n", 0, len(live) - 1) + 1:-1])
     except ValueError:
         return None
     return rec.get("hash") if isinstance(rec, dict) else None
@@ -52,7 +57,7 @@ def _line(data: bytes, offset: int, length: int) -> bytes:
 def _sealed_fields(data: bytes, offset: int, length: int, rid: str) -> list:
     """What a result shows of attempt ``rid``, from its line in the sealed bytes (checked to be its own)."""
     try:
-        rec = json.loads(_line(data, offset, length))
+        rec = loads(_line(data, offset, length))
     except ValueError as exc:  # (Stale is one)
         raise Stale(f"a sealed attempt's line is not a record: {exc}") from None
     if not isinstance(rec, dict) or rec.get("id") != rid or rec.get("kind") != "attempt":
@@ -67,11 +72,13 @@ def _varint(buf: bytes, i: int) -> tuple[int, int]:
         raise Stale("an attempt of the base is cut short") from None
 
 
-def plan(index: MemoryIndex, archive: bytes, live: bytes, cut: int) -> Callable[[bytes], bytes]:
+def plan(index: MemoryIndex, archive: bytes, live: bytes, cut: int) -> Callable[[int, bytes], bytes]:
     """Re-key ``index`` (current with ``archive`` + ``live`` as they were before the seal) for a seal that
     took all of ``archive`` and ``live[:cut]``: the delta's attempts are moved now; the base's are moved by
-    the returned function, one encoded attempt at a time, while ``memindex.save`` writes the new base.
-    Raises ``Stale`` when the index was not built from these bytes."""
+    the returned function, one encoded attempt at a time (with its number), while ``memindex.save`` writes
+    the new base; it also moves ``inline_upto`` up to the first attempt still placed (the whole pages
+    below the old one are copied as they are). Raises ``Stale`` when the index was not built from these
+    bytes."""
     lines = live.count(b"\n")
     if (index.archive_size != len(archive) or index.live_size != len(live) or not 0 < cut <= len(live)
             or index.live_lines not in (None, lines) or index.live_tail != _tail_hash(live)):
@@ -91,36 +98,41 @@ def plan(index: MemoryIndex, archive: bytes, live: bytes, cut: int) -> Callable[
                 raise Stale("an attempt names a ledger file the seal does not know")
     for doc, pos in moved:
         doc.pos = pos
+    n = index.base_total
+    delta_first = next((n + j for j, d in enumerate(index.delta) if d.pos), n + len(index.delta))
+    seen = [False]
     index.live_size, index.live_lines = len(live) - cut, lines - live.count(b"\n", 0, cut)
     index.archive_size = 0
     if not index.live_size:
         index.live_tail = None
 
-    def move(raw: bytes) -> bytes:
-        """One attempt of the base as ``codec.encode_doc`` wrote it, re-keyed (bytes after its position kept)."""
+    def move(i: int, raw: bytes) -> bytes:
+        """Attempt ``i`` of the base as ``codec.encode_doc`` wrote it, re-keyed (bytes after its position kept)."""
+        if not seen[0]:  # (the attempts before the first one asked are whole pages copied: none placed)
+            seen[0], index.inline_upto = True, delta_first
         flags = raw[0]
         if not flags & codec.PLACED:
             return raw  # sealed before: its fields are inline already
         if flags & codec.ULID:
             start = at = 17
         else:
-            n, start = _varint(raw, 1)
-            at = start + n
+            size, start = _varint(raw, 1)
+            at = start + size
         head = raw[:at]
-        code, i = _varint(raw, at)
-        offset, i = _varint(raw, i)
-        length, i = _varint(raw, i)
-        rest = raw[i:]
+        code, j = _varint(raw, at)
+        offset, j = _varint(raw, j)
+        length, j = _varint(raw, j)
+        rest = raw[j:]
         out = bytearray(head)
         if code == LIVE and offset >= cut:
+            index.inline_upto = min(index.inline_upto, i)
             for value in (LIVE, offset - cut, length):
                 codec.put(out, value)
             return bytes(out + rest)
         if code not in (LIVE, ARCHIVE) or flags & codec.INLINE:
             raise Stale("an attempt of the base names a ledger file the seal does not know")
         rid = codec.unpack_id(raw[1:17]) if flags & codec.ULID else raw[start:at].decode("utf-8")
-        inline = json.dumps(_sealed_fields(sealed[code], offset, length, rid), separators=(",", ":"),
-                            ensure_ascii=False).encode("utf-8")
+        inline = _INLINE(_sealed_fields(sealed[code], offset, length, rid)).encode("utf-8")
         out[0] = (flags & ~codec.PLACED) | codec.INLINE
         out += rest
         codec.put(out, len(inline))

@@ -270,6 +270,12 @@ class Segment:
     def copy_into(self, w: Writer) -> None:
         """Copy the whole pages into ``w`` (each checked on the way) and the last, partial one's attempts."""
         full = self.total // PAGE
+        self.copy_pages(w, full)
+        for i in range(full * PAGE, self.total):
+            w.doc(self.doc_bytes(i))
+
+    def copy_pages(self, w: Writer, full: int) -> None:
+        """Copy the first ``full`` whole pages into ``w`` as they are, each checked on the way."""
         at = 0
         while at < full:
             upto = min(full, at + max(1, CHUNK // max(1, self.page_table[at][0])))
@@ -281,5 +287,3 @@ class Segment:
                     raise Corrupt("a page of attempts in the memory segment was edited")
                 w.page(raw, self.page_table[p][1])
             at = upto
-        for i in range(full * PAGE, self.total):
-            w.doc(self.doc_bytes(i))

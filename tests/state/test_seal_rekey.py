@@ -14,7 +14,7 @@ from deploystate.state.ledger import segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.store import record
-from deploystate.state.memory import memindex, memory
+from deploystate.state.memory import memindex, memory, segment
 
 SEG, MARGIN = 8, 4  # records per closed segment and live margin here (65,536 and 16,384 in use)
 WORDS = "restart worker celery queue redis pool timeout memory limit deploy rollback config cache".split()
@@ -93,10 +93,13 @@ def rebuilt_view(project: Project, rebuild) -> tuple[dict, list]:  # noqa: ANN00
         memindex._LOADED[key] = kept
 
 
+@pytest.mark.parametrize("page", [64, 2])
 def test_the_sealing_append_rekeys_the_index_to_what_a_rebuild_gives(
-        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Project, monkeypatch: pytest.MonkeyPatch, page: int) -> None:
     """Three seals (one taking compaction's archive lines): the index, re-keyed and read back from its
-    files, equals a fresh rebuild, and the rebuild never ran for them."""
+    files, equals a fresh rebuild, and the rebuild never ran for them (with pages of 2 attempts, the
+    pages of attempts sealed before are copied as they are)."""
+    monkeypatch.setattr(segment, "PAGE", page)
     rnd = random.Random(4)
     old = iso(utc_now() - timedelta(days=90))
     project.ledger.append_sealed([{"id": "", "ts": old, "kind": "attempt", "author": {}, "commit": None,
@@ -110,13 +113,14 @@ def test_the_sealing_append_rekeys_the_index_to_what_a_rebuild_gives(
             raise Rebuilt("the memory index was rebuilt")
         monkeypatch.setattr(memindex, "_rebuild", refuse)
         seal_one(project, rnd)
-        kept = view(memindex.load(project.ledger))
-        said = answers(project)
+        index = memindex.load(project.ledger)
+        kept, said, upto = view(index), answers(project), index.inline_upto
+        assert all(d[7] is None for d in kept["docs"][:upto]) and kept["docs"][upto][7] is not None, (upto, [d[7] for d in kept["docs"]], index.base_total)
         memindex._LOADED.clear()  # and as another process reads it, from its files
         assert view(memindex.load(project.ledger)) == kept and answers(project) == said
         assert rebuilt_view(project, real) == (kept, said)
         assert project.ledger.archive_path.read_bytes() == b""
-    assert segments.count(project.ledger) == 3
+    assert segments.count(project.ledger) == 3 and upto > 4  # (pages of 2: the last seal copied two or more)
     assert any(d[7] is None for d in kept["docs"]) and any(d[7] for d in kept["docs"])  # sealed and live
 
 
