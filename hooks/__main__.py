@@ -18,6 +18,7 @@ Two rules hold whatever goes wrong below this file:
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -119,6 +120,11 @@ def override_when_broken(hook: str, what: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        # The process's entry (the shims, deploystate-hook, -m): a hook lives for milliseconds, and the cyclic
+        # collector would only re-scan what its imports create (~4M instructions of a push decision);
+        # reference counting still frees all that is not a cycle. A caller passing argv keeps its collector.
+        gc.disable()
     isolate()
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in HOOKS:

@@ -193,7 +193,7 @@ def run(hook: str, args: list[str]) -> int:
     if not refusals:
         print(f"deploystate: push to {', '.join(targets)} allowed: every deploy deploystate knows of has a "
               "passing verification.", file=sys.stderr)
-        if deploy and snap.project is not None:
+        if deploy and snap.project is not None and snap.project.deployed_by_ci():
             from . import pending  # a push that CI deploys is a pending deploy until verified
 
             try:

@@ -26,9 +26,10 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (an
 if TYPE_CHECKING:
     from typing import Mapping, Sequence
 
+    from deploystate.state.config.mapping import Change, Match
+
 from deploystate.state.git import gitinfo
 from deploystate.state.errors import GitError
-from deploystate.state.config.mapping import Change, Match, affected
 from deploystate.state.plain import Frozen
 
 RUNS_HEAD = "runs_head"
@@ -93,6 +94,8 @@ def decide(service: str, running: str | None, head: str | None, changes: Sequenc
         return HeadCode(UNKNOWN, service, running, head,
                         f"{service} runs {short(running)}, not HEAD {short(head)}, and has no `paths` to tell "
                         f"whether its code changed: set [services.{service}] paths")
+    from deploystate.state.config.mapping import affected  # here: a service at HEAD needs no path rules (nor re)
+
     hit = tuple(affected(changes, {service: paths}, rules).services.get(service, []))
     if hit:
         files = list(dict.fromkeys(m.file for m in hit))

@@ -12,14 +12,16 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (an
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from deploystate.state.config.mapping import Change
+
 from deploystate.state.errors import GitError
-from deploystate.state.config.mapping import Change, parse_name_status
-from .proc import option_safe, run
 
 GIT_TIMEOUT = 20.0
 
 
 def git(root: str | os.PathLike[str], *args: str, timeout: float = GIT_TIMEOUT) -> str:
+    from .proc import run  # here: reading HEAD from .git's files (every hook decision) starts no process
+
     res = run(["git", *args], cwd=root, timeout=timeout, max_output=None)  # git output is data: never cut
     if not res.ok:
         raise GitError(f"git {' '.join(args)} failed: {res.stderr.strip()[:300]}",
@@ -28,6 +30,13 @@ def git(root: str | os.PathLike[str], *args: str, timeout: float = GIT_TIMEOUT) 
 
 
 _HEX = frozenset("0123456789abcdef")
+
+
+def option_safe(value: str, what: str) -> None:
+    """``proc.option_safe``, imported when a revision is checked (HEAD's own id never is)."""
+    from .proc import option_safe as check
+
+    check(value, what)
 
 
 def _is_sha(text: str) -> bool:
@@ -118,6 +127,8 @@ def changed_files(root: str | os.PathLike[str], base: str, head_rev: str = "HEAD
     args = ["diff", "--name-status", "-z", "-M", base, head_rev]
     if under:
         args = ["diff", "--name-status", "-z", "-M", "--relative=" + under, base, head_rev]
+    from deploystate.state.config.mapping import parse_name_status  # here: HEAD alone needs no path rules
+
     return parse_name_status(git(root, *args))
 
 
@@ -127,6 +138,8 @@ def changed_files_here(root: str | os.PathLike[str], base: str, head_rev: str = 
     exactly as ``--relative=<root's path from the top>`` does (at the top it changes nothing)."""
     option_safe(base, "base revision")
     option_safe(head_rev, "head revision")
+    from deploystate.state.config.mapping import parse_name_status
+
     return parse_name_status(git(root, "diff", "--name-status", "-z", "-M", "--relative", base, head_rev))
 
 

@@ -17,18 +17,18 @@ Lock order: ``ledger.lock`` before ``anchor.lock``, never the other way round.
 
 from __future__ import annotations
 
-import fcntl
 import os
 
 from deploystate.jsonlite import loads
 from deploystate.ospath import is_dir, join, read_text
 from . import segments
-from .flock import Flock
 from .reading import hash_ending_at
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from .flock import Flock
     from typing import Any
 
     from .ledger import Ledger
@@ -112,6 +112,8 @@ def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None
 
 def _locked(ledger: "Ledger") -> Flock:
     """``with _locked(ledger):`` holds ``anchor.lock`` (the anchor's directory created)."""
+    from .flock import Flock  # here: reading the anchor takes no lock (a warm hook never locks)
+
     return Flock(join(ledger.anchor_dirname, LOCK))
 
 
@@ -259,6 +261,8 @@ class PreparedHead:
         os.makedirs(ledger.anchor_dirname, exist_ok=True)
         self._lock = open(join(ledger.anchor_dirname, LOCK), "a+b")
         try:
+            import fcntl  # here: only a write prepares a head
+
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX)
             data = read(ledger)
             if "unreadable" not in data:
@@ -282,6 +286,8 @@ class PreparedHead:
             _unlink(self._tmp)
             self._tmp = None
         if self._lock is not None:
+            import fcntl
+
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None

@@ -23,11 +23,12 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (an
 if TYPE_CHECKING:
     from typing import Any
 
-from . import anchor, chainmark, remote_anchor
+from . import anchor, chainmark
 from deploystate.ospath import exists
 from deploystate.state.config.project import Project
 
 ACCEPT = "deploystate doctor --accept-config"
+REMOTE_SECTION = "remote"  # remote_anchor.SECTION (a test keeps them equal): imported only when it is there
 
 
 def acknowledged(project: Project) -> dict[str, Any]:
@@ -62,7 +63,10 @@ def check(project: Project) -> list[str]:
     problems = anchor.problems(ledger, data)
     problems += [p for p in chainmark.check(ledger).problems if p not in problems]
     problems += _config_problems(project, data)
-    problems += [p for p in remote_anchor.problems(data) if p not in problems]
+    if isinstance(data.get(REMOTE_SECTION), dict):  # a team ledger was contacted: what it found still counts
+        from . import remote_anchor
+
+        problems += [p for p in remote_anchor.problems(data) if p not in problems]
     if "config" not in data and "unreadable" not in data and (data.get("chain") or exists(ledger.file)):
         anchor.update(ledger, "config", acknowledged(project))  # first sight: what later changes are judged by
     return problems

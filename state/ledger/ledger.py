@@ -13,12 +13,12 @@ import os
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from .flock import Flock
     from typing import Any
 
 from . import anchor, chain
 from deploystate.jsonlite import loads
-from .durable import append_whole
-from .flock import Flock
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
@@ -121,6 +121,8 @@ class Ledger:
 
     def locked(self) -> Flock:
         """``with ledger.locked():`` holds the ledger's write lock (its directory created)."""
+        from .flock import Flock  # here: a hook that only reads takes no ledger lock
+
         return Flock(self.lock_file)
 
     # -- writing -------------------------------------------------------------
@@ -186,6 +188,8 @@ class Ledger:
             data = "".join(lines).encode("utf-8")
             APPENDED.pop(self.file, None)  # a failed write leaves no claim behind
             before = (_stat(self.file), _stat(anchor.file_of(self)))
+            from .durable import append_whole  # here: a hook that only reads never appends
+
             append_whole(self.file, data, anchor_head if trusted else None)
             if len(data) <= 1 << 16:  # a bulk write (a merge, make_ledger) is verified the ordinary way
                 APPENDED[self.file] = (*before, _stat(self.file), _stat(anchor.file_of(self)), data)

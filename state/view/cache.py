@@ -23,7 +23,6 @@ from deploystate.ospath import exists, is_dir, join
 from deploystate.state.ledger import anchor
 from . import projection
 from deploystate.state.ledger.chain import Problem, sha256_hex
-from deploystate.state.ledger.flock import Flock
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.ledger.reading import hash_ending_at
 
@@ -72,6 +71,8 @@ def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | 
     recorded = _recorded(ledger)
     if recorded != _digest(raw):
         try:
+            from deploystate.state.ledger.flock import Flock  # here: a cache whose digest matches needs no lock
+
             with anchor._locked(ledger) if is_dir(ledger.anchor_dirname) else Flock(None):
                 # a writer may have been between its two renames: judge again under its lock
                 raw = _read_bytes(path)

@@ -133,3 +133,10 @@ def test_moving_the_diverged_copy_aside_and_syncing_recovers(pair) -> None:
     res = sync(a.path, led)
     assert not res.problems and _findings(led) == [] and not anchor.problems(led), res
     assert [r["payload"].get("verdict") for r in led.read().records if r["kind"] == "verification"] == ["fail"]
+
+
+def test_integrity_names_the_remote_section_as_remote_anchor_does() -> None:
+    """integrity imports remote_anchor only when the anchor holds its section, found by the same name."""
+    from deploystate.state.ledger import integrity
+
+    assert integrity.REMOTE_SECTION == remote_anchor.SECTION
