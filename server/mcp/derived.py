@@ -48,14 +48,16 @@ class Deferred:
         """Run ``job`` soon, after the reply; a later job with the same key replaces this one."""
         with self._cond:
             now = time.monotonic()
-            if not self._jobs:
+            idle = not self._jobs
+            if idle:
                 self._first = now
             self._jobs[key] = job
             self._last = now
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="deploystate-derived", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if idle:  # else it is already waiting for a deadline, and reads ``_last`` again when it wakes: a
+                self._cond.notify()  # wake-up per call would hand it the GIL while the call still runs
 
     def touch(self) -> None:
         """A call is under way: wait for quiet a little longer (never past ``max_lag``)."""
