@@ -275,7 +275,7 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
             return error_result(f"internal error in {tool_name}: {type(exc).__name__}: {exc}",
                                 "this is a deploystate bug (the traceback is on the server's stderr); retry once, "
                                 "then use the CLI and report it", "InternalError")
-        structured = output_model.model_validate(out).model_dump(mode="json")
+        structured = output_model.model_validate(out).structured()
         result = CallToolResult(content=[TextContent(type="text", text=out.render_text())],
                                 structured_content=structured)
         return trust.warned(result, distrust) if distrust else result

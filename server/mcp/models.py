@@ -41,6 +41,10 @@ class ToolOutput(BaseModel):
     def render_text(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=1, ensure_ascii=False)
 
+    def structured(self) -> dict[str, Any]:
+        """The structured content sent; a model may leave out what its output schema gives as the default."""
+        return self.model_dump(mode="json")
+
 
 def mirror(source: type, name: str, **narrowed: tuple[Any, Any]) -> type[BaseModel]:
     """The structured output of a result dataclass of the platforms (``platforms.deploy.Outcome``): its

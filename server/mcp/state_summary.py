@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from deploystate.state.view.render import next_steps
 
@@ -38,10 +38,11 @@ class ServiceLine(BaseModel):
                                                   "runs_head, unknown, stale (before the last deploy), never.")
     runtime_reason: str | None = Field(None, description="Why, in a sentence.")
     runtime_revision: str | None = Field(None, description="The revision the runtime reports.")
-    runtime_observed_at: str | None = Field(None, description="When the runtime last answered.")
-    runtime_age: str | None = Field(None, description="How long ago that was.")
+    runtime_observed_at: str | None = Field(None, description="When the runtime last answered, when not at the "
+                                                              "answer's observed_at.")
     runtime_error: str | None = Field(None, description="Why the runtime did not answer the last time it was asked "
                                                         "(the observation shown is then older).")
+    _age: str | None = PrivateAttr(None)  # how long ago it answered: for the text (the JSON has the time)
 
 
 class DriftItem(BaseModel):
@@ -49,8 +50,8 @@ class DriftItem(BaseModel):
     running_commit: str | None
     files: list[str]
     count: int
-    source: Literal["runtime", "ledger"] = Field("ledger", description="'runtime': the revision its runtime "
-                                                 "reports; 'ledger': the last deploy deploystate recorded.")
+    source: Literal["runtime", "ledger"] = Field(description="'runtime': the revision its runtime reports; "
+                                                 "'ledger': the last deploy deploystate recorded.")
 
 
 class ProblemItem(BaseModel):
@@ -127,6 +128,11 @@ class StateOutput(ToolOutput):
 
         return text(self) + (f"\nMCP server mode: {self.mode}" if self.mode else "")
 
+    def structured(self) -> dict[str, Any]:
+        """Without the fields at their schema default (a null, an empty list, false): the client validates
+        every node of the answer against the output schema, and those say nothing the schema does not."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
 
 def _cut(text: Any, limit: int) -> str:
     s = " ".join(str(text or "").split())
@@ -171,12 +177,21 @@ def _attempt(a: dict[str, Any], chars: int, files: int, repeats: int) -> FailedA
                          similar_to=list(a.get("similar_to") or [])[:repeats])
 
 
-def _runtime_fields(o: dict[str, Any] | None, chars: int) -> dict[str, Any]:
+def _runtime_fields(o: dict[str, Any] | None, chars: int, asked: str | None) -> dict[str, Any]:
     if not o:
         return {}
     return {"runtime": o.get("verdict"), "runtime_reason": _cut(o.get("reason"), chars) or None,
-            "runtime_revision": o.get("revision"), "runtime_observed_at": o.get("at"), "runtime_age": o.get("age"),
+            "runtime_revision": o.get("revision"), "runtime_observed_at": o.get("at") if o.get("at") != asked else None,
             "runtime_error": _cut(o.get("error"), chars) if o.get("error") else None}
+
+
+def _service(s: dict[str, Any], chars: int, asked: str | None) -> ServiceLine:
+    line = ServiceLine(name=s["name"], running_commit=s["running_commit"], drift=s["drift"]["state"],
+                       last_verdict=(s["verification"] or {}).get("verdict"),
+                       verified_commit=(s["verified"] or {}).get("commit"), recheck_due=s["recheck_due"],
+                       recheck_overdue=s["recheck_overdue"], **_runtime_fields(s.get("observed"), chars, asked))
+    line._age = (s.get("observed") or {}).get("age")
+    return line
 
 
 def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", level: tuple = FULL) -> StateOutput:
@@ -189,7 +204,7 @@ def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", 
                        files=s["observed"]["files"][:n_files], count=len(s["observed"]["files"]), source="runtime")
              if _verdict_of(s) == "not_head" else
              DriftItem(service=s["name"], running_commit=s["running_commit"], files=s["drift"]["files"][:n_files],
-                       count=s["drift"]["count"]) for s in drifted[:n_services]]
+                       count=s["drift"]["count"], source="ledger") for s in drifted[:n_services]]
     if len(drifted) > n_services:
         left.append(f"{len(drifted) - n_services} more services with drift")
     cut_files = sum(max(0, d.count - len(d.files)) for d in drift)
@@ -219,11 +234,7 @@ def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", 
                 for s in view["sessions"][:n_sessions]]
     if len(view["sessions"]) > len(sessions):
         left.append(f"{len(view['sessions']) - len(sessions)} earlier sessions")
-    services = [ServiceLine(name=s["name"], running_commit=s["running_commit"], drift=s["drift"]["state"],
-                            last_verdict=(s["verification"] or {}).get("verdict"),
-                            verified_commit=(s["verified"] or {}).get("commit"), recheck_due=s["recheck_due"],
-                            recheck_overdue=s["recheck_overdue"], **_runtime_fields(s.get("observed"), chars))
-                for s in view["services"][:n_services]]
+    services = [_service(s, chars, view.get("observed_at")) for s in view["services"][:n_services]]
     if len(view["services"]) > len(services):
         left.append(f"{len(view['services']) - len(services)} more services in the service list")
     if detail == "full" and view.get("overrides"):
@@ -252,7 +263,7 @@ def summarize(view: dict[str, Any], detail: Literal["summary", "full"] = "summar
     out = None
     for level in LEVELS:
         out = build(view, "summary", level)
-        if len(out.render_text()) <= budget and len(json.dumps(out.model_dump(mode="json"))) <= budget:
+        if len(out.render_text()) <= budget and len(json.dumps(out.structured())) <= budget:
             return out
     assert out is not None
     out.left_out.append("the answer was still over budget at the smallest list sizes: " + FULL_HINT)

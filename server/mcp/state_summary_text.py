@@ -26,7 +26,7 @@ def _runtime(s: ServiceLine) -> str:
         return ""
     if s.runtime == "never":
         return f" [runtime: {_cut(s.runtime_reason, 160)}]"
-    when = f", observed {s.runtime_age} ago" if s.runtime_age else ""
+    when = f", observed {s._age} ago" if s._age else ""
     down = f"; not answering now: {_cut(s.runtime_error, 120)}" if s.runtime_error else ""
     return f" [runtime: {s.runtime} — {_cut(s.runtime_reason, 160)}{when}{down}]"
 
