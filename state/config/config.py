@@ -6,7 +6,7 @@ The models are ``fields`` models (standard library: validating a config imports 
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from deploystate.tomlsubset import loads as toml_loads  # tomllib's answer; tomllib only outside its subset
 
@@ -15,10 +15,11 @@ from deploystate.state.errors import ConfigError, StateMissing
 from .fields import Invalid, Model
 from .models import (PLATFORMS, SERVICE_MODELS, SERVICE_NAME, STRATEGIES, WORKLOAD_KINDS, AllServicesRule,  # noqa: F401
                      CommandService, ComposeService, Config, DockerService, EcsService, HooksSettings,
-                     KubernetesService, ProjectSettings, Revision, ServiceBase)
+                     KubernetesService, ProjectSettings, Revision, ServiceBase, service_name_ok)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path  # a path is a str or os.PathLike (os.fspath): pathlib costs a process ~17M to import
     from typing import Any
 
 
@@ -49,7 +50,7 @@ def _table_model(parent: list[str], data: Any) -> type[Model] | None:
     return None
 
 
-def _explain(err: dict[str, Any], text: str, path: Path, data: Any = None) -> ConfigError:
+def _explain(err: dict[str, Any], text: str, path: str | Path, data: Any = None) -> ConfigError:
     loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "tagged-union"))]
     key = ".".join(loc)
     msg = err.get("msg", "invalid").removeprefix("Value error, ")
@@ -73,9 +74,10 @@ def _explain(err: dict[str, Any], text: str, path: Path, data: Any = None) -> Co
 
 def load_config(path: str | Path) -> Config:
     """Read and validate deploystate.toml; raise ConfigError naming the line and key."""
-    path = Path(path)
+    path = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     except FileNotFoundError as exc:
         raise StateMissing(f"{path} does not exist", "run `deploystate init` to write a starter config") from exc
     except UnicodeDecodeError as exc:
@@ -85,7 +87,7 @@ def load_config(path: str | Path) -> Config:
 
 def load_text(text: str, path: str | Path) -> Config:
     """Validate the text of deploystate.toml read from ``path`` (named in errors)."""
-    path = Path(path)
+    path = os.fspath(path)
     try:
         data = toml_loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError: only tomllib raises (the subset reader hands over)
@@ -94,18 +96,18 @@ def load_text(text: str, path: str | Path) -> Config:
     return validate_config(data, text, path)
 
 
-def _service_error(name: str, msg: str, text: str, path: Path, *loc: str) -> ConfigError:
+def _service_error(name: str, msg: str, text: str, path: str | Path, *loc: str) -> ConfigError:
     return _explain({"loc": ("services", name, *loc), "msg": msg}, text, path)
 
 
-def validate_config(data: dict[str, Any], text: str = "", path: Path = Path("deploystate.toml")) -> Config:
+def validate_config(data: dict[str, Any], text: str = "", path: str | Path = "deploystate.toml") -> Config:
     """Validate parsed TOML; services one by one so an error keeps its full key path."""
     raw = data
     services = data.get("services", {})
     parsed: dict[str, ServiceBase] = {}
     if isinstance(services, dict):
         for name, body in services.items():
-            if not SERVICE_NAME.match(name):
+            if not service_name_ok(name):
                 raise _service_error(name, f"service name {name!r} must match [a-z0-9][a-z0-9_-]* "
                                            "(lower case letters, digits, '_' and '-')", text, path)
             platform = body.get("platform") if isinstance(body, dict) else None

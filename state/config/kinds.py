@@ -7,8 +7,6 @@ Strict: a TOML value of the wrong type is refused, never converted ("200" or 3.0
 
 from __future__ import annotations
 
-import re
-
 from deploystate.state.ledger.ids import parse_duration
 
 TYPE_CHECKING = False
@@ -141,11 +139,18 @@ class _Duration(Kind):
         return seconds
 
 
+_REGEX_SPECIAL = frozenset("\\.^$*+?{}[]|()")
+
+
 class _Regex(Kind):
     """A string compiled when the config loads: a bad pattern is a config error, not a check that errors later."""
 
     def validate(self, value: Any, loc: tuple) -> Any:
         STR.validate(value, loc)
+        if _REGEX_SPECIAL.isdisjoint(value):
+            return value  # no special character: it compiles as the literal it is (re not imported)
+        import re
+
         try:
             re.compile(value)
         except re.error as exc:

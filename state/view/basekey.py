@@ -12,11 +12,14 @@ not kept.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from deploystate.state.config.project import Project
 from deploystate.state.ledger import anchor, chainmark
 from deploystate.state.ledger.reading import hash_ending_at
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path  # paths are str or os.PathLike here (os.path): pathlib costs ~17M instructions to import
 
 SYNC_FILES = ("sync.json", "s3.json")  # whether this clone ever synced (integrity.warnings)
 
@@ -29,9 +32,19 @@ def _stat(path: str | Path) -> tuple[int, int, int, int] | None:
     return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
-def git_fingerprint(root: Path) -> tuple | None:
+def _folders(root: str) -> list[str]:
+    """``root`` and its parents, as ``(root, *root.parents)`` of a pathlib path (a relative root stops at '.')."""
+    out = [root]
+    while True:
+        up = os.path.dirname(out[-1]) or "."
+        if up == out[-1]:
+            return out
+        out.append(up)
+
+
+def git_fingerprint(root: str | Path) -> tuple | None:
     """What identifies the checked-out commit: HEAD's text and the stat of the ref it names."""
-    for d in (str(root), *map(str, root.parents)):  # os.path, not pathlib: this runs on every call
+    for d in _folders(str(root)):  # os.path, not pathlib: this runs on every call
         dot_git = os.path.join(d, ".git")
         if os.path.isdir(dot_git):
             try:
@@ -53,8 +66,8 @@ def base_key(project: Project) -> tuple | None:
     if git is None:
         return None
     ledger = project.ledger
-    files = [ledger.path, ledger.archive_path, anchor.path_of(ledger), ledger.anchor_dir / chainmark.MARK,
-             project.config_path, *(ledger.dir / name for name in SYNC_FILES)]
+    files = [ledger.path, ledger.archive_path, anchor.path_of(ledger), os.path.join(ledger.anchor_dir, chainmark.MARK),
+             project.config_path, *(os.path.join(ledger.dir, name) for name in SYNC_FILES)]
     stats = tuple(_stat(f) for f in files)
     tail = hash_ending_at(ledger.path, stats[0][0]) if stats[0] else None
     return (str(project.root), str(ledger.dir), str(ledger.anchor_dir), os.environ.get("DEPLOYSTATE_STATE_DIR"),

@@ -66,7 +66,8 @@ def test_the_probe_sees_a_reintroduced_pydantic_import(tmp_path: Path):
     shutil.copytree(ROOT / "state", pkg / "state")
     shutil.copy(ROOT / "deploystate" / "__init__.py", pkg / "__init__.py")
     kinds = pkg / "state" / "config" / "kinds.py"
-    kinds.write_text(kinds.read_text().replace("import re\n", "import re\nimport pydantic  # noqa\n", 1))
+    kinds.write_text(kinds.read_text().replace("from __future__ import annotations\n",
+                                               "from __future__ import annotations\nimport pydantic  # noqa\n", 1))
     got = _probe(f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n")
     assert "pydantic" in got["pydantic"]
 
