@@ -8,19 +8,21 @@ ledger and the MCP tools can use them without knowing the platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+import os
 
 from deploystate.state.config.config import ServiceBase
 from deploystate.state.plain import Frozen, Record, as_dict
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
     from typing import Any
 
     from .contract import Platform
 
-Progress = Callable[[str], None]
+# What a restart reports its steps to: Callable[[str], None] (collections.abc is not imported to say so).
+Progress = "Callable[[str], None]"
 
 
 # Record/Frozen (state/plain.py), not dataclasses: `verify` builds these before its first check starts, and
@@ -32,6 +34,19 @@ class ServiceRef(Frozen):
     config: ServiceBase
     root: Path
     _fields = ("name", "config", "root")
+
+    def __init__(self, name: str, config: ServiceBase, root: str | os.PathLike[str]) -> None:
+        # the root is kept as given and made a Path when read: observing builds one per service on every
+        # `state`, and pathlib costs that process ~17M instructions to import (rootdir: the str)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "config", config)
+        object.__setattr__(self, "rootdir", os.fspath(root))
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.rootdir)
 
 
 class Instance(Record):

@@ -9,6 +9,7 @@ stored observation (``state.observations``) then keeps the service's last answer
 
 from __future__ import annotations
 
+import os
 import _thread  # threading's Lock; threading itself only when a runtime is asked on a thread
 import time
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
@@ -19,7 +20,6 @@ from deploystate.state.drift import observations
 from deploystate.state.errors import DeploystateError
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.config.project import Project
-from deploystate.state.ledger.redact import redact
 
 from .base import ServiceRef
 from .registry import get_platform
@@ -27,10 +27,18 @@ from .registry import get_platform
 DEFAULT_DEADLINE = 4.0
 
 
+def redact(text: str) -> str:
+    """``state.ledger.redact.redact``, imported on the first text to clean: an answer with no problem and
+    no error (the usual one) needs no redaction, and that module's import brings re (~25M instructions)."""
+    from deploystate.state.ledger.redact import redact as clean
+
+    return clean(text)
+
+
 def observe_one(project: Project, name: str, cfg: Any, timeout: float) -> dict[str, Any]:
     """``{"obs": {...}}`` with what the runtime said, or ``{"error": why}``; never raises."""
     try:
-        obs = get_platform(cfg.platform).observe(ServiceRef(name, cfg, project.root), timeout=timeout)
+        obs = get_platform(cfg.platform).observe(ServiceRef(name, cfg, project.rootdir), timeout=timeout)
     except DeploystateError as exc:
         return {"error": redact(exc.message)}
     except Exception as exc:  # a missing adapter or a library error: reported for this service, never a crash
@@ -93,11 +101,11 @@ def _instant(cfg: Any) -> bool:
 def refresh(project: Project, services: dict[str, Any], deadline: float) -> dict[str, Any]:
     """Observe now and merge into the stored observation; returns the merged data (also when the state
     directory is missing or not writable, so this answer still shows what was seen)."""
-    stored = observations.load(project.state_dir)
+    stored = observations.load(project.state_dirname)  # Project's str paths: its Path ones import pathlib
     if not services:
         return stored
     merged = observations.merge(stored, observe_all(project, services, deadline), iso(utc_now()))
-    if project.state_dir.is_dir() and observations.keep(project.state_dir, merged):
+    if os.path.isdir(project.state_dirname) and observations.keep(project.state_dirname, merged):
         _rewrite_state_file(project)
     return merged
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-from contextlib import contextmanager
+import sys
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
-    from typing import Any, Iterator
+    from typing import Any
 
     from .base import Platform
 
@@ -42,21 +41,27 @@ def get_platform(name: str, **options: Any) -> Platform:
 
 def _load(name: str) -> type:
     module, _, cls = PLATFORMS[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    __import__(module)  # importlib.import_module's answer for an absolute name, without importing importlib
+    return getattr(sys.modules[module], cls)
 
 
-@contextmanager
-def use(name: str, platform: Platform) -> Iterator[Platform]:
-    """Install ``platform`` for ``name`` for the duration (tests, the demo's fake runtime)."""
-    previous = _overrides.get(name)
-    _overrides[name] = platform
-    try:
-        yield platform
-    finally:
-        if previous is None:
-            _overrides.pop(name, None)
+class use:  # noqa: N801 - a context manager used as a function: ``with use("compose", fake): ...``
+    """Install ``platform`` for ``name`` for the duration (tests, the demo's fake runtime). A class, not
+    contextlib's decorator: every `state` imports this module, and contextlib costs it ~2M instructions."""
+
+    def __init__(self, name: str, platform: Platform) -> None:
+        self.name, self.platform, self.previous = name, platform, None
+
+    def __enter__(self) -> Platform:
+        self.previous = _overrides.get(self.name)
+        _overrides[self.name] = self.platform
+        return self.platform
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is None:
+            _overrides.pop(self.name, None)
         else:
-            _overrides[name] = previous
+            _overrides[self.name] = self.previous
 
 
 def reset() -> None:

@@ -8,7 +8,6 @@ libraries inside their functions so ``deploystate --help`` stays fast.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -63,6 +62,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--color", choices=COLOR_MODES, default=None,
                         help="colour in text output: auto (a terminal, unless NO_COLOR is set), always, never")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import importlib  # here: `state` and `render` build no parser (importlib brings warnings, ~1.6M instructions)
+
     for name in COMMANDS if only is None else (only,):
         importlib.import_module(f"deploystate.server.commands.{name.replace('-', '_')}").register(sub)
     for child in sub.choices.values():

@@ -11,8 +11,11 @@ checks every answer against argparse's own Namespace.
 
 from __future__ import annotations
 
-import importlib
-import types
+import sys
+
+# types.SimpleNamespace without importing types (nor importlib, which brings warnings): a process that
+# runs `state` needs neither module otherwise
+SimpleNamespace = type(sys.implementation)
 
 # command -> (its sub-parser's defaults, {flag: (dest, value)}); the top level adds root, color, command.
 SIMPLE: dict[str, tuple[dict[str, object], dict[str, tuple[str, object]]]] = {
@@ -23,13 +26,15 @@ SIMPLE: dict[str, tuple[dict[str, object], dict[str, tuple[str, object]]]] = {
 }
 
 
-def parse(words: list[str]) -> types.SimpleNamespace | None:
+def parse(words: list[str]) -> SimpleNamespace | None:
     """argparse's Namespace for ``words`` (what follows `deploystate`) when they are a simple line, else None."""
     values = simple(words)
     if values is None:
         return None
-    values["func"] = importlib.import_module(f"deploystate.server.commands.{values['command']}").run
-    return types.SimpleNamespace(**values)
+    module = f"deploystate.server.commands.{values['command']}"
+    __import__(module)  # importlib.import_module's answer for an absolute name
+    values["func"] = sys.modules[module].run
+    return SimpleNamespace(**values)
 
 
 def simple(words: list[str]) -> dict[str, object] | None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path  # imported where a command runs or a log is read: observing without observe_cmd
+    # (every `state` of such a service) needs no path, and pathlib costs a process ~17M instructions
     from typing import Any, Iterator
 
 from deploystate.state.git import proc
@@ -50,6 +51,8 @@ class CommandPlatform:
 
     @staticmethod
     def _cwd(svc: ServiceRef, cfg: CommandService) -> Path:
+        from pathlib import Path
+
         cwd = Path(cfg.cwd).expanduser() if cfg.cwd else Path(".")
         return cwd if cwd.is_absolute() else svc.root / cwd
 
@@ -66,6 +69,8 @@ class CommandPlatform:
     def _log_path(self, svc: ServiceRef, cfg: CommandService) -> Path | None:
         if not cfg.log_file:
             return None
+        from pathlib import Path
+
         path = Path(cfg.log_file).expanduser()
         return path if path.is_absolute() else self._cwd(svc, cfg) / path
 
@@ -274,7 +279,8 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return True  # no /proc (macOS): the signal check is the evidence there is
     return state != "Z"

@@ -29,7 +29,7 @@ def validated(project: Project) -> bool:
     from deploystate.state.errors import StateMissing
 
     try:
-        load_config(project.config_path)
+        load_config(project.config_file)
     except StateMissing:
         return False
     return True

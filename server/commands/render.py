@@ -11,7 +11,8 @@ import sys
 
 from deploystate.state.git import gitinfo
 from deploystate.state.errors import GitError
-from deploystate.state.config.project import Project
+from deploystate.ospath import join, norm
+from deploystate.state.config.project import STATE_FILE, Project
 from deploystate.state.view.render import write_atomic
 from deploystate.state.ledger.store import state_file_text
 
@@ -62,7 +63,7 @@ def _head(project: Project, rev: str) -> str:
     """--head resolved in this clone. A full commit id that is not here (the committed example ledger
     records its own repository's history) is kept as given: drift then reads "unknown", stably."""
     try:
-        return gitinfo.resolve(project.root, rev)
+        return gitinfo.resolve(project.rootdir, rev)
     except GitError:
         if full_commit(rev):
             return rev
@@ -73,8 +74,14 @@ def _observe(project: Project) -> dict:
     from deploystate.state.config.config import load_config  # the platforms take the validated models
     from deploystate.platforms.observing import deadline_of, observe_all
 
-    config = load_config(project.config_path)
+    config = load_config(project.config_file)
     return observe_all(project, dict(config.services), deadline_of(config))
+
+
+def state_file_of(project: Project) -> str:
+    """``str(project.state_file)`` without pathlib: ``[project] state_file`` under the root unless absolute."""
+    name = norm(project.settings.get("state_file") or STATE_FILE)
+    return name if name.startswith("/") else join(project.rootdir, name)
 
 
 def _read(path: str) -> str:
@@ -84,14 +91,14 @@ def _read(path: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     project = project_from(args)  # a config the schema rejects stops here (exit 2), nothing written
-    if project.config_path.is_file():
-        if args.observe and not args.check and not args.head and project.state_dir.is_dir():
+    if os.path.isfile(project.config_file):  # Project's str paths: its Path ones import pathlib
+        if args.observe and not args.check and not args.head and os.path.isdir(project.state_dirname):
             from deploystate.state.drift import observations
             from deploystate.state.ledger.ids import iso, utc_now
 
             fresh = _observe(project) if project.raw.get("services") else {}
-            observations.save(project.state_dir, observations.merge(observations.load(project.state_dir), fresh,
-                                                                    iso(utc_now())))
+            observations.save(project.state_dirname, observations.merge(observations.load(project.state_dirname),
+                                                                        fresh, iso(utc_now())))
     head = _head(project, args.head) if args.head else None
     parts = ["deploystate"]
     if args.root:
@@ -101,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out == "-":
         sys.stdout.write(text)
         return 0
-    target = args.out or project.state_file
+    target = args.out or state_file_of(project)
     if args.check:
         current = _read(target) if os.path.exists(target) else ""
         if current != text:

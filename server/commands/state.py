@@ -6,6 +6,7 @@ TYPE_CHECKING = False  # argparse only builds the parser (register): a run need 
 if TYPE_CHECKING:
     import argparse
 
+import os
 import sys
 
 from deploystate.state.config.project import Project
@@ -61,10 +62,10 @@ def _run(args: argparse.Namespace) -> int:
     from ._state_text import state_text
 
     project = Project.discover(getattr(args, "root", None))
-    config = load_config(project.config_path)  # a bad config stops here (exit 2), before anything is read
+    config = load_config(project.config_file)  # a bad config stops here (exit 2), before anything is read
     notes = []
-    if not project.state_dir.is_dir():
-        notes.append(f"no state directory at {project.state_dir} yet: run `deploystate init`")
+    if not os.path.isdir(project.state_dirname):  # the str forms: Project's Path ones import pathlib (~17M)
+        notes.append(f"no state directory at {project.state_dirname} yet: run `deploystate init`")
     observed = None
     if args.observe and project.raw.get("services"):
         from deploystate.platforms.observing import deadline_of, refresh
@@ -73,11 +74,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.observe:
         from deploystate.state.drift.observations import load
 
-        observed = load(project.state_dir)  # no service to ask: what refresh returns without asking
+        observed = load(project.state_dirname)  # no service to ask: what refresh returns without asking
     else:
         from deploystate.state.drift.observations import age, load
 
-        at = load(project.state_dir).get("at")
+        at = load(project.state_dirname).get("at")
         notes.append(f"--no-observe: showing what the runtimes said {age(at, utc_now())} ago ({at[:19]}Z)" if at
                      else "--no-observe: the runtimes have never been asked; what runs is unknown")
     view = build_view(project, now=utc_now(), generated_by="deploystate state", observed=observed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from deploystate.state.errors import ConfigError
 from .checks import CHECK, OPT_STR
 from .fields import BOOL, DURATION, INT, REGEX, STR, Choice, DictOf, Field, ListOf, Model, Nested, Opt, Tagged, model_check
-from .mapping import GlobError, compile_glob
+from .globs import GlobError, check_glob
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _globs(v: list[str]) -> list[str]:
             raise ValueError(f"pattern {g!r}: '!' negation is not supported in paths; list the paths that "
                              "belong to the service instead (e.g. 'api/**' rather than '**' plus '!web/**')")
         try:
-            compile_glob(g)
+            check_glob(g)  # re only for a pattern with [ or ]
         except GlobError as exc:
             raise ValueError(f"bad glob: {exc}") from exc
     return v

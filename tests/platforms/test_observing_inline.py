@@ -24,7 +24,7 @@ def test_only_services_that_need_io_get_a_thread(tmp_path, monkeypatch):
                 "asked": CommandService(platform="command", restart_cmd=["true"], observe_cmd=["echo", "state=running"])}
 
     class Project:
-        root = tmp_path
+        root, rootdir = tmp_path, str(tmp_path)
 
     got = observing.observe_all(Project(), services, 30.0)
     assert started == ["observe-asked"]

@@ -33,3 +33,13 @@ def test_join_equals_shlex(words: list[str]) -> None:
 def test_full_commit_equals_pattern(rev: str) -> None:
     """A full commit id given to --head is recognised exactly as the old pattern recognised it."""
     assert full_commit(rev) == bool(re.match(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$", rev))
+
+
+@given(st.sampled_from([None, "DEPLOYMENT_STATE.md", "docs/STATE.md", "./a//b.md", "/abs/x.md", "../up.md", "d/"]))
+def test_state_file_equals_projects(name: str | None) -> None:
+    """The state file render writes is the Project's ``state_file``, as a str."""
+    from deploystate.server.commands.render import state_file_of
+    from deploystate.state.config.project import Project
+
+    project = Project("/work/repo", {"project": {"state_file": name}} if name else {})
+    assert state_file_of(project) == str(project.state_file)
