@@ -3,9 +3,11 @@ rendering is pure in ``render.py``). Standard library only, so hooks can use it.
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any
 
 from . import cache, projection, timeline
@@ -34,13 +36,12 @@ def _full_id(rev: str) -> bool:
 
 
 def _changes(project: Project, running: str, head: str) -> list | None:
-    key = (str(project.root), running, head)
+    key = (project.rootdir, running, head)  # Project's str paths: its Path ones import pathlib (~17M)
     kept = _DIFFS.get(key)
     if kept is not None:
         return list(kept)
     try:
-        under = gitinfo.relative_root(project.root)
-        changes = gitinfo.changed_files(project.root, running, head, under=under)
+        changes = gitinfo.changed_files_here(project.rootdir, running, head)  # one git process, not two
     except DeploystateError:
         return None
     if _full_id(running) and _full_id(head):
@@ -61,6 +62,8 @@ def _drift(project: Project, head: str | None, running: str | None, service: str
     changes = diffs[running]
     if changes is None:
         return {"state": "unknown (running commit not in this clone)", "files": [], "count": 0}
+    if not changes:  # nothing changed (running HEAD): no glob to compile (that imports re, ~25M instructions)
+        return {"state": RUNS_HEAD, "files": [], "count": 0}
     hit = affected(changes, {service: project.service_paths().get(service, [])}, project.all_services_rules())
     files = sorted({m.file for m in hit.services.get(service, [])})
     if files:
@@ -98,7 +101,7 @@ def build_view(project: Project, *, head: str | None = None, now: datetime | Non
     """Everything ``render`` needs. ``now`` defaults to the last record's time (deterministic files).
     ``observed``: observations just taken (default: the stored ones, ``state.observations``)."""
     base = build_base(project, head=head, now=now, generated_by=generated_by, use_git=use_git)
-    return with_observed(project, base, observed if observed is not None else observations.load(project.state_dir))
+    return with_observed(project, base, observed if observed is not None else observations.load(project.state_dirname))
 
 
 class Base:
@@ -127,7 +130,7 @@ def build_base(project: Project, *, head: str | None = None, now: datetime | Non
     """The view without the runtime's part (``with_observed`` adds it)."""
     loaded = cache.load(project.ledger)
     state = loaded.state
-    head = head or (gitinfo.head(project.root) if use_git else None)
+    head = head or (gitinfo.head(project.rootdir) if use_git else None)
     if now is None and state["last_ts"]:
         now = parse_iso(state["last_ts"])
     threshold = project.doom_loop_after
@@ -154,7 +157,7 @@ def build_base(project: Project, *, head: str | None = None, now: datetime | Non
     collected = timeline.collect(events, now) if now else None  # one pass for the gantt and the day rows
     waivers = project.revision_waivers()
     view = {
-        "project": project.settings.get("name") or project.root.name,
+        "project": project.settings.get("name") or os.path.basename(project.rootdir),
         "generated_by": generated_by, "as_of": state["last_ts"] or None, "now": iso(now) if now else None,
         "head": head, "status": None, "reason": None, "doom_threshold": threshold,
         "services": services, "broken": projection.failed(state), "unverified": projection.unverified(state),
