@@ -5,6 +5,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # argparse only builds the parser (register): a run need not import it
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 import os
 import sys
@@ -16,7 +17,7 @@ from deploystate.state.config.project import STATE_FILE, Project
 from deploystate.state.view.render import write_atomic
 from deploystate.state.ledger.store import state_file_text
 
-from ._common import arg, command, project_from
+from ._common import arg, command
 
 # re, shlex (which imports re) and pathlib are not imported: ~40M instructions of a process whose floor is ~38M.
 _HEX = frozenset("0123456789abcdef")
@@ -70,11 +71,21 @@ def _head(project: Project, rev: str) -> str:
         raise
 
 
-def _observe(project: Project) -> dict:
-    from deploystate.state.config.config import load_config  # the platforms take the validated models
+def _validated(project: Project) -> Any:
+    """The project's config validated with the full schema (a refusal stops the command here: exit 2,
+    nothing written), or None without a deploystate.toml. Once: the observation takes the same models."""
+    from deploystate.state.config.config import load_config
+    from deploystate.state.errors import StateMissing
+
+    try:
+        return load_config(project.config_file)
+    except StateMissing:
+        return None
+
+
+def _observe(project: Project, config: Any) -> dict:
     from deploystate.platforms.observing import deadline_of, observe_all
 
-    config = load_config(project.config_file)
     return observe_all(project, dict(config.services), deadline_of(config))
 
 
@@ -90,13 +101,14 @@ def _read(path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = project_from(args)  # a config the schema rejects stops here (exit 2), nothing written
-    if os.path.isfile(project.config_file):  # Project's str paths: its Path ones import pathlib
+    project = Project.discover(getattr(args, "root", None))
+    config = _validated(project)  # a config the schema rejects stops here (exit 2), nothing written
+    if config is not None:
         if args.observe and not args.check and not args.head and os.path.isdir(project.state_dirname):
             from deploystate.state.drift import observations
             from deploystate.state.ledger.ids import iso, utc_now
 
-            fresh = _observe(project) if project.raw.get("services") else {}
+            fresh = _observe(project, config) if project.raw.get("services") else {}
             observations.save(project.state_dirname, observations.merge(observations.load(project.state_dirname),
                                                                         fresh, iso(utc_now())))
     head = _head(project, args.head) if args.head else None
