@@ -255,6 +255,12 @@ def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: lis
     return status
 
 
+def _logged_growth(ledger: Ledger, verified: list, live: list[int]) -> bool:
+    from .appendlog import explains  # here: an unchanged ledger (a warm push) never reads the log
+
+    return explains(ledger.anchor_dirname, verified, live)
+
+
 def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     """The chain's verdict, from the mark when the ledger did not change, else verified now.
 
@@ -268,7 +274,8 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     if (not deep and mark and mark.get("ok") and live and mark.get("archive") == archive
             and isinstance(mark.get("live"), list)
             and mark["live"][2] == live[2] and mark["live"][0] < live[0]
-            and hash_ending_at(ledger.file, mark["live"][0]) == mark.get("tail")):
+            and hash_ending_at(ledger.file, mark["live"][0]) == mark.get("tail")
+            and _logged_growth(ledger, mark["live"], live)):
         # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
         content = mark.get("content")
         if (isinstance(content, dict) and content.get("size") == mark["live"][0]

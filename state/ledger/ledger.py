@@ -40,7 +40,7 @@ GITATTRIBUTES = ("# deploystate: records are append-only lines, so merges keep b
                  "# (archive/*.jsonl.z) are compressed and never change: binary, never merged line by line.\n"
                  "*.jsonl merge=union\n*.jsonl.z binary\n")
 GITIGNORE = ("# deploystate: caches and local logs, rebuilt from the ledger.\nprojection.json\n*.lock\naudit.jsonl\n*.tmp\n"
-             "chain.verified.json\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
+             "chain.verified.json\nappends.log\nsync.json\ns3.json\nanchor.json\nanchor.lock\n")  # hooks' cached chain verdict; per-clone sync status
 
 
 # This process's last append per ledger file: the ledger's and anchor's stat before the write (under the lock)
@@ -191,6 +191,9 @@ class Ledger:
             from .durable import append_whole  # here: a hook that only reads never appends
 
             append_whole(self.file, data, anchor_head if trusted else None)
+            from .appendlog import record  # the chain mark's fast path trusts only growth logged here
+
+            record(self.anchor_dirname, before[0], _stat(self.file))
             if len(data) <= 1 << 16:  # a bulk write (a merge, make_ledger) is verified the ordinary way
                 APPENDED[self.file] = (*before, _stat(self.file), _stat(anchor.file_of(self)), data)
             if heads and anchor.segments.live_due(heads[0]):
