@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # what goes into the installed package (pyproject's package-dir mapping) and the build's own inputs
-SOURCES = ("deploystate", "state", "server", "hooks", "platforms", "verify", "pyproject.toml")
+SOURCES = ("deploystate", "state", "server", "hooks", "platforms", "verify", "bin", "pyproject.toml")
 
 
 def source_key(root: Path = ROOT) -> str:

@@ -164,8 +164,13 @@ class Project:
 
     @property
     def state_file(self) -> Path:
-        d = _path(self.settings.get("state_file") or STATE_FILE)
-        return d if d.is_absolute() else self.root / d
+        return _path(self.state_filename)
+
+    @property
+    def state_filename(self) -> str:
+        """``str(state_file)`` without pathlib (the state and render commands' path)."""
+        d = norm(os.fspath(self.settings.get("state_file") or STATE_FILE))
+        return d if d.startswith("/") else join(self.rootdir, d)
 
     @property
     def ledger(self) -> Ledger:

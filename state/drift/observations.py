@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from deploystate.jsonlite import loads
-from deploystate.ospath import join, norm, read_text
+from deploystate.ospath import exists, join, norm, read_text
 from deploystate.state.ledger.ids import parse_iso
 
 DIR, FILE = "observed", "last.json"
@@ -144,22 +144,28 @@ def load(state_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 def save(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> bool:
     """Write atomically (temp file + rename); False when the directory is not writable."""
-    import json  # writing: the readers use deploystate.jsonlite
-    target = path(state_dir)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    from deploystate.jsonlite import canonical_encoder  # json's C encoder without the json package (~5M)
+    target = file_of(state_dir)
+    folder, name = os.path.split(target)
+    tmp = join(folder, f".{name}.{os.getpid()}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        ignore = target.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# deploystate: the last observation of each runtime, per clone.\n*\n", encoding="utf-8")
+        text = canonical_encoder()(data)  # sorted, compact: what json.dump wrote, but UTF-8 kept as it is
+        os.makedirs(folder, exist_ok=True)
+        ignore = join(folder, ".gitignore")
+        if not exists(ignore):
+            with open(ignore, "w", encoding="utf-8") as fh:
+                fh.write("# deploystate: the last observation of each runtime, per clone.\n*\n")
         with open(tmp, "w", encoding="utf-8") as fh:
             # not fsynced: every state read asks the runtimes again, and a file a crash left unreadable
             # reads as "never asked" (unknown), never as a pass
-            json.dump(data, fh, sort_keys=True, separators=(",", ":"))
+            fh.write(text)
         os.replace(tmp, target)
         return True
     except OSError:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         return False
 
 

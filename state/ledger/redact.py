@@ -9,11 +9,9 @@ pattern has bounded runs so redaction stays linear on megabytes of logs.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M instructions (annotations only)
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 MASK = "[REDACTED]"
@@ -23,9 +21,21 @@ MASK = "[REDACTED]"
 _BASE64ISH = r"[A-Za-z0-9/+]"
 
 
-@lru_cache(maxsize=1)  # pragma: no mutate (compiled once; the same patterns either way)
+_PATTERNS: list[tuple] = []  # compiled once, on the first text that needs them
+
+
 def _compiled() -> tuple:
     """(name-separator scan, value, [(pattern, replacement)], bare AWS secret, name splitter, name hint)."""
+    if _PATTERNS:
+        return _PATTERNS[0]
+    _PATTERNS.append(_compile())
+    return _PATTERNS[0]
+
+
+def _compile() -> tuple:
+    # re here: a process whose texts are all cleared by ``_clear`` (a state read's) never imports it (~15M)
+    import re
+
     # A name, an optional closing quote (JSON/Python keys), then = or : on the same line.
     name_sep = re.compile(r"\b([A-Za-z0-9_.-]{1,80}+)((?:\\?[\"'])?[ \t]{0,5}[=:][ \t]{0,5})")
     # The value after a secret name: quoted (also JSON-escaped quotes) or a bare run.
@@ -94,11 +104,23 @@ def _clear(text: str) -> bool:
     return max(map(len, text.translate(_NOT_BASE64).split()), default=0) < 40
 
 
-@lru_cache(maxsize=4096)  # pragma: no mutate (a cache size: behaviour is the same)
+_NAMES: dict[str, bool] = {}  # secret_name is pure: a name asked again is answered from here
+MAX_NAMES = 4096
+
+
 def secret_name(name: str) -> bool:
     """True for OPENAI_API_KEY, db.password, accessToken, PGPASSWORD, X-Api-Key, DB_PASS; false for
     monkey, keyboard, KeyError, tokens_used_total or api_key_id (a name ending in error/id/file...
     holds no secret)."""
+    known = _NAMES.get(name)
+    if known is None:
+        if len(_NAMES) >= MAX_NAMES:  # pragma: no mutate (a cache size: behaviour is the same)
+            _NAMES.clear()
+        known = _NAMES[name] = _secret_name(name)
+    return known
+
+
+def _secret_name(name: str) -> bool:
     _, _, _, _, split, hint = _compiled()
     if not hint.search(name):  # the common case, decided without splitting
         return False

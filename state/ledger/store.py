@@ -111,12 +111,12 @@ def _base(project: Project, head: str | None, generated_by: str) -> Base:
 
         files = base_key(project)
     key = (files, head, generated_by) if files is not None else None
-    kept = _BASES.get(str(project.state_file))
+    kept = _BASES.get(project.state_filename)
     if key is not None and kept is not None and kept[0] == key:
         return kept[1]
     base = build_base(project, head=head, generated_by=generated_by)
     if key is not None and base_key(project) == files:  # nothing moved while it was read
-        _BASES[str(project.state_file)] = (key, base)
+        _BASES[project.state_filename] = (key, base)
     return base
 
 
@@ -124,7 +124,7 @@ def _view_text(project: Project, head: str | None, generated_by: str | None) -> 
     from deploystate.state.drift import observations
 
     base = _base(project, head, generated_by or "deploystate render")
-    view = with_observed(project, base, observations.load(project.state_dir))
+    view = with_observed(project, base, observations.load(project.state_dirname))
     budget = project.settings.get("state_file_budget", 12_000)
     return view, render(view, budget if isinstance(budget, int) and budget >= 2000 else 12_000)
 
@@ -145,13 +145,13 @@ def _gist(view: dict) -> tuple:
 
 def shows(project: Project, view: dict) -> bool:
     """Does the state file this process last wrote say the status and verdicts ``view`` says?"""
-    return _SHOWN.get(str(project.state_file)) == _gist(view)
+    return _SHOWN.get(project.state_filename) == _gist(view)
 
 
 def write_state_file(project: Project, *, head: str | None = None, generated_by: str | None = None) -> bool:
     # derived from the ledger and re-rendered by every write: not fsynced (the ledger append is)
     with _RENDER:
         view, text = _view_text(project, head, generated_by)
-        written = write_atomic(project.state_file, text, durable=False)
-        _SHOWN[str(project.state_file)] = _gist(view)
+        written = write_atomic(project.state_filename, text, durable=False)
+        _SHOWN[project.state_filename] = _gist(view)
         return written

@@ -55,3 +55,18 @@ def test_state_no_observe_imports_none_of_them(project: Path, tmp_path: Path) ->
     assert rc == 0 and "HEAD's code (ledger only)" in text and "worker" in text
     assert "deploystate.state.view.view" in modules  # the probe saw the whole command run
     assert sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)) == []
+
+
+# Observing asks each runtime and stores what it said (observations.save, redaction of the answers): that
+# path may load more of the standard library (subprocess, selectors, threading) but none of these.
+OBSERVING_FORBIDDEN = ("re", "enum", "pathlib", "functools", "collections", "fnmatch", "urllib", "ipaddress",
+                       "json", "argparse")
+
+
+def test_state_observing_imports_none_of_the_heavy_ones(project: Path, tmp_path: Path) -> None:
+    """`state` asking four command runtimes and storing their answers imports none of OBSERVING_FORBIDDEN."""
+    rc, modules, text = _modules(project, tmp_path, ["state"])
+    assert "deploystate.platforms.command.command" in modules  # the runtimes were asked
+    assert "deploystate.state.drift.observations" in modules and "worker" in text
+    loaded = sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in OBSERVING_FORBIDDEN))
+    assert loaded == [], loaded
