@@ -17,8 +17,9 @@ from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.store import record, write_state_file
 from deploystate.state.memory import memindex, memory
 from deploystate.state.view import cache, projection
+from tests.fixtures.ledgers import SEG, small_segments_project
 
-SEG, MARGIN = 8, 4  # records per closed segment and live margin in these tests (65,536 and 16,384 in use)
+MARGIN = 4  # records kept live here (16,384 in use); SEG, the closed segment's size, is the fixture's 8
 
 
 class Crash(BaseException):
@@ -27,14 +28,7 @@ class Crash(BaseException):
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    for var in ("DEPLOYSTATE_SESSION", "DEPLOYSTATE_STATE_DIR", "DEPLOYSTATE_ROOT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(segments, "RECORDS", SEG)
-    monkeypatch.setattr(segments, "MARGIN", MARGIN)
-    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
-    project = Project.discover(tmp_path)
-    project.ledger.ensure()
-    return project
+    return small_segments_project(tmp_path, monkeypatch, MARGIN)
 
 
 def attempts(project: Project, n: int, start: int = 0) -> dict[str, dict]:

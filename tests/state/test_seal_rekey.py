@@ -15,8 +15,9 @@ from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.store import record
 from deploystate.state.memory import memindex, memory, segment
+from tests.fixtures.ledgers import SEG, small_segments_project
 
-SEG, MARGIN = 8, 4  # records per closed segment and live margin here (65,536 and 16,384 in use)
+MARGIN = 4  # records kept live here (16,384 in use); SEG, the closed segment's size, is the fixture's 8
 WORDS = "restart worker celery queue redis pool timeout memory limit deploy rollback config cache".split()
 QUERIES = ["raise the redis pool timeout", "restart the celery worker", "memory limit rollback", "config cache"]
 
@@ -27,15 +28,9 @@ class Rebuilt(AssertionError):
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    for var in ("DEPLOYSTATE_SESSION", "DEPLOYSTATE_STATE_DIR", "DEPLOYSTATE_ROOT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(segments, "RECORDS", SEG)
-    monkeypatch.setattr(segments, "MARGIN", MARGIN)
     monkeypatch.setattr(memindex, "SAVE_EVERY", 1)  # saved on every load, as a busy server does
     monkeypatch.setattr(memindex, "MERGE_AT", 3)  # so most attempts are in the base, the last few in the tail
-    (tmp_path / "deploystate.toml").write_text('[project]\nname = "t"\n', encoding="utf-8")
-    project = Project.discover(tmp_path)
-    project.ledger.ensure()
+    project = small_segments_project(tmp_path, monkeypatch, MARGIN)
     memindex._LOADED.clear()
     yield project
     memindex._LOADED.clear()
