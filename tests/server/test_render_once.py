@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from deploystate.server.cli import main
 from deploystate.state.config import config
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.ledgers import make_ledger_repo
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A make_ledger repository: four command services with a state directory, so render observes."""
-    root = tmp_path_factory.mktemp("render-once") / "repo"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "make_ledger.py"), str(root), "60"], check=True,
-                   capture_output=True, timeout=300)
-    return root
+    return make_ledger_repo(tmp_path_factory, "render-once", 60)
 
 
 def test_one_validation_for_the_check_and_the_observation(project: Path, monkeypatch, capsys) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.ledgers import make_ledger_repo
 from tests.hooks.conftest import regular_site_dir
 
-ROOT = Path(__file__).resolve().parents[2]
 # What the state command's text path runs without (each costs a process whose floor, `python -c pass`, is
 # ~38M instructions between ~2M and ~25M to import): the issue-13 budget of 3x that floor.
 FORBIDDEN = ("re", "enum", "pathlib", "functools", "collections", "fnmatch", "urllib", "ipaddress", "json",
@@ -33,10 +33,7 @@ with open(out, "w", encoding="utf-8") as fh:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A make_ledger repository: four command services, a small ledger, each verified at HEAD."""
-    root = tmp_path_factory.mktemp("state-imports") / "repo"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "make_ledger.py"), str(root), "120"], check=True,
-                   capture_output=True, timeout=300)
-    return root
+    return make_ledger_repo(tmp_path_factory, "state-imports", 120)
 
 
 def _modules(project: Path, tmp_path: Path, args: list[str]) -> tuple[int, list[str], str]:
