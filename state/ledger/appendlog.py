@@ -31,11 +31,10 @@ def record(folder: str, before: os.stat_result | None, after: os.stat_result | N
     path = os.path.join(folder, LOG)
     line = f"{_fp(before)} {_fp(after)}\n".encode()
     try:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        if os.path.getsize(path) > MAX_BYTES if os.path.exists(path) else False:
-            flags |= os.O_TRUNC  # start again: under the lock nobody else is writing it
-        fd = os.open(path, flags, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            if os.fstat(fd).st_size > MAX_BYTES:
+                os.ftruncate(fd, 0)  # start again: under the lock nobody else is writing it
             os.write(fd, line)
         finally:
             os.close(fd)
