@@ -12,16 +12,23 @@ A crash in the window leaves a state file that is stale, not wrong: the next wri
 Work is coalesced: many records in a burst are rendered once, when the server has been quiet for
 ``QUIET`` seconds or at most ``MAX_LAG`` seconds after the first waiting one; ``flush()`` runs what is
 waiting now (at exit, on SIGTERM, and before any synchronous render so the order of writes is kept).
+
+The background run never overlaps a tool call that writes (``writing``): its integrity check would stat
+the ledger between that call's write and its entry in the append log, find growth no logged append
+explains, and re-hash the whole ledger by content (~60 ms of CPU per run at 100k records, every run
+while calls come back to back). It waits for the call to end instead; a call that writes waits for a
+run in progress (a few ms).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import signal
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
     from deploystate.state.config.project import Project
@@ -42,6 +49,8 @@ class Deferred:
         self._first = self._last = 0.0
         self._running = threading.Lock()  # held while jobs run: flush() waits for a run in progress
         self._thread: threading.Thread | None = None
+        self._writers = 0          # tool calls that write, under way now (``writing``)
+        self._background = False   # the background thread is running jobs
         self.runs = 0
 
     def schedule(self, key: str, job: Job) -> None:
@@ -65,6 +74,22 @@ class Deferred:
             if self._jobs:
                 self._last = time.monotonic()
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a tool call that may append: the background run waits for it to end (and it waits for a
+        background run in progress). Many such calls may run at once; a ``flush()`` they make runs as ever."""
+        with self._cond:
+            while self._background:
+                self._cond.wait()
+            self._writers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writers -= 1
+                self._last = time.monotonic()  # quiet is counted from the end of the write
+                self._cond.notify_all()
+
     def pending(self) -> bool:
         with self._cond:
             return bool(self._jobs)
@@ -84,7 +109,16 @@ class Deferred:
                 if now < due:
                     self._cond.wait(due - now)
                     continue
-            self.flush()
+                if self._writers:
+                    self._cond.wait()  # woken when the write ends
+                    continue
+                self._background = True
+            try:
+                self.flush()
+            finally:
+                with self._cond:
+                    self._background = False
+                    self._cond.notify_all()
 
     def flush(self) -> None:
         """Run every waiting job now, in this thread (a job's failure is said on stderr, never raised)."""
@@ -125,6 +159,11 @@ def final_flush(deferred: Deferred) -> None:
 
 def current() -> Deferred | None:
     return _DEFERRED
+
+
+def writing(writes: bool = True) -> contextlib.AbstractContextManager[None]:
+    """``Deferred.writing`` of the process's Deferred for a call that ``writes``; else nothing to wait for."""
+    return _DEFERRED.writing() if writes and _DEFERRED is not None else contextlib.nullcontext()
 
 
 def _on_sigterm(deferred: Deferred) -> None:

@@ -42,7 +42,7 @@ from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
 from deploystate.state.config.project import CONFIG_NAME, Project
 
-from . import elicit, trust, warm
+from . import derived, elicit, trust, warm
 from .audit import AuditLog
 from .confirm import Confirmations, Pending, require
 from .progress import LogLevels, Reporter
@@ -264,7 +264,8 @@ def _as_mcp_function(ctx: ToolContext, tool_name: str, handler: Handler, input_m
             distrust = trust.problems(ctx)  # the hooks' question, asked first by every tool
             if distrust and not read_only:
                 return trust.refusal(tool_name, distrust)
-            out = handler(args, call)
+            with derived.writing(not read_only):  # the derived files' background run waits for its appends
+                out = handler(args, call)
         except ValidationError as exc:
             return error_result(validation_message(exc), "fix the arguments named above; the tool's input schema "
                                 "lists every limit", "InputError")
