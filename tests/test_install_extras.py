@@ -94,6 +94,15 @@ def test_core_install_says_its_version_and_reads_state(wheel, tmp_path):
     got = _run([str(venv / "bin" / "deploystate"), "--root", str(repo), "state", "--json"])
     assert got.returncode == 0, got.stdout + got.stderr
     assert json.loads(got.stdout)["status"] in ("UNKNOWN", "UNVERIFIED"), got.stdout[:500]
+    # deploystate-hook, what committed agent settings call on every tool call: a plain script whose run imports
+    # no `re` (pip's console-script wrapper would import it, with enum and functools, before the hook starts)
+    hook = venv / "bin" / "deploystate-hook"
+    payload = json.dumps({"session_id": "s", "cwd": str(repo), "tool_name": "Bash", "tool_input": {"command": "ls"}})
+    got = subprocess.run([str(venv / "bin" / "python"), "-X", "importtime", str(hook), "agent", "claude", "pre-tool"],
+                         cwd=repo, input=payload, capture_output=True, text=True, timeout=120)
+    imported = {line.rpartition("|")[2].strip() for line in got.stderr.splitlines() if line.startswith("import time:")}
+    assert got.returncode == 0 and "deploystate.hooks.agents.agents" in imported, got.stderr[-2000:]
+    assert hook.read_text().startswith(f"#!{venv / 'bin'}/python") and "re" not in imported
 
 
 def test_all_extra_brings_every_sdk_and_each_platform_gets_past_the_extra_check(wheel, tmp_path):

@@ -2,7 +2,7 @@
 
 What goes into a **shared** (committed) file must work on every machine: the
 command is a short POSIX-sh launcher that runs ``deploystate-hook`` from PATH
-(the console script deploystate installs) and, when it is missing or breaks,
+(the script deploystate installs) and, when it is missing or breaks,
 refuses in the client's own terms (exit 2 with a one-line reason; Cursor's stop
 gets a ``followup_message``) instead of exiting 127, which every client treats
 as "not blocking". Personal files (``--scope local`` / ``user``) may name this
@@ -73,7 +73,7 @@ def launcher_for(scope: str, python: str | None) -> str:
     here = Path(python or sys.executable).parent / LAUNCHER
     if here.exists():
         return str(here)
-    if python:  # an interpreter without the console script: run the module in isolated mode
+    if python:  # an interpreter without the deploystate-hook script: run the module in isolated mode
         return f"{shlex.quote(python)} -I -m deploystate.hooks"
     return LAUNCHER
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from . import agentio
+from deploystate import ospath  # str paths: pathlib (with re) would cost every tool call more than Python's start
 from deploystate.hooks.shell import shellparse  # claims (regexes) only when a stop hook reads a message
 from deploystate.hooks.settings import HookSettings, find
 
@@ -134,7 +134,7 @@ def stop_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | None:
 
 # -- pre-tool (shell) ------------------------------------------------------------------
 
-def _git_lines(cwd: Path, *args: str) -> list[str]:
+def _git_lines(cwd: str, *args: str) -> list[str]:
     from deploystate.state.git.proc import run
     try:
         res = run(["git", *args], cwd=cwd, timeout=10)
@@ -143,12 +143,12 @@ def _git_lines(cwd: Path, *args: str) -> list[str]:
     return res.stdout.splitlines() if res.ok else []
 
 
-def push_refs(call: shellparse.GitCall, cwd: Path) -> list[tuple[str, str, str, str]]:
+def push_refs(call: shellparse.GitCall, cwd: str) -> list[tuple[str, str, str, str]]:
     """The (local ref, sha, remote ref, remote sha) lines git would give pre-push for this call."""
     spec = shellparse.push_spec(call)
     if spec.skip:
         return []
-    where = cwd / call.cwd if call.cwd else cwd
+    where = ospath.join(cwd, call.cwd) if call.cwd else cwd
     from . import gitrefs
 
     files = gitrefs.read(where)  # git's own answer read from its files: two processes saved on every push
@@ -200,13 +200,13 @@ _COMMON_SUBCOMMANDS = {"status", "log", "diff", "add", "commit", "push", "pull",
                        "clone", "init", "mv", "rm", "grep", "blame", "cherry-pick", "revert", "worktree", "ls-files"}
 
 
-def _alias_findings(calls: list[shellparse.GitCall], cwd: Path) -> list[shellparse.Finding]:
+def _alias_findings(calls: list[shellparse.GitCall], cwd: str) -> list[shellparse.Finding]:
     """Aliases already in git's config (``git ship`` = ``push --no-verify``): expand them and judge the result."""
     found = []
     for call in calls:
         if call.sub in _COMMON_SUBCOMMANDS or call.sub.startswith("-"):
             continue
-        value = (_git_lines(cwd / call.cwd if call.cwd else cwd, "config", "--get", f"alias.{call.sub}") or [""])[0]
+        value = (_git_lines(ospath.join(cwd, call.cwd) if call.cwd else cwd, "config", "--get", f"alias.{call.sub}") or [""])[0]
         if not value:
             continue
         expanded = value[1:] if value.startswith("!") else f"git {value}"
@@ -224,7 +224,7 @@ def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | No
         return None
     analysis = shellparse.analyze(inp.command)
     if not analysis.findings:
-        analysis.findings += _alias_findings(analysis.calls, Path(inp.cwd))
+        analysis.findings += _alias_findings(analysis.calls, ospath.norm(inp.cwd))
     if analysis.findings:
         first = analysis.findings[0]
         more = "".join(f"; also ({f.category}) {f.detail}" for f in analysis.findings[1:3])
@@ -239,7 +239,7 @@ def pre_tool_reason(settings: HookSettings, inp: agentio.AgentInput) -> str | No
     for call in analysis.calls:
         if call.sub != "push" or call.env.get("DEPLOYSTATE_OVERRIDE") or os.environ.get("DEPLOYSTATE_OVERRIDE"):
             continue  # an override is recorded by the pre-push hook itself
-        refs = push_refs(call, Path(inp.cwd))
+        refs = push_refs(call, ospath.norm(inp.cwd))
         deploy, tags = gitpush.classify(refs, settings.deploy_branches(), settings.tag_pattern())
         if not deploy and not tags:
             continue

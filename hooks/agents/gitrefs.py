@@ -13,7 +13,8 @@ asks git itself: this is a shortcut to git's answer, never a second opinion.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from deploystate import ospath  # str paths: pathlib would cost the hook more than its own start
 
 _HEX = frozenset("0123456789abcdef")
 # Variables that move the repository git would use away from the directory layout read here.
@@ -32,52 +33,53 @@ def _sha(text: str) -> str:
     return text
 
 
-def _dirs(start: Path) -> tuple[Path, Path]:
+def _dirs(start: str) -> tuple[str, str]:
     """(this worktree's git directory, the common directory) for the repository around ``start``."""
-    for d in (start, *start.parents):
-        dotgit = d / ".git"
-        if dotgit.is_dir():
+    for d in (start, *ospath.parents(start)):
+        dotgit = ospath.join(d, ".git")
+        if ospath.is_dir(dotgit):
             gitdir = dotgit
             break
-        if dotgit.is_file():
-            text = dotgit.read_text(encoding="utf-8").strip()
+        if ospath.is_file(dotgit):
+            text = ospath.read_text(dotgit).strip()
             if not text.startswith("gitdir:"):
                 raise Unsure(".git file without gitdir")
-            gitdir = (d / text[len("gitdir:"):].strip()).resolve()
+            gitdir = ospath.resolve(ospath.join(d, text[len("gitdir:"):].strip()))
             break
-        if (d / "HEAD").is_file() and (d / "objects").is_dir() and (d / "refs").is_dir():
+        if ospath.is_file(ospath.join(d, "HEAD")) and ospath.is_dir(ospath.join(d, "objects")) \
+                and ospath.is_dir(ospath.join(d, "refs")):
             raise Unsure("a bare repository or a git directory")
     else:
         raise Unsure("no repository")
     common = gitdir
-    if (gitdir / "commondir").is_file():
-        rel = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-        common = (gitdir / rel).resolve()
-    if (common / "reftable").exists():
+    if ospath.is_file(ospath.join(gitdir, "commondir")):
+        rel = ospath.read_text(ospath.join(gitdir, "commondir")).strip()
+        common = ospath.resolve(ospath.join(gitdir, rel))
+    if ospath.exists(ospath.join(common, "reftable")):
         raise Unsure("reftable ref storage")
     return gitdir, common
 
 
-def _loose(common: Path, prefix: str) -> dict[str, str]:
+def _loose(common: str, prefix: str) -> dict[str, str]:
     refs: dict[str, str] = {}
-    base = common / prefix
+    base = ospath.join(common, prefix)
     for dirpath, _, files in os.walk(base):
         for name in files:
-            path = Path(dirpath) / name
-            ref = path.relative_to(common).as_posix()
+            path = ospath.join(dirpath, name)
+            ref = "/".join(ospath.relative_parts(path, common))
             if name.endswith(".lock"):
                 continue  # a ref being written right now: git reads the old value, from packed-refs
-            text = path.read_text(encoding="utf-8")
+            text = ospath.read_text(path)
             if text.startswith("ref:"):
                 raise Unsure(f"symbolic ref {ref}")
             refs[ref] = _sha(text)
     return refs
 
 
-def _packed(common: Path) -> dict[str, str]:
-    path = common / "packed-refs"
+def _packed(common: str) -> dict[str, str]:
+    path = ospath.join(common, "packed-refs")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = ospath.read_text(path)
     except FileNotFoundError:
         return {}
     refs = {}
@@ -95,11 +97,11 @@ def read(start: str | os.PathLike[str]) -> tuple[dict[str, str], str] | None:
     if any(os.environ.get(v) for v in _GIT_LOCATION_ENV):
         return None
     try:
-        gitdir, common = _dirs(Path(start).resolve())
+        gitdir, common = _dirs(ospath.resolve(start))
         refs = {r: s for r, s in _packed(common).items() if r.startswith(("refs/heads/", "refs/tags/"))}
         for prefix in ("refs/heads", "refs/tags"):
             refs.update(_loose(common, prefix))
-        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        head = ospath.read_text(ospath.join(gitdir, "HEAD")).strip()
     except (OSError, UnicodeDecodeError, ValueError, Unsure):
         return None
     if head.startswith("ref:"):

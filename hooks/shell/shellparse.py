@@ -21,8 +21,6 @@ with its category, so callers (and tests) know exactly why a line is refused:
 
 from __future__ import annotations
 
-import re
-
 from .shellwords import Command, parse
 
 # git's global options that take the next word as their value
@@ -43,8 +41,15 @@ _VERIFYING = {"commit", "push", "merge", "pull"}
 _NO_VERIFY_SHORTEST = "--no-v"  # shorter prefixes are not even ambiguous guesses of --no-verify
 _PLUMBING_PUSH = {"send-pack", "http-push"}
 _TAMPER = {"rm", "mv", "chmod", "cp", "ln", "truncate", "tee", "unlink", "install", "sed", "dd", "shred"}
-_RISKY = re.compile(r"(?i)git|push|commit|merge|send-pack|hook|verify")
-_ALIAS_RISK = re.compile(r"(?i)push|commit|merge|send-pack|no-verify|hookspath|^!")
+# Patterns, not compiled ones: re is imported only where a line needs one (see shellwords._SHLEX_SPECIAL)
+_RISKY = r"(?i)git|push|commit|merge|send-pack|hook|verify"
+_ALIAS_RISK = r"(?i)push|commit|merge|send-pack|no-verify|hookspath|^!"
+
+
+def _search(pattern: str, text: str) -> bool:
+    import re
+
+    return re.search(pattern, text) is not None
 
 
 class GitCall:
@@ -183,7 +188,7 @@ def _call_findings(call: GitCall) -> list[Finding]:
         if not reading and any("core.hookspath" in a for a in lowered):
             found.append(Finding("hooks-path", "`git config core.hooksPath` moves git away from the installed hooks"))
         alias = next((j for j, a in enumerate(lowered) if a.startswith("alias.")), None)
-        if not reading and alias is not None and any(_ALIAS_RISK.search(a) for a in call.args[alias + 1:]):
+        if not reading and alias is not None and any(_search(_ALIAS_RISK, a) for a in call.args[alias + 1:]):
             found.append(Finding("alias", f"`git config {call.args[alias]}` defines an alias that pushes or commits"))
     if call.sub in _VERIFYING:
         opts, positional = options(call.sub, call.args)
@@ -201,8 +206,8 @@ def _other_findings(cmd: Command) -> list[Finding]:
         found.append(Finding("hooks-tamper", f"`{cmd.name}` on the hooks directory disables the installed hooks"))
     if cmd.name == "deploystate" and args[:2] == ["hooks", "uninstall"]:
         found.append(Finding("hooks-tamper", "removing deploystate's hooks is for a person to do, not the agent"))
-    if cmd.code is not None and "git" in cmd.code and re.search(r"(?i)no-verify|hookspath|send-pack|\bpush\b",
-                                                                 cmd.code):
+    if cmd.code is not None and "git" in cmd.code and _search(r"(?i)no-verify|hookspath|send-pack|\bpush\b",
+                                                                  cmd.code):
         found.append(Finding("uncertain", f"`{cmd.name}` runs inline code that calls git, which cannot be "
                                           "checked here"))
     return found
@@ -220,7 +225,7 @@ def analyze(command: str) -> Analysis:
         elif cmd.words or cmd.env:
             findings += _other_findings(cmd)
     findings += _env_findings(parsed.assigned)
-    if parsed.unknown and _RISKY.search(command):
+    if parsed.unknown and _search(_RISKY, command):
         findings += [Finding("uncertain", why) for why in parsed.unknown]
     seen, unique = set(), []
     for f in findings:

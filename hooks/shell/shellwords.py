@@ -12,8 +12,6 @@ caller can refuse instead of guessing. It is a guard, not a shell.
 from __future__ import annotations
 
 import os
-import re
-import shlex
 
 MAX_DEPTH = 6  # nested sh -c / eval levels followed before giving up (and refusing)
 
@@ -44,7 +42,12 @@ SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "busybox"}
 _SHELL_OPTS_WITH_VALUE = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
 _INLINE_CODE = {"python": "-c", "python3": "-c", "node": "-e", "perl": "-e", "ruby": "-e", "php": "-r",
                 "deno": "eval", "bun": "-e"}
-_VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+_VAR = r"\$(?:\{(\w+)\}|(\w+))"
+# re and shlex are imported only for a line that needs them: with what they pull in (enum, functools,
+# collections) they cost the pre-tool hook, which runs on every shell command an agent makes, more than
+# Python's own start. A line with none of these characters is split by shlex (as configured in _words)
+# exactly at its spaces, tabs and carriage returns; tests/hooks/test_shellwords_plain.py holds the two equal.
+_SHLEX_SPECIAL = frozenset("'\"\\#();<>|&\n")
 
 
 class Command:
@@ -100,6 +103,10 @@ def substitutions(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str] | None:
+    if _SHLEX_SPECIAL.isdisjoint(text):
+        return [w for w in text.replace("\t", " ").replace("\r", " ").split(" ") if w]
+    import shlex
+
     lex = shlex.shlex(text.replace("\\\n", " "), posix=True, punctuation_chars=_PUNCT)
     lex.whitespace_split = True
     lex.whitespace = " \t\r"  # keep newlines: they separate commands
@@ -141,7 +148,11 @@ def is_assignment(word: str) -> bool:
 
 
 def _expand(word: str, known: dict[str, str]) -> str:
-    return _VAR.sub(lambda m: known.get(m.group(1) or m.group(2), m.group(0)), word)
+    if "$" not in word:  # every match of _VAR starts with "$"
+        return word
+    import re
+
+    return re.sub(_VAR, lambda m: known.get(m.group(1) or m.group(2), m.group(0)), word)
 
 
 def _skip_options(words: list[str], i: int, with_value: set[str], positional: int) -> int:
