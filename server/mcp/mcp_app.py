@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from deploystate.state.errors import InputError
 
 from . import audit as audit_log
-from . import derived, modes, schema_flat
+from . import derived, modes, progress, schema_flat
 from .mcp_context import ToolContext, client_name
 from .tool_errors import error_info, error_result, validation_message
 
@@ -54,6 +54,7 @@ class DeploystateServer(MCPServer):
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None
                         ) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
+        progress.remember_loop()  # the tool's worker thread inherits it (no round trip to the loop per call)
         later = derived.current()
         if later is not None:
             later.touch()  # the derived files of the last call wait until the server is quiet

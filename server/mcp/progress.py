@@ -19,6 +19,7 @@ applies the per-request level the client put in ``_meta``.
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 import warnings
@@ -49,6 +50,19 @@ class LogLevels:
         return LEVELS.index(level) >= LEVELS.index(wanted)
 
 
+# The event loop's token, set by the server's call_tool on the loop itself; the tool's worker thread
+# inherits it (anyio runs the tool in a copy of the call's context), so no call pays a round trip to the
+# loop to learn it.
+LOOP: contextvars.ContextVar[Any] = contextvars.ContextVar("deploystate_loop_token", default=None)
+
+
+def remember_loop() -> None:
+    """On the event loop, before a tool call is handed to its worker thread."""
+    import anyio.lowlevel
+
+    LOOP.set(anyio.lowlevel.current_token())
+
+
 def connection_of(session: Any) -> Any:
     """The object that identifies a client connection (its log level is kept per connection)."""
     return getattr(session, "_connection", session)
@@ -65,12 +79,14 @@ class Reporter:
         self._token = None
         self._quiet = context is None
         if not self._quiet:
-            try:  # the event loop's token, fetched from the tool's worker thread, lets check threads call back
-                import anyio.from_thread
-                import anyio.lowlevel
-                self._token = anyio.from_thread.run_sync(anyio.lowlevel.current_token)
-            except Exception:  # not on a worker thread (a direct call): no notifications, never an error
-                self._quiet = True
+            self._token = LOOP.get()  # the event loop's token lets check threads call back
+            if self._token is None:
+                try:  # not set by the server's call_tool: asked of the loop from the tool's worker thread
+                    import anyio.from_thread
+                    import anyio.lowlevel
+                    self._token = anyio.from_thread.run_sync(anyio.lowlevel.current_token)
+                except Exception:  # not on a worker thread (a direct call): no notifications, never an error
+                    self._quiet = True
 
     # -- what tool bodies pass to the platform and verify layers --------------------------------
     def line(self, message: str) -> None:

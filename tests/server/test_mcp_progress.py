@@ -88,3 +88,24 @@ def test_log_notifications_follow_the_level_the_client_asked_for(git_repo):
     assert any("web/slow1 finished" in m for _, m in progress)
     _, _, modern = _verify_with_progress(project.root, log_level="info")  # 2026-07-28: the level rides _meta
     assert any(level == "info" and "web/slow1 finished: pass" in data for level, data in modern)
+
+
+def test_a_tool_call_learns_the_event_loop_without_a_round_trip_to_it(git_repo, monkeypatch):
+    """The worker thread inherits the loop's token from call_tool (progress.LOOP): no call asks the loop for
+    it through from_thread.run_sync, and progress from the check threads still arrives with it."""
+    import anyio.from_thread
+    import anyio.lowlevel
+
+    asked, real = [], anyio.from_thread.run_sync
+
+    def counting(fn, *args, **kwargs):
+        if fn is anyio.lowlevel.current_token:
+            asked.append(fn)
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.from_thread, "run_sync", counting)
+    project = make_project(git_repo, _slow_checks([0.1]))
+    result, progress, _ = _verify_with_progress(project.root)
+    assert not result.is_error, text(result)
+    assert any(m.startswith("web/slow0 finished") for _, m in progress)
+    assert asked == []
