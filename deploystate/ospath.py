@@ -64,9 +64,31 @@ def is_dir(path: str) -> bool:
     return mode is not None and _stat.S_ISDIR(mode)
 
 
+# A hook process's answers of ``resolve`` (``remember_resolved``); None in every other process.
+_RESOLVED: dict[str, str] | None = None
+
+
+def remember_resolved() -> None:
+    """From now on, ``resolve`` each absolute path once in this process. For the hooks' processes (their
+    entry point calls it): they live for milliseconds, and finding the project, its git common dir and its
+    state dir resolves the same few directories ~20 times, each an lstat per component (~1M instructions
+    of a push). Never in a long-lived process (the MCP server): a moved directory or a new symlink would
+    keep its old answer."""
+    global _RESOLVED
+    if _RESOLVED is None:
+        _RESOLVED = {}
+
+
 def resolve(path: str | os.PathLike[str]) -> str:
     """``str(Path(path).resolve())`` (non-strict, as pathlib's on 3.10+: os.path.realpath)."""
-    return norm(os.path.realpath(os.fspath(path)))
+    text = os.fspath(path)
+    memo = _RESOLVED
+    if memo is None or not text.startswith("/"):  # a relative path's answer depends on the working directory
+        return norm(os.path.realpath(text))
+    done = memo.get(text)
+    if done is None:
+        done = memo[text] = norm(os.path.realpath(text))
+    return done
 
 
 def parents(path: str) -> Iterator[str]:

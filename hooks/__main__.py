@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         # reference counting still frees all that is not a cycle. A caller passing argv keeps its collector.
         gc.disable()
     isolate()
+    if argv is None:  # (after isolate: nothing is imported while the working directory is on the path)
+        from deploystate.ospath import remember_resolved
+
+        remember_resolved()  # the same few directories are resolved ~20 times by one decision
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in HOOKS:
         sys.stderr.write(USAGE)

@@ -70,12 +70,15 @@ def verified_code(project: Project, state: dict) -> dict[str, dict]:
     return out
 
 
-def take(root: str | Path | None = None) -> Snapshot:
+def take(root: str | Path | None = None, raw: dict | None = None) -> Snapshot:
     """Load the projection (rebuilding the cache if stale), the chain's verdict, and what the last stored
     runtime observation says is not deployed (``state["runtime"]``: service -> why; no runtime is asked) and
-    whether each passing verification still covers HEAD's code (``state["headcode"]``)."""
+    whether each passing verification still covers HEAD's code (``state["headcode"]``).
+
+    ``raw``: deploystate.toml at ``root`` as the caller already parsed it (the hook's settings read that very
+    file): it is not read and parsed a second time."""
     try:
-        project = Project.discover(root)
+        project = Project(root, raw) if raw is not None and root is not None else Project.discover(root)
         bad = _config_problem(project)
         if bad:  # nothing is decided (or written) from a config the schema would reject
             return Snapshot(None, None, None, f"deploystate.toml is invalid: {bad}")

@@ -92,7 +92,10 @@ def evaluate(settings: HookSettings, deploy: list, tags: list):
     """(snapshot, refusals) for the judged refs."""
     from deploystate.hooks import gates, snapshot
 
-    snap = snapshot.take(settings.root_dir)
+    # the settings' parse of deploystate.toml, unless it failed: Project.discover then raises, and nothing is
+    # judged from a config that is not valid TOML (the agent pre-tool hook comes here without config_problem)
+    raw = settings.raw() if settings.text else None
+    snap = snapshot.take(settings.root_dir, None if settings.error else raw)
     if snap.error:
         return snap, [gates.Refusal(f"deploystate could not read its state ({snap.error}), so it cannot "
                                     "show that what runs was verified.",

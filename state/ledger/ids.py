@@ -12,13 +12,16 @@ if TYPE_CHECKING:
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 # every pair of digits (10 bits), and Crockford digits -> int()'s base-32 digits: ids are minted in
 # bulk (a sync merge, a bulk append) and a per-digit Python loop was most of an append's time
-_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+# (filled on the first id minted: a hook that only reads never builds the 1024 strings, ~0.6M instructions)
+_PAIRS: list[str] = []
 _TO_INT32 = str.maketrans(_ALPHABET, "0123456789abcdefghijklmnopqrstuv")
 _DIGITS = frozenset(_ALPHABET)
 
 
 def _b32(value: int, length: int) -> str:
     """The low ``5 * length`` bits of ``value`` as ``length`` Crockford digits, most significant first."""
+    if not _PAIRS:
+        _PAIRS[:] = [a + b for a in _ALPHABET for b in _ALPHABET]  # one slice store: threads see all or none
     head = _ALPHABET[(value >> (5 * (length - 1))) & 31] if length % 2 else ""
     return head + "".join([_PAIRS[(value >> s) & 1023] for s in range(10 * (length // 2) - 10, -1, -10)])
 
