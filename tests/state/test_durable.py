@@ -91,3 +91,57 @@ def test_a_write_that_stops_mid_line_is_cut_back(tmp_path: Path, monkeypatch: py
     with pytest.raises(LedgerError, match="disk is full"):
         durable.append_whole(path, b"new record line\n")
     assert path.read_bytes() == b"old\n"
+
+
+class _Prepared:
+    """What ``alongside`` returns: told to commit or abort, with the order of events."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def commit(self) -> None:
+        self.events.append("commit")
+
+    def abort(self) -> None:
+        self.events.append("abort")
+
+
+def test_the_work_beside_the_fsync_is_committed_only_after_the_fsync_finished(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    """append_whole returns, and the prepared anchor commits, only once the helper thread's fsync is done."""
+    import threading
+
+    real, events, release = os.fsync, [], threading.Event()
+
+    def slow_fsync(fd):
+        release.wait(60)  # held until the work beside it has run: it cannot finish first by luck
+        real(fd)
+        events.append("fsync")
+
+    def work(before):
+        events.append("work")
+        release.set()
+        return _Prepared(events)
+
+    monkeypatch.setattr(durable.os, "fsync", slow_fsync)
+    assert durable.append_whole(tmp_path / "f", b"line\n", work) == (0, 5)
+    assert events == ["work", "fsync", "commit"]
+
+
+def test_an_fsync_that_fails_on_the_helper_aborts_the_work_and_records_nothing(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch):
+    """EIO from the helper thread's fsync: the prepared anchor is aborted, LedgerError, the line cut back."""
+    path = tmp_path / "f"
+    path.write_bytes(b"old\n")
+    events: list[str] = []
+    calls = []
+
+    def failing(fd):
+        calls.append(fd)
+        if len(calls) == 1:  # the append's own fsync; the cut back's fsync succeeds
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(durable.os, "fsync", failing)
+    with pytest.raises(LedgerError, match="Input/output error"):
+        durable.append_whole(path, b"new record line\n", lambda before: _Prepared(events))
+    assert events == ["abort"] and path.read_bytes() == b"old\n"
