@@ -7,13 +7,17 @@ at 100k records, and ``chainmark`` keeps the chain check cheap too.
 
 from __future__ import annotations
 
-from deploystate.state.view import cache
+import os
+import sys
+
+from deploystate.jsonlite import loads
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 
-from deploystate.state.ledger import chainmark
-from deploystate.state.drift import observations
-from deploystate.ospath import is_file, read_text
+from deploystate.state.ledger import anchor, chainmark
+from deploystate.state.ledger.chain import sha256_hex
+from deploystate.state.ledger.reading import hash_ending_at
+from deploystate.ospath import exists, is_file, join, read_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
@@ -70,6 +74,64 @@ def verified_code(project: Project, state: dict) -> dict[str, dict]:
     return out
 
 
+# state.view.cache's names, here so that a push whose part of the cache is current never imports the cache
+# module (tests/hooks/test_cache_part.py keeps them equal); its VERSION is projection's, which gates imports
+CACHE, PART = "projection.json", "projection.hooks.json"
+# state.drift.observations' stored file, relative to the state dir: the module is imported only when it is there
+OBSERVED = ("observed", "last.json")
+OBSERVATIONS = "deploystate.state.drift.observations"
+
+
+def load_part(ledger: Ledger) -> dict | None:
+    """The hooks' part of the projection cache (``cache.PART_KEYS``: what the hooks read of the state) when it
+    is exactly current, else None (``take`` then loads the whole cache, which catches up, rebuilds and reports
+    an edit). Current: its bytes are the ones deploystate wrote (their digest is in the anchor, out of the work
+    tree, as the cache's is), the cache it was cut from is still in place (a removed cache takes its part with
+    it), and the ledger still ends where both were written (its size, and the hash of the record ending
+    there): what ``cache.load`` asks of the whole cache before it uses it without reading a record. No lock: a
+    writer between its renames leaves a digest that does not match, and the whole load judges under its lock."""
+    from deploystate.state.view.projection import VERSION
+
+    try:
+        with open(join(ledger.anchor_dirname, PART), "rb") as fh:
+            raw = fh.read()
+        size = os.stat(ledger.file).st_size if exists(ledger.file) else 0
+        cache_size = os.stat(join(ledger.dirname, CACHE)).st_size
+    except OSError:
+        return None
+    section = anchor.read(ledger).get("cache")
+    if not isinstance(section, dict) or section.get("part") != sha256_hex(raw):
+        return None
+    try:
+        data = loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("state"), dict) \
+            or data.get("cache_size") != cache_size:
+        return None
+    if data.get("ledger_size") != size or hash_ending_at(ledger.file, size) != data.get("last_hash"):
+        return None
+    return data["state"]
+
+
+def _state(ledger: Ledger) -> dict:
+    part = load_part(ledger)
+    if part is not None:
+        return part
+    from deploystate.state.view import cache
+
+    return cache.load(ledger).state
+
+
+def _findings(project: Project, state: dict) -> dict[str, str]:
+    """``observations.findings``; {} without importing it when nothing was ever observed here."""
+    if OBSERVATIONS not in sys.modules and not exists(join(project.state_dirname, *OBSERVED)):
+        return {}
+    from deploystate.state.drift import observations
+
+    return observations.findings(project, state)
+
+
 def take(root: str | Path | None = None, raw: dict | None = None) -> Snapshot:
     """Load the projection (rebuilding the cache if stale), the chain's verdict, and what the last stored
     runtime observation says is not deployed (``state["runtime"]``: service -> why; no runtime is asked) and
@@ -82,9 +144,10 @@ def take(root: str | Path | None = None, raw: dict | None = None) -> Snapshot:
         bad = _config_problem(project)
         if bad:  # nothing is decided (or written) from a config the schema would reject
             return Snapshot(None, None, None, f"deploystate.toml is invalid: {bad}")
-        loaded = cache.load(project.ledger)
-        state = {**loaded.state, "runtime": observations.findings(project, loaded.state),
-                 "headcode": verified_code(project, loaded.state)}
+        # the hooks' part of the cache when it is current (what the hooks read of the state: services and the
+        # doom loop), else the whole cache brought up to date
+        loaded = _state(project.ledger)
+        state = {**loaded, "runtime": _findings(project, loaded), "headcode": verified_code(project, loaded)}
         from deploystate.state.ledger import integrity  # anchor + chain + config escapes, as everywhere
 
         return Snapshot(project, state, integrity.status(project))

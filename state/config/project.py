@@ -77,6 +77,7 @@ class Project:
         self.raw = raw
         self._state_dirname: str | None = None
         self._anchor_dirname: str | None = None
+        self._home: list[str | None] = []  # location.anchor_home_dir, once (a hook asked it ~5 times per push)
         self._ledger: Ledger | None = None
 
     @property
@@ -113,8 +114,15 @@ class Project:
     def anchor_dirname(self) -> str:
         """Where the anchor lives: the git common directory, out of the work tree's reach."""
         if self._anchor_dirname is None:
-            self._anchor_dirname = location.anchor_home_dir(self.rootdir) or self.state_dirname
+            self._anchor_dirname = self._anchor_home() or self.state_dirname
         return self._anchor_dirname
+
+    def _anchor_home(self) -> str | None:
+        """The git common dir's folder for this project (``location.anchor_home_dir``), found once per Project:
+        the state dir, the anchor dir and the state dir's key all start from it."""
+        if not self._home:
+            self._home.append(location.anchor_home_dir(self.rootdir))
+        return self._home[0]
 
     @property
     def anchor_dir(self) -> Path:
@@ -133,7 +141,7 @@ class Project:
     def _find_state_dir(self) -> str:
         chosen = os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")
         if not chosen:
-            home = location.anchor_home_dir(self.rootdir)
+            home = self._anchor_home()
             if home is None:
                 return join(self.rootdir, DEFAULT_STATE_DIR)
             if is_dir(join(self.rootdir, location.LEGACY_STATE_DIR)) and not is_dir(home):
@@ -150,7 +158,7 @@ class Project:
         """How the state dir is named in the anchor: relative to the root when inside it, so a
         ``cp -a`` of the repository is not a move; a changed ``state_dir`` is."""
         if not (os.environ.get("DEPLOYSTATE_STATE_DIR") or self.settings.get("state_dir")) \
-                and location.anchor_home_dir(self.rootdir):
+                and self._anchor_home():
             return DEFAULT_KEY
         where, top = resolve(self.state_dirname), resolve(self.rootdir)
         try:

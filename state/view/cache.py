@@ -28,6 +28,12 @@ from deploystate.state.ledger.reading import hash_ending_at
 
 CACHE = "projection.json"
 LAG = 64  # records the file of a held cache may lag behind the state kept in memory
+# The hooks' part of the cache, beside the anchor: what a push decision reads of the state (``PART_KEYS``),
+# ~3.5 kB where the whole cache is ~47 kB at 100k records (attempts, sessions, the timeline). Written with the
+# cache, its digest beside the cache's in the anchor; ``hooks.snapshot.load_part`` uses it only while it is
+# exactly current (the cache it was cut from in place, the ledger ending where both were written).
+PART = "projection.hooks.json"
+PART_KEYS = ("version", "records", "last_id", "last_ts", "services", "doom")
 
 
 # A plain class, not a dataclass: importing dataclasses (and inspect) costs every hook process ~8 ms.
@@ -95,23 +101,30 @@ def read_cache(ledger: Ledger, problems: list[Problem] | None = None) -> dict | 
 
 def write_cache(ledger: Ledger, state: dict, size: int, last_hash: str | None, lines: int) -> None:
     import json  # writing: the readers use deploystate.jsonlite
-    path = join(ledger.dirname, CACHE)
+    path, part_path = join(ledger.dirname, CACHE), join(ledger.anchor_dirname, PART)
     tmp = f"{os.path.splitext(path)[0]}.{os.getpid()}.tmp"  # Path.with_suffix's name
-    raw = json.dumps({"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines,
-                      "last_hash": last_hash, "state": state}, separators=(",", ":")).encode("utf-8")
+    part_tmp = f"{os.path.splitext(part_path)[0]}.{os.getpid()}.tmp"
+    head = {"version": projection.VERSION, "ledger_size": size, "ledger_lines": lines, "last_hash": last_hash}
+    raw = json.dumps({**head, "state": state}, separators=(",", ":")).encode("utf-8")
+    # the part names the cache it was cut from by its size: a cache that was removed (compaction, a failed
+    # seal, doctor --fix) takes its part with it
+    part = json.dumps({**head, "cache_size": len(raw), "state": {k: state[k] for k in PART_KEYS if k in state}},
+                      separators=(",", ":")).encode("utf-8")
     try:
         if not is_dir(ledger.anchor_dirname):
             return  # nothing anchored yet (a read-only copy such as the example): replayed each time
-        with anchor._locked(ledger):  # the file and its digest change together
-            with open(tmp, "wb") as fh:
-                fh.write(raw)
-            os.replace(tmp, path)
-            anchor.update_locked(ledger, "cache", {"sha256": _digest(raw)}, durable=False)
+        with anchor._locked(ledger):  # the files and their digests change together
+            for name, text, final in ((tmp, raw, path), (part_tmp, part, part_path)):
+                with open(name, "wb") as fh:
+                    fh.write(text)
+                os.replace(name, final)
+            anchor.update_locked(ledger, "cache", {"sha256": _digest(raw), "part": _digest(part)}, durable=False)
     except OSError:
-        try:  # a read-only state dir still reads; it just replays each time
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        for name in (tmp, part_tmp):
+            try:  # a read-only state dir still reads; it just replays each time
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
 
 
 # The held state per ledger file: (ledger, size, last hash, lines, marshalled state, lines the file was

@@ -196,3 +196,24 @@ def test_a_judged_push_on_a_sealed_ledger_loads_no_startup_heavy_module(shop, tm
     assert "deploystate.state.ledger.segments" in modules  # the sidecars were read and digested
     assert [m for m in STARTUP_HEAVY if m in modules] == []
     assert _loaded(modules, PATHLIB_AND_CO) == []  # nor zlib: the sidecars decide, nothing is decompressed
+
+
+# What a warm allowed push reads instead: the hooks' part of the projection cache (hooks.snapshot.load_part, not
+# the cache module and its 47 kB at 100k records), and no observations module when nothing was ever observed.
+PART_INSTEAD = ("deploystate.state.view.cache", "deploystate.state.drift.observations")
+
+
+def test_a_warm_allowed_push_reads_the_cache_part_and_no_observations(shop, tmp_path):
+    """pre-push to main and the pre-tool hook judging `git push origin main`, warm and allowed, decide from
+    the cache's hook part without importing the cache module, nor observations with nothing observed."""
+    for name in ("api", "worker"):
+        shop.deploy(name, author=AGENT)
+        shop.verify(name, "pass")
+    rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
+    assert rc == 0 and "deploystate.hooks.snapshot" in modules  # it did judge the state, and allowed the push
+    assert [m for m in PART_INSTEAD if m in modules] == []
+    payload = {"session_id": "s", "cwd": str(shop.path), "tool_name": "Bash",
+               "tool_input": {"command": "git push origin main"}}
+    rc, modules = _modules(shop, tmp_path, ["agent", "claude", "pre-tool"], json.dumps(payload))
+    assert rc == 0 and "deploystate.hooks.snapshot" in modules
+    assert [m for m in PART_INSTEAD if m in modules] == []
