@@ -7,12 +7,19 @@ field and the limit, nothing escapes as an exception (the server never dies on
 a tool error), and each call is appended to ``<state_dir>/audit.jsonl``.
 Families import platform SDKs (boto3, kubernetes, docker) inside their tool
 functions, never at module level, so starting the server stays fast.
+
+Families are registered when first needed, not at start: a family's tools cost the SDK a pydantic
+argument model and two JSON schemas each (~0.25 s of CPU for all of them, a fifth of a cold start),
+and neither the handshake nor a first ``read_deployment_state`` needs the other families. Listing the
+tools, an unknown name or any name of a later family registers, in ``TOOL_MODULES`` order, what is
+still missing, so the list, its order and every schema are the same as an eager registration's.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import threading
 import time
 from typing import Any
 
@@ -50,6 +57,15 @@ class DeploystateServer(MCPServer):
     """MCPServer whose ``call_tool`` never raises for a tool's own failure, and audits every call."""
 
     ctx: ToolContext
+    _unregistered: list[str]  # families not registered yet, in TOOL_MODULES order
+    _registering: threading.Lock
+
+    def register_until(self, name: str | None = None) -> None:
+        """Register the families still missing, in order, until one of them has the tool ``name`` (every
+        family with None, or when no family has it). A lock: HTTP sessions and tests may ask from threads."""
+        with self._registering:
+            while self._unregistered and (name is None or self._tool_manager.get_tool(name) is None):
+                _register(self, self._unregistered.pop(0))
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None
                         ) -> CallToolResult | InputRequiredResult:
@@ -58,6 +74,7 @@ class DeploystateServer(MCPServer):
         later = derived.current()
         if later is not None:
             later.touch()  # the derived files of the last call wait until the server is quiet
+        self.register_until(name)
         result = self._precheck(name, arguments)
         if result is None:
             try:
@@ -82,6 +99,7 @@ class DeploystateServer(MCPServer):
 
     async def list_tools(self) -> list[Any]:
         """Only the tools the server's mode allows (the same rule refuses the others when called)."""
+        self.register_until(None)
         return [t for t in await super().list_tools() if modes.refusal(self.ctx.mode, t.annotations) is None]
 
     def _precheck(self, name: str, arguments: dict[str, Any]) -> CallToolResult | None:
@@ -102,6 +120,32 @@ class DeploystateServer(MCPServer):
             return error_result(f"unknown argument{'s' if len(extra) > 1 else ''} for {name}: {', '.join(extra)}",
                                 f"{name} takes: {', '.join(sorted(allowed)) or 'no arguments'}", "InputError")
         return None
+
+    # Resources and prompts come with the families too: every family first.
+    async def list_resources(self) -> list[Any]:
+        self.register_until(None)
+        return await super().list_resources()
+
+    async def list_resource_templates(self) -> list[Any]:
+        self.register_until(None)
+        return await super().list_resource_templates()
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        self.register_until(None)
+        return await super().read_resource(uri, context)
+
+    async def list_prompts(self) -> list[Any]:
+        self.register_until(None)
+        return await super().list_prompts()
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None, context: Any = None) -> Any:
+        self.register_until(None)
+        return await super().get_prompt(name, arguments, context)
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        """The SDK's look-up for HTTP header validation, which runs before ``call_tool``."""
+        self.register_until(name)
+        return super()._tool_input_schema(name)
 
     def _audit(self, name: str, arguments: dict[str, Any], result: Any, duration_ms: float, context: Any) -> None:
         """Append the call to the audit log; a failure here is reported on stderr, never to the caller."""
@@ -128,10 +172,19 @@ def build_server(*, root: str | None = None, read_only: bool = False, transport:
                                log_level="WARNING", warn_on_duplicate_tools=True)
     ctx = ToolContext(root=root, mode=mode, transport=transport, server=server)
     server.ctx = ctx
-    for module in modules:
-        importlib.import_module(module).register(server, ctx)
+    server._unregistered = list(modules)  # registered when first needed (register_until)
+    server._registering = threading.Lock()
     _serve_log_levels(server, ctx)
+    return server
+
+
+def _register(server: DeploystateServer, module: str) -> None:
+    """Register one family's tools, published as every tool of this server is."""
+    before = {t.name for t in server._tool_manager.list_tools()}
+    importlib.import_module(module).register(server, server.ctx)
     for tool in server._tool_manager.list_tools():
+        if tool.name in before:
+            continue
         # Published so clients reject a misspelt argument too; call_tool enforces it either way.
         tool.parameters["additionalProperties"] = False
         schema = tool.fn_metadata.output_schema
@@ -139,7 +192,6 @@ def build_server(*, root: str | None = None, read_only: bool = False, transport:
             flat = schema_flat.flatten(schema)
             schema.clear()
             schema.update(flat)
-    return server
 
 
 def _serve_log_levels(server: DeploystateServer, ctx: ToolContext) -> None:
