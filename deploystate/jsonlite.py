@@ -4,11 +4,12 @@
 six regular expressions compiled at import. What the hooks read (the anchor, the chain mark, the
 projection cache, a record's tail) needs only the C scanner ``json.loads`` itself runs,
 ``_json.make_scanner``, set up as ``json``'s default decoder sets it up (and the digest of sealed segments'
-sidecars the C encoder ``json.JSONEncoder.encode`` runs). Anything unusual (bytes that are
+sidecars the C encoder ``json.JSONEncoder.encode`` runs; a refusing agent hook's answer, ``json.dumps``
+with its defaults, the same encoder set up as json.dumps sets it up). Anything unusual (bytes that are
 not UTF-8 as json detects it, no C scanner, a document the scanner refuses) goes to ``json.loads``, so
 every error is json's own, word for word (standard library only). Beside ``__init__`` (no room) because ``deploystate.state`` and
 ``hooks.settings`` both read JSON, and the hooks' fast paths must not load ``deploystate.state``.
-``tests/state/test_jsonlite.py`` holds it equal to ``json.loads``.
+``tests/state/test_jsonlite.py`` holds each equal to json's own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ try:
 except ImportError:  # an interpreter without the C accelerator: json's own Python scanner decides
     _make_scanner = None
 try:
-    from _json import encode_basestring as _c_string, make_encoder as _c_make_encoder
+    from _json import encode_basestring as _c_string, encode_basestring_ascii as _c_ascii
+    from _json import make_encoder as _c_make_encoder
 except ImportError:
     _c_make_encoder = None
 
@@ -101,3 +103,18 @@ def _json_encoder():  # noqa: ANN202
     import json
 
     return json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dumps(obj: object) -> str:
+    """``json.dumps(obj)`` with its default arguments (what an agent client reads from a hook that refuses)
+    through the same C encoder json.dumps runs; anything it refuses is json's to answer, error included."""
+    if _c_make_encoder is not None:
+        if isinstance(obj, str):
+            return _c_ascii(obj)
+        try:
+            return "".join(_c_make_encoder({}, _refuse, _c_ascii, None, ": ", ", ", False, False, True)(obj, 0))
+        except Exception:  # noqa: BLE001 - json answers: the same text or the same error
+            pass
+    import json
+
+    return json.dumps(obj)

@@ -117,7 +117,7 @@ def render_output(client: str, event: str, decision: str, text: str) -> str:
         # Codex rejects permissionDecision "allow" without updatedInput: allowing is saying nothing.
         # (json.dumps({"permission": "allow"}) for Cursor, written out: an allowed command imports no json)
         return '{"permission": "allow"}' if client == "cursor" else "{}" if client == "gemini" else ""
-    import json
+    from deploystate import jsonlite as json  # json.dumps without importing json (and re)
 
     if event == "session-start":
         if client == "cursor":

@@ -41,7 +41,7 @@ _VERIFYING = {"commit", "push", "merge", "pull"}
 _NO_VERIFY_SHORTEST = "--no-v"  # shorter prefixes are not even ambiguous guesses of --no-verify
 _PLUMBING_PUSH = {"send-pack", "http-push"}
 _TAMPER = {"rm", "mv", "chmod", "cp", "ln", "truncate", "tee", "unlink", "install", "sed", "dd", "shred"}
-# Patterns, not compiled ones: re is imported only where a line needs one (see shellwords._SHLEX_SPECIAL)
+# Patterns, not compiled ones: re is imported only where a line needs one (shelltokens says why)
 _RISKY = r"(?i)git|push|commit|merge|send-pack|hook|verify"
 _ALIAS_RISK = r"(?i)push|commit|merge|send-pack|no-verify|hookspath|^!"
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 
+from .shelltokens import expand, words as _tokens  # shlex's split without importing shlex or re
+
 MAX_DEPTH = 6  # nested sh -c / eval levels followed before giving up (and refusing)
 
-_PUNCT = "();<>|&\n"
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "\n", "|&", ";;", "{", "}"}
 _REDIRECTS = {"<", ">", ">>", "<<", "<<<", ">&", "<&", ">|", "&>", "&>>", "<>", "<<-"}
 _KEYWORDS = {"then", "do", "else", "elif", "if", "while", "until", "!", "{", "}", "nohup", "builtin",
@@ -42,14 +43,6 @@ SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "busybox"}
 _SHELL_OPTS_WITH_VALUE = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
 _INLINE_CODE = {"python": "-c", "python3": "-c", "node": "-e", "perl": "-e", "ruby": "-e", "php": "-r",
                 "deno": "eval", "bun": "-e"}
-_VAR = r"\$(?:\{(\w+)\}|(\w+))"
-# re and shlex are imported only for a line that needs them: with what they pull in (enum, functools,
-# collections) they cost the pre-tool hook, which runs on every shell command an agent makes, more than
-# Python's own start. A line with none of these characters is split by shlex (as configured in _words)
-# exactly at its spaces, tabs and carriage returns; tests/hooks/test_shellwords_plain.py holds the two equal.
-_SHLEX_SPECIAL = frozenset("'\"\\#();<>|&\n")
-
-
 class Command:
     """One simple command after unwrapping: its words and the environment assignments before it."""
 
@@ -103,16 +96,10 @@ def substitutions(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str] | None:
-    if _SHLEX_SPECIAL.isdisjoint(text):
-        return [w for w in text.replace("\t", " ").replace("\r", " ").split(" ") if w]
-    import shlex
-
-    lex = shlex.shlex(text.replace("\\\n", " "), posix=True, punctuation_chars=_PUNCT)
-    lex.whitespace_split = True
-    lex.whitespace = " \t\r"  # keep newlines: they separate commands
-    lex.commenters = "#"
+    """shlex's words (POSIX, split at " \\t\\r" and at runs of ();<>|& and newline, newlines kept: they separate
+    commands, ``#`` comments); None when the quoting does not balance."""
     try:
-        return list(lex)
+        return _tokens(text.replace("\\\n", " "))
     except ValueError:  # unbalanced quotes
         return None
 
@@ -147,14 +134,6 @@ def is_assignment(word: str) -> bool:
     return bool(eq) and bool(name) and name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 
-def _expand(word: str, known: dict[str, str]) -> str:
-    if "$" not in word:  # every match of _VAR starts with "$"
-        return word
-    import re
-
-    return re.sub(_VAR, lambda m: known.get(m.group(1) or m.group(2), m.group(0)), word)
-
-
 def _skip_options(words: list[str], i: int, with_value: set[str], positional: int) -> int:
     """Index of the wrapped command in ``words`` after a wrapper's options (and its positional words)."""
     while i < len(words) and words[i].startswith("-") and words[i] != "-":
@@ -185,7 +164,7 @@ def parse(text: str, depth: int = 0, out: Parsed | None = None) -> Parsed:
 
 def _unwrap(words: list[str], depth: int, out: Parsed) -> None:
     env: dict[str, str] = {}
-    words = [_expand(w, out.assigned) for w in words]
+    words = [expand(w, out.assigned) for w in words]
     i = 0
     while i < len(words):
         word = words[i]

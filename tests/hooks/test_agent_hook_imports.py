@@ -20,15 +20,18 @@ def _pre_tool(shop, tmp_path, command: str) -> list[str]:
 
 
 @pytest.mark.parametrize("command", ["npm test", "git status", "git push origin feature",
-                                     "git -C sub push origin feature"])
+                                     "git -C sub push origin feature", "sh -c 'git push origin feature' | cat",
+                                     "g=git; $g push origin feature", "git push --no-verify origin main",
+                                     "bash -c \"git commit --no-veri -m 'api deployed'\""])
 def test_pre_tool_commands_import_neither_pathlib_nor_re(shop, tmp_path, command):
-    """Ordinary commands and a push to a feature branch (its refs read from git's files), lines without
-    quotes or operators, are allowed without pathlib, re, enum, functools or collections (a quoted or piped
-    line is read by shlex, and a refusal's text redacted, both of which may import re)."""
+    """Ordinary commands, a push to a feature branch (its refs read from git's files), quoted, piped and
+    variable lines, and bypasses denied (the refusal written as the client's JSON) are decided without
+    pathlib, re, shlex, json, enum, functools or collections."""
     (shop.path / "sub").mkdir(exist_ok=True)
     modules = _pre_tool(shop, tmp_path, command)
     assert "deploystate.hooks.shell.shellparse" in modules  # the command was parsed
-    assert _loaded(modules, PATHLIB_AND_CO) == []
+    assert ("deploystate.state.ledger.redact" in modules) == ("no-ver" in command)  # a refusal's text is redacted
+    assert _loaded(modules, (*PATHLIB_AND_CO, "shlex", "json")) == []
 
 
 def test_a_judged_pre_tool_push_reads_refs_from_files_without_pathlib(shop, tmp_path):

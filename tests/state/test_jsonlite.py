@@ -89,3 +89,21 @@ def test_the_canonical_encoder_refuses_as_json_does():
         assert got[0] == want[0] == "error" and got[1] == want[1]
         assert encode({"a": [1, {"b": 2}]}) == '{"a":[1,{"b":2}]}'
     assert encode("é\n") == CANONICAL("é\n")
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+                    max_leaves=20))
+def test_dumps_writes_what_json_dumps_writes(value):
+    """jsonlite.dumps gives json.dumps's text for any value (ASCII escapes, NaN, non-str keys), or its error."""
+    assert _outcome(jsonlite.dumps, value) == _outcome(json.dumps, value)
+
+
+def test_dumps_refuses_as_json_dumps_does():
+    """A cycle and an object json cannot write fail with json.dumps's own error; a plain string is quoted."""
+    loop: list = []
+    loop.append(loop)
+    for bad in (loop, {"x": object()}, {"s": {1, 2}}):
+        got, want = _outcome(jsonlite.dumps, bad), _outcome(json.dumps, bad)
+        assert got[0] == want[0] == "error" and got[1] == want[1]
+    assert jsonlite.dumps("é\n\u2028") == json.dumps("é\n\u2028") == '"\\u00e9\\n\\u2028"'
