@@ -55,20 +55,41 @@ def _config_problem(project: Project) -> str | None:
     return problem(project.raw, read_text(project.config_file), project.config_file)
 
 
+# headcode.RUNS_HEAD (tests/hooks/test_hook_work.py keeps them equal, and this answer equal to the rule's)
+RUNS_HEAD = "runs_head"
+
+
 def verified_code(project: Project, state: dict) -> dict[str, dict]:
     """service -> the one rule's verdict (``state.headcode``, as a dict) for the commit its latest passing
     verification vouched for, judged against HEAD now: a pass still covers HEAD only while none of the
-    service's files changed since. Git trouble leaves a service out (the gate then refuses it)."""
-    from deploystate.state.drift.headcode import Judge
+    service's files changed since. Git trouble leaves a service out (the gate then refuses it).
 
+    A verified commit that is HEAD's own full id runs HEAD by the rule's first comparison (``headcode.decide``:
+    the same id, nothing to diff): that answer is written here, so a push at the verified commit imports
+    neither the rule's module nor its records (~1.9M instructions); any other commit goes to ``Judge``."""
+    passing = {name: (svc.get("verification") or {}).get("commit")
+               for name, svc in sorted((state.get("services") or {}).items())
+               if (svc.get("verification") or {}).get("verdict") == "pass"}
+    if not passing:
+        return {}
+    from deploystate.state.git import gitinfo
+
+    try:
+        head = gitinfo.head(project.rootdir)
+    except (DeploystateError, OSError):  # (no git at all): Judge meets it again, and leaves the services out
+        head = None
     judge, out = None, {}
-    for name, svc in sorted((state.get("services") or {}).items()):
-        ver = svc.get("verification") or {}
-        if ver.get("verdict") != "pass":
+    for name, commit in passing.items():
+        if head and isinstance(commit, str) and commit.strip().lower() == head.lower():
+            out[name] = {"status": RUNS_HEAD, "service": name, "running": head, "head": head,
+                         "reason": f"{name} runs {head[:12]} = HEAD", "files": []}
             continue
         try:
-            judge = judge or Judge.for_project(project)
-            out[name] = judge.judge(name, ver.get("commit")).as_dict()
+            if judge is None:
+                from deploystate.state.drift.headcode import Judge
+
+                judge = Judge.for_project(project, head)
+            out[name] = judge.judge(name, commit).as_dict()
         except (DeploystateError, OSError):
             continue
     return out

@@ -199,13 +199,16 @@ def test_a_judged_push_on_a_sealed_ledger_loads_no_startup_heavy_module(shop, tm
 
 
 # What a warm allowed push reads instead: the hooks' part of the projection cache (hooks.snapshot.load_part, not
-# the cache module and its 47 kB at 100k records), and no observations module when nothing was ever observed.
-PART_INSTEAD = ("deploystate.state.view.cache", "deploystate.state.drift.observations")
+# the cache module and its 47 kB at 100k records), no observations module when nothing was ever observed, and
+# for passes at HEAD's own id not the rule's module (snapshot.verified_code answers as it does) nor plain.
+PART_INSTEAD = ("deploystate.state.view.cache", "deploystate.state.drift.observations",
+                "deploystate.state.drift.headcode", "deploystate.state.plain")
 
 
 def test_a_warm_allowed_push_reads_the_cache_part_and_no_observations(shop, tmp_path):
     """pre-push to main and the pre-tool hook judging `git push origin main`, warm and allowed, decide from
-    the cache's hook part without importing the cache module, nor observations with nothing observed."""
+    the cache's hook part without importing the cache module, nor observations with nothing observed, nor
+    the rule's module for passes at HEAD."""
     for name in ("api", "worker"):
         shop.deploy(name, author=AGENT)
         shop.verify(name, "pass")

@@ -148,3 +148,33 @@ def test_ids_still_mint_from_the_pairs_once_built():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "01hf7yat00"
+
+
+def test_the_verdict_at_head_is_the_rules_own(shop):
+    """snapshot's answer for a pass at HEAD's own id is what headcode's Judge answers, word for word."""
+    from deploystate.hooks import snapshot
+    from deploystate.state.drift import headcode
+    from deploystate.state.view import cache
+
+    _allowed(shop)
+    project = shop.project
+    state = cache.load(project.ledger).state
+    assert snapshot.RUNS_HEAD == headcode.RUNS_HEAD
+    judge = headcode.Judge.for_project(project)
+    for name in ("api", "worker"):
+        assert snapshot.verified_code(project, state)[name] == judge.judge(name, shop.repo.head()).as_dict()
+    upper = {**state, "services": {n: {**s, "verification": {**s["verification"],
+                                                              "commit": s["verification"]["commit"].upper()}}
+                                   for n, s in state["services"].items()}}
+    assert snapshot.verified_code(project, upper)["api"] == judge.judge("api", shop.repo.head().upper()).as_dict()
+
+
+def test_a_pass_before_head_is_judged_by_the_rule(shop):
+    """A pass at an older commit is not HEAD's id: the rule diffs it (api's files changed: not HEAD's code)."""
+    from deploystate.hooks import snapshot
+    from deploystate.state.view import cache
+
+    _allowed(shop)
+    shop.change("api/app.py", "print('v2')\n")
+    verdicts = snapshot.verified_code(shop.project, cache.load(shop.project.ledger).state)
+    assert verdicts["api"]["status"] == "not_head" and verdicts["worker"]["status"] == "runs_head"
