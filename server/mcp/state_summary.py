@@ -122,16 +122,23 @@ class StateOutput(ToolOutput):
     left_out: list[str] = Field(default_factory=list, description="What this answer omitted, and how to get it.")
     mode: str | None = Field(None, description="The MCP server's mode: read-only, verify (no restart or "
                                                "rollback) or full: what this server lets you call.")
+    # The text and the dump ``summarize`` measured against its budget, kept for the answer itself (rendered
+    # twice otherwise). Its answer is final but for ``mode``, which both add at the end.
+    _text: str | None = PrivateAttr(None)
+    _dump: dict[str, Any] | None = PrivateAttr(None)
 
     def render_text(self) -> str:
         from .state_summary_text import text
 
-        return text(self) + (f"\nMCP server mode: {self.mode}" if self.mode else "")
+        body = self._text if self._text is not None else text(self)
+        return body + (f"\nMCP server mode: {self.mode}" if self.mode else "")
 
     def structured(self) -> dict[str, Any]:
         """Without the fields at their schema default (a null, an empty list, false): the client validates
         every node of the answer against the output schema, and those say nothing the schema does not."""
-        return self.model_dump(mode="json", exclude_defaults=True)
+        if self._dump is None:
+            return self.model_dump(mode="json", exclude_defaults=True)
+        return {**self._dump, "mode": self.mode} if self.mode else dict(self._dump)  # mode: the last field
 
 
 def _cut(text: Any, limit: int) -> str:
@@ -260,10 +267,14 @@ def summarize(view: dict[str, Any], detail: Literal["summary", "full"] = "summar
     """The bounded summary (or, with ``detail='full'``, everything the view holds)."""
     if detail == "full":
         return build(view, "full", FULL)
+    from .state_summary_text import text
+
     out = None
     for level in LEVELS:
         out = build(view, "summary", level)
-        if len(out.render_text()) <= budget and len(json.dumps(out.structured())) <= budget:
+        body, dump = text(out), out.model_dump(mode="json", exclude_defaults=True)
+        if len(body) <= budget and len(json.dumps(dump)) <= budget:
+            out._text, out._dump = body, dump
             return out
     assert out is not None
     out.left_out.append("the answer was still over budget at the smallest list sizes: " + FULL_HINT)
