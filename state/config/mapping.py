@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import re  # annotations only: globs imports re when a pattern is compiled
     from typing import Iterable, Mapping, Sequence
 
-from .globs import GlobError, compile_glob  # noqa: F401  (re-exported: the hooks import globs alone)
+from .globs import GlobError, compile_glob, matcher  # noqa: F401  (re-exported: the hooks import globs alone)
 from deploystate.state.plain import Frozen
 
 ALL = "*all*"
@@ -56,7 +56,7 @@ class Affected:
 
 
 def matches(pattern: str, path: str) -> bool:
-    return compile_glob(pattern).match(path) is not None
+    return matcher(pattern).match(path) is not None
 
 
 def _prefix(pattern: str) -> str:
@@ -81,8 +81,8 @@ def affected(changes: Iterable[Change], services: Mapping[str, Sequence[str]],
     buckets: dict[str, list[tuple[str, str, re.Pattern[str]]]] = {}
     for name, globs in services.items():
         for g in globs:
-            buckets.setdefault(_prefix(g), []).append((name, g, compile_glob(g)))
-    rules = [(g, reason, compile_glob(g)) for globs, reason in all_services for g in globs]
+            buckets.setdefault(_prefix(g), []).append((name, g, matcher(g)))
+    rules = [(g, reason, matcher(g)) for globs, reason in all_services for g in globs]
     result = Affected()
     names = sorted(services)
     for change in changes:

@@ -166,7 +166,7 @@ def test_judged_push_and_pre_tool_push_load_no_startup_heavy_module(shop, tmp_pa
 
 def test_a_push_after_head_moved_on_runs_its_diff_without_subprocess(shop, tmp_path):
     """HEAD one docs commit past the verified one: the one rule's git diff runs (proc's git path), and the
-    allowed push loads neither subprocess nor the other start-up-heavy modules."""
+    allowed push loads neither subprocess nor the other start-up-heavy modules, nor re to match its globs."""
     for name in ("api", "worker"):
         shop.deploy(name, author=AGENT)
         shop.verify(name, "pass")
@@ -174,6 +174,8 @@ def test_a_push_after_head_moved_on_runs_its_diff_without_subprocess(shop, tmp_p
     rc, modules = _modules(shop, tmp_path, ["pre-push", "origin", "url"], _refs(shop, "main"))
     assert rc == 0 and "deploystate.state.git.gitinfo" in modules  # the diff was run, and allowed the push
     assert [m for m in (*STARTUP_HEAVY, "subprocess") if m in modules] == []
+    # the changed files are matched against the services' class-free globs by globs.Plain: no re, enum...
+    assert "deploystate.state.config.mapping" in modules and _loaded(modules, PATHLIB_AND_CO) == []
 
 
 def test_a_judged_push_on_a_sealed_ledger_loads_no_startup_heavy_module(shop, tmp_path, monkeypatch):
