@@ -128,7 +128,7 @@ def _forget_other_bases(ledger: Ledger, keep: str | None) -> None:
 
 def drop(ledger: Ledger) -> None:
     """Forget the stored and in-process index (after compaction rewrote the ledger, or a damaged base)."""
-    old = _LOADED.pop(str(ledger.dir.resolve()), None)
+    old = _LOADED.pop(loaded_key(ledger), None)
     if old is not None and old.base is not None:
         old.base.close()
     try:
@@ -219,13 +219,26 @@ def _size(path: Path) -> int:
 
 # One index per state directory per process: the MCP server answers many questions from memory.
 _LOADED: dict[str, MemoryIndex] = {}
+# The state directory resolved once per spelling (~90 us inside .git, twice a query). It only finds this
+# process's index; whether that fits the ledger there now is judged from its bytes (``_catch_up``).
+_RESOLVED: dict[str, str] = {}
+
+
+def loaded_key(ledger: Ledger) -> str:
+    """The key of ``ledger``'s index in ``_LOADED`` (its state directory, symlinks followed)."""
+    key = _RESOLVED.get(ledger.dirname)
+    if key is None:
+        key = _RESOLVED[ledger.dirname] = str(ledger.dir.resolve())
+        if len(_RESOLVED) > 1024:  # a process that saw many state directories (a test run) keeps the last
+            _RESOLVED.clear()
+    return key
 
 
 def current(ledger: Ledger) -> MemoryIndex | None:
     """The index brought up to date with the ledger's files only by reading what it has not seen (kept
     in this process or the stored one); None when only a rebuild could give it."""
     size = _size(ledger.path)
-    index = _LOADED.get(str(ledger.dir.resolve()))
+    index = _LOADED.get(loaded_key(ledger))
     if index is not None and index.live_size <= size:
         got = _catch_up(ledger, index, size)
         if got is not None:
@@ -259,7 +272,7 @@ def load(ledger: Ledger, *, write: bool = True) -> MemoryIndex:
     index = current(ledger)
     if index is None:
         index = _rebuild(ledger)
-    _LOADED[str(ledger.dir.resolve())] = index
+    _LOADED[loaded_key(ledger)] = index
     if write and index.unsaved >= SAVE_EVERY and ledger.dir.exists():
         save(ledger, index)
     return index

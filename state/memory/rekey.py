@@ -158,5 +158,5 @@ def apply(ledger, index: MemoryIndex, archive: bytes, live: bytes, cut: int) -> 
         return False
     if not memindex.save(ledger, index, move):
         return False
-    memindex._LOADED[str(ledger.dir.resolve())] = index
+    memindex._LOADED[memindex.loaded_key(ledger)] = index
     return True
