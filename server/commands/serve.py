@@ -156,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
         check_bind(args.host, args.port, token)
         allowed_hosts(args.host, args.allowed_host)  # a bad --allowed-host is refused before anything starts
     _refuse_bad_config(root)
+    import gc
+
+    # No cyclic collection while the SDK and the tools load: its passes over every object the imports made
+    # cost ~5% of a cold start, and what start-up builds lives as long as the server (frozen below).
+    gc.disable()
     from deploystate.server.mcp import derived, warm
 
     derived.serve_deferred()  # derived files after the reply, always before exit (server/mcp/derived.py)
@@ -167,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
     mode = "read-only" if args.read_only else (args.mode or "full")
     server = build_server(root=root, mode=mode, transport="http" if args.http else "stdio")
     warm.then(server.ctx)
+    gc.freeze()  # start-up's objects are never scanned again: later collections see only the calls' objects
+    gc.enable()
     if not args.http:
         server.run("stdio")
         return 0
