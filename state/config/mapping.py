@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import re  # annotations only: globs imports re when a pattern is compiled
     from typing import Iterable, Mapping, Sequence
 
-from .globs import GlobError, compile_glob, matcher  # noqa: F401  (re-exported: the hooks import globs alone)
+from .globs import GlobError, compile_glob  # noqa: F401  (re-exported: the hooks import globs alone)
 from deploystate.state.plain import Frozen
 
 ALL = "*all*"
@@ -53,6 +53,94 @@ class Affected:
 
     def names(self) -> list[str]:
         return sorted(self.services)
+
+
+def matcher(pattern: str) -> re.Pattern[str] | Plain:
+    """What matches a path as ``globs.compile_glob(pattern)`` does (``.match(path)``: truthy or None): for a
+    pattern with no ``[`` or ``]`` a ``Plain`` matcher, without importing re (judging a push after HEAD moved on diffs
+    the verified commit and matches each changed file against the service's globs: re, enum and functools
+    cost that hook ~25M instructions); a class pattern, or an invalid one (GlobError), goes to compile_glob."""
+    if not isinstance(pattern, str) or "[" in pattern or "]" in pattern or not pattern.strip():
+        return compile_glob(pattern)
+    found = _PLAIN.get(pattern)
+    if found is None:
+        if len(_PLAIN) >= _MAX_PLAIN:
+            _PLAIN.clear()
+        found = _PLAIN[pattern] = Plain(pattern)
+    return found
+
+
+# here, not in globs: the hooks' config check imports globs on every push, and matching is only for a diff
+_PLAIN: dict[str, Plain] = {}
+_MAX_PLAIN = 4096
+# the pieces of a translated pattern, each what its regex matches: (?:.*/)?  .*  [^/]*  [^/]
+_DIRS, _LINE, _SEGMENT, _ONE = "(?:.*/)?", ".*", "[^/]*", "[^/]"
+
+
+class Plain:
+    """``compile_glob(pattern)`` for a pattern without a class, matched without re: the same translation,
+    piece by piece (``globs._compile``), and the same full match (``\\Z``); ``.`` stops at a newline as re's does."""
+
+    __slots__ = ("pattern", "pieces")
+
+    def __init__(self, pattern: str) -> None:
+        pat = pattern.strip()
+        if pat.startswith("./"):
+            pat = pat[2:]
+        anchored = "/" in pat.rstrip("/")
+        pat = pat.lstrip("/")
+        if pat.endswith("/"):
+            pat += "**"
+        pieces: list[str | tuple[str]] = [] if anchored else [_DIRS]
+        i, n, lit = 0, len(pat), []
+        while i < n:
+            c = pat[i]
+            if c in "*?":
+                if lit:
+                    pieces.append(("".join(lit),))  # a literal is a 1-tuple: never one of the pieces above
+                    lit = []
+                if c == "?":
+                    pieces.append(_ONE)
+                elif pat.startswith("**", i):
+                    slash = i + 2 < n and pat[i + 2] == "/"
+                    pieces.append(_DIRS if slash else _LINE)
+                    i += 3 if slash else 2
+                    continue
+                else:
+                    pieces.append(_SEGMENT)
+            else:
+                lit.append(c)
+            i += 1
+        if lit:
+            pieces.append(("".join(lit),))
+        self.pattern, self.pieces = pattern, tuple(pieces)
+
+    def match(self, path: str) -> bool | None:
+        return True if self._fits(0, path, 0, {}) else None
+
+    def _fits(self, k: int, path: str, at: int, seen: dict[tuple[int, int], bool]) -> bool:
+        """Do pieces k.. match ``path[at:]`` to its end? (each (k, at) judged once: no exponential backtracking)"""
+        if k == len(self.pieces):
+            return at == len(path)
+        key = (k, at)
+        done = seen.get(key)
+        if done is not None:
+            return done
+        piece, n = self.pieces[k], len(path)
+        if isinstance(piece, tuple):
+            ok = path.startswith(piece[0], at) and self._fits(k + 1, path, at + len(piece[0]), seen)
+        elif piece is _ONE:
+            ok = at < n and path[at] != "/" and self._fits(k + 1, path, at + 1, seen)
+        else:
+            stop = path.find("/" if piece is _SEGMENT else "\n", at)
+            stop = n if stop < 0 else stop
+            if piece is _DIRS:  # nothing, or through a "/" before the next newline
+                ok = self._fits(k + 1, path, at, seen) or any(
+                    path[q] == "/" and self._fits(k + 1, path, q + 1, seen) for q in range(at, stop))
+            else:  # any run up to the next "/" ([^/]*) or the next newline (.*)
+                ok = any(self._fits(k + 1, path, q, seen) for q in range(at, stop + 1))
+        seen[key] = ok
+        return ok
 
 
 def matches(pattern: str, path: str) -> bool:

@@ -1,4 +1,4 @@
-"""globs.matcher: a pattern without a class matches exactly what its compiled regex matches, without re."""
+"""mapping.matcher: a pattern without a class matches exactly what its compiled regex matches, without re."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from deploystate.state.config import globs
+from deploystate.state.config import globs, mapping
 from deploystate.state.config.mapping import Change, affected
 
 from .conftest import regular_site_dir
@@ -19,14 +19,14 @@ PATH_PIECES = ["a", "b", "ab", ".", "-", "/", "\n", " ", "é", "x/y", "a/b"]
 
 def _same(pattern: str, path: str) -> None:
     want = globs.compile_glob(pattern).match(path) is not None
-    assert (globs.matcher(pattern).match(path) is not None) == want, (pattern, path)
+    assert (mapping.matcher(pattern).match(path) is not None) == want, (pattern, path)
 
 
 @pytest.mark.parametrize("pattern", ["api/**", "**/*.py", "*.md", "docs/", "/Makefile", "./web/**", "a/**/b",
                                      "a?c", "**", "*", "a/*/c", "a**b", "***", "a/**", " spaced/** "])
 def test_the_configs_kind_of_patterns_match_as_their_regex(pattern):
     """Every shape of glob a config uses answers as compile_glob's regex on paths near and far from it."""
-    assert isinstance(globs.matcher(pattern), globs.Plain)
+    assert isinstance(mapping.matcher(pattern), mapping.Plain)
     for path in ("api/x.py", "api", "api/", "x/api/y", "docs/readme.md", "docs", "readme.md", "a/c", "abc", "a/b",
                  "a/x/y/b", "a/b/c", "Makefile", "sub/Makefile", "web/app/x", "a\nb/c.py", "a/\n/b", "axxb",
                  "a/x/b", "spaced/z", "", "/", "x.py", "a/b.py", "a.md/b"):
@@ -46,10 +46,10 @@ def test_random_patterns_and_paths_match_as_their_regex():
 
 def test_a_class_or_an_invalid_pattern_goes_to_the_regex():
     """[...] patterns are compiled as before, and an empty or unbalanced pattern is the same GlobError."""
-    assert globs.matcher("api/[ab].py") is globs.compile_glob("api/[ab].py")
+    assert mapping.matcher("api/[ab].py") is globs.compile_glob("api/[ab].py")
     for bad in ("", "  ", "a]b", "a[b"):
         with pytest.raises(globs.GlobError):
-            globs.matcher(bad)
+            mapping.matcher(bad)
 
 
 def test_affected_matches_through_the_plain_matcher_as_before():
