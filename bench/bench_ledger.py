@@ -10,6 +10,9 @@ then, whole process, against ``python -c pass`` timed alternately in the same ru
   (``content``: the verified bytes re-hashed, only the records after them parsed) and how many;
 - the first ``deploystate state``, the first pre-push hook and the first MCP ``read_deployment_state``
   in a fresh ``cp -a`` of the repository (target <= 1 s; new inodes, so only the content key helps);
+  the MCP rows (ours and the echo floor) run from a regular install (bench/regular.py), as a user's
+  ``pip install .`` does, with the server's CPU seconds beside the wall (its whole life: the session
+  ends at the reply); ``--mcp-only`` measures just these rows;
 - ``deploystate attempt add`` (target: growth <= x1.2 per decade of records);
 - bytes per record, all included: ledger, projection cache, chain mark, anchor, memory index, state
   file (target <= 400 B), with where the bytes of an average line go.
@@ -33,6 +36,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 EXE = str(Path(PY).with_name("deploystate"))
+sys.path.insert(0, str(HERE))
+from mcpfirst import first_read as mcp_first_read_of, ratio_row  # noqa: E402
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
        "GIT_COMMITTER_EMAIL": "b@b", "PYTHONDONTWRITEBYTECODE": "1"}
 TARGETS = {"doctor": 1.0, "first read after cp -a": 1.0, "growth": 1.2, "bytes": 400}
@@ -98,32 +103,12 @@ def pre_push(root: Path) -> tuple[list[str], str]:
         f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
 
 
-def mcp_first_read(root: Path, echo: bool = False) -> float | None:
-    """Spawn ``deploystate serve`` and time it to the first read_deployment_state reply (None: no SDK);
-    ``echo``: the same for bench_mcp.py's one-tool echo server (same SDK), the floor under this load."""
-    try:
-        import anyio
-        from mcp.client import Client
-        from mcp.client.stdio import StdioServerParameters
-    except ImportError:
-        return None
-    params = StdioServerParameters(command=EXE, args=["serve", "--root", str(root)], cwd=str(root))
-    if echo:
-        params = StdioServerParameters(command=PY, args=[str(HERE / "bench_mcp.py"), "--echo-server"], cwd=str(root))
-
-    async def once() -> float:
-        started = time.perf_counter()
-        async with Client(params, read_timeout_seconds=600) as client:
-            await client.call_tool("echo" if echo else "read_deployment_state", {"text": "x"} if echo else {})
-        return time.perf_counter() - started
-
-    return anyio.run(once)
-
-
-def first_after_copy(src: Path, work: Path, rounds: int) -> dict[str, float]:
+def first_after_copy(src: Path, work: Path, rounds: int, mcp_only: bool = False) -> dict[str, float]:
     """Each first read in its own fresh ``cp -a`` (median over rounds), and the same on the original."""
     argv_push, refs = pre_push(src)
     cases = {"state": ([EXE, "state"], None), "pre-push": (argv_push, refs), "doctor": ([EXE, "doctor"], None)}
+    if mcp_only:
+        cases = {}
     out: dict[str, float] = {}
     for name, (argv, stdin) in cases.items():
         times = []
@@ -135,20 +120,28 @@ def first_after_copy(src: Path, work: Path, rounds: int) -> dict[str, float]:
         out[f"first {name} after cp -a"] = statistics.median(times)
         out[f"{name} on the original (warm)"] = statistics.median([run(argv, src, stdin, f"{name} on the original (warm)")
                                                                   for _ in range(rounds)])
+
+    def mcp_first_read(root: Path, echo: bool = False, label: str = "") -> float | None:
+        return mcp_first_read_of(root, CPU.setdefault(label, []), echo=echo)
+
     times, floor = [], []
-    for _ in range(max(1, rounds // 2)):
+    first, orig, echo = ("first MCP read (spawn to reply) after cp -a", "MCP read (spawn to reply) on the original",
+                         "echo server, spawn to its reply (the floor)")
+    for label in (first, orig, echo):
+        CPU.pop(label, None)
+    for _ in range(max(1, rounds // 2) if not mcp_only else rounds):
         dst = work / "copy"
         shutil.rmtree(dst, ignore_errors=True)
         subprocess.run(["cp", "-a", str(src), str(dst)], check=True, timeout=600)
-        t = mcp_first_read(dst)
+        t = mcp_first_read(dst, label=first)
         if t is None:
             break
         times.append(t)
-        floor.append(mcp_first_read(dst, echo=True) or 0.0)  # alternated: both see the same load
+        floor.append(mcp_first_read(dst, echo=True, label=echo) or 0.0)  # alternated: both see the same load
     if times:
-        out["first MCP read (spawn to reply) after cp -a"] = statistics.median(times)
-        out["MCP read (spawn to reply) on the original"] = mcp_first_read(src) or 0.0
-        out["echo server, spawn to its reply (the floor)"] = statistics.median(floor)
+        out[first] = statistics.median(times)
+        out[orig] = mcp_first_read(src, label=orig) or 0.0
+        out[echo] = statistics.median(floor)
     shutil.rmtree(work / "copy", ignore_errors=True)
     return out
 
@@ -195,11 +188,29 @@ def size_breakdown(root: Path, n: int) -> tuple[dict[str, int], dict[str, float]
     return sizes, {k: v / count for k, v in sorted(fields.items(), key=lambda kv: -kv[1])}
 
 
+def print_firsts(results: dict[str, float]) -> None:
+    """Each first-read row with its CPU and the target; the MCP read beside the echo floor, wall and CPU."""
+    firsts: list[tuple[float, float | None]] = []
+    for label, t in results.items():
+        target = TARGETS["first read after cp -a"]
+        c = cpu(label) if label in CPU else None
+        verdict = f"  (target <= {target:g} s: wall {'met' if t <= target else 'MISSED'}" + (
+            f", CPU {'met' if c is not None and c <= target else 'MISSED'})" if c is not None else ")") \
+            if "first" in label else ""
+        print(f"  {label:46s} {t:7.3f} s wall" + (f", {c:.3f} s CPU" if c is not None else "") + verdict)
+        if label.startswith("echo server") and firsts:
+            print(f"  {'first MCP read after cp -a / echo floor':46s} {ratio_row(*firsts[-1], t, c)}")
+        if label.startswith("first MCP"):
+            firsts = [(t, c)]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workdir", type=Path, help="keep the repositories here (reused when present)")
+    ap.add_argument("--mcp-only", action="store_true",
+                    help="only the first MCP read after cp -a and its echo floor (rounds each, alternated)")
     a = ap.parse_args()
     work = a.workdir or Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -215,6 +226,9 @@ def main() -> int:
                 CPU.pop("make")
             else:
                 print(f"\n{n} records: reusing {root}")
+            if a.mcp_only:
+                print_firsts(first_after_copy(root, work, a.rounds, mcp_only=True))
+                continue
             path = ledger_dir(root) / "ledger.jsonl"
             print(f"  ledger {path.stat().st_size / 1e6:.1f} MB; sha256 of it {sha256_floor(path) * 1000:.0f} ms "
                   "(the hashing floor)")
@@ -237,18 +251,7 @@ def main() -> int:
             doc, py = alternate(a.rounds, [EXE, "doctor"], root, label="doctor")
             print(f"  doctor after {a.rounds + 21} appends: {doc:.3f} s wall, {cpu('doctor'):.3f} s CPU; chain "
                   f"check: {how_doctor_reads(root)}")
-            firsts: list[float] = []
-            for label, t in first_after_copy(root, work, a.rounds).items():
-                target = TARGETS["first read after cp -a"]
-                c = cpu(label) if label in CPU else None
-                verdict = f"  (target <= {target:g} s: wall {'met' if t <= target else 'MISSED'}" + (
-                    f", CPU {'met' if c is not None and c <= target else 'MISSED'})" if c is not None else ")") \
-                    if "first" in label else ""
-                print(f"  {label:46s} {t:7.3f} s wall" + (f", {c:.3f} s CPU" if c is not None else "") + verdict)
-                if label.startswith("echo server") and firsts and t:
-                    print(f"  {'first MCP read after cp -a / echo floor':46s} {firsts[-1] / t:7.2f}x")
-                if label.startswith("first MCP"):
-                    firsts = [t]
+            print_firsts(first_after_copy(root, work, a.rounds))
             sizes, fields = size_breakdown(root, n)
             records = n  # make_ledger wrote n; the live file holds only the newest (older ones are sealed on append)
             total = sum(sizes.values())
