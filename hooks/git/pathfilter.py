@@ -68,15 +68,11 @@ def _bracket(body: str) -> str:
 def glob_ere(pattern: str) -> str | None:
     """An ERE matching (as a whole line) at least every path ``compile_glob(pattern)`` matches; it follows
     compile_glob's parse step by step. Call it only for a pattern compile_glob accepts."""
-    pat = pattern.strip()
-    if any(not (" " <= ch <= "~") for ch in pat):
+    from deploystate.state.config.globs import normalized
+
+    if any(not (" " <= ch <= "~") for ch in pattern.strip()):
         return None  # the caller matches every line instead
-    if pat.startswith("./"):
-        pat = pat[2:]
-    anchored = "/" in pat.rstrip("/")
-    pat = pat.lstrip("/")
-    if pat.endswith("/"):
-        pat += "**"
+    pat, anchored = normalized(pattern)
     out, i, n = [], 0, len(pat)
     while i < n:
         c = pat[i]

@@ -56,6 +56,12 @@ def expand(word: str, known: dict[str, str]) -> str:
     return "".join(out)
 
 
+def _past_line(text: str, i: int) -> int:
+    """Where reading goes on after a comment: past the newline that ends it (shlex's readline), or the end."""
+    nl = text.find("\n", i)
+    return len(text) if nl < 0 else nl + 1
+
+
 def words(text: str) -> list[str]:
     """The tokens ``list(shlex)`` yields for ``text`` in shellwords' configuration."""
     found: list[str] = []
@@ -85,8 +91,7 @@ def words(text: str) -> list[str]:
                         break
                     continue
                 if c == "#":
-                    nl = text.find("\n", i)
-                    i = n if nl < 0 else nl + 1
+                    i = _past_line(text, i)
                 elif c == "\\":
                     escapedstate, state = "a", c
                 elif c in _PUNCT:
@@ -116,14 +121,9 @@ def words(text: str) -> list[str]:
                 if not c:
                     state = None
                     break
-                if c in _WHITESPACE:
-                    state = " "
-                    if token or quoted:
-                        break
-                    continue
-                if c == "#":
-                    nl = text.find("\n", i)
-                    i = n if nl < 0 else nl + 1
+                if c in _WHITESPACE or c == "#":
+                    if c == "#":
+                        i = _past_line(text, i)
                     state = " "
                     if token or quoted:
                         break

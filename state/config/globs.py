@@ -42,11 +42,11 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
     return found
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    import re
-
-    if not isinstance(pattern, str) or not pattern.strip():
-        raise GlobError("empty pattern")
+def normalized(pattern: str) -> tuple[str, bool]:
+    """(the pattern as the translation reads it, whether it is anchored at the root): stripped, ``./``
+    dropped, anchored when a ``/`` is left before its end, the leading ``/`` dropped, a trailing ``/`` read
+    as everything below it. The one reading of a pattern that ``_compile``, ``mapping.Plain`` and
+    ``hooks/git/pathfilter.glob_ere`` translate, each in its own way."""
     pat = pattern.strip()
     if pat.startswith("./"):
         pat = pat[2:]
@@ -54,6 +54,15 @@ def _compile(pattern: str) -> re.Pattern[str]:
     pat = pat.lstrip("/")
     if pat.endswith("/"):
         pat += "**"
+    return pat, anchored
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    import re
+
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise GlobError("empty pattern")
+    pat, anchored = normalized(pattern)
     out, i, n = [], 0, len(pat)
     while i < n:
         c = pat[i]

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import re  # annotations only: globs imports re when a pattern is compiled
     from typing import Iterable, Mapping, Sequence
 
-from .globs import GlobError, compile_glob  # noqa: F401  (re-exported: the hooks import globs alone)
+from .globs import GlobError, compile_glob, normalized  # noqa: F401  (re-exported: the hooks import globs alone)
 from deploystate.state.plain import Frozen
 
 ALL = "*all*"
@@ -84,13 +84,7 @@ class Plain:
     __slots__ = ("pattern", "pieces")
 
     def __init__(self, pattern: str) -> None:
-        pat = pattern.strip()
-        if pat.startswith("./"):
-            pat = pat[2:]
-        anchored = "/" in pat.rstrip("/")
-        pat = pat.lstrip("/")
-        if pat.endswith("/"):
-            pat += "**"
+        pat, anchored = normalized(pattern)
         pieces: list[str | tuple[str]] = [] if anchored else [_DIRS]
         i, n, lit = 0, len(pat), []
         while i < n:
