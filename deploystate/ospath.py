@@ -115,3 +115,21 @@ def read_text(path: str) -> str:
     """``Path(path).read_text(encoding="utf-8")``."""
     with open(path, encoding="utf-8") as fh:
         return fh.read()
+
+
+# One ``pathlib.Path`` per str, made once: Project's and Ledger's Path properties are read on every MCP
+# call, and each ``Path(text)`` parses its text again (~10% of a read's CPU). A Path is immutable, so one
+# object can serve every reader of the same text.
+_PATHS: dict = {}
+
+
+def as_path(text: str):  # -> pathlib.Path (not annotated: the hooks never import pathlib)
+    """``pathlib.Path(text)``, the same object each time for the same ``text`` (pathlib imported on first use)."""
+    kept = _PATHS.get(text)
+    if kept is None:
+        from pathlib import Path
+
+        if len(_PATHS) >= 256:  # a long-lived process that met many paths starts again rather than grow
+            _PATHS.clear()
+        kept = _PATHS[text] = Path(text)
+    return kept

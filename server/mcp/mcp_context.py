@@ -29,7 +29,6 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Callable, TypeVar
 
 from mcp.server.mcpserver import Context
@@ -37,6 +36,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
+from deploystate.ospath import is_dir
 from deploystate.state.view import cache
 from deploystate.state.git.author import current_author
 from deploystate.state.errors import DeploystateError, InputError, StateMissing
@@ -110,7 +110,7 @@ class ToolContext:
         """The project (re-read when deploystate.toml changes); StateMissing says how to create one."""
         if self._project is not None:
             key, known = self._project
-            if key == self._config_key(known.config_path):
+            if key == self._config_key(known.config_file):
                 return known  # one stat per call instead of a directory walk and a TOML parse
         try:
             found = Project.discover(self.root)
@@ -118,7 +118,7 @@ class ToolContext:
             raise StateMissing(f"no deploystate project here: {exc.message}",
                                "run `deploystate init` at the root of the repository, or start the server with "
                                "`deploystate serve --root DIR`") from exc
-        key = self._config_key(found.config_path)
+        key = self._config_key(found.config_file)
         if key is not None:  # a config the schema rejects fails every tool (file, line, key), writing nothing
             self.config(found)
         if key is None:
@@ -129,9 +129,9 @@ class ToolContext:
         return found
 
     @staticmethod
-    def _config_key(config: Path) -> tuple | None:
+    def _config_key(config: str) -> tuple | None:
         try:
-            st = config.stat()
+            st = os.stat(config)  # str paths on every call: a Path costs more than the stat
         except OSError:
             return None
         return (str(config), st.st_mtime_ns, st.st_size, os.environ.get("DEPLOYSTATE_STATE_DIR"),
@@ -139,7 +139,7 @@ class ToolContext:
 
     def config(self, project: Project) -> Any:
         """The validated config (``load_config``), parsed again only when deploystate.toml changes."""
-        key = self._config_key(project.config_path)
+        key = self._config_key(project.config_file)
         if self._config is None or key is None or self._config[0] != key:
             from deploystate.state.config.config import load_config
             self._config = (key, load_config(project.config_path))
@@ -148,7 +148,7 @@ class ToolContext:
     def require_state(self) -> Project:
         """The project, which must have its state directory (``deploystate init`` makes it)."""
         project = self.project()
-        if not project.state_dir.is_dir():
+        if not is_dir(project.state_dirname):
             raise StateMissing(f"no state directory at {project.state_dir}",
                                "run `deploystate init` in the repository root to create it")
         return project

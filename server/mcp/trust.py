@@ -15,6 +15,7 @@ from typing import Any
 
 from mcp_types import CallToolResult, TextContent
 
+from deploystate.ospath import is_dir
 from deploystate.state.errors import DeploystateError
 
 from .tool_errors import error_result
@@ -32,7 +33,7 @@ def problems(ctx: Any) -> list[str]:
         project = ctx.project()
     except DeploystateError:
         return []  # the handler raises the same error, with its own next step
-    if not project.state_dir.is_dir():
+    if not is_dir(project.state_dirname):  # str paths here and in _key: this runs on every call
         return []
     from deploystate.state.ledger import integrity
 
@@ -65,9 +66,9 @@ def _key(project: Any) -> tuple | None:
     from deploystate.state.ledger.reading import hash_ending_at
 
     ledger = project.ledger
-    out: list[Any] = [str(project.root), str(ledger.dir), str(ledger.anchor_dir), ledger.key,
+    out: list[Any] = [project.rootdir, ledger.dirname, ledger.anchor_dirname, ledger.key,
                       os.environ.get("DEPLOYSTATE_STATE_DIR"), os.environ.get("DEPLOYSTATE_ROOT")]
-    for path in (ledger.path, ledger.archive_path, anchor.path_of(ledger), project.config_path):
+    for path in (ledger.file, ledger.archive_file, anchor.file_of(ledger), project.config_file):
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -76,7 +77,7 @@ def _key(project: Any) -> tuple | None:
         except OSError:
             return None
         out.append((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
-    out.append(hash_ending_at(ledger.path, out[6][0]) if out[6] else None)  # the tail's own bytes, read each time
+    out.append(hash_ending_at(ledger.file, out[6][0]) if out[6] else None)  # the tail's own bytes, read each time
     return tuple(out)
 
 
@@ -94,14 +95,14 @@ def _own_append(ledger: Any, old: tuple, new: tuple) -> bool:
     from deploystate.state.ledger import chain
     from deploystate.state.ledger.ledger import APPENDED
 
-    got = APPENDED.get(str(ledger.path))
+    got = APPENDED.get(ledger.file)
     if got is None or new[:6] != old[:6] or new[7] != old[7] or new[9] != old[9]:
         return False
     before, anchor_before, after, anchor_after, data = got
     if (_fp(before), _fp(anchor_before), _fp(after), _fp(anchor_after)) != (old[6], old[8], new[6], new[8]):
         return False
     try:
-        with open(ledger.path, "rb") as fh:
+        with open(ledger.file, "rb") as fh:
             fh.seek(before.st_size)
             if fh.read(len(data) + 1) != data:  # and nothing after them
                 return False

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from deploystate.state.ledger.ledger import Ledger
 
-from deploystate.ospath import exists, is_dir, is_file, join, norm, parents, read_text, relative_parts, resolve
+from deploystate.ospath import as_path, exists, is_dir, is_file, join, norm, parents, read_text, relative_parts, resolve
 from deploystate.tomlsubset import loads as toml_loads  # tomllib's answer, tomllib only outside its subset
 from deploystate.state.ledger import location
 from deploystate.state.errors import ConfigError, DeploystateError, StateMissing
@@ -29,9 +29,7 @@ DEFAULT_KEY = "(git common dir)"
 
 
 def _path(text: str) -> Path:
-    from pathlib import Path
-
-    return Path(text)
+    return as_path(text)  # made once per str: these properties are read on every MCP call
 
 
 def find_root_dir(start: str | os.PathLike[str] | None = None) -> str:

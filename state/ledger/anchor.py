@@ -46,9 +46,9 @@ def file_of(ledger: "Ledger") -> str:
 
 
 def path_of(ledger: "Ledger") -> Path:
-    from pathlib import Path
+    from deploystate.ospath import as_path
 
-    return Path(file_of(ledger))
+    return as_path(file_of(ledger))
 
 
 def read(ledger: "Ledger") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from deploystate.jsonlite import loads
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
-from deploystate.ospath import exists, join, norm
+from deploystate.ospath import as_path, exists, join, norm
 
 LEDGER = "ledger.jsonl"
 ARCHIVE = "archive.jsonl"
@@ -56,9 +56,7 @@ def _stat(path: str) -> os.stat_result | None:
 
 
 def _path(text: str) -> Path:
-    from pathlib import Path
-
-    return Path(text)
+    return as_path(text)  # made once per str: these properties are read on every MCP call
 
 
 class Ledger:

@@ -62,13 +62,13 @@ def git_fingerprint(root: str | Path) -> tuple | None:
 
 def base_key(project: Project) -> tuple | None:
     """The key of ``view.build_base(project)``'s inputs (observations excluded: laid over each time)."""
-    git = git_fingerprint(project.root)
+    git = git_fingerprint(project.rootdir)
     if git is None:
         return None
-    ledger = project.ledger
-    files = [ledger.path, ledger.archive_path, anchor.path_of(ledger), os.path.join(ledger.anchor_dir, chainmark.MARK),
-             project.config_path, *(os.path.join(ledger.dir, name) for name in SYNC_FILES)]
+    ledger = project.ledger  # its str paths, not its Path properties: this runs on every call
+    files = [ledger.file, ledger.archive_file, anchor.file_of(ledger), os.path.join(ledger.anchor_dirname, chainmark.MARK),
+             project.config_file, *(os.path.join(ledger.dirname, name) for name in SYNC_FILES)]
     stats = tuple(_stat(f) for f in files)
-    tail = hash_ending_at(ledger.path, stats[0][0]) if stats[0] else None
-    return (str(project.root), str(ledger.dir), str(ledger.anchor_dir), os.environ.get("DEPLOYSTATE_STATE_DIR"),
+    tail = hash_ending_at(ledger.file, stats[0][0]) if stats[0] else None
+    return (project.rootdir, ledger.dirname, ledger.anchor_dirname, os.environ.get("DEPLOYSTATE_STATE_DIR"),
             os.environ.get("DEPLOYSTATE_ROOT"), stats, tail, git)

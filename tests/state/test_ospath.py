@@ -74,3 +74,14 @@ def test_resolve_is_path_resolve(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(tmp_path / "real")
     for text in (f"{tmp_path}/link/./x/../y", f"{tmp_path}//link/", "relative/./bit"):
         assert ospath.resolve(text) == str(Path(text).resolve())
+
+
+def test_as_path_is_pathlib_path_made_once_and_bounded() -> None:
+    """as_path gives Path(text), the same object for the same text, and its memo never grows past its bound."""
+    first = ospath.as_path("/srv/app/./x//y")
+    assert first == Path("/srv/app/./x//y") and type(first) is type(Path("/"))
+    assert ospath.as_path("/srv/app/./x//y") is first
+    for i in range(1000):
+        assert ospath.as_path(f"/d/{i}") == Path(f"/d/{i}")
+    assert len(ospath._PATHS) <= 256
+    assert ospath.as_path("/srv/app/./x//y") == first  # cleared or kept, still the right path
