@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 
 from deploystate.jsonlite import loads
-from deploystate.ospath import exists, is_dir, join, read_text
+from deploystate.ospath import is_dir, join, read_text
 from . import chain, segments
 from .ledger import Ledger
 from .reading import hash_ending_at
@@ -34,7 +34,6 @@ from .reading import hash_ending_at
 MARK = "chain.verified.json"
 VERSION = 3  # 2: the stat key holds the ctime; content key. 3: the content key is chained over segments
 MAX_PROBLEMS = 5
-SEGMENT = 1 << 20  # bytes: what a content check re-parses at most beyond the last segment end
 
 
 class ChainStatus:
@@ -93,6 +92,8 @@ def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list
                 ok: bool, problems: list[str], lines: int | None = None, content: dict | None = None) -> None:
     if live is None or not is_dir(ledger.anchor_dirname):
         return
+    if size != live[0]:
+        live = _settled(ledger, live, size)
     path = join(ledger.anchor_dirname, MARK)  # beside the anchor: out of the work tree even for an in-tree state_dir
     body = {"version": VERSION, "live": [size, *live[1:]], "archive": archive, "tail": tail, "ok": ok,
             "problems": problems[:MAX_PROBLEMS], "lines": lines, "content": content}
@@ -100,6 +101,20 @@ def _write_mark(ledger: Ledger, live: list[int] | None, size: int, archive: list
         _HELD[path] = body
         return
     _store(path, body)
+
+
+def _settled(ledger: Ledger, live: list[int], size: int) -> list[int]:
+    """The stat to key a mark of ``size`` verified bytes with, when the file grew between the stat taken
+    before the read (``live``) and the read. Keyed on ``live``'s times, the mark would match no later stat
+    and the next check would re-hash the whole ledger; keyed on a stat taken now, it is exact when the file
+    ends where the read ended and the appends' own log leads from ``live`` to it (an edit breaks the run).
+    Anything else keeps ``live``'s times: a mark no stat matches, so the next check verifies again."""
+    now = _fingerprint(ledger.file)
+    if now is None or now[0] != size or now[2] != live[2]:
+        return live
+    from .appendlog import explains
+
+    return now if explains(ledger.anchor_dirname, live, now) else live
 
 
 def _store(path: str, body: dict) -> None:
@@ -116,131 +131,20 @@ def _store(path: str, body: dict) -> None:
             pass
 
 
-def _appended(lines: list[tuple[str, int, dict]], tail: str | None) -> tuple[bool, list[str]] | None:
-    """Verify records appended after ``tail``; None when they do not simply extend it."""
-    known = {tail}
-    problems = []
-    for file, line, rec in lines:
-        stored = rec.get(chain.HASH_FIELD)
-        if chain.record_hash(rec) != stored:
-            problems.append(f"{file}:{line}: record {rec.get('id', '?')} was changed after it was written "
-                            "(its hash does not match its content)")
-            continue
-        if rec.get("prev") not in known:
-            return None  # merged from another clone (a fork): only a full verification can judge it
-        known.add(stored)
-    return (not problems, problems)
-
-
-def _fold(digest: str, segment: "hashlib._Hash") -> str:
-    """The content digest after one more segment: sha256(previous digest + sha256(segment))."""
-    import hashlib  # here: only a content check hashes megabytes (a warm hook never loads OpenSSL)
-
-    return hashlib.sha256(bytes.fromhex(digest) + segment.digest()).hexdigest()
-
-
-_START = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256(b""): no segments
-
-
-def _digests(ledger: Ledger, ends: list[int], deep: bool = False) -> tuple[str, str, bytes] | None:
-    """(the chained digest of live's segments ending at ``ends``, sha256 of the archive, live's bytes
-    after the last end); None when the file is shorter. Read in 1 MiB pieces into one buffer: the
-    verified prefix (most of the file) is never copied whole."""
-    import hashlib
-
-    digest = _START
-    try:
-        if not exists(ledger.file):
-            return None if ends else (digest, _archive_digest(ledger, deep), b"")
-        with open(ledger.file, "rb") as fh:
-            buf = memoryview(bytearray(1 << 20))
-            at = 0
-            for end in ends:
-                h = hashlib.sha256()
-                while at < end:
-                    got = fh.readinto(buf[: min(end - at, len(buf))])
-                    if not got:
-                        return None  # shorter than the verified prefix
-                    h.update(buf[:got])
-                    at += got
-                digest = _fold(digest, h)
-            rest = fh.read()
-        return digest, _archive_digest(ledger, deep), rest
-    except OSError:
-        return None
-
-
-def _archive_digest(ledger: Ledger, deep: bool = False) -> str:
-    import hashlib
-
-    if not exists(ledger.archive_file):
-        return segments.archive_digest(ledger, hashlib.sha256().hexdigest(), deep)
-    with open(ledger.archive_file, "rb") as fh:
-        return segments.archive_digest(ledger, hashlib.file_digest(fh, "sha256").hexdigest(), deep)
-
-
-def _ends(content: dict) -> list[int] | None:
-    ends = content.get("ends")
-    if not isinstance(ends, list) or not all(isinstance(e, int) for e in ends) or ends != sorted(set(ends)) \
-            or (ends and ends[-1] != content.get("size")) or (not ends and content.get("size")):
-        return None
-    return ends
-
-
-def _extended(content: dict, raw: bytes) -> dict:
-    """``content`` with one more segment: ``raw`` (the bytes right after it, whole lines), parsed and
-    verified here as a simple extension of its tail. Unchanged when a line does not parse or verify:
-    only bytes verified in this very check ever enter the key."""
-    if len(raw) < SEGMENT or not raw.endswith(b"\n"):
-        return content
-    import hashlib
-
-    parsed = []
-    for no, line in enumerate(raw.split(b"\n")[:-1], 1):
-        if not line.strip():
-            continue
-        try:
-            rec = loads(line)
-        except ValueError:
-            return content
-        if not isinstance(rec, dict) or "id" not in rec:
-            return content
-        parsed.append(("", no, rec))
-    verdict = _appended(parsed, content.get("tail"))
-    if verdict is None or not verdict[0] or not parsed:
-        return content
-    return {**content, "size": content["size"] + len(raw), "ends": [*content["ends"], content["size"] + len(raw)],
-            "live": _fold(content["live"], hashlib.sha256(raw)), "tail": parsed[-1][2].get(chain.HASH_FIELD),
-            "lines": int(content.get("lines") or 0) + raw.count(b"\n"),
-            "records": int(content.get("records") or 0) + len(parsed)}
-
-
-def _advance(ledger: Ledger, content: dict | None, size: int) -> dict | None:
-    """After a check that found the ledger healthy up to ``size``: the content key moved up to it when
-    a whole segment has accumulated past the key (its bytes read, parsed and verified again here)."""
-    if not isinstance(content, dict) or _ends(content) is None or size - int(content["size"]) < SEGMENT:
-        return content
-    try:
-        with open(ledger.file, "rb") as fh:
-            fh.seek(content["size"])
-            raw = fh.read(size - content["size"])
-    except OSError:
-        return content
-    return _extended(content, raw[: raw.rfind(b"\n") + 1])
-
-
 def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: list | None,
                 deep: bool = False) -> ChainStatus | None:
     """Reuse a verification whose bytes are still there (survives a copy); None to verify in full."""
+    from . import chaincontent as cc
+
     content = mark.get("content") if mark.get("ok") else None
     if not isinstance(content, dict) or not isinstance(content.get("size"), int):
         return None
-    ends = _ends(content)
-    got = _digests(ledger, ends, deep) if ends is not None else None
+    ends = cc.ends_of(content)
+    got = cc.digests(ledger, ends, deep) if ends is not None else None
     if got is None or got[0] != content.get("live") or got[1] != content.get("archive"):
         return None
     res = ledger.read(start=content["size"], start_line=content.get("lines"))
-    verdict = _appended(res.lines, content.get("tail"))
+    verdict = cc.appended(res.lines, content.get("tail"))
     if verdict is None:
         return None
     ok, problems = verdict
@@ -248,7 +152,7 @@ def _by_content(ledger: Ledger, mark: dict, live: list[int] | None, archive: lis
     tail = res.records[-1].get("hash") if res.records else content.get("tail")
     records = int(content.get("records") or 0) + len(res.records)
     # the key moves on by whole segments only, from the bytes just hashed
-    new = _extended(content, got[2][: res.size - content["size"]]) if not problems else content
+    new = cc.extended(content, got[2][: res.size - content["size"]]) if not problems else content
     _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count, new)
     status = ChainStatus(not problems, problems, "content", records, len(res.records))
     status.forks, status.duplicates = int(content.get("forks") or 0), int(content.get("duplicates") or 0)
@@ -271,6 +175,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     mark = _read_mark(ledger)
     if not deep and mark and mark.get("live") == live and mark.get("archive") == archive:
         return ChainStatus(bool(mark.get("ok")), list(mark.get("problems") or []), "unchanged")
+    from . import chaincontent as cc  # here: a warm hook (the ledger unchanged) never loads the content key
     if (not deep and mark and mark.get("ok") and live and mark.get("archive") == archive
             and isinstance(mark.get("live"), list)
             and mark["live"][2] == live[2] and mark["live"][0] < live[0]
@@ -279,23 +184,23 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
         # Only growth takes this path: same size with a new mtime means the bytes were rewritten.
         content = mark.get("content")
         if (isinstance(content, dict) and content.get("size") == mark["live"][0]
-                and content.get("tail") == mark.get("tail") and live[0] - mark["live"][0] >= SEGMENT):
+                and content.get("tail") == mark.get("tail") and live[0] - mark["live"][0] >= cc.SEGMENT):
             # the key is current and a whole segment was appended (a bulk write): verifying it for the
             # key is verifying the growth, so it is parsed once
-            moved = _advance(ledger, content, live[0])
+            moved = cc.advance(ledger, content, live[0])
             if moved is not content and moved["size"] == live[0]:
                 _write_mark(ledger, live, live[0], archive, moved["tail"], True, [], moved["lines"], moved)
                 new = int(moved["records"]) - int(content.get("records") or 0)
                 return ChainStatus(True, [], "appended", new, new)
         res = ledger.read(start=mark["live"][0], start_line=mark.get("lines"))  # no re-count of a big file
-        verdict = _appended(res.lines, mark.get("tail"))
+        verdict = cc.appended(res.lines, mark.get("tail"))
         if verdict is not None:
             ok, problems = verdict
             problems = _serious(res.problems) + problems
             tail = res.records[-1].get("hash") if res.records else mark.get("tail")
             # the content key still names the bytes it hashed; once a segment has grown past it, it
             # moves on (those bytes verified again from what is read for the digest)
-            content = _advance(ledger, mark.get("content"), res.size) if not problems else mark.get("content")
+            content = cc.advance(ledger, mark.get("content"), res.size) if not problems else mark.get("content")
             _write_mark(ledger, live, res.size, archive, tail, not problems, problems, res.line_count, content)
             return ChainStatus(not problems, problems, "appended", len(res.records), len(res.records))
     if mark:
@@ -308,7 +213,7 @@ def check(ledger: Ledger, *, deep: bool = False) -> ChainStatus:
     live_lines = [rec for file, _, rec in res.lines if file == ledger.file]
     tail = live_lines[-1].get("hash") if live_lines else None
     ends = [res.size] if res.size else []
-    got = _digests(ledger, ends) if not problems else None
+    got = cc.digests(ledger, ends) if not problems else None
     content = {"size": res.size, "ends": ends, "live": got[0], "archive": got[1], "tail": tail,
                "lines": res.line_count, "records": report.records, "forks": report.forks,
                "duplicates": report.duplicates} if got else None

@@ -199,7 +199,7 @@ def _before(ledger: "Ledger") -> tuple[Any, Any, Any] | None:
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
-    from . import chainmark
+    from . import chaincontent, chainmark
 
     status = chainmark.check(ledger)
     if not status.ok:
@@ -227,7 +227,7 @@ def _after(ledger: "Ledger", state: Any, mark: Any, memory: Any = None) -> None:
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
-    from . import chainmark
+    from . import chaincontent, chainmark
     from .reading import hash_ending_at
 
     size = anchor._size(ledger.path)
@@ -235,7 +235,7 @@ def _after(ledger: "Ledger", state: Any, mark: Any, memory: Any = None) -> None:
     if state is not None:
         cache.write_cache(ledger, state, size, tail, lines)
     content = mark.get("content") if isinstance(mark, dict) else None
-    got = chainmark._digests(ledger, [size] if size else []) if isinstance(content, dict) else None
+    got = chaincontent.digests(ledger, [size] if size else []) if isinstance(content, dict) else None
     if got is not None:
         records = segments.sealed_records(ledger) + anchor._count(ledger.archive_path, 0,
                                                                    anchor._size(ledger.archive_path)) + lines

@@ -93,3 +93,39 @@ def test_a_full_log_starts_again_and_still_explains_the_next_append(tmp_path: Pa
     assert chainmark.check(ledger).ok  # the run back to the mark may be cut: verified the slow way then
     ledger.append("note", {"text": "last"})
     assert chainmark.check(ledger).how == "appended"
+
+
+def _append_during_the_next_read(ledger: Ledger, monkeypatch, edit: bool = False) -> None:
+    """Another process's append (optionally after an edit) lands between the check's stat and its read."""
+    other = Ledger(ledger.path.parent)
+    real = Ledger.read
+
+    def read(self, *args, **kwargs):
+        monkeypatch.setattr(Ledger, "read", real)
+        if edit:
+            _edit_middle(other)
+        other.append("note", {"text": "appended while the check was reading"})
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ledger, "read", read)
+
+
+def test_an_append_during_the_read_leaves_a_mark_the_next_check_reuses(tmp_path: Path, monkeypatch) -> None:
+    """The growth the check read is keyed on the stat after it (the log explains it): no re-hash next time."""
+    ledger = _ledger(tmp_path)
+    ledger.append("note", {"text": "one"})
+    _append_during_the_next_read(ledger, monkeypatch)
+    status = chainmark.check(ledger)
+    assert (status.ok, status.how, status.reread) == (True, "appended", 2)
+    again = chainmark.check(ledger)
+    assert (again.ok, again.how) == (True, "unchanged")
+
+
+def test_an_edit_and_append_during_the_read_is_not_keyed_as_verified(tmp_path: Path, monkeypatch) -> None:
+    """An edit of the verified prefix in the same window breaks the log's run: the next check still finds it."""
+    ledger = _ledger(tmp_path)
+    ledger.append("note", {"text": "one"})
+    _append_during_the_next_read(ledger, monkeypatch, edit=True)
+    chainmark.check(ledger)
+    again = chainmark.check(ledger)
+    assert not again.ok and again.how != "unchanged"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import chainmark
+from deploystate.state.ledger import chaincontent, chainmark
 from deploystate.state.ledger.ledger import Ledger
 
 SEGMENT = 4096  # bytes: about 20 notes, so a test crosses many segments quickly
@@ -17,7 +17,7 @@ SEGMENT = 4096  # bytes: about 20 notes, so a test crosses many segments quickly
 
 @pytest.fixture(autouse=True)
 def _small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(chainmark, "SEGMENT", SEGMENT)
+    monkeypatch.setattr(chaincontent, "SEGMENT", SEGMENT)
 
 
 def _grow(ledger: Ledger, n: int, start: int = 0) -> None:
