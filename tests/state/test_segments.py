@@ -6,45 +6,16 @@ import json
 import os
 import shutil
 import zlib
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import anchor, chainmark, integrity, sealing, segments
-from deploystate.state.ledger.compact import compact
-from deploystate.state.ledger.ids import iso, utc_now
+from deploystate.state.ledger import anchor, chainmark, sealing, segments
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.config.project import Project
 
 from tests.fixtures.ledgers import SEG, project  # noqa: F401 (the fixture)
-
-
-
-def put(project: Project, kind: str, payload: dict, days_ago: float | None = None) -> dict:
-    ts = iso(utc_now() - timedelta(days=days_ago)) if days_ago is not None else ""
-    rec = {"id": "", "ts": ts, "kind": kind, "author": {"kind": "agent", "name": "t"}, "commit": None,
-           "payload": payload}
-    return project.ledger.append_sealed([rec], reseal=True)[0]
-
-
-def sealed(project: Project, old: int = 2 * SEG + 4) -> list[dict]:
-    """``old`` archivable notes and one young one, compacted: two segments and 4 lines left in the archive."""
-    for i in range(old):
-        put(project, "note", {"text": f"old note {i}"}, days_ago=90)
-    put(project, "note", {"text": "young"})
-    before = project.ledger.read(include_archive=True).records
-    res = compact(project, older_than="30d")
-    assert res["sealed_segments"] == 2
-    return before
-
-
-def seg(project: Project, n: int, ext: str) -> Path:
-    return segments.folder(project.ledger) / f"{n:06d}.{ext}"
-
-
-def problems(project: Project) -> list[str]:
-    return integrity.check(Project.discover(project.root))
+from tests.state.segments_support import problems, put, seg, sealed
 
 
 def test_compaction_seals_whole_segments_and_the_history_reads_the_same(project: Project) -> None:
@@ -180,20 +151,6 @@ def test_an_older_deploystate_cannot_read_the_anchor_of_a_sealed_ledger(project:
     assert "unreadable" in anchor.read(project.ledger)
 
 
-def test_a_seal_stopped_before_the_archive_was_cut_is_finished(project: Project) -> None:
-    """A crash after the segment was written but before the archive lost its lines: the next seal cuts the
-    archive, makes no second copy of the segment, and the history reads the same."""
-    before = sealed(project)
-    raw0 = zlib.decompress(seg(project, 1, "jsonl.z").read_bytes())
-    archive = project.ledger.archive_path
-    archive.write_bytes(raw0 + archive.read_bytes())  # as if segment 1 was written and the cut never happened
-    assert project.ledger.verify().ok  # the same lines twice: duplicates, harmless
-    with project.ledger.locked():
-        assert sealing.seal(project.ledger) == 0
-    assert segments.count(project.ledger) == 2 and len(archive.read_text().splitlines()) == 4
-    assert project.ledger.read(include_archive=True).records == before
-
-
 def test_the_deep_check_decompresses_every_segment_and_refuses_an_edited_one(project: Project,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """doctor's deep check decompresses and re-hashes each segment, trusts an intact ledger by content
@@ -240,44 +197,6 @@ def test_git_sync_after_sealing_ships_every_record(git_repo, git_remote, monkeyp
     assert res.pushed and res.fetched == 0 and res.restored == 0 and not res.problems
     assert {r["id"] for r in _records_at(git_repo.path, REF, 10.0) or []} == {r["id"] for r in before}
     assert len(project.ledger.path.read_text().splitlines()) < len(before) and problems(project) == []
-
-
-def test_a_seal_stopped_before_its_sidecar_leaves_no_segment_and_is_redone(project: Project,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A data file without its sidecar (the seal stopped between the two) is no segment: the ledger is
-    trusted, and the next compaction seals that segment again over it."""
-    monkeypatch.setattr(segments, "RECORDS", 10 ** 9)
-    before = sealed_later(project)
-    monkeypatch.setattr(segments, "RECORDS", SEG)
-    segments.folder(project.ledger).mkdir()
-    orphan = seg(project, 0, "jsonl.z")
-    orphan.write_bytes(b"partial")
-    assert segments.count(project.ledger) == 0 and problems(project) == []
-    assert compact(project, older_than="30d")["sealed_segments"] == 2
-    assert json.loads(seg(project, 0, "json").read_text())["zlength"] == orphan.stat().st_size
-    assert problems(project) == [] and project.ledger.read(include_archive=True).records == before
-
-
-def sealed_later(project: Project) -> list[dict]:
-    """Archivable notes compacted while sealing is off (``RECORDS`` patched high): 20 lines in the archive."""
-    for i in range(2 * SEG + 4):
-        put(project, "note", {"text": f"old note {i}"}, days_ago=90)
-    put(project, "note", {"text": "young"})
-    compact(project, older_than="30d")
-    return project.ledger.read(include_archive=True).records
-
-
-def test_a_seal_stopped_before_the_anchor_moved_is_not_tampering(project: Project,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Segments sealed and the archive cut, but the anchor not yet moved (the process died): the anchored
-    archive tail is still there and its lines are in the segments, so nothing is reported lost."""
-    monkeypatch.setattr(segments, "RECORDS", 10 ** 9)
-    before = sealed_later(project)
-    monkeypatch.setattr(segments, "RECORDS", SEG)
-    with project.ledger.locked():
-        assert sealing.seal(project.ledger) == 2  # no anchor update after it
-    assert "segments" not in anchor.read(project.ledger)["chain"]
-    assert problems(project) == [] and project.ledger.read(include_archive=True).records == before
 
 
 def test_sealed_attempts_are_still_remembered(project: Project) -> None:
