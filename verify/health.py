@@ -46,7 +46,7 @@ class ServiceHealth(BaseModel):
 
 
 class RuntimeHealth(BaseModel):
-    """What a service's runtime said when last asked (``state.observations.assess``)."""
+    """What a service's runtime said when last asked (``state.drift.assessment.assess``)."""
     service: str
     verdict: str = Field(description="broken, not_head (committed, not running), runs_head, unknown, stale, never")
     reason: str = ""

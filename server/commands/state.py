@@ -76,7 +76,8 @@ def _run(args: argparse.Namespace) -> int:
 
         observed = load(project.state_dirname)  # no service to ask: what refresh returns without asking
     else:
-        from deploystate.state.drift.observations import age, load
+        from deploystate.state.drift.assessment import age
+        from deploystate.state.drift.observations import load
 
         at = load(project.state_dirname).get("at")
         notes.append(f"--no-observe: showing what the runtimes said {age(at, utc_now())} ago ({at[:19]}Z)" if at

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from . import cache, projection, timeline
-from deploystate.state.drift import observations
+from deploystate.state.drift import assessment, observations
 from deploystate.state.git import gitinfo
 from deploystate.state.ledger import integrity
 from deploystate.state.errors import DeploystateError
@@ -194,7 +194,7 @@ def with_observed(project: Project, base: Base, seen: dict[str, Any]) -> dict[st
         if obs and head:
             base.judge = base.judge or Judge.for_project(project, head=head)
             rule = base.judge.judge(name, obs.get("revision"), _unread(obs))
-        svc["observed"] = observations.assess(name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
+        svc["observed"] = assessment.assess(name, entry, head, rule, since=(svc.get("deploy") or {}).get("ts"),
                                               waiver=waivers.get(name), now=now)
         seen_files = svc["observed"].get("files") or []
         if svc["observed"]["verdict"] == "not_head":
@@ -206,7 +206,7 @@ def with_observed(project: Project, base: Base, seen: dict[str, Any]) -> dict[st
             # Only the runtime can say what runs: without its confirmation the ledger's word is shown as
             # the ledger's (unknown is never "running HEAD's code").
             svc["drift"] = {"state": LEDGER_ONLY, "files": [], "count": 0}
-    status, reason = observations.status(*projection.status(state, view["doom_threshold"], chain_ok=base.chain_ok),
+    status, reason = assessment.status(*projection.status(state, view["doom_threshold"], chain_ok=base.chain_ok),
                                          services)
     if not base.chain_ok:
         reason = f"{reason} ({base.chain_problem})"

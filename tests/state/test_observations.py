@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from deploystate.state.drift import observations as ob
+from deploystate.state.drift import assessment, observations as ob
 from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, HeadCode
 
 A, B = "a" * 40, "b" * 40
@@ -61,20 +61,20 @@ def test_assess_judges_the_observed_revision_with_the_head_rule():
     """assess: broken first, then the rule's NOT_HEAD (naming both commits), RUNS_HEAD, UNKNOWN; a waiver
     only stands in for an unread revision; an observation older than the last deploy is stale."""
     not_head = HeadCode(NOT_HEAD, "api", A, B, "changed", ())
-    got = ob.assess("api", _entry(), B, not_head, now=NOW)
+    got = assessment.assess("api", _entry(), B, not_head, now=NOW)
     assert got["verdict"] == "not_head" and got["reason"] == f"api runs {A[:10]}, HEAD's code for api is {B[:10]}"
     assert got["age"] == "5 min"
-    assert ob.assess("api", _entry(), B, HeadCode(RUNS_HEAD, "api", A, B, "same files"), now=NOW)["verdict"] \
+    assert assessment.assess("api", _entry(), B, HeadCode(RUNS_HEAD, "api", A, B, "same files"), now=NOW)["verdict"] \
         == "runs_head"
     unread = HeadCode(UNKNOWN, "api", None, B, "no label")
-    assert ob.assess("api", _entry(revision=None), B, unread)["verdict"] == "unknown"
-    assert ob.assess("api", _entry(revision=None), B, unread, waiver="served by CI")["verdict"] == "runs_head"
-    assert ob.assess("api", _entry(), B, not_head, waiver="served by CI")["verdict"] == "not_head"
+    assert assessment.assess("api", _entry(revision=None), B, unread)["verdict"] == "unknown"
+    assert assessment.assess("api", _entry(revision=None), B, unread, waiver="served by CI")["verdict"] == "runs_head"
+    assert assessment.assess("api", _entry(), B, not_head, waiver="served by CI")["verdict"] == "not_head"
     not_here = HeadCode(UNKNOWN, "api", None, B, "the running commit ffffffffffff is not in this clone")
-    assert ob.assess("api", _entry(revision="f" * 40), B, not_here, waiver="served by CI")["verdict"] == "unknown"
-    assert ob.assess("api", _entry(state="stopped"), B, not_head)["verdict"] == "broken"
-    assert ob.assess("api", _entry(), B, not_head, since="2026-12-01T11:58:00.000000Z")["verdict"] == "stale"
-    assert ob.assess("api", None, B, None)["verdict"] == "never"
+    assert assessment.assess("api", _entry(revision="f" * 40), B, not_here, waiver="served by CI")["verdict"] == "unknown"
+    assert assessment.assess("api", _entry(state="stopped"), B, not_head)["verdict"] == "broken"
+    assert assessment.assess("api", _entry(), B, not_head, since="2026-12-01T11:58:00.000000Z")["verdict"] == "stale"
+    assert assessment.assess("api", None, B, None)["verdict"] == "never"
 
 
 def _svc(name: str, verdict: str, reason: str = "why", drift: str = "never deployed") -> dict:
@@ -85,14 +85,14 @@ def _svc(name: str, verdict: str, reason: str = "why", drift: str = "never deplo
 def test_status_is_never_ok_while_the_runtime_disagrees():
     """status: DOOM LOOP > BROKEN > DRIFT > UNVERIFIED > UNKNOWN > OK, each naming its services."""
     ok = ("OK", "every deploy verified")
-    assert ob.status(*ok, [_svc("api", "runs_head")]) == ok
-    assert ob.status(*ok, [_svc("api", "not_head", "api runs a, HEAD's code for api is b")]) == \
+    assert assessment.status(*ok, [_svc("api", "runs_head")]) == ok
+    assert assessment.status(*ok, [_svc("api", "not_head", "api runs a, HEAD's code for api is b")]) == \
         ("DRIFT", "committed, not running: api runs a, HEAD's code for api is b")
-    assert ob.status(*ok, [_svc("api", "never", "never answered")])[0] == "UNKNOWN"
-    assert ob.status(*ok, [_svc("api", "stale", drift="committed, not running")])[0] == "DRIFT"
-    assert ob.status(*ok, [_svc("api", "stale")]) == ok
-    assert ob.status("UNVERIFIED", "restarted", [_svc("api", "never")]) == ("UNVERIFIED", "restarted")
-    assert ob.status("UNVERIFIED", "restarted", [_svc("api", "not_head", "w")]) == ("DRIFT", "committed, not running: w; restarted")
-    status, reason = ob.status(*ok, [_svc("api", "broken", "api-1 was OOM-killed"), _svc("web", "not_head", "w")])
+    assert assessment.status(*ok, [_svc("api", "never", "never answered")])[0] == "UNKNOWN"
+    assert assessment.status(*ok, [_svc("api", "stale", drift="committed, not running")])[0] == "DRIFT"
+    assert assessment.status(*ok, [_svc("api", "stale")]) == ok
+    assert assessment.status("UNVERIFIED", "restarted", [_svc("api", "never")]) == ("UNVERIFIED", "restarted")
+    assert assessment.status("UNVERIFIED", "restarted", [_svc("api", "not_head", "w")]) == ("DRIFT", "committed, not running: w; restarted")
+    status, reason = assessment.status(*ok, [_svc("api", "broken", "api-1 was OOM-killed"), _svc("web", "not_head", "w")])
     assert status == "BROKEN" and "api (api-1 was OOM-killed)" in reason and "committed, not running: w" in reason
-    assert ob.status("DOOM LOOP", "3 failed", [_svc("api", "broken")]) == ("DOOM LOOP", "3 failed")
+    assert assessment.status("DOOM LOOP", "3 failed", [_svc("api", "broken")]) == ("DOOM LOOP", "3 failed")
