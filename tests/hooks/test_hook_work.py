@@ -112,12 +112,14 @@ def test_the_snapshot_from_the_hooks_parse_is_the_discovered_one(shop):
 
 # Run in a fresh interpreter as a regular install's shim runs the hook (main() reads sys.argv, as the process's
 # entry): after an allowed push, how many of ids' digit pairs exist (an allowed push mints no id, so none need
-# be built), and whether the entry point turned the resolve memo on.
+# be built), and whether the entry point turned the resolve memo on. (An atexit callback makes the entry's
+# end_process return instead of exiting, so the probe can look afterwards.)
 PAIRS_PROBE = """
-import sys
+import atexit, sys
 site, stdin = sys.argv.pop(1), sys.argv.pop(1)
 sys.path.append(site)
 sys.stdin = open(stdin, encoding="utf-8")
+atexit.register(int)
 from deploystate.hooks.__main__ import main
 rc = main()
 ids = sys.modules.get("deploystate.state.ledger.ids")
