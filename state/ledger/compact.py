@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import anchor, chain, sealing, store
+from . import anchor, chain, sealing, store, tail
 from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex
 from deploystate.state.errors import InputError, Refused
@@ -175,7 +175,7 @@ def _repair_archive_tail(ledger: Ledger) -> None:
 
 
 def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, int, int]:
-    ledger._repair_tail()  # we hold the lock: torn tails are quarantined here, not by read()
+    tail.repair(ledger)  # we hold the lock: torn tails are quarantined here, not by read()
     _repair_archive_tail(ledger)
     held = ledger.guard()  # never compact (and re-anchor) a ledger that no longer matches its anchor
     report = ledger.verify()

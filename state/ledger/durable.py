@@ -94,7 +94,7 @@ def _fsync_while(fd: int, work: Callable[[], Any]) -> Any:
 
 def _cut_back(fd: int, size: int) -> None:
     # Shrinking needs no free blocks, so this works on a full disk; if it cannot, the torn
-    # line is quarantined by the next writer (Ledger._repair_tail) and never read as a record.
+    # line is quarantined by the next writer (tail.repair) and never read as a record.
     try:
         os.ftruncate(fd, size)
         os.fsync(fd)

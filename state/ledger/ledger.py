@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 from . import anchor, chain
-from deploystate.jsonlite import loads
 from deploystate.state.errors import ChainBroken, InputError, LedgerError
 from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
@@ -29,7 +28,6 @@ ARCHIVE = "archive.jsonl"
 QUARANTINE = "quarantine.jsonl"
 LOCK = "ledger.lock"
 MAX_LINE_BYTES = 1024 * 1024
-_TAIL_WINDOW = 64 * 1024
 
 KINDS = frozenset({
     "deploy", "rollback", "verification", "mark_deployed", "attempt", "session_start", "session_end",
@@ -151,12 +149,14 @@ class Ledger:
         self.ensure()
         out = []
         with self.locked():
-            self._repair_tail()
+            from . import tail as torn  # here: a reader (a hook) never loads the writer's tail handling
+
+            torn.repair(self)
             held = anchor.read(self)
             # On a ledger that no longer matches its anchor the records are still written (nothing is
             # lost) but the anchor stays where it was: an append must never launder the damage.
             trusted = not anchor.problems(self, held)
-            tail = self._tail_record()
+            tail = torn.last_record(self)
             prev, last_id = (tail["hash"], tail["id"]) if tail else (None, None)
             lines = []
             for rec in records:
@@ -210,75 +210,15 @@ class Ledger:
                                       "refs/deploystate/ledger, a backup, the team remote) and nothing is lost")
         return held
 
-    def _tail_record(self) -> dict | None:
-        size = os.stat(self.file).st_size if exists(self.file) else 0
-        if size == 0:
-            return None
-        window = _TAIL_WINDOW
-        with open(self.file, "rb") as fh:
-            while True:
-                start = max(0, size - window)
-                fh.seek(start)
-                chunk = fh.read(size - start)
-                body = chunk.rstrip(b"\n")
-                cut = body.rfind(b"\n")
-                if cut >= 0 or start == 0:
-                    last = body[cut + 1:]
-                    break
-                window *= 4
-        try:
-            rec = loads(last)
-            return {"hash": rec["hash"], "id": rec["id"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise LedgerError(f"the last line of {self.file} is not a ledger record",
-                              "run `deploystate doctor` to see which line is damaged") from exc
-
-    def _repair_tail(self) -> chain.Problem | None:
-        """Move a torn last line (no newline: a writer died mid-write) to the quarantine file.
-
-        Call with the lock held."""
-        if not exists(self.file):
-            return None
-        size = os.stat(self.file).st_size
-        if size == 0:
-            return None
-        with open(self.file, "rb+") as fh:
-            fh.seek(size - 1)
-            if fh.read(1) == b"\n":
-                return None
-            start = max(0, size - MAX_LINE_BYTES - 1)
-            fh.seek(start)
-            data = fh.read()
-            cut = data.rfind(b"\n")
-            keep = start + cut + 1 if cut >= 0 else 0
-            torn = data[cut + 1:] if cut >= 0 else data
-            line_no = self._count_lines(keep) + 1
-            self._quarantine(torn, line_no, "torn last line (a writer stopped mid-write)")
-            fh.truncate(keep)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return chain.Problem(self.file, line_no, "", f"torn last line moved to {QUARANTINE}")
-
-    def _count_lines(self, upto: int) -> int:
-        with open(self.file, "rb") as fh:
-            return fh.read(upto).count(b"\n")
-
-    def _quarantine(self, raw: bytes, line: int, why: str) -> None:
-        import json  # writing: the readers use deploystate.jsonlite
-        entry = {"quarantined_at": iso(utc_now()), "from": LEDGER, "line": line, "why": why,
-                 "raw": raw.decode("utf-8", "replace")}
-        with open(self.quarantine_file, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
     # -- reading -------------------------------------------------------------
     def repair(self) -> chain.Problem | None:
         """Quarantine a torn tail if there is one (takes the lock)."""
         if not exists(self.file):
             return None
+        from . import tail as torn
+
         with self.locked():
-            return self._repair_tail()
+            return torn.repair(self)
 
     def read(self, *, start: int = 0, start_line: int | None = None, include_archive: bool = False) -> ReadResult:
         """Read records from byte offset ``start`` (which is line ``start_line``, counted when not given);
