@@ -24,6 +24,12 @@ FULL_HINT = 'call read_deployment_state with detail="full" (or read the resource
 LEVELS = [(20, 10, 5, 300, 3, 5), (10, 6, 3, 200, 3, 3), (6, 3, 2, 120, 2, 2), (3, 1, 1, 80, 1, 1),
           (2, 0, 0, 60, 1, 0)]
 FULL = (10_000, 10_000, 10_000, 100_000, 10_000, 10_000)
+# Failed attempts in a summary outside a doom loop. Why fewer than in one: before each change the agent asks
+# check_attempt, which searches every attempt; the summary's list is a reminder of the newest, and the
+# client validates each of its ~6 JSON values against the output schema on every read. In a doom loop,
+# what was tried is what the agent must read first: the level's full count. The rest is named in left_out
+# (how many, and detail="full" / check_attempt to see them).
+CALM_ATTEMPTS = 5
 
 
 class ServiceLine(BaseModel):
@@ -108,14 +114,20 @@ class StateOutput(ToolOutput):
     records: int
     observed_at: str | None = Field(None, description="When the runtimes were last asked what they run.")
     warnings: list[str] = Field(default_factory=list, description="Standing warnings, e.g. a waived revision check.")
-    drift: list[DriftItem] = Field(description="Services whose running commit lacks HEAD's changes to their files.")
-    problems: list[ProblemItem] = Field(description="Failed, inconclusive or unverified deploys.")
+    # The lists below default to empty, so an empty one is left out of the structured answer (``structured``):
+    # absent means none.
+    drift: list[DriftItem] = Field(default_factory=list,
+                                   description="Services whose running commit lacks HEAD's changes to their files.")
+    problems: list[ProblemItem] = Field(default_factory=list, description="Failed, inconclusive or unverified deploys.")
     doom_loop: DoomInfo
-    failed_attempts: list[FailedAttempt] = Field(description="Recent failed attempts, newest first.")
+    failed_attempts: list[FailedAttempt] = Field(
+        default_factory=list, description="Recent failed attempts, newest first: the summary's first 5 (10 in a "
+                                          "doom loop); left_out says how many more and how to see them.")
     failed_attempts_total: int
-    overdue_rechecks: list[str]
-    sessions: list[SessionItem] = Field(description="The last sessions and their handoffs, newest first.")
-    open_sessions: list[str]
+    overdue_rechecks: list[str] = Field(default_factory=list)
+    sessions: list[SessionItem] = Field(default_factory=list,
+                                        description="The last sessions and their handoffs, newest first.")
+    open_sessions: list[str] = Field(default_factory=list)
     services: list[ServiceLine]
     next_steps: list[str]
     ledger_problems: list[str] = Field(default_factory=list)
@@ -222,6 +234,8 @@ def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", 
         left.append(f"{len(problems) - n_services} more broken or unverified services")
         problems = problems[:n_services]
     failed = view["failed_attempts"]
+    if detail == "summary" and view["status"] != "DOOM LOOP":
+        n_attempts = min(n_attempts, CALM_ATTEMPTS)
     # The summary names an attempt's services, not its files (check_attempt matches files), and its first repeat.
     attempts = [_attempt(a, chars, n_files if detail == "full" else 0, 20 if detail == "full" else 1)
                 for a in failed[:n_attempts]]

@@ -95,12 +95,13 @@ def register(server: Any, ctx: ToolContext) -> None:
     def read_deployment_state(args: ReadStateInput, call: Call) -> StateOutput:
         """Read this first, before changing anything. What is really running and what is wrong, most urgent
         first: the status (OK, UNVERIFIED, BROKEN or DOOM LOOP), services whose running commit lacks HEAD's
-        changes ("committed, not running"), failed or unverified deploys, the doom-loop flag, recent failed
-        attempts (marked when they repeat earlier ones), overdue rechecks, the last three sessions and their
-        next steps. detail="summary" (default) fits in about 2,000 tokens and says what it left out;
-        detail="full" returns everything. By default it first asks each runtime (all at once, a few seconds at
-        most) which revision it really runs and whether it is up: committed is not running until the runtime
-        says so. observe=false reads only the last stored observation (its age is shown)."""
+        changes ("committed, not running"), failed or unverified deploys, the doom-loop flag, the newest failed
+        attempts (5, or 10 in a doom loop; marked when they repeat earlier ones; check_attempt searches them all),
+        overdue rechecks, the last three sessions and their next steps. detail="summary" (default) fits in
+        about 2,000 tokens and says what it left out; detail="full" returns everything. By default it first
+        asks each runtime (all at once, a few seconds at most) which revision it really runs and whether it is
+        up: committed is not running until the runtime says so. observe=false reads only the last stored
+        observation (its age is shown)."""
         project = ctx.require_state()
         seen = observe_now(project, ctx.config(project)) if args.observe else None
         view = ctx.view(project, seen)

@@ -89,6 +89,60 @@ def test_summary_is_bounded_and_says_what_it_left_out(git_repo, project):
     assert len(text(full)) > SUMMARY_BUDGET
 
 
+def _failed_attempts(project, n: int) -> list[str]:
+    ids = [store.record(project, "attempt", {"summary": f"attempt {i}: raise the pool size", "outcome": "failed",
+                                             "files": [], "services": ["worker"], "similar_to": []},
+                        author=AUTHOR)["id"] for i in range(n)]
+    return ids[::-1]  # newest first
+
+
+def test_calm_summary_shows_five_failed_attempts_and_says_how_to_see_the_rest(git_repo, project):
+    """Outside a doom loop the summary lists the 5 newest failed attempts, says how many more exist and
+    where they are (detail="full", check_attempt); detail="full" lists them all."""
+    head = git_repo.head()
+    deploy(project, "web", head)
+    verify(project, "web", head, "pass")
+    newest = _failed_attempts(project, 8)
+    summary = _call(project, "read_deployment_state")
+    data, body = summary.structured_content, text(summary)
+    assert data["status"] != "DOOM LOOP"
+    assert [a["id"] for a in data["failed_attempts"]] == newest[:5] and data["failed_attempts_total"] == 8
+    assert "Tried and failed (5 of 8, newest first)" in body
+    [note] = [item for item in data["left_out"] if "older failed attempts" in item]
+    assert note.startswith("3 older failed attempts") and 'detail="full"' in note and "check_attempt" in note
+    full = _call(project, "read_deployment_state", {"detail": "full"})
+    assert [a["id"] for a in full.structured_content["failed_attempts"]] == newest
+
+
+def test_doom_loop_summary_shows_up_to_ten_failed_attempts(git_repo, project):
+    """In a doom loop, what was tried is what to read first: the summary lists up to 10 failed attempts."""
+    head = git_repo.head()
+    deploy(project, "worker", head)
+    for i in range(3):
+        verify(project, "worker", head, "fail", f"event loop is closed #{i}")
+    newest = _failed_attempts(project, 12)
+    data = _call(project, "read_deployment_state").structured_content
+    assert data["status"] == "DOOM LOOP"
+    assert [a["id"] for a in data["failed_attempts"]] == newest[:10]
+    assert any(item.startswith("2 older failed attempts") for item in data["left_out"])
+
+
+def test_empty_lists_are_left_out_of_the_structured_answer(git_repo, project):
+    """A list with nothing in it (drift, problems, overdue rechecks, open sessions, attempts) is absent from the
+    structured answer, as its schema default says; one with something in it is there."""
+    head = git_repo.head()
+    deploy(project, "web", head)
+    verify(project, "web", head, "pass")
+    data = _call(project, "read_deployment_state").structured_content
+    for name in ("drift", "problems", "overdue_rechecks", "open_sessions", "failed_attempts", "sessions"):
+        assert name not in data, name
+    assert data["failed_attempts_total"] == 0 and data["services"]
+    deploy(project, "worker", head)  # restarted, never verified: a problem
+    store.record(project, "session_start", {"session_id": "s9", "goal": "g", "client": "codex"}, author=AUTHOR)
+    data = _call(project, "read_deployment_state").structured_content
+    assert [p["service"] for p in data["problems"]] == ["worker"] and data["open_sessions"] == ["s9"]
+
+
 def test_affected_defaults_to_each_services_last_verified_deploy(git_repo, project):
     """Without base, each service is compared from its own last verified deploy, with files and patterns as
     reasons."""
