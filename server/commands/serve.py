@@ -165,7 +165,12 @@ def run(args: argparse.Namespace) -> int:
 
     derived.serve_deferred()  # derived files after the reply, always before exit (server/mcp/derived.py)
     warm.start(root)  # the ledger's integrity checked while the SDK imports (server/mcp/warm.py)
-    from deploystate.server.mcp.mcp_app import build_server  # the SDK loads only when serving
+    from deploystate.server.mcp import sdkload
+
+    if not args.http:  # stdio: not the SDK's client half (the HTTP transports import what they need)
+        sdkload.without_package_init()
+    with sdkload.deferred_builds():  # the SDK's ~550 protocol models built when first used (sdkload)
+        from deploystate.server.mcp.mcp_app import build_server  # the SDK loads only when serving
 
     if args.read_only and args.mode not in (None, "read-only"):
         raise InputError(f"--read-only contradicts --mode {args.mode}", "pass one of them")
