@@ -51,7 +51,11 @@ def add_sums(slices: list[int], sums: dict[int, int], size: int) -> None:
     """Add per-member sums (member -> sum >= 0) gathered in Python, one bit plane at a time."""
     if not sums:
         return
-    planes = [bytearray((size + 7) >> 3) for _ in range(max(sums.values()).bit_length())]
+    values = set(sums.values())
+    if len(values) <= GROUPED_MAX:
+        _add_grouped(slices, sums, values, size)
+        return
+    planes = [bytearray((size + 7) >> 3) for _ in range(max(values).bit_length())]
     for i, v in sums.items():
         byte, bit, j = i >> 3, 1 << (i & 7), 0
         while v:
@@ -61,6 +65,33 @@ def add_sums(slices: list[int], sums: dict[int, int], size: int) -> None:
             j += 1
     for j, plane in enumerate(planes):
         add(slices, int.from_bytes(plane, "little"), 1 << j)
+
+
+# Sums taking at most this many values are added by value: a query's sparse words give most members the same
+# few sums (the same words shared), and setting one bit per member beats one bit per member per bit of its sum.
+GROUPED_MAX = 32
+
+
+def _add_grouped(slices: list[int], sums: dict[int, int], values: set[int], size: int) -> None:
+    """``add_sums`` for sums of few distinct ``values``: the members of each value as one set, ORed into the
+    bit planes of that value, then the same plane-by-plane additions."""
+    width = (size + 7) >> 3
+    groups = {v: bytearray(width) for v in values if v}
+    for i, v in sums.items():
+        if v:
+            groups[v][i >> 3] |= 1 << (i & 7)
+    planes = [0] * max(values).bit_length()
+    for v, bits in groups.items():
+        members_of_v = int.from_bytes(bits, "little")
+        j = 0
+        while v:
+            if v & 1:
+                planes[j] |= members_of_v
+            v >>= 1
+            j += 1
+    for j, plane in enumerate(planes):
+        if plane:
+            add(slices, plane, 1 << j)
 
 
 def members(x: int) -> list[int]:

@@ -42,6 +42,29 @@ def test_top_matches_a_brute_force_ranking(size: int, terms: list[tuple[int, int
     assert sorted(bitrank.top(slices, k)) == sorted(_brute_top(expected, k))
 
 
+@settings(max_examples=150, deadline=None)
+@given(size=st.integers(1, 700), distinct=st.integers(1, 3 * bitrank.GROUPED_MAX), k=st.integers(1, 60),
+       seed=st.integers(0, 2**16))
+def test_sums_of_few_or_many_values_add_as_their_planes(size: int, distinct: int, k: int, seed: int) -> None:
+    """Per-member sums added by value (few distinct sums) or by bit plane (many) give the slices and the top k
+    of adding each member's sum on its own, on top of a weighted set already added."""
+    rnd = random.Random(seed)
+    values = [rnd.randint(0, 40_000) for _ in range(distinct)]
+    sums = {i: rnd.choice(values) for i in rnd.sample(range(size), rnd.randint(1, size))}
+    base = bitrank.from_positions(rnd.sample(range(size), rnd.randint(0, size)), size)
+    one_by_one: list[int] = []
+    bitrank.add(one_by_one, base, 1983)
+    for i, v in sums.items():
+        bitrank.add(one_by_one, 1 << i, v)
+    slices: list[int] = []
+    bitrank.add(slices, base, 1983)
+    bitrank.add_sums(slices, sums, size)
+    width = max(len(slices), len(one_by_one))
+    assert slices + [0] * (width - len(slices)) == one_by_one + [0] * (width - len(one_by_one))
+    expected = {i: sums.get(i, 0) + (1983 if base >> i & 1 else 0) for i in range(size)}
+    assert sorted(bitrank.top(slices, k)) == sorted(_brute_top(expected, k))
+
+
 def test_members_and_highest_read_set_bits() -> None:
     """Set bits come back ascending (members) or highest first, cut at the count asked (highest)."""
     positions = [0, 3, 8, 9, 700, 701, 4095]
