@@ -27,7 +27,7 @@ class Doc:
     a query scores), which keeps 100k of them in memory fast and small."""
 
     __slots__ = ("_id", "signature", "tokens_text", "files_text", "services_text", "pos", "_ts", "_outcome",
-                 "_summary", "_session", "_load")
+                 "_summary", "_session", "_load", "scored")
 
     def __init__(self, rid: str, ts: str | None, outcome: str | None, summary: str | None, session: str | None,
                  signature: str | None, tokens_text: str | list, files_text: str | list, services_text: str | list,
@@ -35,6 +35,7 @@ class Doc:
         self._id, self.signature, self.pos, self._load = rid, signature, pos, load
         self.tokens_text, self.files_text, self.services_text = tokens_text, files_text, services_text
         self._ts, self._outcome, self._summary, self._session = ts, outcome, summary, session
+        self.scored = None  # recall's reading of the terms, made when a query first scores this attempt
 
     @property
     def id(self) -> str:

@@ -112,29 +112,31 @@ def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Se
     found so far (strictly below it can never be shown, ties are kept: the later attempt wins a tie)."""
     total, df, docs, fsum = len(index.docs), index.df, index.docs, math.fsum
     weight = {t: similarity.idf(df(t), total) for t in tokens}
-    get = weight.get
+    w = weight.__getitem__  # every word of the query and (once filled) of a scored candidate is in ``weight``
     qset, qfiles, qservices = set(tokens), set(files), set(services)
-    qsum = fsum([get(t, 1.0) for t in qset])
+    qsum = fsum(map(w, qset))
     combine, idf = similarity.combine, similarity.idf
-    overlap: dict = {}  # (files, services, signature match) of a candidate -> its overlaps and its bound's terms
+    # (files, services) of a candidate -> its overlaps and its bound's terms, without and with a signature match
+    overlap: tuple[dict, dict] = ({}, {})
     kept: list[tuple[float, int]] = []  # min-heap of the best ``limit`` (score, number) so far
     out = []
+    base_total, delta = index.base_total, index.delta
     for i in best:
-        doc = docs[i]
-        raw = doc.tokens_text
-        dset = set(raw) if raw.__class__ is list else set(raw.split(" ")) if raw else set()
+        doc = delta[i - base_total] if i >= base_total else docs[i]
+        seen = doc.scored
+        if seen is None:
+            seen = doc.scored = _terms(doc)
+        dset, where = seen
         sig_match = bool(signature and doc.signature == signature)
-        f, s = doc.files_text, doc.services_text
-        key = (f if f.__class__ is str else tuple(f), s if s.__class__ is str else tuple(s), sig_match)
-        known = overlap.get(key)
+        known = overlap[sig_match].get(where)
         if known is None:
             d_files, d_services = doc.files, doc.services
             jf = _jaccard(qfiles, d_files) if qfiles and d_files else None
             js = _jaccard(qservices, d_services) if qservices and d_services else None
-            known = overlap[key] = (jf, js, *_affine(jf, js, sig_match))
+            known = overlap[sig_match][where] = (jf, js, *_affine(jf, js, sig_match))
         jf, js, add, div, sig_half = known
         shared = qset & dset
-        inter = fsum([get(t, 1.0) for t in shared]) if shared else 0.0
+        inter = fsum(map(w, shared)) if shared else 0.0
         bar = kept[0][0] if len(kept) >= limit else min_score
         # The unrounded bound; a margin of 1e-4 covers round(., 4) lifting a score up to the bar.
         ub = (similarity.TEXT_WEIGHT * (2.0 * inter / (qsum + inter) if inter else 0.0) + add) / div
@@ -146,7 +148,7 @@ def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Se
             for t in dset:
                 if t not in weight:
                     weight[t] = idf(df(t), total)
-            text = 2.0 * inter / (qsum + fsum([get(t, 1.0) for t in dset]))
+            text = 2.0 * inter / (qsum + fsum(map(w, dset)))
         else:
             text = 0.0
         score = combine(text, jf, js, signature_match=sig_match)
@@ -158,6 +160,14 @@ def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Se
                 heapq.heapreplace(kept, (score, i))
     out.sort(key=lambda item: item[:2], reverse=True)  # ties: the later attempt (attempts are in id order)
     return [(score, sig_match, doc) for score, _, sig_match, doc in out[:limit]]
+
+
+def _terms(doc: Doc) -> tuple[frozenset, tuple]:
+    """A candidate's words as a set and its (files, services) as one key: what every query scoring it reads.
+    Kept on the attempt (``Doc.scored``): an attempt's record never changes, only the words' weights do."""
+    raw, f, s = doc.tokens_text, doc.files_text, doc.services_text
+    words = frozenset(raw) if raw.__class__ is list else frozenset(raw.split(" ")) if raw else frozenset()
+    return words, (f if f.__class__ is str else tuple(f), s if s.__class__ is str else tuple(s))
 
 
 def _affine(files: float | None, services: float | None, sig_match: bool) -> tuple[float, float, bool]:
