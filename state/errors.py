@@ -3,6 +3,12 @@
 Every error carries a ``hint``: the next thing a person or agent should do.
 Adapters translate library errors into these at the boundary
 (``raise PlatformUnreachable(...) from exc``) so callers handle one tree.
+
+The classes no hook decision raises (``RARE``: a broken chain, a command that timed out or is missing, the
+runtimes' errors, a refusal of the CLI) live in ``errors_rare`` and load on first use through the module's
+``__getattr__``: ``from deploystate.state.errors import Refused`` and ``except errors.Refused`` work as before,
+with the same class, while a hook process creates only the classes it can raise (an exception class costs
+~100k instructions to create; tests/state/test_errors_tree.py pins the split).
 """
 
 from __future__ import annotations
@@ -49,10 +55,6 @@ class LedgerError(DeploystateError):
     """The ledger cannot be read or written."""
 
 
-class ChainBroken(LedgerError):
-    """A record was changed, deleted or reordered: the hash chain does not verify."""
-
-
 class GitError(DeploystateError):
     """A git command failed or a revision does not exist."""
 
@@ -61,25 +63,19 @@ class CommandError(DeploystateError):
     """A subprocess could not be run or failed."""
 
 
-class CommandTimeout(CommandError):
-    """A subprocess did not finish within its timeout and was killed."""
+RARE = frozenset({"ChainBroken", "CommandTimeout", "CommandNotFound", "PlatformError", "PlatformUnreachable",
+                  "TargetNotFound", "Refused"})
 
 
-class CommandNotFound(CommandError):
-    """The executable is not installed or not on PATH."""
+def __getattr__(name: str) -> type:
+    if name in RARE:
+        from deploystate.state import errors_rare
+
+        cls = getattr(errors_rare, name)
+        globals()[name] = cls  # found here from now on, as if defined here
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class PlatformError(DeploystateError):
-    """A runtime (compose, docker, kubernetes, ecs, command) refused or failed."""
-
-
-class PlatformUnreachable(PlatformError):
-    """The daemon or API did not answer (down, refused, timed out, throttled)."""
-
-
-class TargetNotFound(PlatformError):
-    """The container, deployment, service or task the config names does not exist."""
-
-
-class Refused(DeploystateError):
-    """deploystate refuses an action (unverified deploy, no change, no pass)."""
+def __dir__() -> list[str]:
+    return sorted({*globals(), *RARE})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from deploystate.state.errors import CommandError, CommandNotFound, CommandTimeout, InputError
+from deploystate.state.errors import CommandError, InputError  # the rarer two where raised (errors.RARE)
 from deploystate.state.plain import Frozen
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
@@ -174,9 +174,13 @@ def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, cwd: str | os.
                 raise TimeoutError(str(exc)) from exc
             returncode, out, err = proc.returncode, proc.stdout, proc.stderr
     except FileNotFoundError as exc:
+        from deploystate.state.errors import CommandNotFound
+
         raise CommandNotFound(f"{argv[0]!r} is not installed or not on PATH",
                               f"install {argv[0]} or fix the command in deploystate.toml") from exc
     except TimeoutError as exc:
+        from deploystate.state.errors import CommandTimeout
+
         raise CommandTimeout(f"{' '.join(argv)[:200]} did not finish within {timeout:g}s and was stopped",
                              "check that the program is not waiting for input, or raise its timeout") from exc
     except OSError as exc:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 from . import anchor, chain
-from deploystate.state.errors import ChainBroken, InputError, LedgerError
+from deploystate.state.errors import InputError, LedgerError
 from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
 from deploystate.ospath import as_path, exists, join, norm
@@ -206,6 +206,8 @@ class Ledger:
         held = anchor.read(self)
         bad = anchor.problems(self, held)
         if bad:
+            from deploystate.state.errors import ChainBroken  # (errors.RARE: loaded when raised)
+
             raise ChainBroken(bad[0], "run `deploystate doctor`: restore the ledger from a copy (the git ref "
                                       "refs/deploystate/ledger, a backup, the team remote) and nothing is lost")
         return held

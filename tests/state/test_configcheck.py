@@ -88,6 +88,8 @@ def test_service_names_are_judged_as_the_schema_regex_does(name: str) -> None:
     assert configcheck._service_name(name) == bool(re.match(r"^[a-z0-9][a-z0-9_-]*$", name))
 
 
+# re warns about sets its future versions may read differently ("[[", "||"); the verdict compared is today's
+@pytest.mark.filterwarnings("ignore:Possible:FutureWarning")
 @settings_h(max_examples=400, deadline=None)
 @given(st.text(alphabet="ab(?P<>)[]{}1,\\.*+^$| #", max_size=8))
 def test_regex_fields_are_refused_exactly_when_re_refuses_them(pattern: str) -> None:
