@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 _COMPILED: dict[str, re.Pattern[str]] = {}  # pattern -> regex, in this process (functools' lru_cache costs ~14M)
 _MAX_COMPILED = 4096
+_CLASS_ESCAPES = str.maketrans({c: "\\" + c for c in "[&~|"})
 
 
 class GlobError(ValueError):
@@ -86,7 +87,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
             body = pat[i + 1:end]
             if body.startswith("!"):
                 body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            # [ & ~ | escaped: inside a class they are literal characters today, and re warns that a later
+            # version may read "[[" or "&&" as a nested set or a set operation (the same class either way)
+            out.append("[" + body.replace("\\", "\\\\").translate(_CLASS_ESCAPES) + "]")
             i = end
         elif c == "]":
             raise GlobError(f"unmatched ']' in {pattern!r}")

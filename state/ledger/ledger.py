@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 from . import anchor, chain
 from deploystate.state.errors import InputError, LedgerError
-from .ids import id_after, iso, utc_now
 from .reading import ReadResult, parse_lines
 from deploystate.ospath import as_path, exists, join, norm
 
@@ -150,6 +149,7 @@ class Ledger:
         out = []
         with self.locked():
             from . import tail as torn  # here: a reader (a hook) never loads the writer's tail handling
+            from .ids import id_after, iso, utc_now  # (nor the ids it mints)
 
             torn.repair(self)
             held = anchor.read(self)

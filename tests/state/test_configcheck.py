@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as settings_h
 from hypothesis import strategies as st
 
@@ -65,6 +65,29 @@ GLOB_ALPHABET = "ab/*?[]!.- \\^"
 
 @settings_h(max_examples=400, deadline=None)
 @given(st.text(alphabet=GLOB_ALPHABET, max_size=8))
+@example("  ")
+@example("!api/**")
+@example("")
+def test_the_config_check_refuses_exactly_the_globs_compile_glob_refuses(pattern: str) -> None:
+    """A paths entry passes the stdlib check (plain globs without importing globs) exactly when compile_glob
+    accepts it and it is no '!' negation."""
+    from deploystate.state.config.globs import GlobError, compile_glob
+
+    try:
+        compile_glob(pattern)
+        valid = not pattern.startswith("!")
+    except GlobError:
+        valid = False
+    try:
+        configcheck._globs([pattern], ("services", "api", "paths"))
+        ours = True
+    except configcheck.Problem:
+        ours = False
+    assert ours == valid
+
+
+@settings_h(max_examples=400, deadline=None)
+@given(st.text(alphabet=GLOB_ALPHABET, max_size=8))
 def test_check_glob_refuses_exactly_what_compile_glob_refuses(pattern: str) -> None:
     """check_glob (no re for a pattern without brackets) raises GlobError exactly when compile_glob does."""
     from deploystate.state.config.globs import GlobError, check_glob, compile_glob
@@ -107,3 +130,15 @@ def test_regex_fields_are_refused_exactly_when_re_refuses_them(pattern: str) -> 
     except configcheck.Problem:
         ours = False
     assert ours == valid
+
+
+@pytest.mark.filterwarnings("error::FutureWarning")
+@pytest.mark.parametrize("glob,path,matches", [("[[]x", "a/[x", True), ("[[]x", "a/]x", False), ("a[&&]", "a&", True),
+                                               ("[|~]", "~", True), ("[!&]", "&", False), ("[!&]", "b", True),
+                                               ("[[!]", "!", True)])
+def test_a_glob_class_with_brackets_or_set_signs_is_literal_and_warns_nothing(glob: str, path: str, matches: bool):
+    """'[', '&', '~' and '|' in a glob's class are the characters themselves, compiled without re's
+    'Possible nested set / set operation' FutureWarning."""
+    from deploystate.state.config.globs import compile_glob
+
+    assert bool(compile_glob(glob).match(path)) == matches
