@@ -74,3 +74,25 @@ def test_clearing_a_text_compiles_no_pattern() -> None:
             "assert r.redact('password=x') != 'password=x' and len(r._PATTERNS) == 1\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("text,secret", [(t, s) for t, s in SECRETS if len(t) <= redaction.SHORT_CHARS])
+def test_a_short_text_asked_again_is_redacted_again(text: str, secret: str) -> None:
+    """A short text is decided once per process and kept: asked again (as every record repeats an author or a
+    file), the answer is the redacted text, never the text as given."""
+    redaction._SHORT.clear()
+    first = redaction.redact(text)
+    assert redaction._SHORT[text] == first
+    assert redaction.redact(text) == first == redaction._redact_all(text)
+    assert secret not in redaction.redact(text)
+
+
+def test_the_short_texts_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``MAX_SHORT`` texts the kept answers start again: a server's memory does not grow with its records."""
+    monkeypatch.setattr(redaction, "MAX_SHORT", 8)
+    redaction._SHORT.clear()
+    for i in range(20):
+        assert redaction.redact(f"restart worker {i}") == f"restart worker {i}"
+        assert len(redaction._SHORT) <= 8
+    assert len(redaction.redact("x" * (redaction.SHORT_CHARS + 1))) == redaction.SHORT_CHARS + 1
+    assert "x" * (redaction.SHORT_CHARS + 1) not in redaction._SHORT
