@@ -136,7 +136,9 @@ def test_an_allowed_push_builds_no_id_digit_pairs(shop, tmp_path):
     site = regular_site_dir(tmp_path)
     res = subprocess.run([sys.executable, "-I", "-S", "-c", PAIRS_PROBE, str(site), str(refs), "pre-push", "origin",
                           "url"], cwd=shop.path, capture_output=True, text=True, timeout=60)
-    assert res.stdout.split() == ["0", "0", "True"], res.stderr
+    rc, pairs, remembered = res.stdout.split()
+    # (-1: ids is not even imported, its config setting no duration: tests/hooks/test_pre_push_modules.py)
+    assert (rc, remembered) == ("0", "True") and pairs in ("-1", "0"), res.stderr
 
 
 def test_ids_still_mint_from_the_pairs_once_built():
