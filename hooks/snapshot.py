@@ -104,13 +104,21 @@ OBSERVATIONS = "deploystate.state.drift.observations"
 
 
 def load_part(ledger: Ledger) -> dict | None:
+    """``read_part``'s state, or None."""
+    return read_part(ledger)[0]
+
+
+def read_part(ledger: Ledger) -> tuple[dict | None, dict | None]:
     """The hooks' part of the projection cache (``cache.PART_KEYS``: what the hooks read of the state) when it
     is exactly current, else None (``take`` then loads the whole cache, which catches up, rebuilds and reports
     an edit). Current: its bytes are the ones deploystate wrote (their digest is in the anchor, out of the work
     tree, as the cache's is), the cache it was cut from is still in place (a removed cache takes its part with
     it), and the ledger still ends where both were written (its size, and the hash of the record ending
     there): what ``cache.load`` asks of the whole cache before it uses it without reading a record. No lock: a
-    writer between its renames leaves a digest that does not match, and the whole load judges under its lock."""
+    writer between its renames leaves a digest that does not match, and the whole load judges under its lock.
+
+    Also the anchor it read (when it got that far), for the integrity check that follows when nothing was
+    written since: anchor.json is then read once per decision."""
     from deploystate.state.view.projection import VERSION
 
     try:
@@ -119,29 +127,32 @@ def load_part(ledger: Ledger) -> dict | None:
         size = os.stat(ledger.file).st_size if exists(ledger.file) else 0
         cache_size = os.stat(join(ledger.dirname, CACHE)).st_size
     except OSError:
-        return None
-    section = anchor.read(ledger).get("cache")
+        return None, None
+    held = anchor.read(ledger)
+    section = held.get("cache")
     if not isinstance(section, dict) or section.get("part") != sha256_hex(raw):
-        return None
+        return None, held
     try:
         data = loads(raw)
     except ValueError:
-        return None
+        return None, held
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("state"), dict) \
             or data.get("cache_size") != cache_size:
-        return None
+        return None, held
     if data.get("ledger_size") != size or hash_ending_at(ledger.file, size) != data.get("last_hash"):
-        return None
-    return data["state"]
+        return None, held
+    return data["state"], held
 
 
-def _state(ledger: Ledger) -> dict:
-    part = load_part(ledger)
+def _state(ledger: Ledger) -> tuple[dict, dict | None]:
+    """(the state, the anchor as read for it when its hooks part was current, else None: the whole load may
+    have written the anchor since, and the integrity check reads it again)."""
+    part, held = read_part(ledger)
     if part is not None:
-        return part
+        return part, held
     from deploystate.state.view import cache
 
-    return cache.load(ledger).state
+    return cache.load(ledger).state, None
 
 
 def _findings(project: Project, state: dict) -> dict[str, str]:
@@ -167,11 +178,12 @@ def take(root: str | Path | None = None, raw: dict | None = None) -> Snapshot:
             return Snapshot(None, None, None, f"deploystate.toml is invalid: {bad}")
         # the hooks' part of the cache when it is current (what the hooks read of the state: services and the
         # doom loop), else the whole cache brought up to date
-        loaded = _state(project.ledger)
+        loaded, held = _state(project.ledger)
         state = {**loaded, "runtime": _findings(project, loaded), "headcode": verified_code(project, loaded)}
         from deploystate.state.ledger import integrity  # anchor + chain + config escapes, as everywhere
 
-        return Snapshot(project, state, integrity.status(project))
+        # (findings and verified_code write nothing: the anchor read with the part is still the one on disk)
+        return Snapshot(project, state, integrity.status(project, held))
     except (DeploystateError, OSError, ValueError, KeyError) as exc:
         return Snapshot(None, None, None, " ".join(str(exc).split())[:300])
 

@@ -56,10 +56,11 @@ def _config_problems(project: Project, data: dict[str, Any]) -> list[str]:
     return out
 
 
-def check(project: Project) -> list[str]:
-    """Every reason to refuse, worded for the user; [] when the ledger can be trusted."""
+def check(project: Project, data: dict[str, Any] | None = None) -> list[str]:
+    """Every reason to refuse, worded for the user; [] when the ledger can be trusted. ``data``: the anchor
+    as the caller read it moments ago with nothing written since (the hooks' snapshot), else it is read here."""
     ledger = project.ledger
-    data = anchor.read(ledger)
+    data = anchor.read(ledger) if data is None else data
     problems = anchor.problems(ledger, data)
     problems += [p for p in chainmark.check(ledger).problems if p not in problems]
     problems += _config_problems(project, data)
@@ -114,8 +115,9 @@ class Status:
         return f"integrity.Status(ok={self.ok}, problems={self.problems!r})"
 
 
-def status(project: Project) -> Status:
-    return Status(check(project), warnings(project))
+def status(project: Project, data: dict[str, Any] | None = None) -> Status:
+    """``check`` (given ``data``, the anchor just read: see there) with ``warnings``."""
+    return Status(check(project) if data is None else check(project, data), warnings(project))
 
 
 def accept_config(project: Project) -> dict[str, list] | None:

@@ -125,3 +125,56 @@ def test_a_part_behind_the_ledger_is_caught_up_by_the_whole_cache(shop):
     anchor.update(ledger, "cache", {**anchor.read(ledger)["cache"], "part": digests["part"]})
     snap = snapshot.take(shop.path)
     assert snap.state["services"]["api"]["verification"]["verdict"] == "fail"
+
+
+def _counting_reads(monkeypatch) -> list[str]:
+    reads: list[str] = []
+    real = anchor.read
+
+    def counted(ledger):
+        reads.append(anchor.file_of(ledger))
+        return real(ledger)
+    monkeypatch.setattr(anchor, "read", counted)
+    return reads
+
+
+def test_a_warm_decision_reads_the_anchor_once(shop, monkeypatch):
+    """With its hooks part current, the snapshot reads anchor.json once: the integrity check judges that read."""
+    _verified(shop)
+    cache.load(shop.project.ledger)
+    reads = _counting_reads(monkeypatch)
+    snap = snapshot.take(shop.path)
+    assert snap.chain_ok and snap.state["services"]["api"]["verification"]["verdict"] == "pass"
+    assert len(reads) == 1
+
+
+def test_a_part_not_current_has_the_anchor_read_again_after_the_whole_load(shop, monkeypatch):
+    """When the whole cache decides (it may rewrite the anchor), the integrity check is given no earlier read:
+    it reads the anchor anew."""
+    from deploystate.state.ledger import integrity
+
+    _verified(shop)
+    ledger = shop.project.ledger
+    cache.load(ledger)
+    ledger.append("note", {"text": "after the part"})
+    given: list = []
+    real = integrity.check
+
+    def spied(project, data=None):
+        given.append(data)
+        return real(project, data)
+    monkeypatch.setattr(integrity, "check", spied)
+    assert snapshot.take(shop.path).chain_ok and given == [None]
+    given.clear()
+    assert snapshot.take(shop.path).chain_ok and len(given) == 1 and given[0]["chain"]  # warm again: one read
+
+
+def test_an_anchor_edited_before_a_warm_decision_is_still_tampered(shop):
+    """The one read feeds the integrity check: an anchor whose chain head was edited refuses the push."""
+    _verified(shop)
+    ledger = shop.project.ledger
+    cache.load(ledger)
+    head = anchor.read(ledger)["chain"]
+    anchor.update(ledger, "chain", {**head, "live_tail": head["live_tail"][::-1]}, quiet=False)
+    snap = snapshot.take(shop.path)
+    assert not snap.chain_ok and any("TAMPERED" in p for p in snap.chain_problems)
