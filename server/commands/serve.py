@@ -167,9 +167,12 @@ def run(args: argparse.Namespace) -> int:
     warm.start(root)  # the ledger's integrity checked while the SDK imports (server/mcp/warm.py)
     from deploystate.server.mcp import sdkload
 
-    if not args.http:  # stdio: not the SDK's client half (the HTTP transports import what they need)
+    import contextlib
+
+    stdio = not args.http  # stdio: neither the SDK's client half nor its HTTP packages (sdkload)
+    if stdio:
         sdkload.without_package_init()
-    with sdkload.deferred_builds():  # the SDK's ~550 protocol models built when first used (sdkload)
+    with sdkload.http_stand_ins() if stdio else contextlib.nullcontext(), sdkload.deferred_builds():
         from deploystate.server.mcp.mcp_app import build_server  # the SDK loads only when serving
 
     if args.read_only and args.mode not in (None, "read-only"):

@@ -14,20 +14,33 @@ first answers. Both are about when work happens, never about what is validated o
   so classes made afterwards (the tools' argument models) are built as always. (A model the warm-up thread
   creates meanwhile may be deferred too: built at its first use, it validates the same.)
 
-Both rest on the SDK's and pydantic's layout (``mcp/__init__.py`` only imports; pydantic keeps its config
-defaults in ``pydantic._internal._config.config_defaults``). When either is not as expected this does nothing
-and the import is the usual one; tests/server/test_serve_imports.py fails loudly when that layout changes.
+- (stdio only) the SDK's HTTP transports and its HTTP resources import ``sse_starlette`` and ``httpx2`` at
+  module level (with uvicorn, h11, httpcore and click behind them: -186M instructions, 6% of a first read),
+  and use them only inside functions a stdio server never calls. While the SDK imports, those two packages
+  are stand-ins (``StandIn``): a name taken from them imports the real package the first time it is used
+  (called, subclassed, an attribute read, an isinstance check), so whatever does use them gets the real
+  objects. Once the SDK is loaded the stand-in modules leave ``sys.modules``: a later import is the real one.
+
+These rest on the SDK's and pydantic's layout (``mcp/__init__.py`` only imports; pydantic keeps its config
+defaults in ``pydantic._internal._config.config_defaults``; the SDK uses the two HTTP packages only inside
+functions). When the first two are not as expected they do nothing and the import is the usual one;
+tests/server/test_serve_imports.py fails loudly when any of that layout changes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import threading
+import types
 from typing import Any, Iterator
 
 PACKAGE = "mcp"
+HTTP_ONLY = ("httpx2", "sse_starlette")  # imported by the SDK's HTTP transports and HTTP resources only
 
 
 def without_package_init(name: str = PACKAGE) -> bool:
@@ -46,17 +59,19 @@ def without_package_init(name: str = PACKAGE) -> bool:
 
     def __getattr__(attr: str) -> Any:
         with lock:  # another thread waits here until the init ran; this thread's own nested look-ups pass
-            if state["running"] or state["ran"]:
-                # during the init: a name it has not bound yet (the import system then loads the submodule);
-                # after it: a name the package does not define
-                raise AttributeError(f"module {name!r} has no attribute {attr!r}")
-            state["running"] = True
-            try:
-                spec.loader.exec_module(module)  # type: ignore[union-attr]
-                state["ran"] = True
-            finally:
-                state["running"] = False
-        return getattr(module, attr)
+            if state["running"]:  # during the init, a name it has not bound yet: the import system then
+                raise AttributeError(f"module {name!r} has no attribute {attr!r}")  # loads the submodule
+            if not state["ran"]:
+                state["running"] = True
+                try:
+                    spec.loader.exec_module(module)  # type: ignore[union-attr]
+                    state["ran"] = True
+                finally:
+                    state["running"] = False
+        try:
+            return module.__dict__[attr]
+        except KeyError:  # a name the package does not define either
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
 
     module.__getattr__ = __getattr__  # type: ignore[attr-defined]
     sys.modules[name] = module
@@ -87,3 +102,102 @@ def deferred_builds() -> Iterator[bool]:
         yield True
     finally:
         defaults["defer_build"] = False
+
+
+_LOCK = threading.RLock()
+_RELEASED: set[str] = set()  # packages a stand-in was used from: imported for real since
+
+
+def _real(module: str) -> types.ModuleType:
+    """The real ``module``: its package's stand-ins dropped from ``sys.modules`` and imported as usual."""
+    top = module.partition(".")[0]
+    with _LOCK:
+        _RELEASED.add(top)
+        for name in [n for n, m in list(sys.modules.items()) if isinstance(m, _StandInModule)
+                     and (n == top or n.startswith(top + "."))]:
+            del sys.modules[name]
+        return importlib.import_module(module)
+
+
+class StandIn:
+    """A name imported from an HTTP-only package while the SDK loaded: the real object on first use."""
+
+    __slots__ = ("_module", "_name", "_target")
+
+    def __init__(self, module: str, name: str) -> None:
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_target", None)
+
+    def resolve(self) -> Any:
+        target = object.__getattribute__(self, "_target")
+        if target is None:
+            module, name = object.__getattribute__(self, "_module"), object.__getattribute__(self, "_name")
+            real = _real(module)
+            target = getattr(real, name)
+            object.__setattr__(self, "_target", target)
+        return target
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.resolve(), attr)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __mro_entries__(self, bases: tuple) -> tuple:
+        return (self.resolve(),)
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, self.resolve())
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return issubclass(cls, self.resolve())
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {object.__getattribute__(self, '_module')}.{object.__getattribute__(self, '_name')}>"
+
+
+class _StandInModule(types.ModuleType):
+    """A module of an HTTP-only package: each name read from it is a ``StandIn`` (the same one each time)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        stand_in = StandIn(self.__name__, name)
+        setattr(self, name, stand_in)
+        return stand_in
+
+
+class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds every module of the packages given (not yet released) as a ``_StandInModule``."""
+
+    def __init__(self, packages: tuple[str, ...]) -> None:
+        self.packages = packages
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        top = name.partition(".")[0]
+        if top not in self.packages or top in _RELEASED:
+            return None
+        return importlib.machinery.ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return _StandInModule(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__path__ = []  # a package: its submodules come from this finder too
+
+
+@contextlib.contextmanager
+def http_stand_ins(packages: tuple[str, ...] = HTTP_ONLY) -> Iterator[None]:
+    """Inside, importing ``packages`` (not imported yet) gives stand-ins; after, they leave ``sys.modules``."""
+    with _LOCK:
+        packages = tuple(p for p in packages if p not in sys.modules)
+        finder = _StandInFinder(packages)
+        sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            sys.meta_path.remove(finder)
+            for name in [n for n, m in list(sys.modules.items()) if isinstance(m, _StandInModule)]:
+                del sys.modules[name]

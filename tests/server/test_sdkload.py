@@ -1,5 +1,6 @@
 """server/mcp/sdkload.py: a package registered without running its __init__ (run on the first name only it
-defines), and pydantic models created with their build deferred, which validate exactly as built ones."""
+defines), pydantic models created with their build deferred, which validate exactly as built ones, and
+stand-ins for HTTP-only packages that are the real objects as soon as they are used."""
 
 from __future__ import annotations
 
@@ -112,3 +113,67 @@ def test_the_default_is_restored_even_when_the_import_fails():
         x: int
 
     assert After.__pydantic_complete__ is True
+
+
+@pytest.fixture
+def http_pkg(tmp_path, monkeypatch):
+    """A package standing for an HTTP library: a class, an exception, a function, and a submodule."""
+    root = tmp_path / "fakehttp"
+    root.mkdir()
+    (root / "__init__.py").write_text("import builtins\nbuiltins.FAKEHTTP_IMPORTED = True\n"
+                                      "class Client:\n    def get(self): return 'real'\n"
+                                      "class HTTPError(Exception): pass\n"
+                                      "def fetch(): return 'fetched'\n")
+    (root / "sse.py").write_text("class EventSource:\n    kind = 'sse'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import builtins
+    monkeypatch.setattr(builtins, "FAKEHTTP_IMPORTED", False, raising=False)
+    yield "fakehttp"
+    sdkload._RELEASED.discard("fakehttp")
+    for name in [m for m in sys.modules if m == "fakehttp" or m.startswith("fakehttp.")]:
+        del sys.modules[name]
+
+
+def test_names_from_a_stood_in_package_import_nothing_until_used(http_pkg):
+    """Inside http_stand_ins, names and submodules of the package import nothing; after it, no stand-in
+    stays in sys.modules."""
+    import builtins
+
+    with sdkload.http_stand_ins((http_pkg,)):
+        from fakehttp import Client, fetch  # type: ignore[import-not-found]
+        from fakehttp.sse import EventSource  # type: ignore[import-not-found]
+    assert builtins.FAKEHTTP_IMPORTED is False
+    assert all(isinstance(x, sdkload.StandIn) for x in (Client, fetch, EventSource))
+    assert [m for m in sys.modules if m.startswith("fakehttp")] == []
+
+
+def test_a_stand_in_is_the_real_object_once_used(http_pkg):
+    """Called, subclassed, read or checked with isinstance, a stand-in imports the real package and acts as
+    the real object; the package imported later is the real one, and the same objects."""
+    import builtins
+
+    with sdkload.http_stand_ins((http_pkg,)):
+        from fakehttp import Client, HTTPError, fetch  # type: ignore[import-not-found]
+        from fakehttp.sse import EventSource  # type: ignore[import-not-found]
+    assert fetch() == "fetched" and builtins.FAKEHTTP_IMPORTED is True
+    client = Client()
+    assert client.get() == "real" and isinstance(client, Client)
+
+    class Sub(HTTPError):
+        pass
+
+    import fakehttp  # type: ignore[import-not-found]
+
+    assert issubclass(Sub, fakehttp.HTTPError) and issubclass(Sub, HTTPError)
+    assert EventSource.kind == "sse" and type(client) is fakehttp.Client
+    with pytest.raises(fakehttp.HTTPError):
+        raise Sub("refused")
+
+
+def test_a_package_already_imported_is_not_stood_in(http_pkg):
+    """A package imported before the window stays the real module inside it."""
+    import fakehttp  # type: ignore[import-not-found]
+
+    with sdkload.http_stand_ins((http_pkg,)):
+        from fakehttp import Client  # type: ignore[import-not-found]
+    assert Client is fakehttp.Client

@@ -1,5 +1,6 @@
 """What `deploystate serve` over stdio loads before its first answer: the SDK's server half, not its client
-(``mcp/__init__.py`` is not run), and ``mcp_types``' models built only when used (server/mcp/sdkload.py).
+(``mcp/__init__.py`` is not run) nor the HTTP packages its HTTP transports use (httpx2, sse_starlette and
+uvicorn behind it), and ``mcp_types``' models built only when used (server/mcp/sdkload.py).
 
 The server runs in a fresh ``python -I`` process driven by the SDK's client over real stdio; the probe writes
 ``sys.modules`` and which SDK models were built when the server exits (after the client closed stdin).
@@ -20,6 +21,8 @@ from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
 
 # Loaded by mcp/__init__.py only: the SDK's client, its transports and httpx helpers.
 CLIENT_HALF = ("mcp.client", "mcp.shared._httpx_utils", "mcp.shared.memory", "mcp.types")
+# Imported by the SDK's HTTP transports and HTTP resources, and what they pull in.
+HTTP_PACKAGES = ("httpx2", "sse_starlette", "uvicorn", "httpcore2", "h11", "click")
 # Models of the protocol a stdio server never uses in a session that only lists tools and reads state.
 UNUSED_MODELS = ("CreateMessageRequest", "CreateMessageResult", "ElicitRequest", "ListRootsResult",
                  "CompleteRequest", "GetPromptResult")
@@ -61,13 +64,15 @@ def _loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
     return [m for m in modules if any(m == n or m.startswith(n + ".") for n in names)]
 
 
-def test_stdio_serve_answers_without_the_sdk_client_or_unused_models(project, tmp_path):
-    """A stdio session (tools listed, state read) runs the SDK's server without its client half or
-    mcp/__init__.py, and the protocol models it never used stay unbuilt; the answer is the usual one."""
+def test_stdio_serve_answers_without_the_sdk_client_http_packages_or_unused_models(project, tmp_path):
+    """A stdio session (tools listed, state read) runs the SDK's server without its client half,
+    mcp/__init__.py or the HTTP packages, and the protocol models it never used stay unbuilt; the answer is
+    the usual one."""
     seen, state = _serve(project.root, tmp_path)
     assert not state.is_error and text(state).startswith("Status: UNKNOWN")  # command services: unknown, never OK
     assert "mcp.server.mcpserver" in seen["modules"] and "mcp_types" in seen["modules"]
     assert _loaded(seen["modules"], CLIENT_HALF) == []
+    assert _loaded(seen["modules"], HTTP_PACKAGES) == []
     assert seen["init_ran"] is False
     assert seen["built"] == {name: False for name in UNUSED_MODELS}
 
@@ -101,3 +106,66 @@ def test_pydantic_keeps_its_config_defaults_where_sdkload_reads_them():
     with sdkload.deferred_builds() as deferring:
         assert deferring and defaults["defer_build"] is True
     assert defaults["defer_build"] is False
+
+
+def _uses_outside_functions(tree: ast.Module, names: set[str]) -> list[str]:
+    """Where ``names`` are used other than inside a function body, or in an ``except`` clause anywhere."""
+    found: list[str] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            found.extend(f"except at line {n.lineno}" for n in ast.walk(node.type)
+                         if isinstance(n, ast.Name) and n.id in names)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return
+        if isinstance(node, ast.Name) and node.id in names and not in_function:
+            found.append(f"line {node.lineno}")
+        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.arguments):  # defaults run when the function is defined; a function's
+                for default in (*child.defaults, *(d for d in child.kw_defaults if d is not None)):
+                    visit(default, in_function)  # annotations are only stored (a stand-in there stays one)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and child is node.returns:
+                continue
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and child in node.decorator_list:
+                visit(child, in_function)
+            else:
+                visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def test_the_sdk_uses_its_http_packages_only_inside_functions():
+    """In the installed SDK's server and shared modules, what is imported from httpx2 and sse_starlette is
+    used only inside functions and never named in an except clause: the stand-ins sdkload gives a stdio
+    start are then used, and replaced by the real objects, only if such a function runs."""
+    from deploystate.server.mcp import sdkload
+
+    base = _installed("mcp").parent
+    checked, problems = 0, {}
+    for path in sorted([*base.glob("server/**/*.py"), *base.glob("shared/**/*.py")]):
+        module = "mcp." + ".".join(path.relative_to(base).with_suffix("").parts)
+        if _loaded([module], CLIENT_HALF):
+            continue  # the client half: not loaded by a stdio server at all (the first test)
+        tree = ast.parse(path.read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {(a.asname or a.name).partition(".")[0] for a in node.names
+                          if a.name.partition(".")[0] in sdkload.HTTP_ONLY}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").partition(".")[0] in sdkload.HTTP_ONLY:
+                names |= {a.asname or a.name for a in node.names}
+        if names:
+            checked += 1
+            where = _uses_outside_functions(tree, names)
+            if where:
+                problems[str(path.relative_to(base))] = where
+    assert checked >= 3 and problems == {}
+
+
+def test_the_sdk_is_the_version_sdkload_was_checked_against():
+    """sdkload rests on mcp 2.3's layout (the tests above check it): another version is reviewed here first."""
+    from importlib.metadata import version
+
+    assert version("mcp").split(".")[:2] == ["2", "3"], "check server/mcp/sdkload.py against this SDK, then bump"
