@@ -132,7 +132,7 @@ def end_process(rc: int) -> None:
         return
     for stream in (sys.stdout, sys.stderr):
         try:
-            if stream is not None:
+            if stream is not None and not stream.closed:  # (a closed stream is skipped, as the interpreter does)
                 stream.flush()
         except Exception:  # noqa: BLE001 - what Py_FinalizeEx does when it cannot flush: status 120
             rc = 120

@@ -41,10 +41,16 @@ def test_exit_skips_teardown_with_the_code_and_buffered_output_kept(tmp_path):
 
 def test_a_stream_that_cannot_be_flushed_exits_120_not_0(tmp_path):
     """An allowed decision whose output cannot be written exits 120 (the interpreter's own rule), never 0."""
-    body = ("class Broken:\n    def write(self, s): return len(s)\n    def flush(self): raise BrokenPipeError(32, 'x')\n"
-            "sys.stdout = Broken()\nend_process(0)")
+    body = ("class Broken:\n    closed = False\n    def write(self, s): return len(s)\n"
+            "    def flush(self): raise BrokenPipeError(32, 'x')\nsys.stdout = Broken()\nend_process(0)")
     res = _child(tmp_path, body)
     assert res.returncode == 120 and not _teardown(res)
+
+
+def test_a_closed_stream_is_skipped_as_the_interpreter_skips_it(tmp_path):
+    """stdout closed by the hook's own code is not flushed (nor an error): the decision's code stands."""
+    res = _child(tmp_path, "sys.stdout.close()\nend_process(0)")
+    assert res.returncode == 0 and not _teardown(res)
 
 
 def test_an_atexit_callback_keeps_the_usual_exit(tmp_path):
