@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 PY = sys.executable
 EXE = str(Path(PY).with_name("deploystate"))
 sys.path.insert(0, str(HERE))
-from mcpfirst import first_read as mcp_first_read_of, ratio_row  # noqa: E402
+from mcpfirst import first_read as mcp_first_read_of, print_instructions, ratio_row  # noqa: E402
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
        "GIT_COMMITTER_EMAIL": "b@b", "PYTHONDONTWRITEBYTECODE": "1"}
 TARGETS = {"doctor": 1.0, "first read after cp -a": 1.0, "growth": 1.2, "bytes": 400}
@@ -211,6 +211,8 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, help="keep the repositories here (reused when present)")
     ap.add_argument("--mcp-only", action="store_true",
                     help="only the first MCP read after cp -a and its echo floor (rounds each, alternated)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="with --mcp-only: also count each server's instructions once (valgrind, minutes)")
     a = ap.parse_args()
     work = a.workdir or Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -228,6 +230,8 @@ def main() -> int:
                 print(f"\n{n} records: reusing {root}")
             if a.mcp_only:
                 print_firsts(first_after_copy(root, work, a.rounds, mcp_only=True))
+                if a.instructions:
+                    print_instructions(root, work)
                 continue
             path = ledger_dir(root) / "ledger.jsonl"
             print(f"  ledger {path.stat().st_size / 1e6:.1f} MB; sha256 of it {sha256_floor(path) * 1000:.0f} ms "
