@@ -52,6 +52,15 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
+# Per state directory, the stats ``Ledger.ensure`` left (``Ledger._ensured``): asked again while they hold,
+# it has nothing to do.
+_ENSURED: dict[str, tuple | None] = {}  # (bounded by the state directories a process writes)
+
+
+def _fingerprint(st: os.stat_result) -> tuple:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
 def _path(text: str) -> Path:
     return as_path(text)  # made once per str: these properties are read on every MCP call
 
@@ -100,6 +109,21 @@ class Ledger:
     # -- setup ---------------------------------------------------------------
     def ensure(self) -> None:
         """Create the state directory with its git attributes and ignore file."""
+        now = self._ensured()
+        if now is not None and _ENSURED.get(self.dirname) == now:
+            return  # every append asks: three stats instead of reading both files again
+        self._ensure()
+        _ENSURED[self.dirname] = self._ensured()
+
+    def _ensured(self) -> tuple | None:
+        """What ``ensure`` left, as stats: a file edited, replaced or removed since then reads otherwise."""
+        try:
+            return (*(_fingerprint(os.stat(join(self.dirname, name))) for name in (".gitattributes", ".gitignore")),
+                    _fingerprint(os.stat(self.file))[2])
+        except OSError:
+            return None
+
+    def _ensure(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
             p = self.dir / name

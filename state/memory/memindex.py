@@ -188,7 +188,7 @@ def _read_file(ledger: Ledger) -> MemoryIndex | None:
 
 
 def _paths(ledger: Ledger) -> tuple[str, str]:
-    return str(ledger.path), str(ledger.archive_path)  # indexed by memdoc.LIVE, memdoc.ARCHIVE
+    return ledger.file, ledger.archive_file  # indexed by memdoc.LIVE, memdoc.ARCHIVE
 
 
 def _rebuild(ledger: Ledger) -> MemoryIndex:
@@ -210,9 +210,9 @@ def _rebuild(ledger: Ledger) -> MemoryIndex:
     return index
 
 
-def _size(path: Path) -> int:
+def _size(path: str | Path) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except OSError:
         return 0
 
@@ -237,7 +237,7 @@ def loaded_key(ledger: Ledger) -> str:
 def current(ledger: Ledger) -> MemoryIndex | None:
     """The index brought up to date with the ledger's files only by reading what it has not seen (kept
     in this process or the stored one); None when only a rebuild could give it."""
-    size = _size(ledger.path)
+    size = _size(ledger.file)  # (str paths: every query asks this, a Path costs more than the stat)
     index = _LOADED.get(loaded_key(ledger))
     if index is not None and index.live_size <= size:
         got = _catch_up(ledger, index, size)
@@ -248,8 +248,8 @@ def current(ledger: Ledger) -> MemoryIndex | None:
 
 
 def _catch_up(ledger: Ledger, index: MemoryIndex, size: int) -> MemoryIndex | None:
-    fresh = (index is not None and index.archive_size == _size(ledger.archive_path)
-             and 0 <= index.live_size <= size and hash_ending_at(ledger.path, index.live_size) == index.live_tail)
+    fresh = (index is not None and index.archive_size == _size(ledger.archive_file)
+             and 0 <= index.live_size <= size and hash_ending_at(ledger.file, index.live_size) == index.live_tail)
     if index is not None and fresh and index.live_size < size:
         res = ledger.read(start=index.live_size, start_line=index.live_lines)
         if res.problems or any(r["id"] <= index.last_id for r in res.records):
@@ -263,7 +263,7 @@ def _catch_up(ledger: Ledger, index: MemoryIndex, size: int) -> MemoryIndex | No
                 index.apply(rec, where.get(rec["id"]))
             index.live_size = res.size
             index.live_lines = res.line_count
-            index.live_tail = hash_ending_at(ledger.path, res.size)
+            index.live_tail = hash_ending_at(ledger.file, res.size)
     return index if fresh else None
 
 

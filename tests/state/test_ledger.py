@@ -41,6 +41,23 @@ def test_state_dir_gets_union_merge_attributes_and_ignores_caches(tmp_path: Path
     assert "projection.json" in (tmp_path / "s" / ".gitignore").read_text()
 
 
+def test_each_append_restores_what_was_edited_or_removed_since_the_last(tmp_path: Path) -> None:
+    """Appends after the first skip the state directory's set-up only while its files are as it left them: a
+    removed attribute file, an ignore file cut short or a removed ledger file is put back by the next append."""
+    led = Ledger(tmp_path / "s")
+    led.append("note", {})
+    attributes, ignore = tmp_path / "s" / ".gitattributes", tmp_path / "s" / ".gitignore"
+    attributes.unlink()
+    led.append("note", {})
+    assert "*.jsonl merge=union" in attributes.read_text()
+    ignore.write_text("projection.json\n")
+    led.append("note", {})
+    assert "anchor.json" in ignore.read_text()
+    led.path.unlink()
+    led.ensure()
+    assert led.path.exists()
+
+
 def test_changed_record_is_reported_with_its_line(tmp_path: Path) -> None:
     """Editing a past verdict from fail to pass breaks the chain at that line, once."""
     led = Ledger(tmp_path)
