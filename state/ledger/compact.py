@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import anchor, chain, sealing, store, tail
+from . import anchorhead, chain, sealing, store, tail
 from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex
 from deploystate.state.errors import InputError, Refused
@@ -197,7 +197,7 @@ def _compact_locked(ledger: Ledger, cutoff: str, dry_run: bool) -> tuple[Plan, i
         _write_lines(tmp, result.live, "w")
         os.replace(tmp, ledger.path)
     result.sealed = sealing.seal(ledger)  # the archive's oldest whole segments, compressed (verified above)
-    anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))  # our own rewrite: the new head
+    anchorhead.set_head(ledger, anchorhead.head_now(ledger, held.get("chain")))  # our own rewrite: the new head
     return result, before, ledger.path.stat().st_size
 
 

@@ -197,15 +197,16 @@ class Ledger:
                 lines.append(line)
                 out.append(rec)
             heads: list[dict] = []
+            from . import anchorhead  # writers only: a hook's decision never anchors
 
-            def anchor_head(before: int) -> anchor.PreparedHead | None:
+            def anchor_head(before: int) -> anchorhead.PreparedHead | None:
                 # written and fsynced while the records are; put in place only once they are durable
                 try:
-                    head = anchor.head_now(self, held.get("chain"), len(lines), before)
+                    head = anchorhead.head_now(self, held.get("chain"), len(lines), before)
                 except OSError:
                     return None  # the records are durable; the anchor lags behind them, which still verifies
                 heads.append(head)
-                return anchor.prepare_head(self, head)
+                return anchorhead.prepare_head(self, head)
 
             data = "".join(lines).encode("utf-8")
             APPENDED.pop(self.file, None)  # a failed write leaves no claim behind

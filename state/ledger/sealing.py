@@ -20,7 +20,7 @@ import json
 import sys
 import zlib
 
-from . import anchor, chain, segments
+from . import anchor, anchorhead, chain, segments
 from .segments import _atomic
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
@@ -166,7 +166,7 @@ def seal_live(ledger: "Ledger") -> int:
         if archive:
             _atomic(ledger.archive_path, b"")
     if changed or sealed:
-        anchor.set_head(ledger, anchor.head_now(ledger, held.get("chain")))
+        anchorhead.set_head(ledger, anchorhead.head_now(ledger, held.get("chain")))
         # the memory index is re-keyed only from the files exactly as it had seen them: a seal that also
         # finished an earlier one or sealed compaction's archive rebuilds it
         try:
@@ -199,7 +199,7 @@ def _before(ledger: "Ledger") -> tuple[Any, Any, Any] | None:
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
-    from . import chaincontent, chainmark
+    from . import chainmark
 
     status = chainmark.check(ledger)
     if not status.ok:
@@ -231,13 +231,13 @@ def _after(ledger: "Ledger", state: Any, mark: Any, memory: Any = None) -> None:
     from .reading import hash_ending_at
 
     size = anchor._size(ledger.path)
-    tail, lines = hash_ending_at(ledger.path, size), anchor._count(ledger.path, 0, size)
+    tail, lines = hash_ending_at(ledger.path, size), anchorhead.count_lines(ledger.path, 0, size)
     if state is not None:
         cache.write_cache(ledger, state, size, tail, lines)
     content = mark.get("content") if isinstance(mark, dict) else None
     got = chaincontent.digests(ledger, [size] if size else []) if isinstance(content, dict) else None
     if got is not None:
-        records = segments.sealed_records(ledger) + anchor._count(ledger.archive_path, 0,
+        records = segments.sealed_records(ledger) + anchorhead.count_lines(ledger.archive_path, 0,
                                                                    anchor._size(ledger.archive_path)) + lines
         new = {"size": size, "ends": [size] if size else [], "live": got[0], "archive": got[1], "tail": tail,
                "lines": lines, "records": records, "forks": content.get("forks", 0),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import anchor, chainmark, integrity, sealing, segments
+from deploystate.state.ledger import anchor, anchorhead, chainmark, integrity, sealing, segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.store import record, write_state_file
@@ -116,7 +116,7 @@ def test_a_seal_stopped_at_any_step_loses_nothing_and_the_next_append_cleans_up(
         compact(project, older_than="30d")
     attempts(project, SEG + MARGIN)
     calls = {"n": 0}
-    real_atomic, real_set_head = sealing._atomic, anchor.set_head
+    real_atomic, real_set_head = sealing._atomic, anchorhead.set_head
 
     def dying_atomic(path, body):  # noqa: ANN001
         calls["n"] += 1
@@ -128,11 +128,11 @@ def test_a_seal_stopped_at_any_step_loses_nothing_and_the_next_append_cleans_up(
         raise Crash()
 
     monkeypatch.setattr(sealing, "_atomic", dying_atomic)
-    monkeypatch.setattr(anchor, "set_head", dying_set_head)
+    monkeypatch.setattr(anchorhead, "set_head", dying_set_head)
     with pytest.raises(Crash):
         attempts(project, 1, SEG + MARGIN)
     monkeypatch.setattr(sealing, "_atomic", real_atomic)
-    monkeypatch.setattr(anchor, "set_head", real_set_head)
+    monkeypatch.setattr(anchorhead, "set_head", real_set_head)
     led = project.ledger
     every = {r["id"]: r for r in led.read(include_archive=True).records}
     assert len(every) == SEG + MARGIN + 1 + (2 if with_archive else 0)   # nothing lost
@@ -219,7 +219,7 @@ def test_a_batch_sealing_several_segments_stopped_anywhere_loses_nothing(
         real_atomic(path, body)
 
     monkeypatch.setattr(sealing, "_atomic", dying_atomic)
-    monkeypatch.setattr(anchor, "set_head", lambda *a: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(anchorhead, "set_head", lambda *a: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         project.ledger.append_many(batch)
     monkeypatch.undo()
