@@ -17,11 +17,9 @@ Beside each wall ratio: every server process's CPU time per call over the same t
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,220 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proctime  # noqa: E402
 import servercpu  # noqa: E402  (bench/servercpu.py: the servers' CPU time per call)
 from regular import python as regular_python  # noqa: E402
-
-CONFIG = """\
-[project]
-name = "bench"
-
-[services.web]
-platform = "command"
-paths = ["web/**"]
-restart_cmd = ["true"]
-
-[services.worker]
-platform = "command"
-paths = ["worker/**"]
-restart_cmd = ["true"]
-
-[services.beat]
-platform = "command"
-paths = ["beat/**"]
-restart_cmd = ["true"]
-
-[services.api]
-platform = "command"
-paths = ["api/**", "shared/**"]
-restart_cmd = ["true"]
-"""
-SERVICES = ["web", "worker", "beat", "api"]
-WORDS = ("restart recreate worker celery beat queue redis postgres pool timeout memory limit oom event loop closed "
-         "fallback model endpoint sagemaker config key env var image tag digest rollout probe health readiness "
-         "liveness cron schedule eventbridge rule disabled retry backoff connection refused dns cache migration "
-         "index lock deadlock prefetch concurrency gunicorn uvicorn nginx upstream certificate token header").split()
-
-
-def echo_server() -> None:
-    """The floor: the smallest useful MCP server, one tool, same SDK, same transport."""
-    from mcp.server import MCPServer
-
-    server = MCPServer("echo")
-
-    @server.tool()
-    def echo(text: str) -> str:
-        """Return the text."""
-        return text
-
-    server.run("stdio")
-
-
-def payload_server(answers_file: str) -> None:
-    """A second floor: the same SDK serving our two tools' recorded answers (same text, same structured
-    content, same published output schema) with no work behind them. What it costs over the echo server is
-    the price of the answer's size (the SDK's serialising, the client's parsing and its validation against
-    the output schema), which no work on deploystate's side can remove."""
-    import json
-    from typing import Annotated
-
-    from mcp.server import MCPServer
-    from mcp_types import CallToolResult, TextContent
-
-    from deploystate.server.mcp import schema_flat
-    from deploystate.server.mcp.models import RecordAttemptOutput
-    from deploystate.server.mcp.state_summary import StateOutput
-
-    answers = json.loads(Path(answers_file).read_text(encoding="utf-8"))
-    server = MCPServer("payload")
-
-    def canned(name: str) -> CallToolResult:
-        return CallToolResult(content=[TextContent(type="text", text=answers[name]["text"])],
-                              structured_content=answers[name]["structured"])
-
-    def read_deployment_state():  # type: ignore[no-untyped-def]
-        """The recorded answer."""
-        return canned("read_deployment_state")
-
-    def record_attempt(summary, outcome, services, files):  # type: ignore[no-untyped-def]
-        """The recorded answer."""
-        return canned("record_attempt")
-
-    # set here, not written as annotations: this module's annotations are strings (``from __future__``)
-    read_deployment_state.__annotations__ = {"return": Annotated[CallToolResult, StateOutput]}
-    record_attempt.__annotations__ = {"summary": str, "outcome": str, "services": list[str], "files": list[str],
-                                      "return": Annotated[CallToolResult, RecordAttemptOutput]}
-    server.tool()(read_deployment_state)
-    server.tool()(record_attempt)
-
-    for tool in server._tool_manager.list_tools():  # published as deploystate publishes its own
-        schema = tool.fn_metadata.output_schema
-        if schema:
-            flat = schema_flat.flatten(schema)
-            schema.clear()
-            schema.update(flat)
-    server.run("stdio")
-
-
-async def _record_answers(ours: Any, path: Path, record_args: dict) -> None:
-    """Our server's answer to each tool, kept for ``payload_server``."""
-    import json
-
-    from mcp.client import Client
-
-    out = {}
-    async with Client(ours, read_timeout_seconds=120) as client:
-        for tool, args in (("read_deployment_state", {}), ("record_attempt", record_args)):
-            result = await client.call_tool(tool, args)
-            out[tool] = {"text": result.content[0].text, "structured": result.structured_content}
-    path.write_text(json.dumps(out), encoding="utf-8")
-
-
-def _git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "bench",
-           "GIT_COMMITTER_EMAIL": "b@b"}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True,
-                          timeout=60).stdout.strip()
-
-
-def build_project(root: Path, records: int, seed: int = 7) -> None:
-    """A git repository (HEAD one commit ahead of what runs) and a ledger of ``records`` mixed records."""
-    from deploystate.state.view import cache
-    from deploystate.state.memory import memindex
-    from deploystate.state.config.project import Project
-    from deploystate.state.ledger.store import write_state_file
-
-    root.mkdir(parents=True)
-    _git(root, "init", "-q", "-b", "main")
-    (root / "deploystate.toml").write_text(CONFIG, encoding="utf-8")
-    for svc in SERVICES:
-        (root / svc).mkdir()
-        (root / svc / "main.py").write_text(f"# {svc} v1\n", encoding="utf-8")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "v1")
-    running = _git(root, "rev-parse", "HEAD")
-    (root / "web" / "main.py").write_text("# web v2\n", encoding="utf-8")
-    _git(root, "commit", "-qam", "v2")
-    project = Project.discover(root)
-    project.ledger.ensure()
-    rnd = random.Random(seed)
-    author = {"kind": "agent", "name": "bench", "client": "bench", "session": None}
-    batch: list[dict] = []
-    for i in range(records):
-        svc = rnd.choice(SERVICES)
-        roll = i % 20
-        if roll < 12:
-            kind, payload = "attempt", {
-                "summary": " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(6, 14))),
-                "hypothesis": None, "files": [f"{svc}/main.py"], "services": [svc],
-                "outcome": rnd.choice(["failed", "failed", "tried", "worked"]), "evidence": None,
-                "signature": None, "similar_to": []}
-        elif roll < 15:
-            kind, payload = "deploy", {"service": svc, "commit": running, "strategy": "restart", "platform": "command",
-                                       "platform_ids": {}, "status": "restarted", "warnings": [], "forced": False,
-                                       "reason": "", "started_at": None, "duration": 1.0}
-        elif roll < 18:
-            kind, payload = "verification", {"service": svc, "commit": running, "verdict": rnd.choice(["pass", "fail"]),
-                                             "summary": "health ok" if roll == 15 else "worker OOMKilled",
-                                             "deploy_id": None, "recheck": False, "recheck_due": None,
-                                             "failed_checks": [], "checks": [], "signature": None}
-        elif roll == 18:
-            kind, payload = "session_start", {"session_id": f"s{i}", "goal": "fix the worker", "client": "bench"}
-        else:
-            kind, payload = "session_end", {"session_id": f"s{i - 1}", "did": "restarted", "broke": "",
-                                            "next": "verify", "status": "ended"}
-        batch.append({"id": "", "ts": "", "kind": kind, "author": author, "commit": running, "payload": payload})
-        if len(batch) == 5000:
-            project.ledger.append_sealed(batch, reseal=True)
-            batch = []
-    if batch:
-        project.ledger.append_sealed(batch, reseal=True)
-    for svc in SERVICES:  # end with passing verifications so the status is steady
-        project.ledger.append("verification", {"service": svc, "commit": running, "verdict": "pass", "summary": "ok",
-                                               "deploy_id": None, "recheck": False, "recheck_due": None,
-                                               "failed_checks": [], "checks": [], "signature": None}, author=author)
-    cache.load(project.ledger)
-    memindex.save(project.ledger, memindex.load(project.ledger))
-    write_state_file(project)
-
-
-def _ledger_mb(root: Path) -> float:
-    from deploystate.state.config.project import Project
-
-    return Project.discover(root).ledger.path.stat().st_size / 1e6
-
-
-def breakdown(root: Path, rounds: int = 15) -> list[tuple[str, float]]:
-    """In-process p50 of each step of the record path, to show where a record_attempt's time goes."""
-    from deploystate.state.view import cache
-    from deploystate.state.git import gitinfo
-    from deploystate.state.memory import memindex, memory
-    from deploystate.state.config.project import Project
-    from deploystate.state.ledger.store import write_state_file
-
-    project = Project.discover(root)
-    author = {"kind": "agent", "name": "bench", "client": "bench", "session": None}
-    note = lambda: project.ledger.append("note", {"bench": True}, author=author)  # noqa: E731
-    steps = {"ledger append (lock, fsync)": note, "git HEAD (subprocess)": lambda: gitinfo.head(root),
-             "similar_attempts (query)": lambda: memory.similar_attempts(project, summary="raise worker limit",
-                                                                         services=["worker"]),
-             "write DEPLOYMENT_STATE.md": lambda: write_state_file(project)}
-    after_append = {"projection cache, 1 new record": lambda: cache.load(project.ledger),
-                    "memory index, 1 new record": lambda: memindex.load(project.ledger)}
-    out = []
-    for label, fn in steps.items():
-        times = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - started) * 1000)
-        out.append((label, statistics.median(times)))
-    for label, fn in after_append.items():
-        times = []
-        for _ in range(rounds):
-            note()
-            started = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - started) * 1000)
-        out.append((label, statistics.median(times)))
-    return out
+from mcp_floors import echo_server, payload_server, record_answers  # noqa: E402
+from mcp_project import CONFIG, SERVICES, WORDS, breakdown, build_project, ledger_mb  # noqa: E402,F401  (others import them from here)
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -355,13 +141,13 @@ def main() -> int:
             started = time.perf_counter()
             build_project(root, n)
             print(f"{n} records: ledger built in {time.perf_counter() - started:.1f} s "
-                  f"({_ledger_mb(root):.1f} MB)")
+                  f"({ledger_mb(root):.1f} MB)")
             ours = StdioServerParameters(command=command, args=["serve", "--root", str(root)], cwd=str(root))
             def record_args(i: int) -> dict:
                 return {"summary": f"bench attempt {i}: raise {random.choice(WORDS)} limit for worker",
                         "outcome": "failed", "services": ["worker"], "files": ["worker/main.py"]}
             answers = workdir / f"answers-{n}.json"
-            anyio.run(_record_answers, ours, answers, record_args(-2))
+            anyio.run(record_answers, ours, answers, record_args(-2))
             payload = StdioServerParameters(command=str(regular), args=[str(Path(__file__).resolve()),
                                                                          "--payload-server", str(answers)])
             read, read_floor, read_first, read_canned, read_cpu = anyio.run(

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mcp import CONFIG, SERVICES, WORDS  # noqa: E402  (one config for every bench)
+from mcp_project import CONFIG, SERVICES, WORDS  # noqa: E402  (one config for every bench)
 
 BATCH = 20_000
 MERGE_EVERY = 60_000  # attempts held in memory before they are merged into the memory index's base
