@@ -121,14 +121,15 @@ def override_when_broken(hook: str, what: str) -> bool:
 
 def end_process(rc: int) -> None:
     """Exit now with ``rc``, skipping the interpreter's teardown, when nothing is left for it to do: the hook's
-    streams flushed here, no atexit callback registered (coverage, logging...), no other thread running. A hook
+    streams flushed here, no atexit callback registered (coverage, logging...), no other thread running, no file
+    left open for writing. A hook
     lives for milliseconds; tearing down every module it imported costs as much again as the floor's own
     teardown (~7.7M instructions of a push decision) and decides nothing. Files the hooks write are closed (and
     fsynced) before the decision returns. Returns (the caller then exits the usual way) when something is left.
     A stream that cannot be flushed exits 120, as the interpreter's own exit does: never a silent 0."""
     import atexit
 
-    if atexit._ncallbacks() or _thread_count():
+    if atexit._ncallbacks() or _thread_count() or _written_file_open():
         return
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -137,6 +138,29 @@ def end_process(rc: int) -> None:
         except Exception:  # noqa: BLE001 - what Py_FinalizeEx does when it cannot flush: status 120
             rc = 120
     os._exit(rc)
+
+
+def _written_file_open() -> bool:
+    """A regular file still open for writing (beyond the three streams): the teardown closes its Python object,
+    and so flushes what is buffered in it; ``os._exit`` would drop that. Read from /proc/self/fd, whose links
+    carry the open mode in their own permission bits (l-wx / lrwx). Where /proc cannot be read: True (the
+    teardown runs; slower, never a lost write)."""
+    import stat
+
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return True
+    for name in fds:
+        if name in ("0", "1", "2"):
+            continue
+        link = f"/proc/self/fd/{name}"
+        try:
+            if os.lstat(link).st_mode & stat.S_IWUSR and stat.S_ISREG(os.stat(link).st_mode):
+                return True
+        except OSError:
+            continue  # (the listing's own fd, closed by now)
+    return False
 
 
 def _thread_count() -> int:

@@ -69,6 +69,19 @@ def test_a_running_thread_keeps_the_usual_exit(tmp_path):
     assert res.returncode == 0 and res.stdout.strip() == "returned"
 
 
+def test_a_file_left_open_for_writing_gets_the_teardown(tmp_path):
+    """A file still open for writing at exit (buffered, never closed): end_process returns, and the teardown
+    writes what was buffered; a file open only for reading does not stop the fast exit."""
+    body = ("out = open(sys.argv[1], 'w')\nout.write('kept')\nend_process(3)\nprint('returned')")
+    res = _child(tmp_path, body, str(tmp_path / "left-open.txt"))
+    assert res.returncode == 0 and res.stdout.strip() == "returned"
+    assert (tmp_path / "left-open.txt").read_text() == "kept"
+    (tmp_path / "read-only.txt").write_text("x")
+    reader = _child(tmp_path, "keep = open(sys.argv[1])\nend_process(3)\nprint('returned')",
+                    str(tmp_path / "read-only.txt"))
+    assert reader.returncode == 3 and "returned" not in reader.stdout and not _teardown(reader)
+
+
 def test_the_hook_entry_exits_through_end_process(tmp_path):
     """``main()`` as the process's entry (the shims, deploystate-hook) decides and exits without teardown;
     ``main(argv)`` (a caller in process) returns the code instead."""

@@ -182,3 +182,25 @@ def test_a_pass_before_head_is_judged_by_the_rule(shop):
     shop.change("api/app.py", "print('v2')\n")
     verdicts = snapshot.verified_code(shop.project, cache.load(shop.project.ledger).state)
     assert verdicts["api"]["status"] == "not_head" and verdicts["worker"]["status"] == "runs_head"
+
+
+def _real_push(shop, tmp_path, site, refs: str) -> subprocess.CompletedProcess[str]:
+    """The pre-push hook as a regular install's shim runs it (main() as the process's entry), under -v so the
+    interpreter's teardown, when it runs, prints "# cleanup"."""
+    stdin = tmp_path / "refs.txt"
+    stdin.write_text(refs, encoding="utf-8")
+    code = ("import sys\nsys.path.append(sys.argv.pop(1))\nsys.stdin = open(sys.argv.pop(1), encoding='utf-8')\n"
+            "from deploystate.hooks.__main__ import main\nmain()\n")
+    return subprocess.run([sys.executable, "-I", "-S", "-v", "-c", code, str(site), str(stdin), "pre-push", "origin",
+                           "url"], cwd=shop.path, capture_output=True, text=True, timeout=60)
+
+
+def test_real_push_decisions_leave_no_file_open_for_writing(shop, tmp_path):
+    """An allowed and a refused push both end through end_process's fast exit: every file the decision wrote
+    is closed by then (a writer left open would make end_process fall back to the teardown, and this fails)."""
+    shop.deploy("api", author=AGENT)  # deployed, never verified: the push is refused
+    site = regular_site_dir(tmp_path)
+    refused = _real_push(shop, tmp_path, site, f"refs/heads/main {shop.repo.head()} refs/heads/main {'0' * 40}\n")
+    assert refused.returncode == 1 and "# cleanup" not in refused.stderr, refused.stderr[-2000:]
+    allowed = _real_push(shop, tmp_path, site, _allowed(shop))
+    assert allowed.returncode == 0 and "# cleanup" not in allowed.stderr, allowed.stderr[-2000:]
