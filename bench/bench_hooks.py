@@ -52,7 +52,7 @@ from hooks_report import FLOOR, ISOLATED, report, report_instructions  # noqa: E
 
 from deploystate.hooks.agents import agent_install
 from deploystate.hooks.git import install  # noqa: E402
-from deploystate.state.ledger import chainmark  # noqa: E402
+from deploystate.state.tamper import chainmark  # noqa: E402
 from deploystate.state.config.project import Project  # noqa: E402
 
 PY = sys.executable  # replaced in main() by the regular install's interpreter

@@ -48,7 +48,8 @@ def _live_lines(ledger) -> int:  # noqa: ANN001
 def build(root: Path, n: int) -> int:
     """make_ledger's N records, topped up to one record short of the next seal; returns the record count."""
     from deploystate.state.config.project import Project
-    from deploystate.state.ledger import chainmark, segments
+    from deploystate.state.tamper import chainmark
+    from deploystate.state.ledger import segments
     from deploystate.state.ledger.store import record_many
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
@@ -76,7 +77,8 @@ def build(root: Path, n: int) -> int:
 
 def measure(root: Path, records: int, appends: int) -> None:
     from deploystate.state.config.project import Project
-    from deploystate.state.ledger import chainmark, sealing, segments
+    from deploystate.state.tamper import chainmark
+    from deploystate.state.ledger import sealing, segments
     from deploystate.state.ledger.store import record
     from deploystate.state.memory import memindex, memory
     from deploystate.state.view import cache

@@ -57,7 +57,8 @@ def total(root: Path, n: int) -> tuple[int, dict[str, int]]:
 
 def one(workdir: Path, n: int) -> None:
     from deploystate.state.config.project import Project
-    from deploystate.state.ledger import anchor, segments
+    from deploystate.state.tamper import anchor
+    from deploystate.state.ledger import segments
     from deploystate.state.ledger.compact import compact
     from deploystate.state.memory import memindex
 
@@ -106,7 +107,8 @@ def one(workdir: Path, n: int) -> None:
 def seal_cost(workdir: Path, n: int) -> None:
     """The one append that seals, at ``n`` records: built with sealing held off, then appended to."""
     from deploystate.state.config.project import Project
-    from deploystate.state.ledger import chainmark, segments
+    from deploystate.state.tamper import chainmark
+    from deploystate.state.ledger import segments
     from deploystate.state.ledger.store import record
     from deploystate.state.memory import memindex, memory
     from deploystate.state.view import cache

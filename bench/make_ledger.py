@@ -71,7 +71,7 @@ def make(root: Path, n: int, seed: int = 7, *, quiet: bool = True) -> Path:
 def _make(root: Path, n: int, seed: int, *, quiet: bool) -> Path:
     from deploystate.state.view import cache
     from deploystate.state.memory import memindex
-    from deploystate.state.ledger import chainmark
+    from deploystate.state.tamper import chainmark
     from deploystate.state.config.project import Project
     from deploystate.state.ledger.store import record_many, write_state_file
 
@@ -113,7 +113,7 @@ def _make(root: Path, n: int, seed: int, *, quiet: bool) -> Path:
 def _batches(project, body: int, rnd: random.Random, head: str, author: dict, t0: float, quiet: bool) -> None:
     from deploystate.state.view import cache
     from deploystate.state.memory import memindex
-    from deploystate.state.ledger import chainmark
+    from deploystate.state.tamper import chainmark
     from deploystate.state.ledger.store import record_many
 
     ledger = project.ledger

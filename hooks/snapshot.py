@@ -14,7 +14,7 @@ from deploystate.jsonlite import loads
 from deploystate.state.errors import DeploystateError
 from deploystate.state.config.project import Project
 
-from deploystate.state.ledger import anchor, chainmark
+from deploystate.state.tamper import anchor, chainmark
 from deploystate.state.ledger.chain import sha256_hex
 from deploystate.state.ledger.reading import hash_ending_at
 from deploystate.ospath import exists, is_file, join, read_text
@@ -180,7 +180,7 @@ def take(root: str | Path | None = None, raw: dict | None = None) -> Snapshot:
         # doom loop), else the whole cache brought up to date
         loaded, held = _state(project.ledger)
         state = {**loaded, "runtime": _findings(project, loaded), "headcode": verified_code(project, loaded)}
-        from deploystate.state.ledger import integrity  # anchor + chain + config escapes, as everywhere
+        from deploystate.state.tamper import integrity  # anchor + chain + config escapes, as everywhere
 
         # (findings and verified_code write nothing: the anchor read with the part is still the one on disk)
         return Snapshot(project, state, integrity.status(project, held))

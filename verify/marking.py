@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from deploystate.state.view import cache
-from deploystate.state.ledger import integrity, store
+from deploystate.state.tamper import integrity
+from deploystate.state.ledger import store
 from deploystate.state.config.config import Config
 from deploystate.state.errors import DeploystateError, InputError, Refused
 from deploystate.state.drift.headcode import NOT_HEAD, RUNS_HEAD, UNKNOWN, Judge

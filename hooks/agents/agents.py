@@ -66,7 +66,7 @@ def session_context(settings: HookSettings, cwd: str) -> str:
         from deploystate.state.view.render import render
         from deploystate.state.view.view import build_view
 
-        from deploystate.state.ledger import integrity
+        from deploystate.state.tamper import integrity
 
         project = Project.discover(settings.root_dir)
         view = build_view(project, generated_by="deploystate (session start hook)")

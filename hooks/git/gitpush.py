@@ -125,7 +125,7 @@ def sync_first(settings: HookSettings, remote: str) -> None:
     wanted, timeout = settings.sync_before()
     if settings.root_dir is None or (not wanted and "backend" not in settings.text):
         return  # no team ledger: no project read on the hook's path (a text test, as sync_before does)
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
     from deploystate.state.config.project import Project
 
     try:

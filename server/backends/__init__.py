@@ -11,7 +11,7 @@ def sync_before_deciding(project: Project, remote: str = "origin") -> str | None
     """With ``[project.hooks] sync_before = true``, bring in the team's records before a decision
     (mark-deployed, restart). Returns what happened, worded for the user; never raises: offline is
     said, and the decision then uses the local ledger."""
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
 
     hooks = project.settings.get("hooks") or {}
     hooks = hooks if isinstance(hooks, dict) else {}

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from deploystate.state.ledger import remote_anchor
+from deploystate.state.tamper import remote_anchor
 from deploystate.state.ledger.chain import canonical
 from deploystate.state.errors import ConfigError, PlatformUnreachable
 from deploystate.state.ledger.ids import iso, utc_now

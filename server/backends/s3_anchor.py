@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploystate.state.ledger import remote_anchor
+from deploystate.state.tamper import remote_anchor
 from deploystate.state.ledger.chain import canonical
 
 NAMED_AT_MOST = 300  # GETs spent naming the records that differ (only after the digest disagreed)

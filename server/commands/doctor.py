@@ -58,7 +58,7 @@ def check_config(project: Project) -> dict[str, Any]:
 
 
 def check_chain(project: Project) -> dict[str, Any]:
-    from deploystate.state.ledger import chainmark
+    from deploystate.state.tamper import chainmark
 
     # deep: the verified bytes are re-hashed (never a stat alone), then only the records after them are
     # verified: bounded by hashing, and it survives a `cp -a` of the repository
@@ -72,7 +72,7 @@ def check_chain(project: Project) -> dict[str, Any]:
 
 def check_anchor(project: Project) -> dict[str, Any]:
     """The anchor in the git common dir: a cut, emptied, re-hashed or moved ledger; a config escape."""
-    from deploystate.state.ledger import anchor, integrity
+    from deploystate.state.tamper import anchor, integrity
 
     problems = anchor.problems(project.ledger) + integrity._config_problems(project, anchor.read(project.ledger))
     head = anchor.read(project.ledger).get("chain") or {}
@@ -217,14 +217,14 @@ def check_remote_anchor(project: Project, contact: bool) -> dict[str, Any]:
     """The team ledger, asked now: does this copy still hold, unchanged, what the remote holds?
     Without a team ledger (or with a bad config) only the last contact's finding is shown."""
     from deploystate.server.backends import check_remote
-    from deploystate.state.ledger import anchor, remote_anchor
+    from deploystate.state.tamper import anchor, remote_anchor
 
     said = check_remote(project) if contact else "no team ledger configured (local only)"
     return _item("remote anchor", remote_anchor.problems(anchor.read(project.ledger)), said, remote_anchor.NEXT)
 
 
 def diagnose(project: Project, fix: bool = False, full: bool = False) -> list[dict[str, Any]]:
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
 
     items = [check_config(project)]
     if not project.state_dir.is_dir():
@@ -272,7 +272,7 @@ def _text(root: Path | None, items: list[dict[str, Any]], problems: int) -> str:
 
 
 def _accept(project: Project) -> None:
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
 
     changes = integrity.accept_config(project)
     print("deploystate: " + ("recorded the config change: " + "; ".join(

@@ -210,7 +210,8 @@ def settle(project: "Project", view: dict) -> None:
 
 def refresh_now(project: "Project") -> None:
     from deploystate.state.drift import observations
-    from deploystate.state.ledger import chainmark, store
+    from deploystate.state.tamper import chainmark
+    from deploystate.state.ledger import store
 
     observations.flush(project.state_dir)  # first: the state file shows the observation just taken
     store.refresh_derived(project)
@@ -222,7 +223,8 @@ def serve_deferred() -> Deferred:
     observations are answered first, their derived files written right after; the projection cache is
     kept in memory and its file rewritten every ``cache.LAG`` records and at exit."""
     from deploystate.state.drift import observations
-    from deploystate.state.ledger import chainmark, store
+    from deploystate.state.tamper import chainmark
+    from deploystate.state.ledger import store
     from deploystate.state.view import cache
 
     deferred = install()

@@ -35,7 +35,7 @@ def problems(ctx: Any) -> list[str]:
         return []  # the handler raises the same error, with its own next step
     if not is_dir(project.state_dirname):  # str paths here and in _key: this runs on every call
         return []
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
 
     key = _key(project)
     known = _LAST.get(id(ctx))
@@ -62,7 +62,7 @@ _LAST: dict[int, tuple[tuple, list[str]]] = {}
 def _key(project: Any) -> tuple | None:
     import os
 
-    from deploystate.state.ledger import anchor
+    from deploystate.state.tamper import anchor
     from deploystate.state.ledger.reading import hash_ending_at
 
     ledger = project.ledger

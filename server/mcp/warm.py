@@ -62,7 +62,7 @@ def wait() -> None:
 def _warm(root: str | None) -> None:
     try:
         from deploystate.state.config.project import Project
-        from deploystate.state.ledger import integrity
+        from deploystate.state.tamper import integrity
         from deploystate.state.view.view import build_base
 
         project = Project.discover(root)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deploystate.state.view import cache
-from deploystate.state.ledger import remote_anchor
+from deploystate.state.tamper import remote_anchor
 from deploystate.state.ledger.chain import canonical
 from deploystate.state.errors import GitError
 from deploystate.state.ledger.ids import iso, utc_now

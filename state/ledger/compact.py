@@ -18,7 +18,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from . import anchorhead, chain, sealing, store, tail
+from deploystate.state.tamper import anchorhead
+from . import chain, sealing, store, tail
 from deploystate.state.view import cache, projection
 from deploystate.state.memory import memindex
 from deploystate.state.errors import InputError, Refused

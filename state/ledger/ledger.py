@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from .flock import Flock
     from typing import Any
 
-from . import anchor, chain
+from deploystate.state.tamper import anchor
+from . import chain
 from deploystate.state.errors import InputError, LedgerError
 from .reading import ReadResult, parse_lines
 from deploystate.ospath import as_path, exists, join, norm
@@ -197,7 +198,7 @@ class Ledger:
                 lines.append(line)
                 out.append(rec)
             heads: list[dict] = []
-            from . import anchorhead  # writers only: a hook's decision never anchors
+            from deploystate.state.tamper import anchorhead  # writers only: a hook's decision never anchors
 
             def anchor_head(before: int) -> anchorhead.PreparedHead | None:
                 # written and fsynced while the records are; put in place only once they are durable
@@ -214,7 +215,8 @@ class Ledger:
             from .durable import append_whole  # here: a hook that only reads never appends
 
             append_whole(self.file, data, anchor_head if trusted else None)
-            from .appendlog import record  # the chain mark's fast path trusts only growth logged here
+            # the chain mark's fast path trusts only growth logged here
+            from deploystate.state.tamper.appendlog import record
 
             record(self.anchor_dirname, before[0], _stat(self.file))
             if len(data) <= 1 << 16:  # a bulk write (a merge, make_ledger) is verified the ordinary way

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import anchor
+from deploystate.state.tamper import anchor
 from .ledger import Ledger
 from .reading import hash_ending_at
 from .merge import missing_records

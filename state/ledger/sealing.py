@@ -20,7 +20,8 @@ import json
 import sys
 import zlib
 
-from . import anchor, anchorhead, chain, segments
+from deploystate.state.tamper import anchor, anchorhead
+from . import chain, segments
 from .segments import _atomic
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
@@ -199,7 +200,7 @@ def _before(ledger: "Ledger") -> tuple[Any, Any, Any] | None:
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
-    from . import chainmark
+    from deploystate.state.tamper import chainmark
 
     status = chainmark.check(ledger)
     if not status.ok:
@@ -227,7 +228,7 @@ def _after(ledger: "Ledger", state: Any, mark: Any, memory: Any = None) -> None:
     from deploystate.state.memory import memindex
     from deploystate.state.view import cache
 
-    from . import chaincontent, chainmark
+    from deploystate.state.tamper import chaincontent, chainmark
     from .reading import hash_ending_at
 
     size = anchor._size(ledger.path)

@@ -8,7 +8,7 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a process ~15M ins
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from . import anchor
+from deploystate.state.tamper import anchor
 from deploystate.state.view import cache
 from deploystate.state.git import gitinfo
 from deploystate.state.errors import DeploystateError
@@ -74,7 +74,7 @@ def record_many(project: Project, items: list[dict[str, Any]], *, refresh: bool 
 def _first_write(project: Project) -> None:
     if "config" not in anchor.read(project.ledger):
         # the settings a later change is judged by (integrity.config_changes), from the first write on
-        from .integrity import acknowledged
+        from deploystate.state.tamper.integrity import acknowledged
         anchor.update(project.ledger, "config", acknowledged(project))
 
 

@@ -28,7 +28,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from deploystate.state.ledger import anchor
+from deploystate.state.tamper import anchor
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.ledger.reading import hash_ending_at
 from . import basewrite

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import anchor, chainmark
+from deploystate.state.tamper import anchor, chainmark
 from deploystate.state.ledger.reading import hash_ending_at
 
 TYPE_CHECKING = False

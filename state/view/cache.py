@@ -20,7 +20,7 @@ import _thread
 
 from deploystate.jsonlite import loads
 from deploystate.ospath import exists, is_dir, join
-from deploystate.state.ledger import anchor
+from deploystate.state.tamper import anchor
 from . import projection
 from deploystate.state.ledger.chain import Problem, sha256_hex
 from deploystate.state.ledger.ledger import Ledger

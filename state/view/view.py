@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 from . import cache, projection, timeline
 from deploystate.state.drift import assessment, observations
 from deploystate.state.git import gitinfo
-from deploystate.state.ledger import integrity
+from deploystate.state.tamper import integrity
 from deploystate.state.errors import DeploystateError
 from deploystate.state.drift.headcode import Judge
 from deploystate.state.ledger.ids import iso, parse_iso

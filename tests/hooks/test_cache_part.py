@@ -8,7 +8,7 @@ import pytest
 
 from deploystate.hooks import snapshot
 from deploystate.state.drift import observations
-from deploystate.state.ledger import anchor
+from deploystate.state.tamper import anchor
 from deploystate.state.view import cache
 
 from .conftest import AGENT
@@ -151,7 +151,7 @@ def test_a_warm_decision_reads_the_anchor_once(shop, monkeypatch):
 def test_a_part_not_current_has_the_anchor_read_again_after_the_whole_load(shop, monkeypatch):
     """When the whole cache decides (it may rewrite the anchor), the integrity check is given no earlier read:
     it reads the anchor anew."""
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
 
     _verified(shop)
     ledger = shop.project.ledger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deploystate.state.ledger import chainmark
+from deploystate.state.tamper import chainmark
 
 
 def test_feature_branch_push_is_not_judged(shop):

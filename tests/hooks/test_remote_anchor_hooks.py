@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploystate.state.ledger import anchor
+from deploystate.state.tamper import anchor
 from tests.fixtures.gitrepo import GIT_ENV
 
 from .conftest import CONFIG

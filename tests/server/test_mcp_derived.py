@@ -11,7 +11,8 @@ from mcp.client import Client
 from deploystate.server.mcp import derived, trust
 from deploystate.server.mcp.mcp_app import build_server
 from deploystate.state.drift import observations
-from deploystate.state.ledger import anchor, chainmark, store
+from deploystate.state.tamper import anchor, chainmark
+from deploystate.state.ledger import store
 from deploystate.state.view import cache
 from tests.server.mcp_support import CONFIG, make_project, run, verify
 

@@ -13,7 +13,7 @@ from deploystate.server.mcp import audit, schema_flat
 from deploystate.server.commands.serve import check_bind, is_loopback
 from deploystate.server.mcp.viewcache import ViewCache
 from deploystate.state.errors import InputError
-from deploystate.state.ledger import anchor
+from deploystate.state.tamper import anchor
 from deploystate.state.ledger.ids import iso, utc_now
 from tests.server.mcp_support import deploy, project, verify  # noqa: F401 (fixture)
 

@@ -14,7 +14,8 @@ from deploystate.server.mcp import trust
 from deploystate.server.mcp.mcp_app import build_server
 from deploystate.server.mcp.tool_errors import error_info
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import integrity, ledger as ledger_mod
+from deploystate.state.tamper import integrity
+from deploystate.state.ledger import ledger as ledger_mod
 from deploystate.state.memory import memory
 from tests.server.mcp_support import AUTHOR, project, run, verify  # noqa: F401 (fixture)
 

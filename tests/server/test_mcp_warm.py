@@ -7,7 +7,8 @@ import shutil
 
 from deploystate.server.mcp import warm
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import chainmark, store
+from deploystate.state.tamper import chainmark
+from deploystate.state.ledger import store
 from tests.server.mcp_support import make_project
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from deploystate.server.backends import s3_anchor
 from deploystate.server.backends.s3 import S3Ledger
-from deploystate.state.ledger import anchor, chain, remote_anchor
+from deploystate.state.tamper import anchor, remote_anchor
+from deploystate.state.ledger import chain
 from deploystate.state.ledger.ledger import Ledger
 from tests.fixtures.moto_server import s3_bucket
 

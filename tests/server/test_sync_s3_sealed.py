@@ -12,7 +12,8 @@ import pytest
 
 from deploystate.server.backends.s3 import S3Ledger
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import remote_anchor, segments
+from deploystate.state.tamper import remote_anchor
+from deploystate.state.ledger import segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.ledger import Ledger

@@ -6,7 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import integrity, segments
+from deploystate.state.tamper import integrity
+from deploystate.state.ledger import segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from tests.fixtures.ledgers import SEG

@@ -1,11 +1,11 @@
 """An edit inside the verified part of the ledger followed by an append is not taken for growth: the chain
-mark's fast path is used only for growth the appends themselves logged (state/ledger/appendlog.py)."""
+mark's fast path is used only for growth the appends themselves logged (state/tamper/appendlog.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from deploystate.state.ledger import appendlog, chainmark
+from deploystate.state.tamper import appendlog, chainmark
 from deploystate.state.ledger.ledger import Ledger
 
 

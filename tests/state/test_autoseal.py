@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import anchor, anchorhead, chainmark, integrity, sealing, segments
+from deploystate.state.tamper import anchor, anchorhead, chainmark, integrity
+from deploystate.state.ledger import sealing, segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from deploystate.state.ledger.store import record, write_state_file

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from deploystate.state.ledger import chainmark
+from deploystate.state.tamper import chainmark
 from deploystate.state.ledger.ledger import Ledger
 
 

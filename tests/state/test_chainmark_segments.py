@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import chaincontent, chainmark
+from deploystate.state.tamper import chaincontent, chainmark
 from deploystate.state.ledger.ledger import Ledger
 
 SEGMENT = 4096  # bytes: about 20 notes, so a test crosses many segments quickly
@@ -68,7 +68,7 @@ def test_an_edit_inside_a_segment_of_the_key_is_seen_by_the_deep_check(tmp_path:
 
 def test_an_edit_behind_the_hooks_fast_path_never_enters_the_key(tmp_path: Path) -> None:
     """An edit in records the key does not cover yet, then appends: the growth is not the appends' own
-    (state/ledger/appendlog.py), so the check names the edit and the key does not move over it."""
+    (state/tamper/appendlog.py), so the check names the edit and the key does not move over it."""
     ledger = Ledger(tmp_path)
     _grow(ledger, 3)
     key = _content(ledger)

@@ -11,7 +11,8 @@ import pytest
 
 from deploystate.state.drift import observations
 from deploystate.state.errors import LedgerError
-from deploystate.state.ledger import anchor, chainmark, durable
+from deploystate.state.tamper import anchor, chainmark
+from deploystate.state.ledger import durable
 from deploystate.state.ledger.ledger import Ledger
 
 

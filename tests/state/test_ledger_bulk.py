@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import anchor, chain, chainmark, durable, ids
+from deploystate.state.tamper import anchor, chainmark
+from deploystate.state.ledger import chain, durable, ids
 from deploystate.state.errors import InputError, LedgerError
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.config.project import Project

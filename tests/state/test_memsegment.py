@@ -180,7 +180,7 @@ def test_a_tail_without_a_digest_in_the_anchor_is_not_trusted(project: Project) 
     """No memory digest in the anchor (written by hand, or by another tool) means a rebuild."""
     _fill(project)
     _saved(project)
-    from deploystate.state.ledger import anchor
+    from deploystate.state.tamper import anchor
     data = anchor.read(project.ledger)
     data.pop("memory")
     anchor._write(project.ledger, data)
@@ -210,7 +210,7 @@ def test_a_version_4_index_migrates_and_its_base_goes(project: Project) -> None:
     digest is the anchored one, is rebuilt into version 5; the old base file is deleted on the next save."""
     import hashlib
 
-    from deploystate.state.ledger import anchor
+    from deploystate.state.tamper import anchor
     _fill(project)
     ledger = project.ledger
     cache_dir = ledger.dir / "cache"

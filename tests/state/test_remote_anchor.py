@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import anchor, chain, remote_anchor
+from deploystate.state.tamper import anchor, remote_anchor
+from deploystate.state.ledger import chain
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.git.sync_git import REF, check_remote, sync
 from tests.fixtures.gitrepo import GitRepo
@@ -137,6 +138,6 @@ def test_moving_the_diverged_copy_aside_and_syncing_recovers(pair) -> None:
 
 def test_integrity_names_the_remote_section_as_remote_anchor_does() -> None:
     """integrity imports remote_anchor only when the anchor holds its section, found by the same name."""
-    from deploystate.state.ledger import integrity
+    from deploystate.state.tamper import integrity
 
     assert integrity.REMOTE_SECTION == remote_anchor.SECTION

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deploystate.state.ledger import anchor, chainmark, sealing, segments
+from deploystate.state.tamper import anchor, chainmark
+from deploystate.state.ledger import sealing, segments
 from deploystate.state.ledger.ledger import Ledger
 from deploystate.state.config.project import Project
 

@@ -9,7 +9,8 @@ import zlib
 import pytest
 
 from deploystate.state.config.project import Project
-from deploystate.state.ledger import anchor, sealing, segments
+from deploystate.state.tamper import anchor
+from deploystate.state.ledger import sealing, segments
 from deploystate.state.ledger.compact import compact
 from tests.fixtures.ledgers import SEG, project  # noqa: F401 (the fixture)
 from tests.state.segments_support import problems, put, seg, sealed

@@ -12,7 +12,8 @@ import pytest
 
 from deploystate.state.config.project import Project
 from deploystate.state.git.sync_git import REF, _records_at, remote_anchor_at, sync
-from deploystate.state.ledger import remote_anchor, segments
+from deploystate.state.tamper import remote_anchor
+from deploystate.state.ledger import segments
 from deploystate.state.ledger.compact import compact
 from deploystate.state.ledger.ids import iso, utc_now
 from tests.fixtures.gitrepo import GitRepo

@@ -27,9 +27,9 @@ import os
 
 from deploystate.jsonlite import loads
 from deploystate.ospath import is_dir, join, read_text
-from . import chain, segments
-from .ledger import Ledger
-from .reading import hash_ending_at
+from deploystate.state.ledger import chain, segments
+from deploystate.state.ledger.ledger import Ledger
+from deploystate.state.ledger.reading import hash_ending_at
 
 MARK = "chain.verified.json"
 VERSION = 3  # 2: the stat key holds the ctime; content key. 3: the content key is chained over segments

@@ -125,7 +125,7 @@ def accept_config(project: Project) -> dict[str, list] | None:
 
     A moved state_dir is accepted only when the new ledger still holds the anchored history
     (it was moved, not emptied); its records are otherwise left for the user to bring over."""
-    from . import store
+    from deploystate.state.ledger import store
     from deploystate.state.errors import Refused
 
     ledger = project.ledger

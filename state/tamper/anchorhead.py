@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import os
 
-from . import segments
+from deploystate.state.ledger import segments
 from .anchor import LOCK, _locked, _size, _unlink, _write, _write_tmp, file_of, read
-from .reading import hash_ending_at
+from deploystate.state.ledger.reading import hash_ending_at
 from deploystate.ospath import join
 
 TYPE_CHECKING = False  # not typing's (see anchor)
 if TYPE_CHECKING:
     from typing import Any
 
-    from .ledger import Ledger
+    from deploystate.state.ledger.ledger import Ledger
 
 
 def head_now(ledger: "Ledger", previous: dict[str, Any] | None, appended_lines: int = 0,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from deploystate.jsonlite import loads
 from deploystate.ospath import exists
-from . import chain, segments
-from .ledger import Ledger
+from deploystate.state.ledger import chain, segments
+from deploystate.state.ledger.ledger import Ledger
 
 SEGMENT = 1 << 20  # bytes: what a content check re-parses at most beyond the last segment end
 

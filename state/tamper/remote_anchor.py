@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing import Any, Iterable
 
 from . import anchor
-from .chain import canonical
+from deploystate.state.ledger.chain import canonical
 
 SECTION = "remote"
 MOD = 1 << 256

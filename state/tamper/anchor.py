@@ -21,17 +21,17 @@ import os
 
 from deploystate.jsonlite import loads
 from deploystate.ospath import is_dir, join, read_text
-from . import segments
-from .reading import hash_ending_at
+from deploystate.state.ledger import segments
+from deploystate.state.ledger.reading import hash_ending_at
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2.5 ms (annotations only)
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .flock import Flock
+    from deploystate.state.ledger.flock import Flock
     from typing import Any
 
-    from .ledger import Ledger
+    from deploystate.state.ledger.ledger import Ledger
 
 ANCHOR = "anchor.json"
 LOCK = "anchor.lock"
@@ -112,7 +112,7 @@ def _write(ledger: "Ledger", data: dict[str, Any], durable: bool = True) -> None
 
 def _locked(ledger: "Ledger") -> Flock:
     """``with _locked(ledger):`` holds ``anchor.lock`` (the anchor's directory created)."""
-    from .flock import Flock  # here: reading the anchor takes no lock (a warm hook never locks)
+    from deploystate.state.ledger.flock import Flock  # here: reading the anchor takes no lock (a warm hook never locks)
 
     return Flock(join(ledger.anchor_dirname, LOCK))
 
