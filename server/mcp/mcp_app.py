@@ -10,9 +10,10 @@ functions, never at module level, so starting the server stays fast.
 
 Families are registered when first needed, not at start: a family's tools cost the SDK a pydantic
 argument model and two JSON schemas each (~0.25 s of CPU for all of them, a fifth of a cold start),
-and neither the handshake nor a first ``read_deployment_state`` needs the other families. Listing the
-tools, an unknown name or any name of a later family registers, in ``TOOL_MODULES`` order, what is
-still missing, so the list, its order and every schema are the same as an eager registration's.
+and neither the handshake nor a first ``read_deployment_state`` needs the other families. An unknown
+name, any name of a later family, or listing the tools (when the listing shipped in the package is not
+the installed code's: server/mcp/listing.py) registers, in ``TOOL_MODULES`` order, what is still
+missing, so the list, its order and every schema are the same as an eager registration's.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pydantic import ValidationError
 from deploystate.state.errors import InputError
 
 from . import audit as audit_log
-from . import derived, modes, progress, schema_flat
+from . import derived, listing, modes, progress, schema_flat
 from .mcp_context import ToolContext, client_name
 from .tool_errors import error_info, error_result, validation_message
 
@@ -57,6 +58,7 @@ class DeploystateServer(MCPServer):
     """MCPServer whose ``call_tool`` never raises for a tool's own failure, and audits every call."""
 
     ctx: ToolContext
+    _modules: tuple[str, ...]  # the families it serves
     _unregistered: list[str]  # families not registered yet, in TOOL_MODULES order
     _registering: threading.Lock
 
@@ -98,9 +100,14 @@ class DeploystateServer(MCPServer):
         return result
 
     async def list_tools(self) -> list[Any]:
-        """Only the tools the server's mode allows (the same rule refuses the others when called)."""
-        self.register_until(None)
-        return [t for t in await super().list_tools() if modes.refusal(self.ctx.mode, t.annotations) is None]
+        """Only the tools the server's mode allows (the same rule refuses the others when called). While a
+        family is unregistered, the listing shipped in the package answers when it is the installed code's
+        (server/mcp/listing.py); else every family is registered and listed live."""
+        tools = listing.load() if self._unregistered and self._modules == TOOL_MODULES else None  # its families
+        if tools is None:
+            self.register_until(None)
+            tools = await super().list_tools()
+        return [t for t in tools if modes.refusal(self.ctx.mode, t.annotations) is None]
 
     def _precheck(self, name: str, arguments: dict[str, Any]) -> CallToolResult | None:
         """Tools the mode refuses, unknown tools and unknown argument names, as errors that say what exists."""
@@ -172,6 +179,7 @@ def build_server(*, root: str | None = None, read_only: bool = False, transport:
                                log_level="WARNING", warn_on_duplicate_tools=True)
     ctx = ToolContext(root=root, mode=mode, transport=transport, server=server)
     server.ctx = ctx
+    server._modules = tuple(modules)
     server._unregistered = list(modules)  # registered when first needed (register_until)
     server._registering = threading.Lock()
     _serve_log_levels(server, ctx)

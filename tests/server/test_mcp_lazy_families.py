@@ -29,20 +29,26 @@ result = anyio.run(server.call_tool, "read_deployment_state", {"observe": False}
 steps["read"] = loaded()
 steps["read_ok"] = not getattr(result, "is_error", True)
 anyio.run(server.list_tools)
-steps["listed"] = loaded()
+steps["listed"] = loaded()  # the listing shipped in the package answered (server/mcp/listing.py)
+from deploystate.server.mcp import listing
+listing._LOADED[:] = [None]  # as when its key is not the installed code's
+anyio.run(server.list_tools)
+steps["listed_live"] = loaded()
 print(json.dumps(steps))
 """
 
 
 def test_the_first_read_loads_only_the_state_family(project):
-    """In a fresh process: no family at build, only the state family after a read, every family once listed."""
+    """In a fresh process: no family at build, only the state family after a read and after a listing from the
+    shipped one; every family once listed live."""
     res = subprocess.run([sys.executable, "-c", PROBE, str(project.root)], cwd=project.root, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     steps = json.loads(res.stdout.strip().splitlines()[-1])
     assert steps["built"] == []
     assert steps["read_ok"] and steps["read"] == ["deploystate.server.tools.state"]
-    assert steps["listed"] == list(TOOL_MODULES)
+    assert steps["listed"] == ["deploystate.server.tools.state"]
+    assert steps["listed_live"] == list(TOOL_MODULES)
 
 
 def _dump(items) -> list[dict]:

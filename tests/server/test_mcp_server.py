@@ -127,3 +127,18 @@ def test_tool_list_matches_the_snapshot(project):
     assert current == stored, ("the MCP tool list changed; if that is intended, run "
                                "DEPLOYSTATE_UPDATE_SNAPSHOTS=1 pytest tests/server/test_mcp_server.py and commit "
                                f"{path.name}")
+
+
+def test_the_shipped_tool_listing_is_the_live_one():
+    """server/mcp/tools_listing.json is what a fresh process lists live, key included (the snapshot flag rewrites it)."""
+    from deploystate.server.mcp import listing
+
+    res = subprocess.run([sys.executable, "-m", "deploystate.server.mcp.listing"], capture_output=True, text=True,
+                         timeout=120, cwd="/", env={**os.environ, "DEPLOYSTATE_ROOT": "/nonexistent"})
+    assert res.returncode == 0, res.stderr
+    live = json.loads(res.stdout)
+    if os.environ.get("DEPLOYSTATE_UPDATE_SNAPSHOTS") == "1":
+        listing.PATH.write_text(res.stdout, encoding="utf-8")
+    stored = json.loads(listing.PATH.read_text(encoding="utf-8"))
+    assert stored == live, ("the tools or the code their schemas come from changed: run DEPLOYSTATE_UPDATE_SNAPSHOTS=1 "
+                            f"pytest tests/server/test_mcp_server.py and commit server/mcp/{listing.PATH.name}")
