@@ -9,7 +9,6 @@ the budget, and lists what it left out with the call that shows it.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
@@ -277,19 +276,9 @@ def build(view: dict[str, Any], detail: Literal["summary", "full"] = "summary", 
 
 
 def summarize(view: dict[str, Any], detail: Literal["summary", "full"] = "summary",
-              budget: int = SUMMARY_BUDGET) -> StateOutput:
-    """The bounded summary (or, with ``detail='full'``, everything the view holds)."""
-    if detail == "full":
-        return build(view, "full", FULL)
-    from .state_summary_text import text
+              budget: int = SUMMARY_BUDGET, kept: Any = None, memo: Any = None) -> StateOutput:
+    """The bounded summary (or, with ``detail='full'``, everything the view holds); ``kept`` and ``memo``:
+    the kept base ``view`` was laid over and the memo that may hold its summary (``state_memo``)."""
+    from .state_memo import summarize as fitted
 
-    out = None
-    for level in LEVELS:
-        out = build(view, "summary", level)
-        body, dump = text(out), out.model_dump(mode="json", exclude_defaults=True)
-        if len(body) <= budget and len(json.dumps(dump)) <= budget:
-            out._text, out._dump = body, dump
-            return out
-    assert out is not None
-    out.left_out.append("the answer was still over budget at the smallest list sizes: " + FULL_HINT)
-    return out
+    return fitted(view, detail, budget, kept, memo)

@@ -52,22 +52,28 @@ class ViewCache:
 
     def get(self, project: Project, observed: dict[str, Any] | None = None) -> dict[str, Any]:
         """The view now: the kept base (or a new one) with ``observed`` (default: the stored observation)."""
-        seen = observed if observed is not None else observations.load(project.state_dir)
-        return with_observed(project, self._base_now(project), seen)
+        return self.get_kept(project, observed)[0]
 
-    def _base_now(self, project: Project) -> Base:
+    def get_kept(self, project: Project, observed: dict[str, Any] | None = None) -> tuple[dict[str, Any], Base | None]:
+        """``get``'s view, and the kept base it was laid over when it was kept (None when built anew):
+        while that is the same object, nothing the base was read from has changed (``state_memo``)."""
+        seen = observed if observed is not None else observations.load(project.state_dir)
+        base, kept = self._base_now(project)
+        return with_observed(project, base, seen), kept
+
+    def _base_now(self, project: Project) -> tuple[Base, Base | None]:
         now = utc_now()
         key = None if env_disabled() else fingerprint(project)
         with self._lock:
             if key is not None and key == self._key and self._base is not None \
                     and (self._until is None or now < self._until):
                 self.hits += 1
-                return self._base.at(now)
+                return self._base.at(now), self._base
         base = build_base(project, now=now)
         if key is not None and key == fingerprint(project):  # unchanged while we built it
             with self._lock:
                 self._key, self._base, self._until = key, base, _next_deadline(base.view, now)
-        return base
+        return base, None
 
     def clear(self) -> None:
         with self._lock:

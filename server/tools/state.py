@@ -18,9 +18,11 @@ from deploystate.server.mcp.derived import settle
 from deploystate.server.mcp.lookup import ATTEMPT_ID, find_record
 from deploystate.server.mcp.mcp_context import Call, ToolContext
 from deploystate.server.mcp.models import AffectedInput, AffectedOutput, AffectedService, MatchItem, ReadStateInput
+from deploystate.server.mcp.state_memo import Memo
 from deploystate.server.mcp.state_summary import StateOutput, summarize
 
 MAX_MATCHES = 50
+_MEMO = Memo()  # the last answer per detail, for reads over the same kept base (state_memo)
 MAX_UNMATCHED = 50
 
 SESSION_START_STEPS = """\
@@ -104,10 +106,10 @@ def register(server: Any, ctx: ToolContext) -> None:
         observation (its age is shown)."""
         project = ctx.require_state()
         seen = observe_now(project, ctx.config(project)) if args.observe else None
-        view = ctx.view(project, seen)
+        view, kept = ctx.views.get_kept(project, seen)
         if seen is not None:
             settle(project, view)
-        out = summarize(view, args.detail)
+        out = summarize(view, args.detail, kept=kept, memo=_MEMO)
         out.mode = ctx.mode  # what this server lets the agent call
         return out
 
