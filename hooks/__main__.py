@@ -143,7 +143,8 @@ def end_process(rc: int) -> None:
 def _written_file_open() -> bool:
     """A regular file still open for writing (beyond the three streams): the teardown closes its Python object,
     and so flushes what is buffered in it; ``os._exit`` would drop that. Read from /proc/self/fd, whose links
-    carry the open mode in their own permission bits (l-wx / lrwx). Where /proc cannot be read: True (the
+    carry the open mode in their own permission bits (l-wx / lrwx). A deleted file is not counted: what is
+    buffered for it can never be read (valgrind's own files are such). Where /proc cannot be read: True (the
     teardown runs; slower, never a lost write)."""
     import stat
 
@@ -156,8 +157,10 @@ def _written_file_open() -> bool:
             continue
         link = f"/proc/self/fd/{name}"
         try:
-            if os.lstat(link).st_mode & stat.S_IWUSR and stat.S_ISREG(os.stat(link).st_mode):
-                return True
+            if os.lstat(link).st_mode & stat.S_IWUSR:
+                target = os.stat(link)
+                if stat.S_ISREG(target.st_mode) and target.st_nlink:  # (no link left: no one reads its bytes)
+                    return True
         except OSError:
             continue  # (the listing's own fd, closed by now)
     return False

@@ -80,6 +80,9 @@ def test_a_file_left_open_for_writing_gets_the_teardown(tmp_path):
     reader = _child(tmp_path, "keep = open(sys.argv[1])\nend_process(3)\nprint('returned')",
                     str(tmp_path / "read-only.txt"))
     assert reader.returncode == 3 and "returned" not in reader.stdout and not _teardown(reader)
+    deleted = _child(tmp_path, "import os\ngone = open(sys.argv[1], 'w')\nos.unlink(sys.argv[1])\nend_process(3)",
+                     str(tmp_path / "deleted.txt"))
+    assert deleted.returncode == 3 and not _teardown(deleted)  # (its bytes could never be read: valgrind's files)
 
 
 def test_the_hook_entry_exits_through_end_process(tmp_path):
