@@ -101,8 +101,10 @@ def check(document: Any) -> list[dict[str, Any]] | None:
 _LOADED: list[Any] = []  # [tools or None], decided once per process (the installed code does not change)
 
 
-def load(path: Path = PATH) -> list[Any] | None:
-    """The shipped listing as the SDK's ``Tool`` objects, or None (stale, missing, unreadable: list live)."""
+def load(path: Path | None = None) -> list[Any] | None:
+    """The shipped listing (``PATH`` unless ``path``) as the SDK's ``Tool`` objects, or None (stale, missing,
+    unreadable: list live)."""
+    path = PATH if path is None else path
     if path == PATH and _LOADED:
         return list(_LOADED[0]) if _LOADED[0] is not None else None
     try:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from mcp.client import Client
@@ -13,6 +16,27 @@ from mcp.client import Client
 from deploystate.server.mcp import listing
 from deploystate.server.mcp.mcp_app import TOOL_MODULES, build_server
 from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> str:
+    """A listing generated from the code under test in a fresh process, as the shipped one is: these tests
+    judge the rules, not whether the committed file was regenerated (test_mcp_server's snapshot does that)."""
+    res = subprocess.run([sys.executable, "-m", "deploystate.server.mcp.listing"], capture_output=True, text=True,
+                         timeout=120, cwd="/", env={**os.environ, "DEPLOYSTATE_ROOT": "/nonexistent"})
+    assert res.returncode == 0, res.stderr
+    path = tmp_path_factory.mktemp("listing") / listing.PATH.name
+    path.write_text(res.stdout, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def current(generated, monkeypatch):
+    """listing.PATH is the generated listing (read afresh by each test)."""
+    from pathlib import Path
+
+    monkeypatch.setattr(listing, "PATH", Path(generated))
+    monkeypatch.setattr(listing, "_LOADED", [])
 
 
 def _document() -> dict:

@@ -140,5 +140,10 @@ def test_the_shipped_tool_listing_is_the_live_one():
     if os.environ.get("DEPLOYSTATE_UPDATE_SNAPSHOTS") == "1":
         listing.PATH.write_text(res.stdout, encoding="utf-8")
     stored = json.loads(listing.PATH.read_text(encoding="utf-8"))
+    if stored.get("versions") != live["versions"]:
+        # Another Python/pydantic/mcp than the one it was generated with: the key cannot match here, so the
+        # server lists live (never the shipped file); the tools must still be the same.
+        assert listing.load() is None and stored["tools"] == live["tools"], "the shipped tools differ from the live ones"
+        return
     assert stored == live, ("the tools or the code their schemas come from changed: run DEPLOYSTATE_UPDATE_SNAPSHOTS=1 "
                             f"pytest tests/server/test_mcp_server.py and commit server/mcp/{listing.PATH.name}")
