@@ -56,42 +56,48 @@ def entry(tool: str, arguments: dict[str, Any] | None, outcome: str, duration_ms
 class AuditLog:
     """Append audit lines to ``state_dir/audit.jsonl``; never raises into a tool call."""
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = Path(state_dir) / AUDIT
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.file = os.path.join(os.fspath(state_dir), AUDIT)  # a str: this runs on every tool call
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
     def write(self, line: dict[str, Any]) -> bool:
         """Append one line; False (and a note on stderr) when it could not be written.
 
-        The state directory is never created here: a project without one gets
-        a tool error telling the agent to run ``deploystate init``, and an
+        The state directory is never created here (``O_CREAT`` makes the file, never its folder): a
+        project without one gets a tool error telling the agent to run ``deploystate init``, and an
         audit log alone must not make it look initialised."""
-        if not self.path.parent.is_dir():
-            return False
         data = (json.dumps(line, sort_keys=True, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         try:
-            self._rotate_if_big()
             # O_APPEND with one write per line: concurrent servers do not interleave lines.
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-            return True
+            fd = os.open(self.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except (FileNotFoundError, NotADirectoryError):
+            return False  # no state directory
         except OSError as exc:
-            print(f"deploystate serve: could not write the audit log {self.path}: {exc}", file=sys.stderr)
+            print(f"deploystate serve: could not write the audit log {self.file}: {exc}", file=sys.stderr)
             return False
-
-    def _rotate_if_big(self) -> None:
         try:
-            if self.path.stat().st_size > MAX_BYTES:
-                os.replace(self.path, self.path.with_name("audit.1.jsonl"))
-        except FileNotFoundError:
-            pass
+            os.write(fd, data)
+            big = os.fstat(fd).st_size > MAX_BYTES
+        except OSError as exc:
+            print(f"deploystate serve: could not write the audit log {self.file}: {exc}", file=sys.stderr)
+            return False
+        finally:
+            os.close(fd)
+        if big:  # past the size, this generation becomes audit.1.jsonl (one old generation kept)
+            try:
+                os.replace(self.file, os.path.join(os.path.dirname(self.file), "audit.1.jsonl"))
+            except OSError:
+                pass
+        return True
 
     def read(self) -> list[dict[str, Any]]:
         """Every line of the current file (for tests and ``deploystate doctor``)."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            with open(self.file, encoding="utf-8") as fh:
+                text = fh.read()
         except FileNotFoundError:
             return []
         return [json.loads(line) for line in text.splitlines() if line.strip()]

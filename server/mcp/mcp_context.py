@@ -189,7 +189,7 @@ class ToolContext:
     def audit(self) -> AuditLog | None:
         """The audit log of the current project, or None when there is no project to hold one."""
         try:
-            return AuditLog(self.project().state_dir)
+            return AuditLog(self.project().state_dirname)
         except DeploystateError:
             return None
 
