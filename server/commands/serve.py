@@ -172,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
     stdio = not args.http  # stdio: neither the SDK's client half nor its HTTP packages (sdkload)
     if stdio:
         sdkload.without_package_init()
-    with sdkload.http_stand_ins() if stdio else contextlib.nullcontext(), sdkload.deferred_builds():
+    stand_ins = sdkload.HTTP_ONLY + sdkload.WIRE_COPIES  # a session loads the wire models it negotiated
+    with sdkload.http_stand_ins(stand_ins) if stdio else contextlib.nullcontext(), sdkload.deferred_builds():
         from deploystate.server.mcp.mcp_app import build_server  # the SDK loads only when serving
 
     if args.read_only and args.mode not in (None, "read-only"):

@@ -20,10 +20,16 @@ first answers. Both are about when work happens, never about what is validated o
   are stand-ins (``StandIn``): a name taken from them imports the real package the first time it is used
   (called, subclassed, an attribute read, an isinstance check), so whatever does use them gets the real
   objects. Once the SDK is loaded the stand-in modules leave ``sys.modules``: a later import is the real one.
+- (stdio only) ``mcp_types`` holds the protocol's wire models twice more, one copy per schema era (2025-11-25
+  for the handshake, 2026-07-28), ~240M instructions each; a session validates against the era it negotiated.
+  Both are stand-ins too while the SDK imports (``WIRE_COPIES``): the SDK's maps of them hold stand-ins, and
+  the first use of one (``model_validate``, a TypeAdapter's first validation) imports that era's copy, its
+  models created deferred as above. -197M instructions to a first read (the other era's copy never loads).
 
 These rest on the SDK's and pydantic's layout (``mcp/__init__.py`` only imports; pydantic keeps its config
 defaults in ``pydantic._internal._config.config_defaults``; the SDK uses the two HTTP packages only inside
-functions). When the first two are not as expected they do nothing and the import is the usual one;
+functions, and of the wire copies only reads names, validates and adapts, none of them generic). When the
+first two are not as expected they do nothing and the import is the usual one;
 tests/server/test_serve_imports.py fails loudly when any of that layout changes.
 """
 
@@ -41,6 +47,8 @@ from typing import Any, Iterator
 
 PACKAGE = "mcp"
 HTTP_ONLY = ("httpx2", "sse_starlette")  # imported by the SDK's HTTP transports and HTTP resources only
+# The protocol's wire models, one copy per schema era: a session validates against the one it negotiated.
+WIRE_COPIES = ("mcp_types._v2025_11_25", "mcp_types._v2026_07_28")
 
 
 def without_package_init(name: str = PACKAGE) -> bool:
@@ -97,7 +105,7 @@ def deferred_builds() -> Iterator[bool]:
     if defaults is None:
         yield False
         return
-    defaults["defer_build"] = True
+    defaults["defer_build"] = True  # (nested: the outer one's is in effect, _pydantic_defaults gave None)
     try:
         yield True
     finally:
@@ -105,18 +113,31 @@ def deferred_builds() -> Iterator[bool]:
 
 
 _LOCK = threading.RLock()
+# Asked of a stand-in when it is an argument of ``TypeAdapter[X](X)`` (typing's subscription, pydantic's
+# ``issubclass(X, BaseModel)`` reading ``__bases__``), as mcp/server/elicitation.py does at import: answered
+# without the real object, as its absence (the wire models and their unions are never generic; pydantic then
+# defers the adapter, see ``__pydantic_config__``).
+TYPING_PROBES = frozenset(("__typing_subst__", "__parameters__", "__typing_is_unpacked_typevartuple__", "__bases__",
+                           "__typing_unpacked_tuple_args__"))
+_STOOD: set[str] = set()  # packages given stand-ins
 _RELEASED: set[str] = set()  # packages a stand-in was used from: imported for real since
 
 
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
 def _real(module: str) -> types.ModuleType:
-    """The real ``module``: its package's stand-ins dropped from ``sys.modules`` and imported as usual."""
-    top = module.partition(".")[0]
+    """The real ``module``: its package's stand-ins dropped from ``sys.modules`` and imported as usual (its
+    pydantic models built on first use, as the SDK's were)."""
     with _LOCK:
-        _RELEASED.add(top)
+        package = next((p for p in _STOOD if _within(module, p)), module.partition(".")[0])
+        _RELEASED.add(package)
         for name in [n for n, m in list(sys.modules.items()) if isinstance(m, _StandInModule)
-                     and (n == top or n.startswith(top + "."))]:
+                     and _within(n, package)]:
             del sys.modules[name]
-        return importlib.import_module(module)
+        with deferred_builds():
+            return importlib.import_module(module)
 
 
 class StandIn:
@@ -139,6 +160,8 @@ class StandIn:
         return target
 
     def __getattr__(self, attr: str) -> Any:
+        if attr in TYPING_PROBES:  # what the real (never generic) object answers too: it has none
+            raise AttributeError(attr)
         return getattr(self.resolve(), attr)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -152,6 +175,13 @@ class StandIn:
 
     def __subclasscheck__(self, cls: Any) -> bool:
         return issubclass(cls, self.resolve())
+
+    # pydantic: a TypeAdapter of a stand-in (the SDK adapts wire models and unions at import) is built on its
+    # first use, and from the real object's schema: the same validator and serializer.
+    __pydantic_config__ = {"defer_build": True}
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return handler(self.resolve())
 
     def __repr__(self) -> str:
         return f"<stand-in for {object.__getattribute__(self, '_module')}.{object.__getattribute__(self, '_name')}>"
@@ -175,8 +205,8 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.packages = packages
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        top = name.partition(".")[0]
-        if top not in self.packages or top in _RELEASED:
+        package = next((p for p in self.packages if _within(name, p)), None)
+        if package is None or package in _RELEASED:
             return None
         return importlib.machinery.ModuleSpec(name, self, is_package=True)
 
@@ -192,6 +222,7 @@ def http_stand_ins(packages: tuple[str, ...] = HTTP_ONLY) -> Iterator[None]:
     """Inside, importing ``packages`` (not imported yet) gives stand-ins; after, they leave ``sys.modules``."""
     with _LOCK:
         packages = tuple(p for p in packages if p not in sys.modules)
+        _STOOD.update(packages)
         finder = _StandInFinder(packages)
         sys.meta_path.insert(0, finder)
     try:

@@ -177,3 +177,60 @@ def test_a_package_already_imported_is_not_stood_in(http_pkg):
     with sdkload.http_stand_ins((http_pkg,)):
         from fakehttp import Client  # type: ignore[import-not-found]
     assert Client is fakehttp.Client
+
+
+@pytest.fixture
+def wire_pkg(tmp_path, monkeypatch):
+    """A package with a wire-model subpackage: two pydantic models and their union, as mcp_types' copies."""
+    root = tmp_path / "fakewire"
+    (root / "_v1").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "_v1" / "__init__.py").write_text("import builtins\nbuiltins.FAKEWIRE_IMPORTED = True\n"
+                                              "from pydantic import BaseModel\n"
+                                              "class A(BaseModel):\n    a: int\n"
+                                              "class B(BaseModel):\n    b: str\n"
+                                              "AB = A | B\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import builtins
+    monkeypatch.setattr(builtins, "FAKEWIRE_IMPORTED", False, raising=False)
+    yield "fakewire._v1"
+    sdkload._RELEASED.discard("fakewire._v1")
+    sdkload._STOOD.discard("fakewire._v1")
+    for name in [m for m in sys.modules if m == "fakewire" or m.startswith("fakewire.")]:
+        del sys.modules[name]
+
+
+def test_a_stood_in_wire_copy_loads_on_first_use_deferred_and_validates_as_the_real_one(wire_pkg):
+    """Maps of its models and a TypeAdapter of its union made at import load nothing; the first use loads the
+    real models (built on first use) and they, and the adapter, validate as the real ones."""
+    import builtins
+
+    from pydantic import TypeAdapter
+
+    with sdkload.http_stand_ins((wire_pkg,)):
+        import fakewire._v1 as v1  # type: ignore[import-not-found]
+        surface = {"a": v1.A, "ab": v1.AB}
+        adapter = TypeAdapter[v1.AB](v1.AB)  # as mcp/server/elicitation.py does at import
+    assert builtins.FAKEWIRE_IMPORTED is False and "fakewire" in sys.modules
+    assert surface["a"].model_validate({"a": 1}).a == 1 and builtins.FAKEWIRE_IMPORTED is True
+    real = sys.modules["fakewire._v1"]
+    assert real.B.__pydantic_complete__ is False  # created deferred, as the SDK's models were
+    assert adapter.validate_python({"b": "x"}) == real.B(b="x")
+    with pytest.raises(ValidationError) as ours:
+        adapter.validate_python({"c": 1})
+    with pytest.raises(ValidationError) as theirs:
+        TypeAdapter(real.AB).validate_python({"c": 1})
+    assert ours.value.errors() == theirs.value.errors()
+
+
+def test_nested_deferral_keeps_the_outer_one():
+    """A deferral inside another (a stand-in resolved while the SDK imports) leaves the outer one in effect."""
+    with sdkload.deferred_builds():
+        with sdkload.deferred_builds():
+            pass
+
+        class Inside(BaseModel):
+            x: int
+
+    assert Inside.__pydantic_complete__ is False
+    assert Inside(x=1).x == 1

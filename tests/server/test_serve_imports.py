@@ -14,10 +14,12 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from tests.server.mcp_support import project, run, text  # noqa: F401 (fixture)
+from tests.server.mcp_support import elicitation, project, run, text  # noqa: F401 (fixture)
 
 # Loaded by mcp/__init__.py only: the SDK's client, its transports and httpx helpers.
 CLIENT_HALF = ("mcp.client", "mcp.shared._httpx_utils", "mcp.shared.memory", "mcp.types")
@@ -43,7 +45,7 @@ sys.exit(main(["serve", "--root", root]))
 """
 
 
-def _serve(root: Path, tmp_path: Path) -> tuple[dict, object]:
+def _serve(root: Path, tmp_path: Path, mode: str = "auto", restart: bool = False) -> tuple[dict, object]:
     out = tmp_path / "modules.json"
     # Not under coverage (tools/test.sh measures subprocesses): coverage itself imports more.
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
@@ -52,8 +54,11 @@ def _serve(root: Path, tmp_path: Path) -> tuple[dict, object]:
                                    cwd=str(root), env=env)
 
     async def body():
-        async with Client(params, read_timeout_seconds=60) as client:
+        async with Client(params, read_timeout_seconds=60, mode=mode,
+                          elicitation_callback=elicitation() if restart else None) as client:
             await client.list_tools()
+            if restart:  # a confirmation asked by elicitation (the SDK checks its schema with a wire model)
+                return await client.call_tool("restart_affected", {"services": ["web"]})
             return await client.call_tool("read_deployment_state", {})
 
     state = run(body)
@@ -75,6 +80,44 @@ def test_stdio_serve_answers_without_the_sdk_client_http_packages_or_unused_mode
     assert _loaded(seen["modules"], HTTP_PACKAGES) == []
     assert seen["init_ran"] is False
     assert seen["built"] == {name: False for name in UNUSED_MODELS}
+
+
+# The protocol's wire models per schema era (sdkload.WIRE_COPIES): the handshake's, the 2026-07-28 one's.
+ERAS = {"legacy": "mcp_types._v2025_11_25", "auto": "mcp_types._v2026_07_28"}
+
+
+@pytest.mark.parametrize("mode", sorted(ERAS))
+def test_a_stdio_session_loads_only_the_wire_models_it_negotiated(project, tmp_path, mode):
+    """Over real stdio, a handshake session (legacy) and a 2026-07-28 one (auto) each load their era's wire
+    models, never the other era's; the answer is the usual one."""
+    seen, state = _serve(project.root, tmp_path, mode)
+    assert not state.is_error and text(state).startswith("Status: UNKNOWN")
+    assert ERAS[mode] in seen["modules"]
+    assert [m for m in ERAS.values() if m in seen["modules"]] == [ERAS[mode]]
+
+
+@pytest.mark.parametrize("mode", sorted(ERAS))
+def test_an_elicited_restart_over_stdio_works_in_both_eras(project, tmp_path, mode):
+    """A destructive call confirmed by elicitation over real stdio (the SDK's schema check of the question
+    builds its adapter of a wire model on first use) restarts, in both eras."""
+    _, result = _serve(project.root, tmp_path, mode, restart=True)
+    assert not result.is_error, text(result)
+    assert result.structured_content["confirmed_by"] == "elicitation"
+
+
+def test_the_wire_models_are_never_generic():
+    """What sdkload's stand-ins answer without the real object (no type parameters) is what every name of the
+    installed wire copies answers."""
+    import importlib
+
+    from deploystate.server.mcp import sdkload
+
+    generic = []
+    for name in sdkload.WIRE_COPIES:
+        module = importlib.import_module(name)
+        generic += [f"{name}.{k}" for k, v in vars(module).items() if not k.startswith("_") and
+                    (getattr(v, "__parameters__", ()) or hasattr(v, "__typing_subst__"))]
+    assert generic == []
 
 
 def _installed(module: str) -> Path:
