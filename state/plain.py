@@ -20,22 +20,28 @@ class Record:
     _factories: dict[str, object] = {}  # name -> a callable (list, dict, threading.Event) called per instance
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        if len(args) > len(self._fields):
-            raise TypeError(f"{type(self).__name__} takes {len(self._fields)} arguments, got {len(args)}")
-        values = dict(zip(self._fields, args))
+        # Set in place, no dict of the values first: observing builds several per service on every read.
+        fields = self._fields
+        given = len(args)
+        if given > len(fields):
+            raise TypeError(f"{type(self).__name__} takes {len(fields)} arguments, got {given}")
+        setter = object.__setattr__
+        for name, value in zip(fields, args):
+            setter(self, name, value)
         for key, value in kwargs.items():
-            if key not in self._fields or key in values:
+            if key not in fields or fields.index(key) < given:
                 raise TypeError(f"{type(self).__name__} got an unexpected or repeated argument {key!r}")
-            values[key] = value
-        for name in self._fields:
-            if name not in values:
-                if name in self._defaults:
-                    values[name] = self._defaults[name]
-                elif name in self._factories:
-                    values[name] = self._factories[name]()  # type: ignore[operator]
-                else:
-                    raise TypeError(f"{type(self).__name__} missing argument {name!r}")
-            object.__setattr__(self, name, values[name])
+            setter(self, key, value)
+        defaults, factories = self._defaults, self._factories
+        for name in fields[given:]:
+            if name in kwargs:
+                continue
+            if name in defaults:
+                setter(self, name, defaults[name])
+            elif name in factories:
+                setter(self, name, factories[name]())  # type: ignore[operator]
+            else:
+                raise TypeError(f"{type(self).__name__} missing argument {name!r}")
 
     def _key(self) -> tuple:
         return tuple(getattr(self, name) for name in self._fields)
