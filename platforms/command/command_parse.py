@@ -60,6 +60,8 @@ def parse_output(text: str) -> dict[str, Any]:
 
 
 def pick(data: dict[str, Any], field: str, extra: tuple[str, ...] = ()) -> Any:
+    if not data:  # no observe_cmd (or it printed nothing): every read of every such service asks ~9 fields
+        return None
     for name in extra + _ALIASES[field]:
         if name.lower() in data and data[name.lower()] not in (None, ""):
             return data[name.lower()]
@@ -78,6 +80,8 @@ def as_bool(value: Any) -> bool | None:
 
 
 def as_int(value: Any) -> int | None:
+    if value is None:  # the usual absent field, without raising and catching int("None")'s ValueError
+        return None
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
