@@ -124,20 +124,32 @@ def highest(x: int, count: int) -> list[int]:
 
 def top(slices: list[int], k: int) -> list[int]:
     """The members with the ``k`` highest nonzero sums, a tie going to the higher position (the newer
-    attempt); every member with a nonzero sum when there are at most ``k``. Unordered."""
+    attempt); every member with a nonzero sum when there are at most ``k``. Roughly best first: in tiers of
+    strictly falling sums, each tier ascending (a scorer that skips on a bound meets its high bar early)."""
     nonzero = 0
     for s in slices:
         nonzero |= s
     if nonzero.bit_count() <= k:
-        return members(nonzero)
-    above, n_above, equal = 0, 0, nonzero
+        out: list[int] = []
+        for s in reversed(slices):  # by the highest set bit of the sum: each tier's sums exceed the next's
+            tier = nonzero & s
+            if tier:
+                out += members(tier)
+                nonzero ^= tier
+        return out
+    tiers: list[int] = []
+    n_above, equal = 0, nonzero
     for s in reversed(slices):  # decide the k-th sum's bits from the most significant
         ones = equal & s
         count = ones.bit_count()
         if n_above + count >= k:
             equal = ones
-        else:
-            above |= ones
+        elif ones:
+            # above the k-th sum from this bit on, and below every tier set aside at a higher bit
+            tiers.append(ones)
             n_above += count
             equal ^= ones
-    return members(above) + highest(equal, k - n_above)
+    out = []
+    for tier in tiers:
+        out += members(tier)
+    return out + highest(equal, k - n_above)

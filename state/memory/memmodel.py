@@ -54,6 +54,10 @@ class Docs:
             self._kept[i] = doc
         return doc
 
+    def decoded(self, i: int) -> Doc | None:
+        """The base's attempt ``i`` if it is already read (a scorer's fast path; else ``self[i]``)."""
+        return self._kept.get(i)
+
     def __iter__(self) -> Iterator[Doc]:
         for i in range(len(self)):
             yield self[i]

@@ -55,7 +55,8 @@ def _bitset(index: MemoryIndex, key: str, total: int) -> int:
 
 
 def _nominate(index: MemoryIndex, nominators: list[tuple[str, float]]) -> list[int]:
-    """The numbers of the CANDIDATES attempts with the highest nomination sums (ties: the newer)."""
+    """The numbers of the CANDIDATES attempts with the highest nomination sums (ties: the newer), roughly best
+    first (``bitrank.top``'s tiers): exact scoring then meets a high bar early and skips more on its bound."""
     total, post = len(index.docs), index.postings
     dense = max(DENSE_MIN, total // DENSE_SHARE)
     df = index.df
@@ -74,7 +75,7 @@ def _nominate(index: MemoryIndex, nominators: list[tuple[str, float]]) -> list[i
                 acc[i] = get(i, 0) + q
     if not slices:
         if len(acc) <= CANDIDATES:
-            return list(acc)
+            return sorted(acc, key=acc.__getitem__, reverse=True)
         return [i for i, _ in heapq.nlargest(CANDIDATES, acc.items(), key=lambda kv: (kv[1], kv[0]))]
     bitrank.add_sums(slices, acc, total)
     return bitrank.top(slices, CANDIDATES)
@@ -121,8 +122,9 @@ def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Se
     kept: list[tuple[float, int]] = []  # min-heap of the best ``limit`` (score, number) so far
     out = []
     base_total, delta = index.base_total, index.delta
+    decoded = docs.decoded  # the base's attempts already read: no call through ``Docs.__getitem__``
     for i in best:
-        doc = delta[i - base_total] if i >= base_total else docs[i]
+        doc = delta[i - base_total] if i >= base_total else decoded(i) or docs[i]
         seen = doc.scored
         if seen is None:
             seen = doc.scored = _terms(doc)
@@ -145,9 +147,8 @@ def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Se
         if ub < bar - 1e-4:
             continue
         if qset and dset:
-            for t in dset:
-                if t not in weight:
-                    weight[t] = idf(df(t), total)
+            for t in dset.difference(weight):  # (a set less a dict's keys: the membership tests in C)
+                weight[t] = idf(df(t), total)
             text = 2.0 * inter / (qsum + fsum(map(w, dset)))
         else:
             text = 0.0

@@ -43,6 +43,21 @@ def test_top_matches_a_brute_force_ranking(size: int, terms: list[tuple[int, int
 
 
 @settings(max_examples=150, deadline=None)
+@given(size=st.integers(1, 600), k=st.integers(1, 80), seed=st.integers(0, 2**16))
+def test_top_comes_in_tiers_of_falling_sums(size: int, k: int, seed: int) -> None:
+    """The top k come roughly best first: along the answer a sum's highest set bit never rises (recall's
+    exact scoring meets its bar early)."""
+    rnd = random.Random(seed)
+    sums = {i: rnd.randint(1, 5000) for i in rnd.sample(range(size), rnd.randint(1, size))}
+    slices: list[int] = []
+    bitrank.add_sums(slices, sums, size)
+    got = bitrank.top(slices, k)
+    assert sorted(got) == sorted(_brute_top(sums, k))
+    lengths = [sums[i].bit_length() for i in got]
+    assert lengths == sorted(lengths, reverse=True)
+
+
+@settings(max_examples=150, deadline=None)
 @given(size=st.integers(1, 700), distinct=st.integers(1, 3 * bitrank.GROUPED_MAX), k=st.integers(1, 60),
        seed=st.integers(0, 2**16))
 def test_sums_of_few_or_many_values_add_as_their_planes(size: int, distinct: int, k: int, seed: int) -> None:
