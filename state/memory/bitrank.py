@@ -124,32 +124,35 @@ def highest(x: int, count: int) -> list[int]:
 
 def top(slices: list[int], k: int) -> list[int]:
     """The members with the ``k`` highest nonzero sums, a tie going to the higher position (the newer
-    attempt); every member with a nonzero sum when there are at most ``k``. Roughly best first: in tiers of
-    strictly falling sums, each tier ascending (a scorer that skips on a bound meets its high bar early)."""
+    attempt); every member with a nonzero sum when there are at most ``k``. Roughly best first (``tiers``)."""
+    return [i for members_of_tier, _ in tiers(slices, k) for i in members_of_tier]
+
+
+def tiers(slices: list[int], k: int) -> list[tuple[list[int], int]]:
+    """``top``'s members in tiers of strictly falling sums, each as (members ascending, the highest sum any
+    of them can have): a scorer that bounds its score by the sum can stop at the first tier under its bar."""
     nonzero = 0
     for s in slices:
         nonzero |= s
+    out: list[tuple[list[int], int]] = []
     if nonzero.bit_count() <= k:
-        out: list[int] = []
-        for s in reversed(slices):  # by the highest set bit of the sum: each tier's sums exceed the next's
-            tier = nonzero & s
+        for b in range(len(slices) - 1, -1, -1):  # by the highest set bit of the sum: below 2^(b+1)
+            tier = nonzero & slices[b]
             if tier:
-                out += members(tier)
+                out.append((members(tier), (2 << b) - 1))
                 nonzero ^= tier
         return out
-    tiers: list[int] = []
-    n_above, equal = 0, nonzero
-    for s in reversed(slices):  # decide the k-th sum's bits from the most significant
-        ones = equal & s
+    n_above, equal, prefix = 0, nonzero, 0
+    for b in range(len(slices) - 1, -1, -1):  # decide the k-th sum's bits from the most significant
+        ones = equal & slices[b]
         count = ones.bit_count()
         if n_above + count >= k:
             equal = ones
+            prefix |= 1 << b
         elif ones:
-            # above the k-th sum from this bit on, and below every tier set aside at a higher bit
-            tiers.append(ones)
+            # the k-th sum's bits above b, then a 1 where its bit is 0: above it, and below every tier before
+            out.append((members(ones), prefix | ((2 << b) - 1)))
             n_above += count
             equal ^= ones
-    out = []
-    for tier in tiers:
-        out += members(tier)
-    return out + highest(equal, k - n_above)
+    out.append((highest(equal, k - n_above), prefix))  # the k-th sum exactly
+    return out

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Sequence
+from itertools import groupby
+from typing import Callable, Sequence
 
 from . import bitrank, similarity
 from .memindex import Doc, MemoryIndex
@@ -54,9 +55,10 @@ def _bitset(index: MemoryIndex, key: str, total: int) -> int:
     return value
 
 
-def _nominate(index: MemoryIndex, nominators: list[tuple[str, float]]) -> list[int]:
-    """The numbers of the CANDIDATES attempts with the highest nomination sums (ties: the newer), roughly best
-    first (``bitrank.top``'s tiers): exact scoring then meets a high bar early and skips more on its bound."""
+def _nominate(index: MemoryIndex, nominators: list[tuple[str, float]]) -> list[tuple[list[int], int]]:
+    """The numbers of the CANDIDATES attempts with the highest nomination sums (ties: the newer), in tiers
+    of strictly falling sums with the highest sum of each (``bitrank.tiers``): exact scoring meets a high
+    bar early and stops at the first tier whose sum cannot reach it (``_ceiling``)."""
     total, post = len(index.docs), index.postings
     dense = max(DENSE_MIN, total // DENSE_SHARE)
     df = index.df
@@ -74,11 +76,35 @@ def _nominate(index: MemoryIndex, nominators: list[tuple[str, float]]) -> list[i
             for i in post.get(key):
                 acc[i] = get(i, 0) + q
     if not slices:
-        if len(acc) <= CANDIDATES:
-            return sorted(acc, key=acc.__getitem__, reverse=True)
-        return [i for i, _ in heapq.nlargest(CANDIDATES, acc.items(), key=lambda kv: (kv[1], kv[0]))]
+        ranked = heapq.nlargest(CANDIDATES, acc.items(), key=lambda kv: (kv[1], kv[0]))
+        return [([i for i, _ in group], most) for most, group in groupby(ranked, key=lambda kv: kv[1])]
     bitrank.add_sums(slices, acc, total)
-    return bitrank.top(slices, CANDIDATES)
+    return bitrank.tiers(slices, CANDIDATES)
+
+
+def _ceiling(index: MemoryIndex, qweights: dict[str, float], nominators: list[tuple[str, float]],
+             files: Sequence[str], services: Sequence[str], signature: str | None) -> Callable[[int], float]:
+    """A nomination sum -> the highest score an attempt nominated with at most that sum can have.
+
+    Its shared nominating words weigh at most ``rate`` times their nomination weights (the largest
+    weight / quantised weight of a nominating word), so at most ``rate * sum`` (the sum also holds the
+    files' and signature's shares: only more); the query's words that did not nominate add at most their
+    own weights. That bounds ``inter``, hence the text score ``2 inter / (w(query) + w(attempt))`` as in
+    ``_exact``; a file or service overlap counts as full, a signature as matched."""
+    words = {k: w for k, w in nominators if k in qweights}  # (files', services', signature's keys have a ":")
+    rate = max((w / max(1, round(w * SCALE)) for w in words.values()), default=0.0)
+    df = index.df
+    qsum = math.fsum(qweights.values())
+    rest = math.fsum(w for t, w in qweights.items() if t not in words and df(t))
+    add = (similarity.FILES_WEIGHT if files else 0.0) + (similarity.SERVICES_WEIGHT if services else 0.0)
+    div = similarity.TEXT_WEIGHT + add
+
+    def reach(most: int) -> float:
+        inter = min(qsum, (rate * most + rest) * (1.0 + 1e-9))  # (the slack: float sums in another order)
+        ub = (similarity.TEXT_WEIGHT * (2.0 * inter / (qsum + inter) if inter > 0 else 0.0) + add) / div
+        return 1.0 - (1.0 - ub) * 0.5 if signature else ub
+
+    return reach
 
 
 def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = (), services: Sequence[str] = (),
@@ -99,18 +125,21 @@ def search(index: MemoryIndex, *, tokens: Sequence[str], files: Sequence[str] = 
         nominators += [("s:" + s, OVERLAP_BONUS) for s in services]
     if signature:
         nominators.append(("g:" + signature, OVERLAP_BONUS * 2))
-    best = _nominate(index, nominators)
-    return _exact(index, best, tokens, files, services, signature, limit, min_score)
+    ceiling = _ceiling(index, qweights, nominators, files, services, signature)
+    return _exact(index, _nominate(index, nominators), tokens, files, services, signature, limit, min_score,
+                  ceiling)
 
 
-def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Sequence[str],
-           services: Sequence[str], signature: str | None, limit: int, min_score: float
-           ) -> list[tuple[float, bool, Doc]]:
+def _exact(index: MemoryIndex, tiers: list[tuple[list[int], int]], tokens: Sequence[str], files: Sequence[str],
+           services: Sequence[str], signature: str | None, limit: int, min_score: float,
+           ceiling: Callable[[int], float] | None = None) -> list[tuple[float, bool, Doc]]:
     """``similarity.score_pair`` of each candidate, the same floats, with what is the same for every candidate
     computed once, and a candidate skipped when even the best score its shared words allow cannot enter the
     answer: ``2 w(shared) / (w(query) + w(shared))`` bounds its text score (its own words weigh at least what
     it shares), every step after it (combine, round) is monotonic, and the bar is the limit-th best score
-    found so far (strictly below it can never be shown, ties are kept: the later attempt wins a tie)."""
+    found so far (strictly below it can never be shown, ties are kept: the later attempt wins a tie). Candidates
+    come in tiers (numbers, highest nomination sum); with ``ceiling`` the scoring stops at the first tier whose
+    sum bounds every score of it and of the tiers after it under that bar."""
     total, df, docs, fsum = len(index.docs), index.df, index.docs, math.fsum
     weight = {t: similarity.idf(df(t), total) for t in tokens}
     w = weight.__getitem__  # every word of the query and (once filled) of a scored candidate is in ``weight``
@@ -123,42 +152,45 @@ def _exact(index: MemoryIndex, best: list[int], tokens: Sequence[str], files: Se
     out = []
     base_total, delta = index.base_total, index.delta
     decoded = docs.decoded  # the base's attempts already read: no call through ``Docs.__getitem__``
-    for i in best:
-        doc = delta[i - base_total] if i >= base_total else decoded(i) or docs[i]
-        seen = doc.scored
-        if seen is None:
-            seen = doc.scored = _terms(doc)
-        dset, where = seen
-        sig_match = bool(signature and doc.signature == signature)
-        known = overlap[sig_match].get(where)
-        if known is None:
-            d_files, d_services = doc.files, doc.services
-            jf = _jaccard(qfiles, d_files) if qfiles and d_files else None
-            js = _jaccard(qservices, d_services) if qservices and d_services else None
-            known = overlap[sig_match][where] = (jf, js, *_affine(jf, js, sig_match))
-        jf, js, add, div, sig_half = known
-        shared = qset & dset
-        inter = fsum(map(w, shared)) if shared else 0.0
-        bar = kept[0][0] if len(kept) >= limit else min_score
-        # The unrounded bound; a margin of 1e-4 covers round(., 4) lifting a score up to the bar.
-        ub = (similarity.TEXT_WEIGHT * (2.0 * inter / (qsum + inter) if inter else 0.0) + add) / div
-        if sig_half:
-            ub = 1.0 - (1.0 - ub) * 0.5
-        if ub < bar - 1e-4:
-            continue
-        if qset and dset:
-            for t in dset.difference(weight):  # (a set less a dict's keys: the membership tests in C)
-                weight[t] = idf(df(t), total)
-            text = 2.0 * inter / (qsum + fsum(map(w, dset)))
-        else:
-            text = 0.0
-        score = combine(text, jf, js, signature_match=sig_match)
-        if score >= min_score:
-            out.append((score, i, sig_match, doc))
-            if len(kept) < limit:
-                heapq.heappush(kept, (score, i))
-            elif (score, i) > kept[0]:
-                heapq.heapreplace(kept, (score, i))
+    for numbers, most in tiers:
+        if ceiling is not None and ceiling(most) < (kept[0][0] if len(kept) >= limit else min_score) - 1e-4:
+            break  # no attempt of this tier or a later one (lower sums) can enter the answer
+        for i in numbers:
+            doc = delta[i - base_total] if i >= base_total else decoded(i) or docs[i]
+            seen = doc.scored
+            if seen is None:
+                seen = doc.scored = _terms(doc)
+            dset, where = seen
+            sig_match = bool(signature and doc.signature == signature)
+            known = overlap[sig_match].get(where)
+            if known is None:
+                d_files, d_services = doc.files, doc.services
+                jf = _jaccard(qfiles, d_files) if qfiles and d_files else None
+                js = _jaccard(qservices, d_services) if qservices and d_services else None
+                known = overlap[sig_match][where] = (jf, js, *_affine(jf, js, sig_match))
+            jf, js, add, div, sig_half = known
+            shared = qset & dset
+            inter = fsum(map(w, shared)) if shared else 0.0
+            bar = kept[0][0] if len(kept) >= limit else min_score
+            # The unrounded bound; a margin of 1e-4 covers round(., 4) lifting a score up to the bar.
+            ub = (similarity.TEXT_WEIGHT * (2.0 * inter / (qsum + inter) if inter else 0.0) + add) / div
+            if sig_half:
+                ub = 1.0 - (1.0 - ub) * 0.5
+            if ub < bar - 1e-4:
+                continue
+            if qset and dset:
+                for t in dset.difference(weight):  # (a set less a dict's keys: the membership tests in C)
+                    weight[t] = idf(df(t), total)
+                text = 2.0 * inter / (qsum + fsum(map(w, dset)))
+            else:
+                text = 0.0
+            score = combine(text, jf, js, signature_match=sig_match)
+            if score >= min_score:
+                out.append((score, i, sig_match, doc))
+                if len(kept) < limit:
+                    heapq.heappush(kept, (score, i))
+                elif (score, i) > kept[0]:
+                    heapq.heapreplace(kept, (score, i))
     out.sort(key=lambda item: item[:2], reverse=True)  # ties: the later attempt (attempts are in id order)
     return [(score, sig_match, doc) for score, _, sig_match, doc in out[:limit]]
 

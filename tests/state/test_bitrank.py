@@ -55,6 +55,10 @@ def test_top_comes_in_tiers_of_falling_sums(size: int, k: int, seed: int) -> Non
     assert sorted(got) == sorted(_brute_top(sums, k))
     lengths = [sums[i].bit_length() for i in got]
     assert lengths == sorted(lengths, reverse=True)
+    ranked = bitrank.tiers(slices, k)
+    for (members, most), (_, next_most) in zip(ranked, ranked[1:] + [([], 0)]):
+        # each tier's stated highest sum holds for its members, and all of them exceed the next tier's
+        assert all(next_most < sums[i] <= most for i in members)
 
 
 @settings(max_examples=150, deadline=None)

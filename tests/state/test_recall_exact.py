@@ -55,6 +55,35 @@ def test_exact_scoring_answers_as_scoring_every_candidate(index: memindex.Memory
         limit, min_score = rnd.choice([1, 3, 5, 50]), rnd.choice([0.0, 0.2, 0.35, 0.5])
         best = list(range(len(index.docs)))
         rnd.shuffle(best)  # any order of candidates
-        got = [(s, m, d.id) for s, m, d in recall._exact(index, best, tokens, files, services, signature, limit,
+        got = [(s, m, d.id) for s, m, d in recall._exact(index, [(best, 0)], tokens, files, services, signature, limit,
                                                           min_score)]
         assert got == _brute(index, best, tokens, files, services, signature, limit, min_score)
+
+
+def test_stopping_on_the_ceiling_changes_no_answer(index: memindex.MemoryIndex) -> None:
+    """Over 400 random queries the search that stops at the first tier its ceiling puts under the bar answers
+    as scoring every nominated candidate: same attempts, same order, same scores."""
+    rnd = random.Random(13)
+    for _ in range(400):
+        tokens = similarity.tokens(" ".join(rnd.sample(WORDS, rnd.randint(1, 8))))
+        files = rnd.choice([[], ["svc/1.py"], ["svc/0.py", "svc/2.py"]])
+        services = rnd.choice([[], ["web"], ["worker", "api"]])
+        signature = rnd.choice([None, "OOMKilled"])
+        limit, min_score = rnd.choice([1, 3, 5, 50]), rnd.choice([0.0, 0.2, 0.35, 0.5])
+        scored: list[list[int]] = []
+        real = recall._nominate
+
+        def nominate(ix: memindex.MemoryIndex, nominators: list) -> list:
+            scored.append([i for numbers, _ in real(ix, nominators) for i in numbers])
+            return real(ix, nominators)
+
+        recall._nominate = nominate
+        try:
+            got = [(s, m, d.id) for s, m, d in recall.search(index, tokens=tokens, files=files, services=services,
+                                                               signature=signature, limit=limit,
+                                                               min_score=min_score)]
+        finally:
+            recall._nominate = real
+        want = [(s, m, d.id) for s, m, d in recall._exact(index, [(scored[0], 0)], tokens, files, services,
+                                                           signature, limit, min_score)]
+        assert got == want
