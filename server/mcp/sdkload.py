@@ -12,7 +12,9 @@ first answers. Both are about when work happens, never about what is validated o
   with pydantic's ``defer_build`` (their schema is built on first use, by pydantic's own mechanism: the same
   validator, later): -334M instructions, 12% of the SDK's import. The default is restored before this returns,
   so classes made afterwards (the tools' argument models) are built as always. (A model the warm-up thread
-  creates meanwhile may be deferred too: built at its first use, it validates the same.)
+  creates meanwhile may be deferred too: built at its first use, it validates the same.) TypeAdapters too: an
+  adapter of a union has no config to defer it by, and ``mcp_types`` makes seven at import (the protocol's
+  request, notification and result unions of both directions) of which a server validates with one (-143M).
 
 - (stdio only) the SDK's HTTP transports and its HTTP resources import ``sse_starlette`` and ``httpx2`` at
   module level (with uvicorn, h11, httpcore and click behind them: -186M instructions, 6% of a first read),
@@ -27,7 +29,8 @@ first answers. Both are about when work happens, never about what is validated o
   models created deferred as above. -197M instructions to a first read (the other era's copy never loads).
 
 These rest on the SDK's and pydantic's layout (``mcp/__init__.py`` only imports; pydantic keeps its config
-defaults in ``pydantic._internal._config.config_defaults``; the SDK uses the two HTTP packages only inside
+defaults in ``pydantic._internal._config.config_defaults`` and TypeAdapter's choice in its ``_defer_build``
+property; the SDK uses the two HTTP packages only inside
 functions, and of the wire copies only reads names, validates and adapts, none of them generic). When the
 first two are not as expected they do nothing and the import is the usual one;
 tests/server/test_serve_imports.py fails loudly when any of that layout changes.
@@ -98,17 +101,35 @@ def _pydantic_defaults() -> dict[str, Any] | None:
     return defaults
 
 
+def _adapter_deferral() -> Any:
+    """pydantic's ``TypeAdapter`` and its ``_defer_build`` property (None when that layout is not the known one)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter if isinstance(TypeAdapter.__dict__.get("_defer_build"), property) else None
+
+
+_ALWAYS = property(lambda self: True)
+
+
 @contextlib.contextmanager
 def deferred_builds() -> Iterator[bool]:
-    """pydantic models created inside are built on first use; yields whether that is in effect."""
+    """pydantic models and TypeAdapters created inside are built on first use (an adapter of a union carries no
+    config to say so: the SDK's seven module-level ones, of which a server uses one); yields whether that is in
+    effect."""
     defaults = _pydantic_defaults()
     if defaults is None:
         yield False
         return
+    adapter = _adapter_deferral()
     defaults["defer_build"] = True  # (nested: the outer one's is in effect, _pydantic_defaults gave None)
+    known = adapter.__dict__["_defer_build"] if adapter is not None else None
+    if adapter is not None:
+        adapter._defer_build = _ALWAYS
     try:
         yield True
     finally:
+        if adapter is not None:
+            adapter._defer_build = known
         defaults["defer_build"] = False
 
 

@@ -234,3 +234,26 @@ def test_nested_deferral_keeps_the_outer_one():
 
     assert Inside.__pydantic_complete__ is False
     assert Inside(x=1).x == 1
+
+
+def test_an_adapter_of_a_union_is_built_on_first_use_and_refuses_the_same_input():
+    """A TypeAdapter made inside deferred_builds (a union: no config of its own) is unbuilt until used, then
+    validates and refuses as one made outside; adapters made after are built at once."""
+    from pydantic import TypeAdapter
+
+    class A(BaseModel):
+        a: int
+
+    class B(BaseModel):
+        b: str = Field(max_length=3)
+
+    with sdkload.deferred_builds():
+        deferred = TypeAdapter(A | B)
+    eager = TypeAdapter(A | B)
+    assert deferred.pydantic_complete is False and eager.pydantic_complete is True
+    assert deferred.validate_python({"b": "x"}) == eager.validate_python({"b": "x"})
+    with pytest.raises(ValidationError) as ours:
+        deferred.validate_python({"b": "long"})
+    with pytest.raises(ValidationError) as theirs:
+        eager.validate_python({"b": "long"})
+    assert ours.value.errors() == theirs.value.errors()

@@ -29,6 +29,10 @@ HTTP_PACKAGES = ("httpx2", "sse_starlette", "uvicorn", "httpcore2", "h11", "clic
 UNUSED_MODELS = ("CreateMessageRequest", "CreateMessageResult", "ElicitRequest", "ListRootsResult",
                  "CompleteRequest", "GetPromptResult")
 
+# The SDK's module-level TypeAdapters a server never validates with (the client's halves of the protocol).
+UNUSED_ADAPTERS = ("client_request_adapter", "client_notification_adapter", "client_result_adapter",
+                   "server_request_adapter", "server_notification_adapter", "server_result_adapter")
+
 PROBE = """
 import atexit, json, sys
 out, root = sys.argv[1], sys.argv[2]
@@ -36,6 +40,7 @@ out, root = sys.argv[1], sys.argv[2]
 def dump():
     types = sys.modules.get("mcp_types")
     built = {name: getattr(types, name).__pydantic_complete__ for name in json.loads(sys.argv[3])} if types else {}
+    built.update({name: getattr(types, name).pydantic_complete for name in json.loads(sys.argv[4])} if types else {})
     json.dump({"modules": sorted(sys.modules), "built": built,
                "init_ran": "Client" in vars(sys.modules.get("mcp", sys))}, open(out, "w"))
 
@@ -50,7 +55,8 @@ def _serve(root: Path, tmp_path: Path, mode: str = "auto", restart: bool = False
     # Not under coverage (tools/test.sh measures subprocesses): coverage itself imports more.
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
     params = StdioServerParameters(command=sys.executable,
-                                   args=["-I", "-c", PROBE, str(out), str(root), json.dumps(UNUSED_MODELS)],
+                                   args=["-I", "-c", PROBE, str(out), str(root), json.dumps(UNUSED_MODELS),
+                                         json.dumps(UNUSED_ADAPTERS)],
                                    cwd=str(root), env=env)
 
     async def body():
@@ -79,7 +85,7 @@ def test_stdio_serve_answers_without_the_sdk_client_http_packages_or_unused_mode
     assert _loaded(seen["modules"], CLIENT_HALF) == []
     assert _loaded(seen["modules"], HTTP_PACKAGES) == []
     assert seen["init_ran"] is False
-    assert seen["built"] == {name: False for name in UNUSED_MODELS}
+    assert seen["built"] == {name: False for name in UNUSED_MODELS + UNUSED_ADAPTERS}
 
 
 # The protocol's wire models per schema era (sdkload.WIRE_COPIES): the handshake's, the 2026-07-28 one's.
@@ -149,6 +155,7 @@ def test_pydantic_keeps_its_config_defaults_where_sdkload_reads_them():
     with sdkload.deferred_builds() as deferring:
         assert deferring and defaults["defer_build"] is True
     assert defaults["defer_build"] is False
+    assert sdkload._adapter_deferral() is not None  # TypeAdapter's _defer_build property, which it switches
 
 
 def _uses_outside_functions(tree: ast.Module, names: set[str]) -> list[str]:
