@@ -43,16 +43,21 @@ def _brute(index: memindex.MemoryIndex, best: list[int], tokens: list[str], file
     return [(s, m, rid) for s, _, m, rid in out[:limit]]
 
 
+def _random_query(rnd: random.Random) -> tuple:
+    """A query's words (1-8), files, services, signature, limit (1-50) and threshold (0-0.5)."""
+    tokens = similarity.tokens(" ".join(rnd.sample(WORDS, rnd.randint(1, 8))))
+    files = rnd.choice([[], ["svc/1.py"], ["svc/0.py", "svc/2.py"]])
+    services = rnd.choice([[], ["web"], ["worker", "api"]])
+    signature = rnd.choice([None, "OOMKilled"])
+    return tokens, files, services, signature, rnd.choice([1, 3, 5, 50]), rnd.choice([0.0, 0.2, 0.35, 0.5])
+
+
 def test_exact_scoring_answers_as_scoring_every_candidate(index: memindex.MemoryIndex) -> None:
     """Over 400 random queries (limits 1-50, thresholds 0-0.5, files, services, signatures) the answer is the
     brute-force one: same attempts, same order, same scores."""
     rnd = random.Random(11)
     for _ in range(400):
-        tokens = similarity.tokens(" ".join(rnd.sample(WORDS, rnd.randint(1, 8))))
-        files = rnd.choice([[], ["svc/1.py"], ["svc/0.py", "svc/2.py"]])
-        services = rnd.choice([[], ["web"], ["worker", "api"]])
-        signature = rnd.choice([None, "OOMKilled"])
-        limit, min_score = rnd.choice([1, 3, 5, 50]), rnd.choice([0.0, 0.2, 0.35, 0.5])
+        tokens, files, services, signature, limit, min_score = _random_query(rnd)
         best = list(range(len(index.docs)))
         rnd.shuffle(best)  # any order of candidates
         got = [(s, m, d.id) for s, m, d in recall._exact(index, [(best, 0)], tokens, files, services, signature, limit,
@@ -65,11 +70,7 @@ def test_stopping_on_the_ceiling_changes_no_answer(index: memindex.MemoryIndex) 
     as scoring every nominated candidate: same attempts, same order, same scores."""
     rnd = random.Random(13)
     for _ in range(400):
-        tokens = similarity.tokens(" ".join(rnd.sample(WORDS, rnd.randint(1, 8))))
-        files = rnd.choice([[], ["svc/1.py"], ["svc/0.py", "svc/2.py"]])
-        services = rnd.choice([[], ["web"], ["worker", "api"]])
-        signature = rnd.choice([None, "OOMKilled"])
-        limit, min_score = rnd.choice([1, 3, 5, 50]), rnd.choice([0.0, 0.2, 0.35, 0.5])
+        tokens, files, services, signature, limit, min_score = _random_query(rnd)
         scored: list[list[int]] = []
         real = recall._nominate
 
